@@ -1,0 +1,123 @@
+"""The data that moves between pipeline stages.
+
+Every stage takes and returns these plain, immutable values; none of them holds a path, a
+connection or a setting, so each stage can be tested alone with exact expectations.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Protocol
+
+import numpy as np
+import numpy.typing as npt
+
+Samples = npt.NDArray[np.float32]
+
+
+@dataclass(frozen=True)
+class Story:
+    """One cleaned article: what a newsreader would read, nothing a web page added."""
+
+    headline: str
+    paragraphs: tuple[str, ...]
+
+    @property
+    def text(self) -> str:
+        return "\n".join((self.headline, *self.paragraphs))
+
+
+class SegmentKind(StrEnum):
+    IDENT = "ident"
+    GREETING = "greeting"
+    HEADLINES = "headlines"
+    TRANSITION = "transition"
+    STORY = "story"
+    SIGNOFF = "signoff"
+
+
+@dataclass(frozen=True)
+class Segment:
+    """A unit of speech in the script; `story` is the 0-based story it belongs to, if any."""
+
+    kind: SegmentKind
+    text: str
+    story: int | None = None
+
+
+@dataclass(frozen=True)
+class Script:
+    """The broadcast script staff review and edit before it is voiced."""
+
+    title: str
+    station: str
+    programme: str
+    created: datetime
+    headlines: tuple[str, ...]
+    segments: tuple[Segment, ...]
+
+
+class AudioSource(Protocol):
+    """Audio whose length is known before it is loaded: an in-memory Clip or a cached file.
+
+    The assembler plans a whole programme from `frames`/`rate` alone and loads each source only
+    when its block is mixed, which keeps memory bounded for long programmes.
+    """
+
+    @property
+    def rate(self) -> int: ...
+
+    @property
+    def frames(self) -> int: ...
+
+    def load(self) -> Clip: ...
+
+
+@dataclass(frozen=True)
+class Clip:
+    """Mono float32 audio in [-1, 1] at `rate` Hz."""
+
+    samples: Samples
+    rate: int
+
+    @property
+    def frames(self) -> int:
+        return len(self.samples)
+
+    @property
+    def duration(self) -> float:
+        return len(self.samples) / self.rate
+
+    def load(self) -> Clip:
+        return self
+
+
+@dataclass(frozen=True)
+class Chapter:
+    title: str
+    start: float
+    end: float
+
+
+@dataclass(frozen=True)
+class Cue:
+    """A transcript cue: one spoken segment with its times in the finished programme."""
+
+    start: float
+    end: float
+    text: str
+
+
+@dataclass(frozen=True)
+class EpisodeMeta:
+    """What the encoder writes into tags and what the feed says about the episode."""
+
+    title: str
+    station: str
+    programme: str
+    created: datetime
+    language: str = "ara"
+    chapters: tuple[Chapter, ...] = ()
+    cues: tuple[Cue, ...] = field(default=())

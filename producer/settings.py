@@ -10,7 +10,7 @@ import os
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 Target = Literal["podcast", "broadcast"]
@@ -37,13 +37,19 @@ class Settings(BaseSettings):
     )
 
     engine: str = Field("espeak", description="Default TTS engine: espeak, piper or gtts.")
-    voice: str | None = Field(None, description="Default voice of the engine (engine's own default if unset).")
+    voice: str | None = Field(
+        None, description="Default voice of the engine (engine's own default if unset)."
+    )
     espeak_rate: int = Field(150, ge=80, le=450, description="espeak-ng speaking rate, words per minute.")
     espeak_pitch: int = Field(45, ge=0, le=99, description="espeak-ng base pitch, 0-99.")
     piper_voices_dir: Path | None = Field(
         None, description="Folder of Piper .onnx voices (default: DATA_DIR/voices)."
     )
     gtts_tld: str = Field("com", description="Google host top-level domain used by gTTS.")
+    gtts_base_url: str | None = Field(
+        None,
+        description="Base URL gTTS requests go to instead of https://translate.google.<tld> (a proxy).",
+    )
     gtts_timeout: float = Field(15.0, gt=0, description="Seconds before one gTTS request gives up.")
     gtts_concurrency: int = Field(4, ge=1, le=16, description="gTTS requests in flight at once.")
     workers: int = Field(
@@ -59,6 +65,49 @@ class Settings(BaseSettings):
     lexicon_path: Path | None = Field(
         None, description="The station's pronunciation lexicon (default: DATA_DIR/lexicon.tsv)."
     )
+
+    # The web service (producer serve / producer worker).
+    database_url: str | None = Field(
+        None,
+        description="SQLAlchemy database URL (default: SQLite file DATA_DIR/producer.db; "
+        "postgresql+psycopg://… for scale-out).",
+    )
+    queue_url: str | None = Field(
+        None,
+        description="Job queue: unset = SQLite file DATA_DIR/queue.db with the worker inside `serve`; "
+        "redis://host:6379/0 to share jobs with `producer worker` processes.",
+    )
+    embedded_worker: bool = Field(True, description="Run a job worker inside `producer serve`.")
+    storage: Literal["local", "s3"] = Field(
+        "local", description="Where episode files and uploads live: local (DATA_DIR/media) or s3."
+    )
+    s3_bucket: str | None = Field(None, description="S3 bucket for storage=s3.")
+    s3_endpoint_url: str | None = Field(None, description="S3-compatible endpoint (MinIO, …); unset = AWS.")
+    s3_region: str | None = Field(None, description="S3 region name.")
+    s3_access_key_id: str | None = Field(None, description="S3 access key id (unset = boto3's own lookup).")
+    s3_secret_access_key: SecretStr | None = Field(None, description="S3 secret access key.")
+    s3_prefix: str = Field("", description="Key prefix inside the bucket, e.g. 'station1/'.")
+    base_url: str | None = Field(
+        None,
+        description="Public address of the service (https://news.example.org); feed and media URLs "
+        "use it. Unset = taken from each request.",
+    )
+    secret_key: SecretStr | None = Field(
+        None, description="Key for signing form tokens (default: generated once into DATA_DIR/secret_key)."
+    )
+    admin_password: SecretStr | None = Field(
+        None,
+        description="Password of the `admin` account, created at first start; `serve` refuses a "
+        "non-loopback host while no admin has a non-default password.",
+    )
+    session_hours: float = Field(12.0, gt=0, description="Hours a login session lasts without use.")
+    render_timeout: float = Field(1800.0, gt=0, description="Seconds before a render job is stopped.")
+    job_stale_seconds: float = Field(
+        30.0, gt=0, description="A running job whose worker sent no heartbeat for this long is retried."
+    )
+    max_upload_mb: float = Field(20.0, gt=0, description="Largest accepted request or upload, in MiB.")
+    max_article_chars: int = Field(60_000, ge=100, description="Longest accepted article, in characters.")
+    max_stories: int = Field(40, ge=1, description="Most stories in one bulletin.")
 
     @property
     def cache_dir(self) -> Path:

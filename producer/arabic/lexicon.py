@@ -1,0 +1,153 @@
+"""The station's pronunciation lexicon: a word (or a `re:` regular expression) → what is said.
+
+Stored as plain UTF-8 TSV, one entry a line: `pattern<TAB>replacement`; `#` starts a comment line.
+A plain pattern matches whole words only, also behind the clitic prefixes و ف ب ل ك ال (and their
+combinations: وب, فال, لل …), which are kept: with "قسد → قَسَد", "وقسد" becomes "وقَسَد"; with
+"UN → الأمم المتحدة", "لـUN" becomes "للأمم المتحدة". A `re:` pattern is a Python regular
+expression applied as written; its replacement may use \\1-style groups.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+from producer.arabic.normalize import WORD_CHARS, join_prefix
+from producer.atomic import atomic_write_text
+from producer.errors import InputError
+
+REGEX_PREFIX = "re:"
+
+_PREFIX = "[وف]?(?:لل|[بك]?ال|[بكل])?"
+_TATWEEL = "\u0640"
+
+
+@dataclass(frozen=True)
+class LexiconEntry:
+    pattern: str
+    replacement: str
+
+    @property
+    def is_regex(self) -> bool:
+        return self.pattern.startswith(REGEX_PREFIX)
+
+
+def _validate(pattern: str, replacement: str) -> None:
+    for field in (pattern, replacement):
+        if "\t" in field or "\n" in field or "\r" in field:
+            raise InputError("a lexicon entry cannot contain a tab or a line break.")
+    if not pattern.strip() or pattern == REGEX_PREFIX:
+        raise InputError("a lexicon entry needs a word or a re: pattern.")
+    if pattern.startswith(REGEX_PREFIX):
+        try:
+            re.compile(pattern[len(REGEX_PREFIX) :])
+        except re.error as exc:
+            raise InputError(
+                f"the lexicon pattern {pattern!r} is not a valid regular expression: {exc}."
+            ) from exc
+
+
+class Lexicon:
+    """An ordered, editable set of entries; `apply` rewrites text with them."""
+
+    def __init__(self, entries: Iterable[LexiconEntry] = ()) -> None:
+        self._entries: dict[str, LexiconEntry] = {}
+        self._matchers: _Matchers | None = None
+        for entry in entries:
+            self.add(entry.pattern, entry.replacement)
+
+    @classmethod
+    def default(cls) -> Lexicon:
+        """The shipped entries: common news abbreviations and names."""
+        text = resources.files("producer.arabic").joinpath("default_lexicon.tsv").read_text(encoding="utf-8")
+        return cls(parse_lexicon(text, source="the shipped lexicon"))
+
+    @classmethod
+    def load(cls, path: Path) -> Lexicon:
+        """The station's lexicon at `path`; the shipped defaults when the file does not exist yet."""
+        try:
+            text = path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return cls.default()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise InputError(f"cannot read the lexicon {path}: {exc}.") from exc
+        return cls(parse_lexicon(text, source=str(path)))
+
+    def save(self, path: Path) -> None:
+        lines = [f"{entry.pattern}\t{entry.replacement}" for entry in self._entries.values()]
+        path.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write_text(path, "".join(line + "\n" for line in lines))
+
+    def add(self, pattern: str, replacement: str) -> None:
+        """Add an entry, or replace the one with the same pattern."""
+        _validate(pattern, replacement)
+        self._entries[pattern] = LexiconEntry(pattern, replacement)
+        self._matchers = None
+
+    def remove(self, pattern: str) -> bool:
+        """Remove the entry with this pattern; False when there was none."""
+        found = self._entries.pop(pattern, None) is not None
+        self._matchers = None
+        return found
+
+    def entries(self) -> list[LexiconEntry]:
+        return list(self._entries.values())
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def apply(self, text: str) -> str:
+        """Replace every entry's matches: words first (longest first), then `re:` patterns in order."""
+        if self._matchers is None:
+            self._matchers = _compile(self._entries.values())
+        words, spoken, regexes = self._matchers
+        if words is not None:
+            text = words.sub(lambda m: self._replace_word(m, spoken), text)
+        for regex, replacement in regexes:
+            text = regex.sub(replacement, text)
+        return text
+
+    @staticmethod
+    def _replace_word(match: re.Match[str], spoken: dict[str, str]) -> str:
+        prefix, word = match["pre"], match["word"]
+        if word not in spoken:
+            # An article-less alias ("لأمم" of "الأمم") only stands after a prefix ending in ل.
+            if not prefix.endswith("ل"):
+                return match[0]
+            return prefix[:-1] + join_prefix("ل", spoken["ا" + word])
+        return join_prefix(prefix, spoken[word])
+
+
+_Matchers = tuple[re.Pattern[str] | None, dict[str, str], list[tuple[re.Pattern[str], str]]]
+
+
+def _compile(entries: Iterable[LexiconEntry]) -> _Matchers:
+    """One alternation for all plain words (fast on long lexicons), one pattern per `re:` entry."""
+    entries = list(entries)
+    spoken = {e.pattern: e.replacement for e in entries if not e.is_regex}
+    keys = set(spoken) | {w[1:] for w in spoken if w.startswith("ال")}
+    words = None
+    if keys:
+        alternation = "|".join(re.escape(k) for k in sorted(keys, key=len, reverse=True))
+        words = re.compile(
+            f"(?<![{WORD_CHARS}])(?P<pre>{_PREFIX}){_TATWEEL}?(?P<word>{alternation})(?![{WORD_CHARS}])"
+        )
+    regexes = [(re.compile(e.pattern[len(REGEX_PREFIX) :]), e.replacement) for e in entries if e.is_regex]
+    return words, spoken, regexes
+
+
+def parse_lexicon(text: str, *, source: str) -> list[LexiconEntry]:
+    entries = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        fields = line.split("\t")
+        if len(fields) != 2 or not fields[0].strip():
+            raise InputError(f"line {number} of {source} is not 'word<TAB>spoken form'.")
+        pattern, replacement = fields[0].strip(), fields[1].strip()
+        _validate(pattern, replacement)
+        entries.append(LexiconEntry(pattern, replacement))
+    return entries

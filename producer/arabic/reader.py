@@ -1,0 +1,485 @@
+"""Reading the numbers of a line in words, with the context a newsreader uses.
+
+Every run of digits (with what is glued to it: a clitic prefix, a currency sign, separators, a
+second number after a dash) is one chunk. The chunk's shape says what it is (time, date, decimal,
+range …); the words around it say the rest:
+- the word before gives the case: genitive after a preposition or as the second term of a
+  construct ("مقتل 40", "عام 2017", "بنسبة 5%"), accusative after a verb that takes it as object
+  ("بلغت الحصيلة 40"), else nominative; a number coordinated with و takes the case of the number
+  before it in the clause ("مقتل أربعة قياديين و40 عنصرا" → "وأربعين");
+- the word after is the counted noun whose singular's gender the number agrees with, or a unit,
+  a scale word (ألف, مليون), a month name (a day of the month), هـ (a Hijri year), % …;
+- some nouns before call for an ordinal ("الدورة 5" → "الدورة الخامسة", "القرن 21").
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+from producer.arabic.context import (
+    DATE_BEFORE,
+    DIGIT,
+    MONTHS,
+    ORDINAL_BEFORE,
+    SPORTS,
+    YEAR_BEFORE,
+    Line,
+    case_from_words,
+    counted_noun,
+    in_table,
+    is_word_char,
+    next_word,
+    number_case,
+    strip_conj,
+    words_before,
+)
+from producer.arabic.dates import (
+    MonthFamily,
+    clock_words,
+    day_words,
+    hour_words,
+    month_name,
+    period_of_day,
+    year_words,
+)
+from producer.arabic.normalize import WORD_CHARS, join_prefix
+from producer.arabic.numbers import (
+    MAX_CARDINAL,
+    Case,
+    cardinal_words,
+    digits_words,
+    is_known_noun,
+    noun_gender,
+    ordinal,
+)
+from producer.arabic.units import UNIT_AFTER, UNITS_BEFORE, Unit, counted, unit_after
+
+_W = WORD_CHARS
+_NUM = r"\d+(?:[.,:/]\d+)*"
+_PREFIX = r"[وف](?:لل|[بك]?ال|[بكل])?|لل|[بك]?ال|[بكل]"
+_CHUNK = re.compile(
+    rf"(?:(?<![{_W}])(?P<pre>{_PREFIX})(?:\u0640 ?)?)?"
+    r"(?:(?P<phone>(?:\+|00)\d[\d -]{5,}\d|0\d{1,3}(?:-\d{3,})+)"
+    r"|(?P<iso>\d{4}(?P<sep>[-./])\d{1,2}(?P=sep)\d{1,2})(?![\d]|[-.,/]\d)"
+    r"|(?P<dmy>\d{1,2}[-./]\d{1,2}[-./](?:\d{4}|\d{2}))(?![\d]|[-.,/]\d)"
+    rf"|(?P<cur>[$€£] ?)?(?P<sign>[-+](?=\d))?(?P<num>{_NUM})(?:(?P<dash> ?[-–—] ?)(?P<num2>{_NUM}))?)"
+)
+_MONTH_AFTER = re.compile(
+    r"\s+(?P<min>من\s+)?(?:شهر\s+)?(?:" + "|".join(sorted(MONTHS, key=len, reverse=True)) + rf")(?![{_W}])"
+)
+_SCALE_AFTER = re.compile(
+    rf"\s?(?P<scale>ألف|آلاف|ألفا|مليون|ملايين|مليونا|مليار|مليارات|مليارا|بليون|بلايين)(?![{_W}])"
+)
+_SCALES = {
+    "ألف": 10**3, "آلاف": 10**3, "ألفا": 10**3,
+    "مليون": 10**6, "ملايين": 10**6, "مليونا": 10**6,
+    "مليار": 10**9, "مليارات": 10**9, "مليارا": 10**9, "بليون": 10**9, "بلايين": 10**9,
+}  # fmt: skip
+_SCALE_SINGULAR = {10**3: "ألف", 10**6: "مليون", 10**9: "مليار"}
+_PERCENT_AFTER = re.compile(r"\s?%")
+_HIJRI_AFTER = re.compile(rf"\s?(?:هـ|ه)(?![{_W}])")
+_AD_AFTER = re.compile(rf"\s?(?:م|ميلادي|ميلادية)(?![{_W}])")
+_BC_AFTER = re.compile(rf"\s?ق\.\s?م(?![{_W}])")
+_CLOCK_PERIOD_AFTER = re.compile(rf"\s?(?P<p>ص|م|AM|PM|am|pm|a\.m\.|p\.m\.)(?![{_W}])")
+_PERIOD_WORD_AFTER = re.compile(r"\s?(?:صباح|مساء|ظهر|عصر|ليل|فجر|بعد الظهر|من )")
+_GMT_AFTER = re.compile(rf"\s?(?:بتوقيت غرينتش|بتوقيت غرينيتش|توقيت غرينتش|GMT|ت\.غ|ت\. غ|UTC)(?![{_W}])")
+
+_FRACTION_ONE = {2: "نصف", 3: "ثلث", 4: "ربع", 5: "خمس", 6: "سدس", 7: "سبع", 8: "ثمن", 9: "تسع", 10: "عشر"}
+_FRACTION_PLURAL = {
+    3: "أثلاث",
+    4: "أرباع",
+    5: "أخماس",
+    6: "أسداس",
+    7: "أسباع",
+    8: "أثمان",
+    9: "أتساع",
+    10: "أعشار",
+}
+
+
+def read_numbers(line: str, family: MonthFamily) -> str:
+    """`line` with every number read in words (the line is already normalized)."""
+    if not DIGIT.search(line):
+        return line
+    state = Line(line, family, bool(SPORTS.search(line)))
+    out: list[str] = []
+    pos = 0
+    while (m := _CHUNK.search(line, pos)) is not None:
+        out.append(line[pos : m.start()])
+        words, end = _read_chunk(state, m)
+        if m.start() > 0 and is_word_char(line[m.start() - 1]) and not m["pre"]:
+            words = " " + words
+        if end < len(line) and is_word_char(line[end]):
+            words += " "
+        out.append(words)
+        pos = end
+    out.append(line[pos:])
+    # Every digit is consumed by a chunk; this only guards the promise that none is ever spoken.
+    return DIGIT.sub(lambda d: " " + digits_words(d[0]) + " ", "".join(out))
+
+
+# --- chunks -------------------------------------------------------------------------------------
+
+
+def _read_chunk(state: Line, m: re.Match[str]) -> tuple[str, int]:
+    """The words for chunk `m` and where the text they replace ends (units, signs … included)."""
+    prefix = m["pre"] or ""
+    start = m.start()
+    if m["phone"]:
+        return prefix + _phone(m["phone"]), m.end()
+    if m["iso"]:
+        y, mo, d = (int(x) for x in re.split(r"[-./]", m["iso"]))
+        return _date_chunk(state, start, prefix, d, mo, y, m.end()) or (_plain_digits(m["iso"]), m.end())
+    if m["dmy"]:
+        d, mo, y = (int(x) for x in re.split(r"[-./]", m["dmy"]))
+        if y < 100:
+            y += 2000 if y < 50 else 1900
+        return _date_chunk(state, start, prefix, d, mo, y, m.end()) or (_plain_digits(m["dmy"]), m.end())
+    if m["num2"] is not None:
+        return _range(state, m, prefix)
+    words, end = _single(state, m, prefix)
+    if m["sign"] == "-":
+        # A hyphen after a word ("COVID-19") is not a minus; the caller spaces the words apart.
+        glued = start > 0 and is_word_char(state.text[start - 1])
+        words = words if glued else _negative(words)
+    elif m["sign"] == "+":
+        words = "زائد " + words
+    return words, end
+
+
+def _negative(words: str) -> str:
+    if words.endswith("مئوية") or words.endswith("درجة") or words.endswith("درجات"):
+        return words + " تحت الصفر"
+    return "سالب " + words
+
+
+def _plain_digits(digits: str) -> str:
+    return " ".join(digits_words(group) for group in re.findall(r"\d+", digits))
+
+
+def _phone(text: str) -> str:
+    words = _plain_digits(text)
+    return "زائد " + words if text.startswith("+") else words
+
+
+def _date_chunk(
+    state: Line, start: int, prefix: str, d: int, mo: int, y: int, end: int
+) -> tuple[str, int] | None:
+    try:
+        date(y, mo, d)
+    except ValueError:
+        return None
+    case = number_case(state, start, prefix)
+    words = f"{day_words(d, month_name(mo, state.family), case=case)} عام {year_words(y)}"
+    state.cases[start] = case
+    return join_prefix(_no_article(prefix), words), end
+
+
+def _no_article(prefix: str) -> str:
+    """The clitics of `prefix` without ال (ordinals bring their own article)."""
+    if prefix.endswith("ال"):
+        return prefix[:-2]
+    if prefix.endswith("لل"):
+        return prefix[:-1]
+    return prefix
+
+
+def _parse(num: str, scale_follows: bool) -> tuple[int, str | None] | None:
+    """(integer part, decimal digits or None) of a number as written, or None if it is a list."""
+    if re.fullmatch(r"\d+", num):
+        return int(num), None
+    if ":" in num or "/" in num:
+        return None
+    groups = re.split(r"[.,]", num)
+    seps = re.findall(r"[.,]", num)
+    three = all(len(g) == 3 for g in groups[1:]) and 1 <= len(groups[0]) <= 3
+    if "," in seps and "." in seps:
+        if seps[-1] == "." and all(s == "," for s in seps[:-1]) and all(len(g) == 3 for g in groups[1:-1]):
+            return int("".join(groups[:-1])), groups[-1]
+        return None
+    if seps[0] == "," and three:
+        return int("".join(groups)), None
+    if seps[0] == "." and three and not scale_follows and (len(groups) > 2 or groups[1].endswith("00")):
+        return int("".join(groups)), None
+    if len(groups) == 2:
+        return int(groups[0]), groups[1]
+    return None
+
+
+def _decimal_words(whole: int, frac: str, case: Case) -> str:
+    zeros = len(frac) - len(frac.lstrip("0"))
+    rest = frac.lstrip("0")
+    tail = " ".join(["صفر"] * zeros + ([cardinal_words(int(rest))] if rest else []))
+    return f"{cardinal_words(whole, case=case)} فاصلة {tail}"
+
+
+def _single(state: Line, m: re.Match[str], prefix: str) -> tuple[str, int]:
+    text, start, end, num = state.text, m.start(), m.end(), m["num"]
+    if re.fullmatch(r"\d{1,2}:\d{2}(?::\d{2})?", num):
+        clock = _clock(state, num, end)
+        if clock is not None:
+            return join_prefix(_no_article(prefix), clock[0]), clock[1]
+    if re.fullmatch(r"\d{1,2}/\d{1,2}", num):
+        return _slash_pair(state, start, prefix, num, end)
+    if re.fullmatch(r"\d+/\d+", num):
+        return _numbered(state, start, prefix, num, end)
+    scale = _SCALE_AFTER.match(text, end)
+    parsed = _parse(num, scale is not None)
+    if parsed is None:
+        # A list written with separators ("3,4,5"): each number on its own.
+        parts = [cardinal_words(int(p)) if len(p) < 7 else digits_words(p) for p in re.split(r"[.,:/]", num)]
+        return prefix + "، ".join(parts), end
+    whole, frac = parsed
+    case = number_case(state, start, prefix)
+    state.cases[start] = case
+    cur = UNITS_BEFORE.get((m["cur"] or "").strip())
+
+    if scale is not None and whole <= MAX_CARDINAL:
+        words, end = _scaled(state, whole, frac, _SCALES[scale["scale"]], case, scale.end(), cur)
+    elif (pct := _PERCENT_AFTER.match(text, end)) is not None:
+        number = cardinal_words(whole, case=case) if frac is None else _decimal_words(whole, frac, case)
+        words, end = f"{number} بالمئة", pct.end()
+    elif frac is not None:
+        words = _decimal_words(whole, frac, case)
+        unit_m = UNIT_AFTER.match(text, end)
+        if cur is not None or unit_m is not None:
+            unit = cur or unit_after(unit_m["unit"])
+            words += f" {unit.singular}"
+            end = end if cur is not None else unit_m.end()
+    else:
+        words, end = _integer(state, m, prefix, whole, case, cur)
+    return join_prefix(_no_article(prefix) if words.startswith("ال") else prefix, words), end
+
+
+def _scaled(
+    state: Line, whole: int, frac: str | None, scale: int, case: Case, end: int, cur: Unit | None
+) -> tuple[str, int]:
+    gender, construct = counted_noun(state, end)
+    construct = construct or cur is not None
+    if frac is None:
+        total = whole * scale
+        if total > MAX_CARDINAL:
+            return f"{cardinal_words(whole, case=case)} {_SCALE_SINGULAR[scale]}", end
+        words = cardinal_words(total, gender=gender, case=case, construct=construct)
+    elif frac.rstrip("0") in ("5", "25", "75"):
+        part = {"5": "نصف", "25": "ربع", "75": "ثلاثة أرباع"}[frac.rstrip("0")]
+        noun = _SCALE_SINGULAR[scale]
+        if not whole:
+            words = f"{part} {noun}"  # "نصف مليون"
+        else:
+            # "مليونان ونصف", and before a noun "مليونان ونصف المليون دولار".
+            tail = f"{part} ال{noun}" if construct else part
+            words = f"{cardinal_words(whole * scale, case=case)} و{tail}"
+    else:
+        words = f"{_decimal_words(whole, frac, case)} {_SCALE_SINGULAR[scale]}"
+    if cur is not None:
+        words += f" {cur.singular}"
+    return words, end
+
+
+def _integer(
+    state: Line, m: re.Match[str], prefix: str, n: int, case: Case, cur: Unit | None
+) -> tuple[str, int]:
+    text, start, end, num = state.text, m.start(), m.end(), m["num"]
+    before = words_before(text, start)
+    prev = strip_conj(before[-1][0]) if before else ""
+    if (
+        "," not in num
+        and "." not in num
+        and ((len(num) >= 7 and not cur) or (len(num) > 1 and num[0] == "0"))
+    ):
+        return digits_words(num), end
+    if n > MAX_CARDINAL:
+        return digits_words(num), end
+    if cur is not None:
+        return counted(n, cur, case), end
+    if (unit_m := UNIT_AFTER.match(text, end)) is not None and not _is_year_mark(n, unit_m, prev):
+        return counted(n, unit_after(unit_m["unit"]), case), unit_m.end()
+    if (hijri := _HIJRI_AFTER.match(text, end)) is not None:
+        return _year(prev, n, "للهجرة"), hijri.end()
+    if (ad := _AD_AFTER.match(text, end)) is not None and _is_year_mark(n, ad, prev):
+        return _year(prev, n, "للميلاد"), ad.end()
+    if (bc := _BC_AFTER.match(text, end)) is not None:
+        return _year(prev, n, "قبل الميلاد"), bc.end()
+    if 1 <= n <= 31 and (month := _MONTH_AFTER.match(text, end)) is not None:
+        return f"{ordinal(n, case=case)}{'' if month['min'] else ' من'}", end
+    if n >= 100 and _after_month(before):
+        return f"عام {year_words(n)}", end
+    # "الساعة 8", and "بين الساعة 8 و10": a number coordinated with an hour is an hour too.
+    hour_context = prev == "الساعة" or (prefix in ("و", "ف") and any(w == "الساعة" for w, _ in before[-3:]))
+    if hour_context and n <= 24:
+        period = "" if _PERIOD_WORD_AFTER.match(text, end) or n <= 12 else f" {period_of_day(n)}"
+        return hour_words(n) + period, end
+    if prefix.endswith(("ال", "لل")) and n >= 1:
+        # "الذكرى الـ50": the ordinal agrees with the definite noun before it, if there is one.
+        noun = strip_conj(before[-1][0]) if before else ""
+        if noun.startswith(("ال", "لل", "بال")):
+            return ordinal(n, feminine=noun_gender(noun) == "f", case=_noun_case(before)), end
+        return ordinal(n, case=case), end
+    if _ordinal_noun(prev) and 1 <= n <= 999 and not prefix:
+        feminine = noun_gender(_ordinal_noun(prev)) == "f"
+        return ordinal(n, feminine=feminine, case=_noun_case(before)), end
+    if n >= 100 and in_table(prev, YEAR_BEFORE) and not is_known_noun(next_word(text, end) or ""):
+        return year_words(n), end
+    gender, construct = counted_noun(state, end, n)
+    return cardinal_words(n, gender=gender, case=case, construct=construct), end
+
+
+def _is_year_mark(n: int, mark: re.Match[str], prev: str) -> bool:
+    """Whether a م after `n` is ميلادي (a year) rather than متر."""
+    if mark.group(0).strip() not in ("م", "ميلادي", "ميلادية"):
+        return False
+    return in_table(prev, YEAR_BEFORE) or 1000 <= n <= 2100
+
+
+def _year(prev: str, n: int, era: str) -> str:
+    head = "" if in_table(prev, YEAR_BEFORE) else "عام "
+    return f"{head}{year_words(n)} {era}"
+
+
+def _after_month(before: list[tuple[str, int]]) -> bool:
+    if not before:
+        return False
+    last = before[-1][0]
+    two = " ".join(w for w, _ in before[-2:])
+    return last in MONTHS or two in MONTHS
+
+
+def _ordinal_noun(word: str) -> str | None:
+    """The definite noun in `word` (clitics stripped) if it calls for an ordinal after it."""
+    for candidate in (word, word[1:], "ال" + word[2:] if word.startswith("لل") else ""):
+        if candidate in ORDINAL_BEFORE:
+            return candidate
+    if word[:1] in "بلك" and word[1:] in ORDINAL_BEFORE:
+        return word[1:]
+    return None
+
+
+def _noun_case(before: list[tuple[str, int]]) -> Case:
+    """Case of the noun right before a number (an ordinal after it agrees with it)."""
+    if not before:
+        return "nom"
+    noun = strip_conj(before[-1][0])
+    if noun[:1] in "بلك" and not noun.startswith("ال"):
+        return "gen"
+    return case_from_words(before[:-1])
+
+
+def _slash_pair(state: Line, start: int, prefix: str, num: str, end: int) -> tuple[str, int]:
+    a, b = (int(x) for x in num.split("/"))
+    before = words_before(state.text, start)
+    date_context = bool(before) and in_table(before[-1][0], DATE_BEFORE)
+    if 1 <= a < b <= 10 and not date_context:
+        construct = re.match(r" ?[\u0621-\u064a]", state.text[end:]) is not None
+        return prefix + _fraction(a, b, number_case(state, start, prefix), construct), end
+    if 1 <= a <= 31 and 1 <= b <= 12:
+        case = number_case(state, start, prefix)
+        return join_prefix(_no_article(prefix), day_words(a, month_name(b, state.family), case=case)), end
+    return _numbered(state, start, prefix, num, end)
+
+
+def _numbered(state: Line, start: int, prefix: str, num: str, end: int) -> tuple[str, int]:
+    """a/b that is neither a date nor a fraction: a text numbered in a year ("القانون 45/2017") or a ratio."""
+    a, b = (int(x) for x in num.split("/"))
+    first = prefix + cardinal_words(a, case=number_case(state, start, prefix))
+    if 1900 <= b <= 2100:
+        return f"{first} لعام {year_words(b)}", end
+    return f"{first} على {cardinal_words(b, case='gen')}", end
+
+
+def _fraction(a: int, b: int, case: Case, construct: bool) -> str:
+    """a/b in words; `construct`: a noun follows, which drops the nun of a dual ("ثلثا السكان")."""
+    one = _FRACTION_ONE[b]
+    if a == 1:
+        return one
+    if a == 2:
+        return one + ("ي" if case != "nom" else "ا") + ("" if construct else "ن")
+    return f"{cardinal_words(a, case=case, construct=True)} {_FRACTION_PLURAL[b]}"
+
+
+def _is_24h(num: str) -> bool:
+    """A time that can only be a 24-hour clock: 13:00-23:59, 00:xx, or a zero-padded hour (06:00)."""
+    hour = int(num.split(":")[0])
+    return hour >= 13 or hour == 0 or num.startswith("0")
+
+
+def _clock(state: Line, num: str, end: int, *, force_period: bool = False) -> tuple[str, int] | None:
+    hour, minute = (int(x) for x in num.split(":")[:2])
+    if hour > 24 or minute > 59:
+        return None
+    text = state.text
+    period = force_period or _is_24h(num)
+    suffix = ""
+    if (p := _CLOCK_PERIOD_AFTER.match(text, end)) is not None:
+        pm = p["p"].lower().startswith("p") or p["p"] == "م"
+        if pm and hour < 12:
+            hour += 12
+        period, end = True, p.end()
+    elif _PERIOD_WORD_AFTER.match(text, end):
+        period = False
+    if (gmt := _GMT_AFTER.match(text, end)) is not None:
+        suffix = " بالتوقيت العالمي" if "UTC" in gmt.group(0) else " بتوقيت غرينتش"
+        end = gmt.end()
+    return clock_words(hour % 24, minute, period=period) + suffix, end
+
+
+def _range(state: Line, m: re.Match[str], prefix: str) -> tuple[str, int]:
+    text, start, end = state.text, m.start(), m.end()
+    a_txt, b_txt = m["num"], m["num2"]
+    clock = re.compile(r"\d{1,2}:\d{2}")
+    if clock.fullmatch(a_txt) and clock.fullmatch(b_txt):
+        # One 24-hour time makes the whole range 24-hour: both ends get their part of the day.
+        both = _is_24h(a_txt) or _is_24h(b_txt)
+        first = _clock(state, a_txt, m.start("dash"), force_period=both)
+        second = _clock(state, b_txt, end, force_period=both)
+        if first and second:
+            return f"{prefix}من {first[0]} إلى {second[0]}", second[1]
+    if not (a_txt.isdigit() and b_txt.isdigit()):
+        suffix = ""
+        if (pct := _PERCENT_AFTER.match(text, end)) is not None:
+            suffix, end = " بالمئة", pct.end()
+        return f"{prefix}من {_plain_or_words(a_txt)} إلى {_plain_or_words(b_txt)}{suffix}", end
+    a, b = int(a_txt), int(b_txt)
+    if a_txt[0] == "0" or (b_txt[0] == "0" and len(b_txt) > 1) or len(a_txt) >= 7 or len(b_txt) >= 7:
+        return prefix + f"{digits_words(a_txt)} {digits_words(b_txt)}", end
+    if a >= 1000 and len(b_txt) == 2:
+        b = a // 100 * 100 + b  # "2011-17" is 2011 to 2017
+    before = words_before(text, start)
+    prev = strip_conj(before[-1][0]) if before else ""
+    case = number_case(state, start, prefix)
+    state.cases[start] = case
+    if 1 <= a <= 31 and 1 <= b <= 31 and (month := _MONTH_AFTER.match(text, end)) is not None:
+        tail = "" if month["min"] else " من"
+        lead = "" if prev == "من" else "من "
+        return f"{prefix}{lead}{ordinal(a, case='gen')} إلى {ordinal(b, case='gen')}{tail}", end
+    if prev not in ("من", "بين") and ((state.sports and a <= 20 and b <= 20) or a >= b):
+        gender, construct = counted_noun(state, end)
+        first = cardinal_words(a, gender=gender, case=case)
+        return f"{prefix}{first} مقابل {cardinal_words(b, gender=gender, case='gen')}", end
+    suffix = ""
+    unit: Unit | None = None
+    if (pct := _PERCENT_AFTER.match(text, end)) is not None:
+        suffix, end = " بالمئة", pct.end()
+    elif (unit_m := UNIT_AFTER.match(text, end)) is not None:
+        unit, end = unit_after(unit_m["unit"]), unit_m.end()
+    year_like = 1000 <= a <= 2100 and 1000 <= b <= 2100
+    gender, construct = ("m", False) if year_like or suffix else counted_noun(state, end)
+    if unit is not None:
+        gender = unit.gender
+    first = cardinal_words(a, gender=gender, case="gen" if prev != "بين" else case)
+    second = (
+        counted(b, unit, "gen") if unit else cardinal_words(b, gender=gender, case="gen", construct=construct)
+    )
+    if prev == "بين":
+        return f"{prefix}{first} و{second}{suffix}", end
+    lead = "" if prev == "من" else "من "
+    return f"{prefix}{lead}{first} إلى {second}{suffix}", end
+
+
+def _plain_or_words(num: str) -> str:
+    parsed = _parse(num, False)
+    if parsed is None:
+        return _plain_digits(num)
+    whole, frac = parsed
+    return cardinal_words(whole) if frac is None else _decimal_words(whole, frac, "nom")

@@ -1,0 +1,27 @@
+"""`speakable`: the exact text handed to a TTS engine, one output line per input line.
+
+Per line: normalize characters (one digit set, no stray symbols), apply the station's lexicon
+(its entries win over everything else, so they may spell out numbers too), then read every
+number, date, time, percentage, currency and unit in words. No diacritics are added here.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+from producer.arabic.context import month_family
+from producer.arabic.lexicon import Lexicon
+from producer.arabic.normalize import normalize_line
+from producer.arabic.reader import read_numbers
+
+
+@cache
+def _default_lexicon() -> Lexicon:
+    return Lexicon.default()
+
+
+def speakable(text: str, *, lexicon: Lexicon | None = None) -> str:
+    """`text` as it is to be spoken: no digit left, lexicon applied; the shipped lexicon if None."""
+    lexicon = _default_lexicon() if lexicon is None else lexicon
+    family = month_family(text)
+    return "\n".join(read_numbers(lexicon.apply(normalize_line(line)), family) for line in text.split("\n"))

@@ -1,0 +1,208 @@
+"""Streaming loudness (ITU-R BS.1770-4 / EBU R128) and true-peak meters.
+
+Both take a programme block by block and keep only small state, so a whole programme is measured
+without ever being held in memory: the loudness meter keeps one K-weighted mean square per 100 ms
+(gating is computed from those at the end), the true-peak meter the last few samples.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import numpy.typing as npt
+from scipy.signal import firwin, sosfilt
+
+from producer.models import Samples
+
+F64 = npt.NDArray[np.float64]
+
+ABSOLUTE_GATE_LUFS = -70.0
+RELATIVE_GATE_LU = -10.0
+
+
+def k_weighting(rate: int) -> F64:
+    """BS.1770's K-weighting (high-shelf, then high-pass) as second-order sections for `rate`.
+
+    The analogue prototypes of libebur128, brought to `rate` by the bilinear transform, so any
+    sample rate is measured as the standard's 48 kHz coefficients describe.
+    """
+    f0, gain_db, q = 1681.974450955533, 3.999843853973347, 0.7071752369554196
+    k = math.tan(math.pi * f0 / rate)
+    vh = 10.0 ** (gain_db / 20.0)
+    vb = vh**0.4996667741545416
+    a0 = 1.0 + k / q + k * k
+    shelf = [
+        (vh + vb * k / q + k * k) / a0,
+        2.0 * (k * k - vh) / a0,
+        (vh - vb * k / q + k * k) / a0,
+        1.0,
+        2.0 * (k * k - 1.0) / a0,
+        (1.0 - k / q + k * k) / a0,
+    ]
+    f0, q = 38.13547087602444, 0.5003270373238773
+    k = math.tan(math.pi * f0 / rate)
+    a0 = 1.0 + k / q + k * k
+    highpass = [1.0, -2.0, 1.0, 1.0, 2.0 * (k * k - 1.0) / a0, (1.0 - k / q + k * k) / a0]
+    return np.array([shelf, highpass])
+
+
+def lufs(mean_square: float) -> float:
+    return -0.691 + 10.0 * math.log10(mean_square) if mean_square > 0 else -math.inf
+
+
+def gated_loudness(sub_blocks: F64) -> float:
+    """Integrated loudness from consecutive 100 ms mean squares, gated as BS.1770-4 prescribes.
+
+    -inf for silence or less than 400 ms of audio.
+    """
+    if len(sub_blocks) < 4:
+        return -math.inf
+    # 400 ms gating blocks overlapping by 75 %: four consecutive 100 ms sub-blocks.
+    blocks = np.convolve(sub_blocks, np.full(4, 0.25), mode="valid")
+    with np.errstate(divide="ignore"):
+        loudness = -0.691 + 10.0 * np.log10(blocks)
+    above = blocks[loudness > ABSOLUTE_GATE_LUFS]
+    if len(above) == 0:
+        return -math.inf
+    relative_gate = lufs(float(above.mean())) + RELATIVE_GATE_LU
+    return lufs(float(blocks[(loudness > ABSOLUTE_GATE_LUFS) & (loudness > relative_gate)].mean()))
+
+
+def chunk_max(x: Samples, size: int) -> Samples:
+    """The largest value of each run of `size` samples (the last run may be shorter)."""
+    if len(x) == 0:
+        return np.zeros(0, x.dtype)
+    return np.maximum.reduceat(x, np.arange(0, len(x), size))
+
+
+class LoudnessMeter:
+    """Integrated loudness of everything fed to it, with per-chunk statistics kept on the way.
+
+    It keeps, for every `chunk` samples (a divisor of the 100 ms sub-block, about 1.4 ms), the sum
+    of the K-weighted squares and the largest sample: a thirtieth of the audio's size. Mastering uses
+    them to foresee what its limiter will take off before it runs.
+    """
+
+    def __init__(self, rate: int) -> None:
+        self.rate = rate
+        self._sos = k_weighting(rate)
+        self._state = np.zeros((2, 2))
+        self.step = round(0.1 * rate)  # one 100 ms sub-block
+        self.chunk = max(d for d in range(1, 65) if self.step % d == 0)
+        self._carry = np.zeros((2, 0))  # squares and magnitudes of an unfinished chunk
+        self._energies: list[Samples] = []
+        self._peaks: list[Samples] = []
+
+    def feed(self, block: Samples) -> None:
+        weighted, self._state = sosfilt(self._sos, block.astype(np.float64), zi=self._state)
+        pending = np.concatenate((self._carry, np.stack((weighted * weighted, np.abs(block)))), axis=1)
+        whole = pending.shape[1] - pending.shape[1] % self.chunk
+        starts = np.arange(0, whole, self.chunk)
+        if whole:
+            self._energies.append(np.add.reduceat(pending[0, :whole], starts).astype(np.float32))
+            self._peaks.append(np.maximum.reduceat(pending[1, :whole], starts).astype(np.float32))
+        self._carry = pending[:, whole:]
+
+    def chunks(self) -> tuple[Samples, Samples]:
+        """K-weighted energy and peak of each chunk, over whole 100 ms sub-blocks only."""
+        energies = np.concatenate(self._energies) if self._energies else np.zeros(0, np.float32)
+        peaks = np.concatenate(self._peaks) if self._peaks else np.zeros(0, np.float32)
+        per_sub = self.step // self.chunk
+        whole = len(energies) - len(energies) % per_sub
+        return energies[:whole], peaks[:whole]
+
+    def sub_blocks(self, energies: Samples) -> F64:
+        """100 ms mean squares from chunk energies."""
+        per_sub = self.step // self.chunk
+        return energies.astype(np.float64).reshape(-1, per_sub).sum(axis=1) / self.step
+
+    def integrated(self) -> float:
+        """Integrated loudness in LUFS; -inf for silence or less than 400 ms of audio."""
+        return gated_loudness(self.sub_blocks(self.chunks()[0]))
+
+
+class Interpolator:
+    """4x oversampling for true-peak estimates, evaluated only where a peak could hide.
+
+    Phase p of sample j estimates the signal at j + p/4 from the samples within TAPS of j. Phase 0
+    is the sample itself. Each phase's output is bounded by `bound` times the largest sample under
+    its taps, which is what lets the meter and the limiter skip every stretch whose samples are
+    too small for the interpolated peak to matter.
+    """
+
+    FACTOR = 4
+    TAPS = 8  # samples on each side; 17 per phase, more than BS.1770's 12
+    MARGIN = 2 * TAPS  # context a caller keeps on either side of the centres it asks about
+
+    def __init__(self) -> None:
+        half = self.FACTOR * self.TAPS
+        h = firwin(2 * half + 1, 1.0 / self.FACTOR, window=("kaiser", 8.0)) * self.FACTOR
+        offsets = np.arange(-self.TAPS, self.TAPS + 1)
+        # kernels[d + TAPS, p - 1]: weight of x[j - d] in the value at j + p/4, for p = 1..3.
+        index = half + self.FACTOR * offsets[:, None] + np.arange(1, self.FACTOR)[None, :]
+        kernels = np.where((index >= 0) & (index < len(h)), h[np.clip(index, 0, len(h) - 1)], 0.0)
+        self._kernels = kernels.astype(np.float32)
+        self._offsets = offsets
+        self.bound = max(1.0, float(np.abs(kernels).sum(axis=0).max()))
+
+    def between(self, x: Samples, centres: npt.NDArray[np.intp]) -> Samples:
+        """Largest |value| at j + 1/4, j + 2/4, j + 3/4 for each j in `centres`.
+
+        Every centre must have TAPS samples of `x` on each side.
+        """
+        if len(centres) == 0:
+            return np.zeros(0, np.float32)
+        out = np.empty(len(centres), np.float32)
+        chunk = 65536  # bounds the gathered (chunk x taps) matrix
+        for lo in range(0, len(centres), chunk):
+            part = centres[lo : lo + chunk]
+            window = x[part[:, None] - self._offsets[None, :]]
+            # einsum's own loop, not BLAS: BLAS threads spinning after each call slow
+            # down everything else running between calls.
+            out[lo : lo + chunk] = np.abs(np.einsum("ij,jk->ik", window, self._kernels)).max(axis=1)
+        return out
+
+    def candidates(self, magnitude: Samples, floor: float, lo: int, hi: int) -> npt.NDArray[np.intp]:
+        """Centres in [lo, hi) whose taps hold a sample large enough to reach `floor`.
+
+        Decided per run of MARGIN centres from the maxima of MARGIN-sample chunks, so a few
+        centres more than needed may come back, never fewer. `magnitude` must cover
+        [lo - MARGIN, hi + MARGIN).
+        """
+        size = self.MARGIN
+        if hi <= lo:
+            return np.zeros(0, np.intp)
+        hot = chunk_max(magnitude[lo - size : hi + size], size) * self.bound > floor
+        hot = np.concatenate((hot, np.zeros(2, bool)))
+        # Centres [i*MARGIN, (i+1)*MARGIN) after lo reach chunks i, i + 1 and i + 2 of the span.
+        runs = np.flatnonzero(hot[:-2] | hot[1:-1] | hot[2:])
+        centres = (runs[:, None] * size + np.arange(size)[None, :]).ravel()
+        return centres[centres < hi - lo] + lo
+
+
+class TruePeakMeter:
+    """The largest 4x-oversampled magnitude of everything fed to it (linear, not dB)."""
+
+    def __init__(self) -> None:
+        self._interp = Interpolator()
+        self._tail = np.zeros(2 * Interpolator.MARGIN, np.float32)
+        self.peak = 0.0
+
+    def feed(self, block: Samples) -> None:
+        self._scan(np.concatenate((self._tail, block.astype(np.float32, copy=False))))
+
+    def flush(self) -> None:
+        self._scan(np.concatenate((self._tail, np.zeros(Interpolator.MARGIN, np.float32))))
+
+    def _scan(self, ext: Samples) -> None:
+        # Centres [MARGIN, len - MARGIN) of ext have all their taps inside it; the next call
+        # starts where this one stops, so every centre is looked at exactly once.
+        margin = Interpolator.MARGIN
+        magnitude = np.abs(ext)
+        top = float(magnitude.max(initial=0.0))
+        self.peak = max(self.peak, top)
+        if top * self._interp.bound > self.peak:
+            centres = self._interp.candidates(magnitude, self.peak, margin, len(ext) - margin)
+            self.peak = max(self.peak, float(self._interp.between(ext, centres).max(initial=0.0)))
+        self._tail = ext[-2 * margin :].copy()

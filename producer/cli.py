@@ -1,0 +1,189 @@
+"""The `producer` command: a thin adapter over the pipeline's functions.
+
+Every failure the user can fix is a ProducerError: it is printed as one line on stderr and the
+command exits non-zero, with no partial output left behind.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, NoReturn, Optional
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
+
+from producer.errors import InputError, ProducerError
+from producer.settings import Settings, load_settings
+
+app = typer.Typer(
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    no_args_is_help=True,
+    help="Arabic radio bulletin producer: pasted news in, podcast-ready bulletin out.",
+)
+lexicon_app = typer.Typer(no_args_is_help=True, help="The station's pronunciation lexicon.")
+cache_app = typer.Typer(no_args_is_help=True, help="The segment cache of voiced speech.")
+app.add_typer(lexicon_app, name="lexicon")
+app.add_typer(cache_app, name="cache")
+
+Files = Annotated[list[str], typer.Argument(help="Article files (UTF-8 or Windows-1256), or - for stdin.")]
+OneFile = Annotated[str, typer.Argument(help="A file, or - for stdin.")]
+
+
+def fail(message: str) -> NoReturn:
+    typer.echo(f"producer: error: {message}", err=True)
+    sys.exit(1)
+
+
+def settings() -> Settings:
+    return load_settings()
+
+
+def read_input(name: str) -> str:
+    from producer.ingest import decode_text
+
+    if name == "-":
+        data = sys.stdin.buffer.read()
+        source = "standard input"
+    else:
+        path = Path(name)
+        if not path.is_file():
+            raise InputError(f"no such file: {name}")
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise InputError(f"cannot read {name}: {exc.strerror}") from exc
+        source = name
+    try:
+        return decode_text(data)
+    except InputError as exc:
+        raise InputError(f"{source}: {exc}") from exc
+
+
+def load_script(files: list[str], conf: Settings, title: str | None = None):  # noqa: ANN201
+    """Articles → a composed Script, or one edited script file read back as it is."""
+    from producer.ingest import clean
+    from producer.pipeline import compose_script
+    from producer.scriptfile import looks_like_script, script_from_text
+
+    texts = [read_input(name) for name in files]
+    scripts = [looks_like_script(text) for text in texts]
+    if any(scripts):
+        if len(texts) > 1:
+            raise InputError("give an edited script file alone, not together with articles")
+        return script_from_text(texts[0])
+    stories = []
+    for name, text in zip(files, texts, strict=True):
+        try:
+            stories.append(clean(text))
+        except InputError as exc:
+            raise InputError(f"{'standard input' if name == '-' else name}: {exc}") from exc
+    return compose_script(stories, conf, title=title)
+
+
+def write_text_atomic(path: Path, text: str) -> None:
+    from producer.atomic import atomic_write_text
+
+    try:
+        atomic_write_text(path, text)
+    except OSError as exc:
+        raise InputError(f"cannot write {path}: {exc.strerror}") from exc
+
+
+@app.command()
+def clean(file: OneFile = "-") -> None:
+    """Print the cleaned article: headline first, then one body paragraph per line."""
+    from producer.ingest import clean as clean_text
+
+    story = clean_text(read_input(file))
+    typer.echo(story.text)
+
+
+@app.command()
+def speakable(
+    file: OneFile = "-",
+    engine: Annotated[Optional[str], typer.Option(help="Engine the text is prepared for.")] = None,  # noqa: UP007
+    no_diacritics: Annotated[bool, typer.Option("--no-diacritics", help="Never add diacritics.")] = False,
+) -> None:
+    """Print exactly the text handed to the TTS engine, one output line per input line."""
+    from producer.arabic import Lexicon
+    from producer.pipeline import speakable_lines
+    from producer.tts.registry import wants_diacritics
+
+    conf = settings()
+    lines = read_input(file).split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    diacritize = not no_diacritics and wants_diacritics(engine or conf.engine)
+    for line in speakable_lines(lines, Lexicon.load(conf.lexicon_file), diacritize=diacritize):
+        typer.echo(line)
+
+
+@app.command()
+def script(
+    files: Files,
+    output: Annotated[Optional[Path], typer.Option("-o", "--output", help="Write the script here.")] = None,  # noqa: UP007
+    title: Annotated[Optional[str], typer.Option(help="Bulletin title.")] = None,  # noqa: UP007
+) -> None:
+    """Print the broadcast script the templates make from the articles (edit it, then build it)."""
+    from producer.scriptfile import script_to_text
+
+    text = script_to_text(load_script(files, settings(), title))
+    if output is None:
+        typer.echo(text, nl=False)
+    else:
+        write_text_atomic(output, text)
+
+
+@app.command()
+def build(
+    files: Files,
+    output: Annotated[Path, typer.Option("-o", "--output", help="OUT.mp3 (podcast) or OUT.wav (broadcast).")],
+    target: Annotated[Optional[str], typer.Option(help="podcast or broadcast.")] = None,  # noqa: UP007
+    engine: Annotated[Optional[str], typer.Option(help="TTS engine: espeak, piper or gtts.")] = None,  # noqa: UP007
+    voice: Annotated[Optional[str], typer.Option(help="Voice of the engine.")] = None,  # noqa: UP007
+    title: Annotated[Optional[str], typer.Option(help="Bulletin title.")] = None,  # noqa: UP007
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+) -> None:
+    """Build the whole bulletin: OUT audio plus OUT.vtt transcript and OUT.chapters.json."""
+    from producer.pipeline import build_episode
+
+    if target not in (None, "podcast", "broadcast"):
+        raise InputError(f"unknown target {target!r}: use podcast or broadcast")
+    conf = settings()
+    bulletin = load_script(files, conf, title)
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TaskProgressColumn(),
+        TimeElapsedColumn(),
+        console=Console(stderr=True),
+        disable=quiet,
+        transient=True,
+    ) as bar:
+        task = bar.add_task("…", total=1.0)
+        episode = build_episode(
+            bulletin,
+            output,
+            settings=conf,
+            engine=engine,
+            voice=voice,
+            target=target,  # type: ignore[arg-type]
+            progress=lambda fraction, stage: bar.update(task, completed=fraction, description=stage),
+        )
+    minutes, seconds = divmod(round(episode.duration), 60)
+    if not quiet:
+        typer.echo(
+            f"{episode.audio} ({minutes}:{seconds:02d}), {episode.transcript}, {episode.chapters}", err=True
+        )
+
+
+def main() -> None:
+    try:
+        app()
+    except ProducerError as exc:
+        fail(str(exc))
+    except KeyboardInterrupt:
+        fail("interrupted")

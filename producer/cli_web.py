@@ -1,0 +1,102 @@
+"""The web service's commands: `serve`, `worker`, `user add`, `token create` (added to `producer`)."""
+
+from __future__ import annotations
+
+import ipaddress
+import signal
+import sys
+from typing import Annotated
+
+import typer
+
+from producer.errors import ProducerError
+from producer.settings import Settings, load_settings
+from producer.store.db import ROLES, Database, database_url
+
+
+def _database(settings: Settings) -> Database:
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    database = Database(database_url(settings.data_dir, settings.database_url))
+    database.create_all()
+    return database
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _read_password() -> str:
+    if sys.stdin.isatty():
+        return typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    return sys.stdin.readline().rstrip("\r\n")
+
+
+def register(app: typer.Typer) -> None:
+    user_app = typer.Typer(no_args_is_help=True, help="Newsroom accounts.")
+    token_app = typer.Typer(no_args_is_help=True, help="API tokens.")
+    app.add_typer(user_app, name="user")
+    app.add_typer(token_app, name="token")
+
+    @app.command()
+    def serve(
+        host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+        port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    ) -> None:
+        """The newsroom web service with its embedded render worker."""
+        import uvicorn
+
+        from producer import auth
+        from producer.web.app import create_app
+
+        settings = load_settings()
+        web = create_app(settings)
+        if not is_loopback(host):
+            with web.state.producer.db.read() as s:
+                safe = auth.admin_is_safe(s)
+            if not safe:
+                raise ProducerError(
+                    f"refusing to listen on {host} while no admin account has a strong password: set "
+                    "PRODUCER_ADMIN_PASSWORD or run `producer user add NAME --role admin` first"
+                )
+        # Forwarded headers are trusted from a reverse proxy on this machine only.
+        uvicorn.run(web, host=host, port=port, proxy_headers=True, forwarded_allow_ips="127.0.0.1")
+
+    @app.command()
+    def worker() -> None:
+        """A render worker alone (scale-out: several of them share a Redis queue and a database)."""
+        from producer.jobs import JobQueue
+        from producer.store.files import open_store
+
+        settings = load_settings()
+        queue = JobQueue(settings, _database(settings), open_store(settings))
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, lambda _signum, _frame: queue.request_stop())
+        typer.echo(f"producer worker {queue.identity} waiting for jobs", err=True)
+        queue.run_forever()
+
+    @user_app.command("add")
+    def user_add(
+        name: Annotated[str, typer.Argument(help="Login name.")],
+        role: Annotated[str, typer.Option(help=f"One of {', '.join(ROLES)}.")] = "editor",
+    ) -> None:
+        """Add an account; the password is read from standard input."""
+        from producer import auth
+
+        password = _read_password()
+        with _database(load_settings()).write() as s:
+            auth.add_user(s, name, role, password)
+        typer.echo(f"user {name} added with role {role}", err=True)
+
+    @token_app.command("create")
+    def token_create(name: Annotated[str, typer.Argument(help="The user the token acts as.")]) -> None:
+        """Print a new API token for a user (shown once; store it safely)."""
+        from producer import auth
+
+        with _database(load_settings()).write() as s:
+            token = auth.create_token(s, name)
+        typer.echo(token)

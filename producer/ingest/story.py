@@ -1,0 +1,231 @@
+"""From pasted lines to a Story: find the headline, keep the body, stop at the page footer.
+
+Choices a newsreader would make, applied as rules rather than per-site recipes:
+- The headline is the first line that the page repeats within the next few lines (sites print it as
+  the page title and again above the body); if none repeats, the first line of text that is not a
+  full paragraph; if the paste starts with a paragraph, its first sentence.
+- In-body subheadings, photo captions and related-link titles are short lines without sentence
+  punctuation. They are written for the eye, so they are left out of what is read: a body line is
+  kept when it ends a sentence (. ! ؟ : …) or is long enough to be prose (12 words or more).
+- Tags, comment forms, "follow us", related-article blocks and copyright notices end the article:
+  nothing after them is read.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from difflib import SequenceMatcher
+
+from producer.errors import InputError
+from producer.ingest import chars
+from producer.ingest.lines import ARABIC_LETTER, Kind, Line, classify, ends_sentence
+from producer.ingest.vocab import key
+from producer.models import Story
+
+PROSE_WORDS = 12  # a line this long is prose even without final punctuation
+HEADLINE_MIN_WORDS = 3
+HEADLINE_SCAN = 15  # how many text lines may precede the headline
+DUPLICATE_WINDOW = 5  # how far below the headline its repetition may stand
+MENU_RUN = 4  # this many short lines in a row are a navigation menu
+
+# Layout cells copied from a page arrive separated by tabs or long runs of spaces.
+_CELL_BREAK = re.compile(r"\t|[ \u00a0\u2000-\u200a\u202f\u3000]{4,}")
+_SENTENCE_BREAK = re.compile(r"[.!?؟…]+")
+_SITE_SUFFIX = re.compile(r"\s+\|\s+[^|]{1,40}$")
+
+
+def _site_prefix_patterns() -> tuple[re.Pattern[str], ...]:
+    from producer.ingest.vocab import AGENCIES
+
+    names = sorted(
+        (a for a in AGENCIES if a not in {"خاص", "متابعات"}),
+        key=len,
+        reverse=True,
+    )
+    alternatives = "|".join(r"\s*".join(re.escape(part) for part in a.split()) for a in names)
+    word = r"[^\s.،؛!?؟:()\[\]\-–—/«»\"“”]+"
+    return (
+        # "المدينة نيوز :- …" — the ":-" pair marks a site or dateline prefix by itself.
+        re.compile(r"^[^.،؛!?؟:\n]{1,40}?\s*:\s*-+\s*"),
+        # "دمشق - سانا: …", "بيروت (رويترز) - …", "القاهرة- الأناضول: …"
+        re.compile(
+            rf"^(?:{word}(?:\s+{word}){{0,2}})?\s*[-–—/]?\s*[(\[«\"“”]?\s*(?:{alternatives})\s*[)\]»\"“”]?"
+            r"\s*(?::\s*-|:|-|–|—)\s*"
+        ),
+        # "عمون - …", "القدس المحتلة - …": one or two words then a dash open a dateline, never a sentence.
+        re.compile(rf"^{word}(?:\s+{word})?\s*[-–—]\s+"),
+        # "خاص - …", "خاص عنب بلدي: …"
+        re.compile(r"^(?:خاص|متابعات)\s*(?:[-–—:]|\s+(?=\S))\s*"),
+    )
+
+
+_SITE_PREFIXES = _site_prefix_patterns()
+
+
+def _split_lines(text: str) -> Iterator[str]:
+    for raw in text.splitlines():
+        yield from _CELL_BREAK.split(raw)
+
+
+def _prepare(text: str) -> list[Line]:
+    lines = []
+    for raw in _split_lines(text):
+        line = chars.squeeze(chars.strip_links(chars.normalize_chars(raw)))
+        if line:
+            lines.append(classify(line))
+    return lines
+
+
+def _menu_lines(lines: list[Line]) -> set[int]:
+    """Indexes of short text lines in runs of MENU_RUN or more (other furniture may interleave)."""
+    menu: set[int] = set()
+    run: list[int] = []
+    for i, line in enumerate(lines + [Line("", "", 99, Kind.TEXT)]):
+        if line.kind in (Kind.DROP, Kind.BREAKING):
+            continue
+        if line.kind is Kind.TEXT and line.short:
+            run.append(i)
+            continue
+        if len(run) >= MENU_RUN:
+            menu.update(run)
+        run = []
+    return menu
+
+
+def _same(a: Line, b: Line) -> bool:
+    """Exact or near-duplicate lines: equal after folding, one plus a short site suffix, or ≥ 90 % alike."""
+    ka, kb = a.key, b.key
+    if ka == kb:
+        return bool(ka)
+    short, long_ = sorted((ka, kb), key=len)
+    if len(short.split()) >= 3 and (long_.startswith(short) or long_.endswith(short)):
+        return len(long_.split()) - len(short.split()) <= 4
+    if len(short) < 0.85 * len(long_) or len(long_) > 400:
+        return False
+    return SequenceMatcher(None, ka, kb, autojunk=False).ratio() >= 0.9
+
+
+def _body_like(line: Line) -> bool:
+    """A paragraph, not a headline: headlines rarely pass 24 words, or 17 with a full stop."""
+    return line.words >= 25 or (line.words >= 18 and line.sentence)
+
+
+def _find_headline(lines: list[Line], candidates: list[int]) -> tuple[int, str]:
+    """(index of the headline line, headline text); the body starts after that index."""
+    for n, i in enumerate(candidates[:HEADLINE_SCAN]):
+        if _body_like(lines[i]):
+            break
+        if lines[i].words < HEADLINE_MIN_WORDS:
+            continue
+        for j in candidates[n + 1 : n + 1 + DUPLICATE_WINDOW]:
+            if _body_like(lines[j]):
+                break  # a repeat after the body started is a subheading, not the page title
+            if _same(lines[i], lines[j]):
+                return i, lines[i].text
+    # Section labels ("العالم العربي") stand above the headline; a headline has three words or more.
+    first = next((i for i in candidates if lines[i].words >= HEADLINE_MIN_WORDS), candidates[0])
+    if not _body_like(lines[first]):
+        return first, lines[first].text
+    # A channel post opens with "عاجل | headline" and goes straight into the text.
+    breaking = [i for i in range(first) if lines[i].kind is Kind.BREAKING]
+    if breaking:
+        return breaking[-1], lines[breaking[-1]].text
+    # The paste starts with a paragraph: its first sentence is the headline, the paragraph stays.
+    paragraph = _first_paragraph(lines[first].text)
+    m = _SENTENCE_BREAK.search(paragraph)
+    probe = classify(paragraph[: m.end()] if m else paragraph)
+    if probe.kind is Kind.TEXT and HEADLINE_MIN_WORDS <= probe.words and not _body_like(probe):
+        return first - 1, probe.text
+    return first, lines[first].text
+
+
+def _without_site_suffix(headline: Line) -> Line:
+    """ "العنوان | اسم الموقع" → "العنوان", when what is left is still a headline."""
+    m = _SITE_SUFFIX.search(headline.text)
+    if m is None or len(m.group().split()) > 5:
+        return headline
+    trimmed = classify(headline.text[: m.start()])
+    if trimmed.kind is Kind.TEXT and trimmed.words >= HEADLINE_MIN_WORDS:
+        return trimmed
+    return headline
+
+
+def _strip_site_prefix(text: str) -> str:
+    for _ in range(4):
+        for pattern in _SITE_PREFIXES:
+            m = pattern.match(text)
+            if m and m.end() < len(text) and ARABIC_LETTER.search(text, m.end()):
+                text = text[m.end() :]
+                break
+        else:
+            return text
+    return text
+
+
+def _first_paragraph(text: str) -> str:
+    """The first paragraph loses a glued site name or dateline; repeated until nothing changes."""
+    for _ in range(4):
+        done = chars.squeeze(_strip_site_prefix(_finish(text)))
+        if done == text:
+            break
+        text = done
+    return text
+
+
+def _finish(text: str) -> str:
+    return chars.squeeze(chars.fix_punctuation(chars.normalize_quotes(text)))
+
+
+def _body(lines: Iterable[Line], headline: Line, menu_free: Iterable[bool]) -> list[str]:
+    paragraphs: list[str] = []
+    seen: set[str] = set()
+    recent: list[Line] = []
+    links = 0  # link lines still owed to the last related-links label
+    for line, usable in zip(lines, menu_free, strict=True):
+        if line.kind is Kind.TERMINAL:
+            if paragraphs:
+                break
+            continue
+        if line.kind is Kind.LIST:
+            links = line.items
+            continue
+        if line.kind in (Kind.DROP, Kind.BREAKING) or not usable or _same(line, headline):
+            continue
+        if links:
+            links -= 1
+            if line.words <= 25 and not (line.sentence and line.text.rstrip()[-1] in ".:؛"):
+                continue  # a related-article title
+            links = 0
+        kept = classify(_finish(line.text) if paragraphs else _first_paragraph(line.text))
+        if kept.kind is not Kind.TEXT or _same(kept, headline):
+            continue
+        if not (kept.sentence or kept.words >= PROSE_WORDS):
+            continue  # subheading, caption or stray label: not read aloud
+        k = kept.key
+        if k in seen or any(_same(kept, before) for before in recent[-DUPLICATE_WINDOW:]):
+            continue  # a lead or summary the page prints twice
+        seen.add(k)
+        recent.append(kept)
+        paragraphs.append(kept.text)
+    return paragraphs
+
+
+def clean(text: str) -> Story:
+    """Pasted page text → the story a newsreader reads: headline and body paragraphs."""
+    if not text.strip():
+        raise InputError("the text is empty")
+    if not ARABIC_LETTER.search(text):
+        raise InputError("the text has no Arabic letters")
+    lines = _prepare(text)
+    menu = _menu_lines(lines)
+    candidates = [i for i, line in enumerate(lines) if line.kind is Kind.TEXT and i not in menu]
+    if not candidates:
+        raise InputError("no article text was found in the pasted page")
+    start, headline_text = _find_headline(lines, candidates)
+    headline = classify(_finish(_without_site_suffix(classify(headline_text)).text))
+    rest = range(start + 1, len(lines))
+    paragraphs = _body((lines[i] for i in rest), headline, (i not in menu for i in rest))
+    if not paragraphs:
+        raise InputError("the pasted page has a headline but no article text")
+    return Story(headline=headline.text, paragraphs=tuple(paragraphs))

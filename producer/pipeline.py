@@ -1,0 +1,160 @@
+"""The whole pipeline, wired from its stages: stories → script → speech → programme → episode files.
+
+This is the one place that turns Settings into the small option objects each stage takes; the CLI,
+the web app and the job worker all call these functions, so every edge builds the same bulletin.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Callable, Sequence
+from contextlib import ExitStack
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from producer.arabic import Lexicon, get_diacritizer, speakable
+from producer.bulletin import BulletinOptions, compose
+from producer.errors import InputError
+from producer.models import Chapter, Cue, EpisodeMeta, Script, Story
+from producer.settings import Settings, Target
+
+Progress = Callable[[float, str], None]
+
+# Share of the progress bar each phase gets; synthesis dominates a cold build.
+_SYNTH_SHARE = 0.7
+
+
+@dataclass(frozen=True)
+class EpisodeFiles:
+    audio: Path
+    transcript: Path
+    chapters: Path
+    duration: float
+    chapters_list: tuple[Chapter, ...]
+    cues: tuple[Cue, ...]
+
+
+def compose_script(
+    stories: Sequence[Story], settings: Settings, *, title: str | None = None, now: datetime | None = None
+) -> Script:
+    options = BulletinOptions(settings.station_name, settings.programme_name, settings.templates_dir)
+    return compose(stories, options, now or datetime.now(ZoneInfo(settings.timezone)), title=title)
+
+
+def sidecar_paths(audio: Path) -> tuple[Path, Path]:
+    """OUT.mp3 → (OUT.vtt, OUT.chapters.json), the files written beside the audio."""
+    return audio.with_suffix(".vtt"), audio.with_suffix(".chapters.json")
+
+
+def target_for(out_audio: Path, target: Target | None) -> Target:
+    """The target named, or the one the output's extension implies; a mismatch is an error."""
+    by_suffix = {".mp3": "podcast", ".wav": "broadcast"}
+    implied = by_suffix.get(out_audio.suffix.lower())
+    if implied is None:
+        raise InputError(f"the output must end in .mp3 (podcast) or .wav (broadcast): {out_audio.name}")
+    if target is not None and target != implied:
+        wanted = "mp3" if target == "podcast" else "wav"
+        raise InputError(f"the {target} target writes .{wanted}, but the output is {out_audio.name}")
+    return implied  # type: ignore[return-value]
+
+
+def speakable_lines(lines: Sequence[str], lexicon: Lexicon, *, diacritize: bool) -> list[str]:
+    """Exactly what the engine is fed, one line per input line."""
+    spoken = [speakable(line, lexicon=lexicon) for line in lines]
+    # One batch for everything: the model is loaded once and runs faster on many lines.
+    return get_diacritizer().diacritize(spoken) if diacritize else spoken
+
+
+def speakable_texts(script: Script, lexicon: Lexicon, *, diacritize: bool) -> list[str]:
+    groups = [seg.text.split("\n") for seg in script.segments]
+    flat = speakable_lines([line for group in groups for line in group], lexicon, diacritize=diacritize)
+    out, pos = [], 0
+    for group in groups:
+        out.append("\n".join(flat[pos : pos + len(group)]))
+        pos += len(group)
+    return out
+
+
+def build_episode(
+    script: Script,
+    out_audio: Path,
+    *,
+    settings: Settings,
+    engine: str | None = None,
+    voice: str | None = None,
+    target: Target | None = None,
+    progress: Progress | None = None,
+) -> EpisodeFiles:
+    """Voice, assemble, master and encode `script` into OUT + OUT.vtt + OUT.chapters.json.
+
+    All three files appear together or not at all: they are written under temporary names in the
+    output folder and renamed at the end, so a failure leaves nothing half-written.
+    """
+    # Imported here: scipy and the engines take ~0.6 s to import, which `producer script` need not pay.
+    from producer.audio.assemble import plan_programme
+    from producer.audio.assets import default_assets
+    from producer.audio.encode import encode, write_chapters_json, write_vtt
+    from producer.audio.master import TARGETS, master
+    from producer.tts.registry import create_engine, open_cache
+    from producer.tts.synth import synthesize_segments
+
+    report = progress or (lambda _fraction, _stage: None)
+    chosen = TARGETS[target_for(out_audio, target)]
+    out_dir = out_audio.parent
+    if not out_dir.is_dir() or not os.access(out_dir, os.W_OK):
+        raise InputError(f"cannot write to the output folder {out_dir}")
+    with ExitStack() as stack:
+        tts = create_engine(engine or settings.engine, settings)
+        stack.callback(tts.close)
+        report(0.0, "speakable")
+        lexicon = Lexicon.load(settings.lexicon_file)
+        texts = speakable_texts(script, lexicon, diacritize=tts.wants_diacritics)
+        cache = open_cache(settings)
+        total = len(texts)
+        speech = synthesize_segments(
+            tts,
+            texts,
+            voice=voice or settings.voice,
+            cache=cache,
+            workers=settings.workers,
+            on_progress=lambda done, _total: report(_SYNTH_SHARE * done / max(total, 1), "synthesize"),
+        )
+        report(_SYNTH_SHARE, "assemble")
+        assets = default_assets(
+            chosen.rate,
+            intro=settings.jingle_intro,
+            outro=settings.jingle_outro,
+            stinger=settings.stinger,
+            bed=settings.music_bed,
+            use_bed=settings.music_bed is not None,
+        )
+        programme = plan_programme(script, speech, assets, rate=chosen.rate)
+        meta = EpisodeMeta(
+            title=script.title,
+            station=script.station,
+            programme=script.programme,
+            created=script.created,
+            chapters=programme.chapters,
+            cues=programme.cues,
+        )
+        vtt, chapters = sidecar_paths(out_audio)
+        tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(dir=out_dir, prefix=".producer-")))
+        tmp_audio, tmp_vtt, tmp_chapters = (tmp / p.name for p in (out_audio, vtt, chapters))
+        report(0.75, "encode")
+        encode(master(programme, chosen), rate=chosen.rate, target=chosen, out=tmp_audio, meta=meta)
+        write_vtt(programme.cues, tmp_vtt)
+        write_chapters_json(programme.chapters, tmp_chapters, title=script.title)
+        for src, dst in ((tmp_vtt, vtt), (tmp_chapters, chapters), (tmp_audio, out_audio)):
+            os.replace(src, dst)
+    report(1.0, "done")
+    return EpisodeFiles(
+        audio=out_audio,
+        transcript=vtt,
+        chapters=chapters,
+        duration=programme.frames / programme.rate,
+        chapters_list=programme.chapters,
+        cues=programme.cues,
+    )

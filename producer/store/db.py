@@ -1,0 +1,376 @@
+"""The newsroom's database: users, bulletins, render jobs, episodes, station settings, audit log.
+
+SQLAlchemy 2.0 over SQLite by default (one file, WAL mode so readers never wait for the writer)
+or PostgreSQL by URL. Reads and writes go through `Database.read()` / `Database.write()`; on
+SQLite a write transaction starts with BEGIN IMMEDIATE, so two writers queue on the busy timeout
+instead of failing when one upgrades a read lock.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    TypeDecorator,
+    create_engine,
+    delete,
+    event,
+    select,
+)
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
+
+ROLES = ("viewer", "editor", "admin")
+JOB_STATES = ("queued", "running", "done", "failed")
+FEED_CHANGED = "feed_changed"
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Stored as naive UTC (SQLite keeps no zone), always returned timezone-aware."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the database")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        return None if value is None else value.replace(tzinfo=UTC)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    role: Mapped[str] = mapped_column(String(16))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ApiToken(Base):
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    digest: Mapped[str] = mapped_column(String(64), unique=True)
+    created: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class LoginSession(Base):
+    __tablename__ = "sessions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    digest: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    csrf: Mapped[str] = mapped_column(String(64))
+    expires: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Bulletin(Base):
+    __tablename__ = "bulletins"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    title: Mapped[str] = mapped_column(String(300), default="")
+    target: Mapped[str] = mapped_column(String(16), default="podcast")
+    engine: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    voice: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    # The articles as typed or uploaded, kept so a draft is never lost; `script` is None until composed.
+    articles: Mapped[list[str]] = mapped_column(JSON, default=list)
+    script: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    author: Mapped[str] = mapped_column(String(64), default="")
+    created: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Job(Base):
+    __tablename__ = "jobs"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    bulletin_id: Mapped[int] = mapped_column(ForeignKey("bulletins.id", ondelete="CASCADE"), index=True)
+    state: Mapped[str] = mapped_column(String(16), default="queued", index=True)
+    progress: Mapped[float] = mapped_column(Float, default=0.0)
+    stage: Mapped[str] = mapped_column(String(64), default="")
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    episode_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # What to render, frozen when the job was queued: later edits never change a running render.
+    script: Mapped[dict[str, Any]] = mapped_column(JSON)
+    engine: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    voice: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    target: Mapped[str] = mapped_column(String(16), default="podcast")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    worker: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    heartbeat: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    author: Mapped[str] = mapped_column(String(64), default="")
+    created: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    finished: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class Episode(Base):
+    """A bulletin's published form; it exists only once all its files are stored.
+
+    `guid` never changes; each render gets a new `revision`, which is part of the media keys,
+    so podcast apps see a new enclosure URL after a re-render.
+    """
+
+    __tablename__ = "episodes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    guid: Mapped[str] = mapped_column(String(64), unique=True)
+    bulletin_id: Mapped[int] = mapped_column(ForeignKey("bulletins.id", ondelete="CASCADE"), unique=True)
+    title: Mapped[str] = mapped_column(String(300))
+    description: Mapped[str] = mapped_column(Text, default="")
+    revision: Mapped[str] = mapped_column(String(32))
+    audio_key: Mapped[str] = mapped_column(String(500))
+    audio_type: Mapped[str] = mapped_column(String(64))
+    audio_bytes: Mapped[int] = mapped_column(Integer)
+    transcript_key: Mapped[str] = mapped_column(String(500))
+    chapters_key: Mapped[str] = mapped_column(String(500))
+    duration: Mapped[float] = mapped_column(Float)
+    chapters: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    cues: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    rendered: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    published: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class StationValue(Base):
+    """One station setting (key → JSON value) edited on the settings page."""
+
+    __tablename__ = "station"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[Any] = mapped_column(JSON)
+    updated: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class AuditEntry(Base):
+    __tablename__ = "audit"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    user: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(64))
+    subject: Mapped[str] = mapped_column(String(200), default="")
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class Database:
+    """An engine plus read and write session factories; build one per process from a URL."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.is_sqlite = url.startswith("sqlite")
+        self.engine = _engine(url, immediate=False)
+        # SQLite: a second engine whose transactions take the write lock up front.
+        self.write_engine = _engine(url, immediate=True) if self.is_sqlite else self.engine
+        self._read = sessionmaker(self.engine, expire_on_commit=False)
+        self._write = sessionmaker(self.write_engine, expire_on_commit=False)
+
+    def create_all(self) -> None:
+        Base.metadata.create_all(self.write_engine)
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        with self._read() as session:
+            yield session
+
+    @contextmanager
+    def write(self) -> Iterator[Session]:
+        with self._write() as session, session.begin():
+            yield session
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+        if self.write_engine is not self.engine:
+            self.write_engine.dispose()
+
+
+def database_url(data_dir: Path, url: str | None) -> str:
+    return url or f"sqlite:///{data_dir / 'producer.db'}"
+
+
+def _engine(url: str, *, immediate: bool) -> Engine:
+    if not url.startswith("sqlite"):
+        return create_engine(url, pool_pre_ping=True)
+    engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        # The driver's own transaction handling is turned off so BEGIN is ours (SQLAlchemy recipe).
+        dbapi_conn.isolation_level = None
+        cursor = dbapi_conn.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+    return engine
+
+
+# ---- users, sessions, tokens ------------------------------------------------------------------
+
+
+def user_by_name(s: Session, name: str) -> User | None:
+    return s.scalar(select(User).where(User.name == name))
+
+
+def list_users(s: Session) -> Sequence[User]:
+    return s.scalars(select(User).order_by(User.name)).all()
+
+
+def add_session(s: Session, user: User, digest: str, csrf: str, expires: datetime) -> LoginSession:
+    row = LoginSession(digest=digest, user_id=user.id, csrf=csrf, expires=expires)
+    s.add(row)
+    return row
+
+
+def session_by_digest(s: Session, digest: str) -> tuple[LoginSession, User] | None:
+    row = s.execute(
+        select(LoginSession, User)
+        .join(User, User.id == LoginSession.user_id)
+        .where(LoginSession.digest == digest)
+    ).first()
+    return None if row is None else (row[0], row[1])
+
+
+def drop_session(s: Session, digest: str) -> None:
+    s.execute(delete(LoginSession).where(LoginSession.digest == digest))
+
+
+def drop_expired_sessions(s: Session, now: datetime) -> None:
+    s.execute(delete(LoginSession).where(LoginSession.expires < now))
+
+
+def user_by_token(s: Session, digest: str) -> User | None:
+    return s.scalar(select(User).join(ApiToken, ApiToken.user_id == User.id).where(ApiToken.digest == digest))
+
+
+# ---- bulletins ---------------------------------------------------------------------------------
+
+
+def recent_bulletins(s: Session, limit: int = 50) -> Sequence[Bulletin]:
+    return s.scalars(
+        select(Bulletin).order_by(Bulletin.updated.desc(), Bulletin.id.desc()).limit(limit)
+    ).all()
+
+
+def episode_of(s: Session, bulletin_id: int) -> Episode | None:
+    return s.scalar(select(Episode).where(Episode.bulletin_id == bulletin_id))
+
+
+# ---- jobs -------------------------------------------------------------------------------------
+
+
+def active_job(s: Session, bulletin_id: int) -> Job | None:
+    return s.scalar(
+        select(Job)
+        .where(Job.bulletin_id == bulletin_id, Job.state.in_(("queued", "running")))
+        .order_by(Job.created.desc())
+    )
+
+
+def latest_job(s: Session, bulletin_id: int) -> Job | None:
+    return s.scalar(select(Job).where(Job.bulletin_id == bulletin_id).order_by(Job.created.desc()).limit(1))
+
+
+def running_jobs(s: Session) -> Sequence[Job]:
+    return s.scalars(select(Job).where(Job.state == "running")).all()
+
+
+def recent_jobs(s: Session, limit: int = 20) -> Sequence[Job]:
+    return s.scalars(select(Job).order_by(Job.created.desc()).limit(limit)).all()
+
+
+# ---- episodes and the feed ---------------------------------------------------------------------
+
+
+def published_episodes(s: Session, limit: int = 300) -> Sequence[Episode]:
+    return s.scalars(
+        select(Episode)
+        .where(Episode.published.is_(True))
+        .order_by(Episode.published_at.desc(), Episode.id.desc())
+        .limit(limit)
+    ).all()
+
+
+def recent_episodes(s: Session, limit: int = 50) -> Sequence[Episode]:
+    return s.scalars(select(Episode).order_by(Episode.rendered.desc()).limit(limit)).all()
+
+
+def episode_by_guid(s: Session, guid: str) -> Episode | None:
+    return s.scalar(select(Episode).where(Episode.guid == guid))
+
+
+def feed_changed(s: Session) -> datetime | None:
+    """When anything the feed shows last changed (publish, unpublish, re-render, station settings)."""
+    row = s.get(StationValue, FEED_CHANGED)
+    return None if row is None else row.updated
+
+
+def touch_feed(s: Session, now: datetime | None = None) -> None:
+    stamp = now or utcnow()
+    row = s.get(StationValue, FEED_CHANGED)
+    if row is None:
+        s.add(StationValue(key=FEED_CHANGED, value=stamp.isoformat(), updated=stamp))
+    else:
+        row.value, row.updated = stamp.isoformat(), stamp
+
+
+# ---- station settings and audit -------------------------------------------------------------------
+
+
+def station_values(s: Session) -> dict[str, Any]:
+    return {row.key: row.value for row in s.scalars(select(StationValue))}
+
+
+def set_station_values(s: Session, values: dict[str, Any], now: datetime | None = None) -> None:
+    """Store changed settings and mark the feed changed (its channel shows several of them)."""
+    stamp = now or utcnow()
+    for key, value in values.items():
+        row = s.get(StationValue, key)
+        if row is None:
+            s.add(StationValue(key=key, value=value, updated=stamp))
+        else:
+            row.value, row.updated = value, stamp
+    touch_feed(s, stamp)
+
+
+def audit(s: Session, user: str, action: str, subject: str = "", **detail: Any) -> None:
+    s.add(AuditEntry(user=user, action=action, subject=subject, detail=detail))
+
+
+def audit_log(s: Session, limit: int = 100) -> Sequence[AuditEntry]:
+    return s.scalars(
+        select(AuditEntry).order_by(AuditEntry.at.desc(), AuditEntry.id.desc()).limit(limit)
+    ).all()

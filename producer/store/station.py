@@ -1,0 +1,112 @@
+"""The station's own settings, edited on the settings page and stored in the database.
+
+Every field starts from the service's Settings (environment), so a fresh install works before an
+admin opens the page; stored values override them. Files (jingles, artwork) live in the FileStore
+and are named here by key.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from producer.atomic import atomic_write_text
+from producer.settings import Settings
+from producer.store.files import FileStore
+
+# Apple Podcasts' top-level categories a newsroom would pick from (the feed may name any of Apple's).
+CATEGORIES = (
+    "News",
+    "Society & Culture",
+    "Government",
+    "Education",
+    "Business",
+    "Sports",
+    "Religion & Spirituality",
+)
+EDITABLE_TEMPLATES = ("ident", "greeting", "signoff")
+
+
+class StationConfig(BaseModel):
+    station_name: str = Field(min_length=1, max_length=120)
+    programme_name: str = Field(min_length=1, max_length=120)
+    templates: dict[str, str] = Field(default_factory=dict, description="Template name → Jinja2 text.")
+    engine: str = Field(min_length=1, max_length=32)
+    voice: str | None = Field(None, max_length=200)
+    target: Literal["podcast", "broadcast"] = "podcast"
+    feed_title: str = Field(min_length=1, max_length=200)
+    feed_description: str = Field("", max_length=4000)
+    feed_author: str = Field(min_length=1, max_length=200)
+    feed_owner_email: str = Field("", max_length=200)
+    feed_category: str = Field("News", max_length=100)
+    feed_explicit: bool = False
+    artwork_key: str | None = None
+    jingle_intro_key: str | None = None
+    jingle_outro_key: str | None = None
+    lexicon: str | None = Field(
+        None, max_length=500_000, description="The pronunciation lexicon as TSV text; None = not edited yet."
+    )
+
+    @classmethod
+    def load(cls, settings: Settings, stored: dict[str, Any]) -> StationConfig:
+        defaults: dict[str, Any] = {
+            "station_name": settings.station_name,
+            "programme_name": settings.programme_name,
+            "engine": settings.engine,
+            "voice": settings.voice,
+            "target": settings.target,
+            "feed_title": settings.programme_name,
+            "feed_description": f"{settings.programme_name} من {settings.station_name}",
+            "feed_author": settings.station_name,
+        }
+        known = {key: value for key, value in stored.items() if key in cls.model_fields}
+        return cls.model_validate({**defaults, **known})
+
+
+def lexicon_text(settings: Settings, config: StationConfig) -> str:
+    """The station's lexicon; until first edited, the CLI's lexicon file or else the shipped one."""
+    from producer.arabic.lexicon import Lexicon
+
+    if config.lexicon is not None:
+        return config.lexicon
+    try:
+        return settings.lexicon_file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return "".join(f"{e.pattern}\t{e.replacement}\n" for e in Lexicon.default().entries())
+
+
+def station_settings(
+    settings: Settings, config: StationConfig, store: FileStore, workdir: Path, *, with_audio: bool
+) -> Settings:
+    """Settings for one compose or render: the service's, with the station's choices applied.
+
+    The station's templates and lexicon are written into `workdir` (and with `with_audio`, its
+    jingles fetched there), because the pipeline reads them as files.
+    """
+    templates = workdir / "templates"
+    templates.mkdir(parents=True, exist_ok=True)
+    for name, text in config.templates.items():
+        atomic_write_text(templates / f"{name}.j2", text)
+    lexicon = workdir / "lexicon.tsv"
+    atomic_write_text(lexicon, lexicon_text(settings, config))
+    update: dict[str, Any] = {
+        "station_name": config.station_name,
+        "programme_name": config.programme_name,
+        "engine": config.engine,
+        "voice": config.voice,
+        "target": config.target,
+        "templates_dir": templates,
+        "lexicon_path": lexicon,
+    }
+    if with_audio:
+        for field, key in (
+            ("jingle_intro", config.jingle_intro_key),
+            ("jingle_outro", config.jingle_outro_key),
+        ):
+            if key:
+                local = workdir / key.replace("/", "_")
+                store.fetch(key, local)
+                update[field] = local
+    return settings.model_copy(update=update)

@@ -1,0 +1,93 @@
+"""Engines by name, built from Settings with lazy imports.
+
+An engine's library is imported only when that engine is asked for, so a missing optional
+dependency disables that engine alone, with one sentence saying why.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+
+from producer.errors import EngineUnavailable
+from producer.settings import Settings
+from producer.tts.base import Engine
+from producer.tts.cache import SegmentCache
+
+
+def _espeak(settings: Settings) -> Engine:
+    from producer.tts.espeak import EspeakConfig, EspeakEngine
+
+    return EspeakEngine(EspeakConfig(rate=settings.espeak_rate, pitch=settings.espeak_pitch))
+
+
+def _piper(settings: Settings) -> Engine:
+    from producer.tts.piper import PiperConfig, PiperEngine
+
+    return PiperEngine(PiperConfig(voices_dir=settings.voices_dir))
+
+
+def _gtts(settings: Settings) -> Engine:
+    from producer.tts.gtts import GttsConfig, GttsEngine
+
+    return GttsEngine(
+        GttsConfig(
+            tld=settings.gtts_tld,
+            timeout=settings.gtts_timeout,
+            concurrency=settings.gtts_concurrency,
+            base_url=settings.gtts_base_url,
+        )
+    )
+
+
+_FACTORIES: dict[str, Callable[[Settings], Engine]] = {"espeak": _espeak, "piper": _piper, "gtts": _gtts}
+
+
+_CLASSES = {
+    "espeak": ("producer.tts.espeak", "EspeakEngine"),
+    "piper": ("producer.tts.piper", "PiperEngine"),
+    "gtts": ("producer.tts.gtts", "GttsEngine"),
+}
+
+
+def _unknown(name: str) -> EngineUnavailable:
+    return EngineUnavailable(f"There is no TTS engine {name!r}; choose one of {', '.join(_FACTORIES)}.")
+
+
+def engine_names() -> list[str]:
+    return list(_FACTORIES)
+
+
+def wants_diacritics(name: str) -> bool:
+    """Whether the named engine is fed diacritized text, known without building or checking it."""
+    if name not in _CLASSES:
+        raise _unknown(name)
+    module, cls = _CLASSES[name]
+    try:
+        return bool(getattr(importlib.import_module(module), cls).wants_diacritics)
+    except ImportError:
+        return False
+
+
+def create_engine(name: str, settings: Settings) -> Engine:
+    """A ready engine, or EngineUnavailable saying in one sentence why it cannot run here."""
+    factory = _FACTORIES.get(name)
+    if factory is None:
+        raise _unknown(name)
+    try:
+        engine = factory(settings)
+    except ImportError as exc:
+        package = exc.name or "it depends on"
+        raise EngineUnavailable(
+            f"The {name} engine needs the Python package {package}, which is not installed."
+        ) from exc
+    reason = engine.check()
+    if reason is not None:
+        engine.close()
+        raise EngineUnavailable(reason)
+    return engine
+
+
+def open_cache(settings: Settings) -> SegmentCache:
+    """The segment cache of this installation, in the data folder."""
+    return SegmentCache(settings.cache_dir / "speech", settings.cache_max_mb * 1024 * 1024)

@@ -1,0 +1,191 @@
+"""Voicing a list of segments: cache lookups first, then only the misses, in parallel.
+
+Workers write their clips straight into the cache and hand back only its small `SpeechClip`
+reference, so no audio crosses a process boundary and a long programme never sits in memory.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+from collections import Counter, deque
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import (
+    FIRST_COMPLETED,
+    Future,
+    ProcessPoolExecutor,
+    ThreadPoolExecutor,
+    as_completed,
+    wait,
+)
+from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
+
+from producer.errors import EngineError, ProducerError
+from producer.tts.base import Engine
+from producer.tts.cache import DEFAULT_RATE, SegmentCache, SpeechClip
+
+# Below this much text, starting worker processes costs more than it saves: espeak-ng voices and
+# stores ~1,000 characters in ~0.1 s, about what starting a pool of two workers takes here.
+_MIN_CHARS_FOR_PROCESSES = 1000
+
+ProgressCallback = Callable[[int, int], None]
+
+
+def synthesize_segments(
+    engine: Engine,
+    texts: Sequence[str],
+    *,
+    voice: str | None,
+    cache: SegmentCache,
+    workers: int,
+    on_progress: ProgressCallback | None = None,
+) -> list[SpeechClip]:
+    """One cached clip per text, in input order; only texts missing from the cache reach the engine."""
+    voice = voice or engine.default_voice()
+    spoken = [text.strip() for text in texts]
+    keys = [cache.key(engine, voice, text) for text in spoken]
+    text_of = dict(zip(keys, spoken, strict=True))  # identical segments are voiced once
+    uses = Counter(keys)
+    clips: dict[str, SpeechClip] = {}
+    done = 0
+
+    def finished(key: str, clip: SpeechClip) -> None:
+        nonlocal done
+        clips[key] = clip
+        done += uses[key]
+        if on_progress is not None:
+            on_progress(done, len(texts))
+
+    # Lookups decode and check every entry; libsndfile and hashlib release the GIL, so threads help.
+    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        for key, found in zip(text_of, pool.map(cache.get, text_of), strict=True):
+            if found is not None:
+                finished(key, found)
+
+    missing = [(key, text) for key, text in text_of.items() if key not in clips and text]
+    # Longest first, so the last busy worker is not left with a long segment.
+    missing.sort(key=lambda job: len(job[1]), reverse=True)
+    _voice_missing(engine, missing, voice, cache, workers, finished)
+
+    empty = [key for key, text in text_of.items() if key not in clips]
+    if empty:
+        rate = next(iter(clips.values())).rate if clips else DEFAULT_RATE
+        for key in empty:
+            finished(key, cache.put(key, [], rate_if_empty=rate))
+    return [clips[key] for key in keys]
+
+
+def _voice_missing(
+    engine: Engine,
+    jobs: list[tuple[str, str]],
+    voice: str,
+    cache: SegmentCache,
+    workers: int,
+    finished: Callable[[str, SpeechClip], None],
+) -> None:
+    """Voice `jobs` (longest first) into the cache, calling `finished` as each is stored."""
+    workers = min(workers, len(jobs))
+    chars = sum(len(text) for _, text in jobs)
+    if workers <= 1 or (engine.concurrency == "processes" and chars < _MIN_CHARS_FOR_PROCESSES):
+        for key, text in jobs:
+            with _reported(engine):
+                clip = _voice_one(engine, cache, key, text, voice)
+            finished(key, clip)
+    elif engine.concurrency == "threads":
+        _voice_with_threads(engine, jobs, voice, cache, workers, finished)
+    else:
+        _voice_with_processes(engine, jobs, voice, cache, workers, finished)
+
+
+def _voice_with_threads(
+    engine: Engine,
+    jobs: list[tuple[str, str]],
+    voice: str,
+    cache: SegmentCache,
+    workers: int,
+    finished: Callable[[str, SpeechClip], None],
+) -> None:
+    pool = ThreadPoolExecutor(max_workers=workers)
+    try:
+        futures = {pool.submit(_voice_one, engine, cache, key, text, voice): key for key, text in jobs}
+        for future in as_completed(futures):
+            with _reported(engine):
+                clip = future.result()
+            finished(futures[future], clip)
+    finally:
+        # On an error, drop the queued segments instead of voicing them for nothing.
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _voice_with_processes(
+    engine: Engine,
+    jobs: list[tuple[str, str]],
+    voice: str,
+    cache: SegmentCache,
+    workers: int,
+    finished: Callable[[str, SpeechClip], None],
+) -> None:
+    """This process voices the shortest segments itself while `workers - 1` worker processes take
+    the longest: voicing starts at once, and the workers help as soon as they are up."""
+    children = workers - 1
+    queue = deque(jobs)
+    in_flight: dict[Future[SpeechClip], str] = {}
+    # forkserver: workers start from a clean process, never from a copy of a threaded parent
+    # (a web server, a progress bar) that may hold locks or be inside the engine's library.
+    # Preloading __main__ spares each worker from importing the program's main module again.
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["__main__", type(engine).__module__])
+    pool = ProcessPoolExecutor(
+        children, mp_context=context, initializer=_init_worker, initargs=(engine, cache)
+    )
+    try:
+        while queue or in_flight:
+            # Two jobs per worker keep it busy, and few wait behind a worker that is slow to start.
+            while queue and len(in_flight) < 2 * children:
+                key, text = queue.popleft()
+                in_flight[pool.submit(_voice_in_worker, key, text, voice)] = key
+            if queue:
+                key, text = queue.pop()
+                with _reported(engine):
+                    clip = _voice_one(engine, cache, key, text, voice)
+                finished(key, clip)
+            else:
+                wait(in_flight, return_when=FIRST_COMPLETED)
+            for future in [future for future in in_flight if future.done()]:
+                with _reported(engine):
+                    clip = future.result()
+                finished(in_flight.pop(future), clip)
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+@contextmanager
+def _reported(engine: Engine) -> Iterator[None]:
+    """Let the project's errors through; report anything else as this engine's failure."""
+    try:
+        yield
+    except ProducerError:
+        raise
+    except BrokenProcessPool as exc:
+        raise EngineError(f"A {engine.name} worker process died while voicing the bulletin.") from exc
+    except Exception as exc:
+        raise EngineError(f"The {engine.name} engine failed: {exc}.") from exc
+
+
+def _voice_one(engine: Engine, cache: SegmentCache, key: str, text: str, voice: str) -> SpeechClip:
+    return cache.put(key, engine.synthesize(text, voice))
+
+
+# Each worker process keeps its own engine (its own libespeak-ng) and cache handle.
+_worker_engine: Engine | None = None
+_worker_cache: SegmentCache | None = None
+
+
+def _init_worker(engine: Engine, cache: SegmentCache) -> None:
+    global _worker_engine, _worker_cache
+    _worker_engine, _worker_cache = engine, cache
+
+
+def _voice_in_worker(key: str, text: str, voice: str) -> SpeechClip:
+    assert _worker_engine is not None and _worker_cache is not None, "worker not initialized"
+    return _voice_one(_worker_engine, _worker_cache, key, text, voice)

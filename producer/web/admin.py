@@ -1,0 +1,399 @@
+"""Admin pages: station settings (names, templates, jingles, artwork, feed, lexicon) and users.
+
+Every change is validated before anything is stored (templates render in the sandbox, jingles
+decode with ffmpeg, artwork is measured), replaces files atomically, and lands in the audit log.
+"""
+
+from __future__ import annotations
+
+import io
+import secrets
+import tempfile
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+from pydantic import ValidationError
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData, UploadFile
+
+from producer import auth
+from producer.atomic import atomic_write_text
+from producer.errors import InputError, ProducerError
+from producer.store import db
+from producer.store.db import ROLES, User
+from producer.store.station import CATEGORIES, EDITABLE_TEMPLATES, StationConfig, lexicon_text
+from producer.web import service
+from producer.web.deps import Admin, AppState, Identity, State, read_form
+from producer.web.pages import engines_of, redirect, render
+from producer.web.service import Rejected
+
+router = APIRouter(include_in_schema=False)
+
+AUDIO_TYPES = (".mp3", ".wav", ".ogg", ".oga", ".opus", ".flac", ".m4a", ".aac")
+MAX_JINGLE_SECONDS = 120.0
+MAX_TEMPLATE = 5000
+ROLE_LABELS = {"viewer": "مستمع (معاينة فقط)", "editor": "محرّر", "admin": "مدير"}
+TEMPLATE_LABELS = {"ident": "تعريف المحطة", "greeting": "التحية", "signoff": "الختام"}
+
+
+def _field(form: FormData, name: str, default: str = "") -> str:
+    value = form.get(name)
+    return value if isinstance(value, str) else default
+
+
+def shipped_template(name: str) -> str:
+    return (resources.files("producer") / "templates" / f"{name}.j2").read_text(encoding="utf-8")
+
+
+def _settings_page(request: Request, state: AppState, status: int = 200, **extra: Any) -> Response:
+    config = service.station(state)
+    templates = {name: config.templates.get(name) or shipped_template(name) for name in EDITABLE_TEMPLATES}
+    with state.db.read() as s:
+        log = db.audit_log(s, 50)
+    context: dict[str, Any] = {
+        "config": config,
+        "templates": templates,
+        "template_labels": TEMPLATE_LABELS,
+        "categories": CATEGORIES,
+        "engines": engines_of(state),
+        "lexicon": lexicon_text(state.settings, config),
+        "audit": log,
+    }
+    return render(request, "settings.html", status, **{**context, **extra})
+
+
+@router.get("/settings")
+def settings_page(request: Request, state: State, who: Admin, saved: str | None = None) -> Response:
+    return _settings_page(request, state, notice="حُفظت الإعدادات." if saved else None)
+
+
+def _save(state: AppState, who: Identity, action: str, values: dict[str, Any]) -> None:
+    with state.db.write() as s:
+        current = StationConfig.load(state.settings, db.station_values(s))
+        try:
+            StationConfig.model_validate({**current.model_dump(), **values})
+        except ValidationError as exc:
+            raise Rejected(422, f"قيمة غير صالحة في الإعدادات: {exc.errors()[0]['loc'][0]}") from exc
+        db.set_station_values(s, values)
+        db.audit(s, who.user.name, action, "station", fields=sorted(values))
+
+
+# ---- station names, engine, feed --------------------------------------------------------------------
+
+
+@router.post("/settings/station")
+async def save_station(request: Request, state: State, who: Admin) -> Response:
+    form = await read_form(request)
+    return await run_in_threadpool(_save_station, request, state, who, form)
+
+
+def _save_station(request: Request, state: AppState, who: Identity, form: FormData) -> Response:
+    values = {
+        key: _field(form, key).strip()
+        for key in (
+            "station_name",
+            "programme_name",
+            "engine",
+            "voice",
+            "target",
+            "feed_title",
+            "feed_description",
+            "feed_author",
+            "feed_owner_email",
+            "feed_category",
+        )
+    }
+    values["voice"] = values["voice"] or None
+    values["feed_explicit"] = _field(form, "feed_explicit") == "on"
+    try:
+        for key in ("station_name", "programme_name", "feed_title", "feed_author"):
+            if not values[key]:
+                raise Rejected(422, "أسماء المحطة والبرنامج وعنوان الخلاصة ومؤلفها لا تكون فارغة.")
+            service.check_text(values[key], "الاسم", 200)
+        service.check_text(values["feed_description"], "وصف الخلاصة", 4000)
+        service.check_engine(values["engine"])
+        if values["target"] not in ("podcast", "broadcast"):
+            raise Rejected(422, "الوجهة يجب أن تكون بودكاست أو بث إذاعي.")
+        if values["feed_category"] not in CATEGORIES:
+            raise Rejected(422, "اختاروا تصنيفًا من القائمة.")
+        email = values["feed_owner_email"]
+        if email and ("@" not in email or " " in email or len(email) > 200):
+            raise Rejected(422, "البريد الإلكتروني لمالك الخلاصة غير صالح.")
+        _save(state, who, "settings.station", values)
+    except Rejected as exc:
+        return _settings_page(request, state, exc.status, error=exc.message)
+    return redirect("/settings?saved=station")
+
+
+# ---- templates -----------------------------------------------------------------------------------------
+
+
+@router.post("/settings/templates")
+async def save_templates(request: Request, state: State, who: Admin) -> Response:
+    form = await read_form(request)
+    return await run_in_threadpool(_save_templates, request, state, who, form)
+
+
+def check_templates(state: AppState, texts: dict[str, str]) -> dict[str, str]:
+    """Render the templates in the sandbox with a sample story: the preview, or Rejected."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from producer.bulletin import BulletinOptions, compose
+    from producer.models import Story
+
+    for name, text in texts.items():
+        if len(text) > MAX_TEMPLATE:
+            raise Rejected(413, f"قالب «{TEMPLATE_LABELS[name]}» أطول من {MAX_TEMPLATE} حرف.")
+        service.check_text(text, f"قالب «{TEMPLATE_LABELS[name]}»", MAX_TEMPLATE)
+    config = service.station(state)
+    sample = Story("عنوان خبر تجريبي", ("نص الخبر التجريبي.",))
+    with tempfile.TemporaryDirectory() as folder:
+        for name, text in texts.items():
+            (Path(folder) / f"{name}.j2").write_text(text, encoding="utf-8")
+        options = BulletinOptions(config.station_name, config.programme_name, Path(folder))
+        try:
+            script = compose([sample], options, datetime.now(ZoneInfo(state.settings.timezone)))
+        except ProducerError as exc:
+            raise Rejected(422, f"القالب غير صالح: {exc}") from exc
+    return {seg.kind.value: seg.text for seg in script.segments if seg.kind.value in texts}
+
+
+def _save_templates(request: Request, state: AppState, who: Identity, form: FormData) -> Response:
+    texts = {name: _field(form, name).replace("\r\n", "\n") for name in EDITABLE_TEMPLATES}
+    try:
+        preview = check_templates(state, texts)
+    except Rejected as exc:
+        return _settings_page(request, state, exc.status, error=exc.message, templates=texts)
+    if _field(form, "action") == "preview":
+        return _settings_page(request, state, templates=texts, preview=preview)
+    try:
+        # A template equal to the shipped one is not stored, so later product updates still reach it.
+        stored = {
+            name: text for name, text in texts.items() if text.strip() != shipped_template(name).strip()
+        }
+        _save(state, who, "settings.templates", {"templates": stored})
+    except Rejected as exc:
+        return _settings_page(request, state, exc.status, error=exc.message, templates=texts)
+    return redirect("/settings?saved=templates")
+
+
+# ---- jingles and artwork ---------------------------------------------------------------------------
+
+
+async def _upload(form: FormData, state: AppState) -> tuple[str, bytes] | None:
+    upload = form.get("file")
+    if not isinstance(upload, UploadFile) or not upload.filename:
+        return None
+    data = await upload.read(int(state.settings.max_upload_mb * 2**20) + 1)
+    return Path(upload.filename).name, data
+
+
+@router.post("/settings/jingle")
+async def save_jingle(request: Request, state: State, who: Admin) -> Response:
+    form = await read_form(request)
+    upload = await _upload(form, state)
+    return await run_in_threadpool(_save_jingle, request, state, who, _field(form, "slot"), upload)
+
+
+def check_jingle(state: AppState, name: str, data: bytes) -> None:
+    from producer.audio.ffmpeg import decode_file
+
+    if not name.lower().endswith(AUDIO_TYPES):
+        raise Rejected(415, "الفاصل يجب أن يكون ملف صوت (mp3 أو wav أو ogg أو flac أو m4a).")
+    if not data:
+        raise Rejected(422, "ملف الفاصل فارغ.")
+    if len(data) > state.settings.max_upload_mb * 2**20:
+        raise Rejected(413, "ملف الفاصل أكبر من الحد المسموح.")
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / f"upload{Path(name).suffix.lower()}"
+        path.write_bytes(data)
+        try:
+            clip = decode_file(path, 8000)
+        except ProducerError as exc:
+            raise Rejected(422, "تعذّرت قراءة ملف الفاصل كصوت؛ تأكدوا أنه ملف صوتي سليم.") from exc
+    if clip.duration > MAX_JINGLE_SECONDS:
+        raise Rejected(422, f"الفاصل أطول من {MAX_JINGLE_SECONDS:.0f} ثانية.")
+
+
+def _save_jingle(
+    request: Request, state: AppState, who: Identity, slot: str, upload: tuple[str, bytes] | None
+) -> Response:
+    field = {"intro": "jingle_intro_key", "outro": "jingle_outro_key"}.get(slot)
+    try:
+        if field is None:
+            raise Rejected(422, "اختاروا فاصل البداية أو النهاية.")
+        old = getattr(service.station(state), field)
+        if upload is None:
+            _save(state, who, f"settings.jingle.{slot}.remove", {field: None})
+        else:
+            name, data = upload
+            check_jingle(state, name, data)
+            key = f"station/jingle-{slot}-{secrets.token_hex(6)}{Path(name).suffix.lower()}"
+            state.store.put_bytes(key, data)
+            _save(state, who, f"settings.jingle.{slot}", {field: key})
+        if old:
+            state.store.delete_prefix(old)
+    except Rejected as exc:
+        return _settings_page(request, state, exc.status, error=exc.message)
+    return redirect("/settings?saved=jingle")
+
+
+@router.post("/settings/artwork")
+async def save_artwork(request: Request, state: State, who: Admin) -> Response:
+    form = await read_form(request)
+    upload = await _upload(form, state)
+    return await run_in_threadpool(_save_artwork, request, state, who, upload)
+
+
+def check_artwork(data: bytes) -> str:
+    """The artwork's extension when it is a square RGB JPEG or PNG of 1400-3000 px (Apple's rule)."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            kind, size, mode = image.format, image.size, image.mode
+            image.verify()
+    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as exc:
+        raise Rejected(422, "تعذّرت قراءة الصورة؛ ارفعوا ملف JPEG أو PNG سليمًا.") from exc
+    if kind not in ("JPEG", "PNG"):
+        raise Rejected(415, "صورة الغلاف يجب أن تكون JPEG أو PNG.")
+    width, height = size
+    if width != height or not 1400 <= width <= 3000:
+        raise Rejected(422, f"صورة الغلاف يجب أن تكون مربعة بين 1400 و3000 بكسل (المرفوعة {width}×{height}).")
+    if mode not in ("RGB", "RGBA", "P", "L"):
+        raise Rejected(422, "صورة الغلاف يجب أن تكون بألوان RGB.")
+    return ".jpg" if kind == "JPEG" else ".png"
+
+
+def _save_artwork(
+    request: Request, state: AppState, who: Identity, upload: tuple[str, bytes] | None
+) -> Response:
+    try:
+        if upload is None:
+            raise Rejected(422, "اختاروا صورة الغلاف.")
+        _name, data = upload
+        if len(data) > state.settings.max_upload_mb * 2**20:
+            raise Rejected(413, "الصورة أكبر من الحد المسموح.")
+        suffix = check_artwork(data)
+        old = service.station(state).artwork_key
+        key = f"station/artwork-{secrets.token_hex(6)}{suffix}"
+        state.store.put_bytes(key, data)
+        _save(state, who, "settings.artwork", {"artwork_key": key})
+        if old:
+            state.store.delete_prefix(old)
+    except Rejected as exc:
+        return _settings_page(request, state, exc.status, error=exc.message)
+    return redirect("/settings?saved=artwork")
+
+
+# ---- lexicon ---------------------------------------------------------------------------------------------
+
+
+@router.post("/settings/lexicon")
+async def save_lexicon(request: Request, state: State, who: Admin) -> Response:
+    form = await read_form(request)
+    return await run_in_threadpool(_save_lexicon, request, state, who, _field(form, "lexicon"))
+
+
+def _save_lexicon(request: Request, state: AppState, who: Identity, text: str) -> Response:
+    from producer.arabic.lexicon import parse_lexicon
+
+    text = text.replace("\r\n", "\n")
+    try:
+        service.check_text(text.replace("\t", " "), "المعجم", 500_000)
+        try:
+            entries = parse_lexicon(text, source="the lexicon")
+        except InputError as exc:
+            raise Rejected(422, f"المعجم غير صالح: {exc}") from exc
+        _save(state, who, "settings.lexicon", {"lexicon": text})
+    except Rejected as exc:
+        return _settings_page(request, state, exc.status, error=exc.message, lexicon=text)
+    # The CLI on this machine reads the same words.
+    atomic_write_text(state.settings.lexicon_file, text)
+    return _settings_page(request, state, notice=f"حُفظ المعجم ({len(entries)} مدخلًا).")
+
+
+# ---- users ---------------------------------------------------------------------------------------------
+
+
+def _users_page(request: Request, state: AppState, status: int = 200, **extra: Any) -> Response:
+    with state.db.read() as s:
+        users = db.list_users(s)
+    return render(request, "users.html", status, users=users, roles=ROLES, role_labels=ROLE_LABELS, **extra)
+
+
+@router.get("/users")
+def users_page(request: Request, state: State, who: Admin) -> Response:
+    return _users_page(request, state)
+
+
+def _check_password(password: str) -> None:
+    if len(password) < auth.MIN_PASSWORD or password in auth.DEFAULT_PASSWORDS:
+        raise Rejected(
+            422, f"كلمة المرور يجب أن تكون {auth.MIN_PASSWORD} محارف على الأقل وليست من الكلمات الشائعة."
+        )
+    if len(password) > 1024:
+        raise Rejected(413, "كلمة المرور أطول من اللازم.")
+
+
+@router.post("/users")
+async def add_user(request: Request, state: State, who: Admin) -> Response:
+    form = await read_form(request)
+    name, role, password = _field(form, "name").strip(), _field(form, "role"), _field(form, "password")
+    return await run_in_threadpool(_add_user, request, state, who, name, role, password)
+
+
+def _add_user(
+    request: Request, state: AppState, who: Identity, name: str, role: str, password: str
+) -> Response:
+    try:
+        if not name or len(name) > 64 or not name.isprintable():
+            raise Rejected(422, "اسم المستخدم من 1 إلى 64 محرفًا مطبوعًا.")
+        if role not in ROLES:
+            raise Rejected(422, "اختاروا دورًا من القائمة.")
+        _check_password(password)
+        with state.db.write() as s:
+            if db.user_by_name(s, name) is not None:
+                raise Rejected(409, f"المستخدم «{name}» موجود من قبل.")
+            auth.add_user(s, name, role, password)
+            db.audit(s, who.user.name, "user.add", name, role=role)
+    except Rejected as exc:
+        return _users_page(request, state, exc.status, error=exc.message, name=name)
+    return redirect("/users")
+
+
+@router.post("/users/{user_id}")
+async def change_user(user_id: int, request: Request, state: State, who: Admin) -> Response:
+    form = await read_form(request)
+    role, active, password = _field(form, "role"), _field(form, "active") == "on", _field(form, "password")
+    return await run_in_threadpool(_change_user, request, state, who, user_id, role, active, password)
+
+
+def _change_user(
+    request: Request, state: AppState, who: Identity, user_id: int, role: str, active: bool, password: str
+) -> Response:
+    try:
+        if role not in ROLES:
+            raise Rejected(422, "اختاروا دورًا من القائمة.")
+        if password:
+            _check_password(password)
+        with state.db.write() as s:
+            user = s.get(User, user_id)
+            if user is None:
+                raise Rejected(404, "المستخدم غير موجود.")
+            admins = [u for u in db.list_users(s) if u.role == "admin" and u.active and u.id != user.id]
+            if not admins and (role != "admin" or not active):
+                raise Rejected(409, "لا بد من بقاء مدير نشط واحد على الأقل.")
+            user.role, user.active = role, active
+            if password:
+                auth.set_password(user, password)
+            db.audit(
+                s, who.user.name, "user.change", user.name, role=role, active=active, password=bool(password)
+            )
+    except Rejected as exc:
+        return _users_page(request, state, exc.status, error=exc.message)
+    return redirect("/users")

@@ -1,0 +1,277 @@
+"""The FastAPI application factory: `create_app(settings)` builds everything from one Settings.
+
+Nothing is built at import time, so tests, `producer serve` and a second worker each make their
+own database engine, file store and queue from the settings they are given.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import multiprocessing
+import os
+import secrets
+from collections.abc import AsyncIterator
+from concurrent.futures import ProcessPoolExecutor
+from contextlib import asynccontextmanager
+from zoneinfo import ZoneInfo
+
+from fastapi import FastAPI, Request
+from fastapi.exception_handlers import http_exception_handler, request_validation_exception_handler
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from producer import auth
+from producer.atomic import atomic_write_bytes
+from producer.jobs import JobQueue
+from producer.resources import bundled
+from producer.settings import Settings
+from producer.store.db import Database, database_url
+from producer.store.files import open_store
+from producer.web import admin, api, pages, public
+from producer.web.deps import AppState, CsrfFailed, Forbidden, LoginRequired
+from producer.web.service import Rejected
+
+log = logging.getLogger("producer.web")
+
+# Scripts and styles only from this origin (no inline code), media only from here, never framed.
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; media-src 'self' blob:; "
+    "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
+SECURITY_HEADERS = [
+    (b"x-content-type-options", b"nosniff"),
+    (b"content-security-policy", CSP.encode()),
+    (b"x-frame-options", b"DENY"),
+    (b"referrer-policy", b"same-origin"),
+]
+
+
+def secret_key(settings: Settings) -> bytes:
+    """The configured key, or one generated once and kept in DATA_DIR/secret_key (mode 0600)."""
+    if settings.secret_key is not None:
+        return settings.secret_key.get_secret_value().encode()
+    path = settings.data_dir / "secret_key"
+    if not path.is_file():
+        atomic_write_bytes(path, secrets.token_hex(32).encode())
+        os.chmod(path, 0o600)
+    return path.read_bytes().strip()
+
+
+def is_api(path: str) -> bool:
+    return path.startswith("/api/")
+
+
+def create_app(settings: Settings) -> FastAPI:
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    database = Database(database_url(settings.data_dir, settings.database_url))
+    database.create_all()
+    if settings.admin_password is not None:
+        with database.write() as s:
+            auth.ensure_admin(s, settings.admin_password.get_secret_value())
+    store = open_store(settings)
+    queue = JobQueue(settings, database, store)
+    web_dir = bundled("web")
+    templates = Jinja2Templates(directory=web_dir / "templates")
+    _install_filters(templates, ZoneInfo(settings.timezone))
+    state = AppState(
+        settings=settings,
+        db=database,
+        store=store,
+        queue=queue,
+        templates=templates,
+        secret=secret_key(settings),
+        # Segment previews voice text in a separate process: engines keep process-wide state.
+        previews=ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")),
+    )
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        if settings.embedded_worker:
+            queue.start()
+        try:
+            yield
+        finally:
+            queue.stop()
+            state.previews.shutdown(wait=True, cancel_futures=True)
+            database.dispose()
+
+    app = FastAPI(
+        title="producer",
+        summary="Arabic radio bulletins: compose, edit, render, publish.",
+        version="1",
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+    )
+    app.state.producer = state
+    app.include_router(public.router)
+    app.include_router(api.router)
+    app.include_router(pages.router)
+    app.include_router(admin.router)
+    app.mount("/static", StaticFiles(directory=web_dir / "static"), name="static")
+    _install_handlers(app, templates)
+    app.add_middleware(SecurityHeaders)
+    app.add_middleware(BodyLimit, limit=int(settings.max_upload_mb * 2**20) + 64 * 1024)
+    return app
+
+
+STAGES = {
+    "start": "بدء التوليد",
+    "retry": "إعادة المحاولة",
+    "speakable": "تحضير النص",
+    "synthesize": "توليد الكلام",
+    "assemble": "تجميع البرنامج",
+    "encode": "ترميز الصوت",
+    "done": "اكتمل",
+}
+
+
+def clock(seconds: float) -> str:
+    total = round(seconds)
+    hours, rest = divmod(total, 3600)
+    return f"{hours}:{rest // 60:02d}:{rest % 60:02d}" if hours else f"{rest // 60}:{rest % 60:02d}"
+
+
+def _install_filters(templates: Jinja2Templates, zone: ZoneInfo) -> None:
+    env = templates.env
+    env.filters["when"] = lambda dt: dt.astimezone(zone).strftime("%Y-%m-%d %H:%M") if dt else ""
+    env.filters["clock"] = clock
+    env.filters["stage"] = lambda name: STAGES.get(name, name)
+
+
+def _install_handlers(app: FastAPI, templates: Jinja2Templates) -> None:
+    def error_page(request: Request, status: int, message: str) -> Response:
+        return templates.TemplateResponse(
+            request, "error.html", {"message": message, "status": status}, status_code=status
+        )
+
+    @app.exception_handler(Rejected)
+    async def rejected(request: Request, exc: Rejected) -> Response:
+        if is_api(request.url.path):
+            return JSONResponse({"detail": exc.message}, status_code=exc.status)
+        return error_page(request, exc.status, exc.message)
+
+    @app.exception_handler(LoginRequired)
+    async def login_required(request: Request, _exc: LoginRequired) -> Response:
+        if is_api(request.url.path) or request.method not in ("GET", "HEAD"):
+            return JSONResponse(
+                {"detail": "يلزم تسجيل الدخول أو رمز API صالح."},
+                status_code=401,
+                headers={"WWW-Authenticate": "Bearer"},
+            )
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        return RedirectResponse(f"/login?next={pages.quote_next(target)}", status_code=303)
+
+    @app.exception_handler(Forbidden)
+    async def forbidden(request: Request, _exc: Forbidden) -> Response:
+        message = "دوركم في المحطة لا يسمح بهذا الإجراء."
+        if is_api(request.url.path):
+            return JSONResponse({"detail": message}, status_code=403)
+        return error_page(request, 403, message)
+
+    @app.exception_handler(CsrfFailed)
+    async def csrf_failed(request: Request, _exc: CsrfFailed) -> Response:
+        message = "انتهت صلاحية النموذج أو لم يُرسَل من هذه الصفحة؛ أعيدوا تحميل الصفحة وحاولوا مجددًا."
+        if is_api(request.url.path):
+            return JSONResponse({"detail": message}, status_code=403)
+        return error_page(request, 403, message)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        if is_api(request.url.path) or request.url.path.startswith(("/media/", "/static/")):
+            return await http_exception_handler(request, exc)
+        messages = {404: "الصفحة غير موجودة.", 405: "هذا الإجراء غير متاح هنا.", 413: TOO_LARGE}
+        return error_page(request, exc.status_code, messages.get(exc.status_code, "تعذّرت قراءة الطلب."))
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, exc: RequestValidationError) -> Response:
+        if is_api(request.url.path):
+            return await request_validation_exception_handler(request, exc)
+        return error_page(request, 400, "بيانات النموذج غير صالحة.")
+
+
+class SecurityHeaders:
+    """Adds the security headers to every response (pure ASGI, so streaming stays streaming)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                present = {name.lower() for name, _ in message.get("headers", [])}
+                extra = [(n, v) for n, v in SECURITY_HEADERS if n not in present]
+                message = {**message, "headers": [*message.get("headers", []), *extra]}
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+TOO_LARGE = "الطلب أكبر من الحد المسموح؛ قسّموا النص أو صغّروا الملف."
+
+
+class _TooLarge(StarletteHTTPException):
+    """An HTTPException, so FastAPI's body parsing passes it on as a 413 instead of a 400."""
+
+    def __init__(self) -> None:
+        super().__init__(413, TOO_LARGE)
+
+
+class BodyLimit:
+    """Refuses request bodies over the limit with 413, by Content-Length or while streaming."""
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app, self.limit = app, limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope.get("headers", [])).get(b"content-length")
+        if declared is not None and (not declared.isdigit() or int(declared) > self.limit):
+            await self._reject(scope, send)
+            return
+        seen = 0
+        started = False
+
+        async def counting_receive() -> Message:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.limit:
+                    raise _TooLarge()
+            return message
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, counting_receive, tracking_send)
+        except _TooLarge:
+            if not started:
+                await self._reject(scope, send)
+
+    async def _reject(self, scope: Scope, send: Send) -> None:
+        path = scope.get("path", "")
+        body = (json.dumps({"detail": TOO_LARGE}) if is_api(path) else TOO_LARGE).encode()
+        content_type = b"application/json" if is_api(path) else b"text/plain; charset=utf-8"
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 413,
+                "headers": [(b"content-type", content_type), (b"content-length", str(len(body)).encode())],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})

@@ -1,0 +1,153 @@
+"""What every route shares: the app's services, who is asking, and CSRF checks.
+
+A request is authenticated by an API token (`Authorization: Bearer prd_…`) or by the session
+cookie. Cookie-authenticated requests that change something must carry the session's CSRF token
+(form field `csrf_token` or header `X-CSRF-Token`); token requests cannot be forged by a browser,
+so they need none.
+"""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from collections.abc import Awaitable, Callable
+from concurrent.futures import Executor
+from dataclasses import dataclass, field
+from hashlib import sha256
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.templating import Jinja2Templates
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
+
+from producer import auth
+from producer.jobs import JobQueue
+from producer.settings import Settings
+from producer.store.db import Database, User, utcnow
+from producer.store.files import FileStore
+from producer.web.preview import EngineInfo
+
+SESSION_COOKIE = "producer_session"
+PRELOGIN_COOKIE = "producer_prelogin"
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+
+
+@dataclass
+class AppState:
+    settings: Settings
+    db: Database
+    store: FileStore
+    queue: JobQueue
+    templates: Jinja2Templates
+    secret: bytes
+    previews: Executor
+    throttle: auth.LoginThrottle = field(default_factory=auth.LoginThrottle)
+    feed_cache: dict[tuple[str, str], tuple[bytes, str]] = field(default_factory=dict)
+    engines: list[EngineInfo] | None = None  # asked of the preview process once, then kept
+
+    def prelogin_token(self, nonce: str) -> str:
+        return hmac.new(self.secret, f"login:{nonce}".encode(), sha256).hexdigest()
+
+
+class LoginRequired(Exception):
+    """No valid session or token: pages redirect to the login form, the API answers 401."""
+
+
+class Forbidden(Exception):
+    """Logged in, but the role does not allow this."""
+
+
+class CsrfFailed(Exception):
+    """A cookie-authenticated change without the session's CSRF token."""
+
+
+@dataclass(frozen=True)
+class Identity:
+    user: User
+    csrf: str | None  # None when authenticated by an API token
+    session_token: str | None = None
+
+
+def get_state(request: Request) -> AppState:
+    return request.app.state.producer  # type: ignore[no-any-return]
+
+
+State = Annotated[AppState, Depends(get_state)]
+
+
+def identify(request: Request, state: AppState) -> Identity | None:
+    now = utcnow()
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() == "bearer" and token:
+        with state.db.read() as s:
+            user = auth.token_user(s, token.strip())
+        return Identity(user, None) if user else None
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if not cookie:
+        return None
+    with state.db.read() as s:
+        found = auth.session_user(s, cookie, now)
+    if found is None:
+        return None
+    user, row = found
+    if auth.renewal_due(row, state.settings.session_hours, now):
+        with state.db.write() as s:
+            auth.renew_session(s, cookie, state.settings.session_hours, now)
+    return Identity(user, row.csrf, cookie)
+
+
+async def _csrf_ok(request: Request, identity: Identity) -> bool:
+    if identity.csrf is None or request.method in SAFE_METHODS:
+        return True
+    sent = request.headers.get("x-csrf-token")
+    if sent is None and request.headers.get("content-type", "").startswith(
+        ("application/x-www-form-urlencoded", "multipart/form-data")
+    ):
+        form = await read_form(request)
+        value = form.get("csrf_token")
+        sent = value if isinstance(value, str) else None
+    return sent is not None and auth.same(sent, identity.csrf)
+
+
+async def read_form(request: Request) -> FormData:
+    """The request's form, parsed once with the service's limits (Starlette caches it)."""
+    settings: Settings = request.app.state.producer.settings
+    return await request.form(max_files=20, max_fields=500, max_part_size=int(settings.max_upload_mb * 2**20))
+
+
+def require(role: str) -> Callable[[Request, AppState], Awaitable[Identity]]:
+    async def dependency(request: Request, state: State) -> Identity:
+        identity = await run_identify(request, state)
+        if identity is None:
+            raise LoginRequired
+        if not await _csrf_ok(request, identity):
+            raise CsrfFailed
+        if not auth.has_role(identity.user, role):
+            raise Forbidden
+        request.state.identity = identity
+        return identity
+
+    return dependency
+
+
+async def run_identify(request: Request, state: AppState) -> Identity | None:
+    # Database calls leave the event loop, so a busy SQLite never stalls other requests.
+    return await run_in_threadpool(identify, request, state)
+
+
+async def optional_identity(request: Request, state: State) -> Identity | None:
+    identity = await run_identify(request, state)
+    request.state.identity = identity
+    return identity
+
+
+Viewer = Annotated[Identity, Depends(require("viewer"))]
+Editor = Annotated[Identity, Depends(require("editor"))]
+Admin = Annotated[Identity, Depends(require("admin"))]
+MaybeUser = Annotated[Identity | None, Depends(optional_identity)]
+
+
+def new_nonce() -> str:
+    return secrets.token_urlsafe(24)

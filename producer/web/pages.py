@@ -1,0 +1,465 @@
+"""The newsroom's HTML pages (Arabic, right to left): thin adapters over `service`.
+
+Every form posts back to the server with its CSRF token; a rejected form is shown again with the
+input it carried and one Arabic sentence, under a 4xx status. Database and pipeline work runs in
+the thread pool (sync helpers), never on the event loop.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData, UploadFile
+
+from producer import auth
+from producer.errors import ProducerError
+from producer.store import db
+from producer.store.db import Bulletin, utcnow
+from producer.web import service
+from producer.web.deps import (
+    PRELOGIN_COOKIE,
+    SESSION_COOKIE,
+    AppState,
+    Editor,
+    Identity,
+    State,
+    Viewer,
+    new_nonce,
+    read_form,
+)
+from producer.web.preview import EngineInfo, engine_catalog, voice_segment
+from producer.web.service import Draft, Rejected
+
+router = APIRouter(include_in_schema=False)
+
+KIND_LABELS = {
+    "ident": "تعريف المحطة",
+    "greeting": "التحية",
+    "headlines": "العناوين",
+    "transition": "انتقال",
+    "story": "خبر",
+    "signoff": "الختام",
+}
+TARGET_LABELS = {"podcast": "بودكاست (MP3)", "broadcast": "بث إذاعي (WAV)"}
+MAX_UPLOADS = 10
+
+
+def quote_next(path: str) -> str:
+    return quote(path, safe="/")
+
+
+def safe_next(value: str | None) -> str:
+    """Only same-site paths: `//host` and `/\\host` would leave the site."""
+    if not value or not value.startswith("/") or value.startswith(("//", "/\\")):
+        return "/"
+    return value
+
+
+def render(request: Request, template: str, status: int = 200, **context: Any) -> Response:
+    state: AppState = request.app.state.producer
+    identity: Identity | None = getattr(request.state, "identity", None)
+    base = {
+        "user": identity.user if identity else None,
+        "csrf": identity.csrf if identity else None,
+        "is_editor": bool(identity and auth.has_role(identity.user, "editor")),
+        "is_admin": bool(identity and auth.has_role(identity.user, "admin")),
+        "kind_labels": KIND_LABELS,
+        "target_labels": TARGET_LABELS,
+    }
+    return state.templates.TemplateResponse(request, template, {**base, **context}, status_code=status)
+
+
+def redirect(url: str) -> RedirectResponse:
+    return RedirectResponse(url, status_code=303)
+
+
+def _field(form: FormData, name: str, default: str = "") -> str:
+    value = form.get(name)
+    return value if isinstance(value, str) else default
+
+
+def _int(value: str | None) -> int | None:
+    return int(value) if value and value.isdigit() and len(value) < 10 else None
+
+
+# ---- login ----------------------------------------------------------------------------------------
+
+
+@router.get("/login")
+def login_form(request: Request, state: State, next: str = "/") -> Response:
+    nonce = new_nonce()
+    response = render(request, "login.html", token=state.prelogin_token(nonce), next=safe_next(next))
+    _set_cookie(request, state, response, PRELOGIN_COOKIE, nonce, max_age=3600)
+    return response
+
+
+@router.post("/login")
+async def login(request: Request, state: State) -> Response:
+    form = await read_form(request)
+    name, password = _field(form, "name").strip(), _field(form, "password")
+    target = safe_next(_field(form, "next"))
+    nonce = request.cookies.get(PRELOGIN_COOKIE, "")
+    address = request.client.host if request.client else "?"
+
+    def again(status: int, message: str) -> Response:
+        fresh = new_nonce()
+        response = render(
+            request,
+            "login.html",
+            status,
+            token=state.prelogin_token(fresh),
+            next=target,
+            name=name,
+            error=message,
+        )
+        _set_cookie(request, state, response, PRELOGIN_COOKIE, fresh, max_age=3600)
+        return response
+
+    if not nonce or not auth.same(_field(form, "csrf_token"), state.prelogin_token(nonce)):
+        return again(403, "انتهت صلاحية نموذج الدخول؛ حاولوا مجددًا.")
+    if state.throttle.blocked(address, name):
+        return again(429, "محاولات دخول خاطئة كثيرة؛ انتظروا بضع دقائق ثم حاولوا مجددًا.")
+    session = await run_in_threadpool(_login, state, name, password, request.cookies.get(SESSION_COOKIE))
+    if session is None:
+        state.throttle.failed(address, name)
+        return again(401, "اسم المستخدم أو كلمة المرور غير صحيحة.")
+    state.throttle.succeeded(address, name)
+    response = redirect(target)
+    _set_cookie(
+        request,
+        state,
+        response,
+        SESSION_COOKIE,
+        session.token,
+        max_age=int(state.settings.session_hours * 3600),
+    )
+    response.delete_cookie(PRELOGIN_COOKIE, path="/")
+    return response
+
+
+def _login(state: AppState, name: str, password: str, old_token: str | None) -> auth.NewSession | None:
+    with state.db.write() as s:
+        user = auth.authenticate(s, name, password)
+        if user is None:
+            return None
+        if old_token:
+            # A new session id at every login, so a planted cookie never becomes a logged-in one.
+            db.drop_session(s, auth.digest(old_token))
+        return auth.start_session(s, user, state.settings.session_hours, utcnow())
+
+
+def _set_cookie(
+    request: Request, state: AppState, response: Response, name: str, value: str, max_age: int
+) -> None:
+    secure = request.url.scheme == "https" or (state.settings.base_url or "").startswith("https://")
+    response.set_cookie(name, value, max_age=max_age, path="/", httponly=True, samesite="lax", secure=secure)
+
+
+@router.post("/logout")
+def logout(request: Request, state: State, who: Viewer) -> Response:
+    if who.session_token:
+        with state.db.write() as s:
+            db.drop_session(s, auth.digest(who.session_token))
+    response = redirect("/login")
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
+# ---- dashboard and compose ------------------------------------------------------------------------
+
+
+def _dashboard(state: AppState) -> dict[str, Any]:
+    rows = []
+    with state.db.read() as s:
+        for bulletin in db.recent_bulletins(s):
+            rows.append(
+                {
+                    "bulletin": bulletin,
+                    "episode": db.episode_of(s, bulletin.id),
+                    "job": db.latest_job(s, bulletin.id),
+                }
+            )
+    return {"rows": [{**row, "state": _state_of(row)} for row in rows]}
+
+
+def _state_of(row: dict[str, Any]) -> tuple[str, str]:
+    """(css class, Arabic label) of where a bulletin stands."""
+    bulletin, episode, job = row["bulletin"], row["episode"], row["job"]
+    if job is not None and job.state in ("queued", "running"):
+        return "running", "قيد التوليد"
+    if episode is not None and episode.published:
+        return "published", "منشورة"
+    if job is not None and job.state == "failed":
+        return "failed", "فشل التوليد"
+    if episode is not None:
+        return "rendered", "مولّدة، غير منشورة"
+    if bulletin.script is None:
+        return "draft", "مسودة"
+    return "ready", "جاهزة للتحرير"
+
+
+def _compose_page(
+    request: Request, state: AppState, draft: Draft, draft_id: int | None, status: int = 200, **extra: Any
+) -> Response:
+    return render(
+        request,
+        "index.html",
+        status,
+        draft=draft,
+        draft_id=draft_id,
+        articles=(draft.articles or []) or [""],
+        engines=engines_of(state),
+        max_article_chars=state.settings.max_article_chars,
+        **_dashboard(state),
+        **extra,
+    )
+
+
+@router.get("/")
+def index(
+    request: Request, state: State, who: Viewer, draft: str | None = None, saved: str | None = None
+) -> Response:
+    draft_id = _int(draft)
+    current = Draft(target=service.station(state).target)
+    if draft_id is not None:
+        bulletin = service.get_bulletin(state, draft_id)
+        current = Draft(
+            bulletin.title, bulletin.target, bulletin.engine, bulletin.voice, list(bulletin.articles)
+        )
+    return _compose_page(request, state, current, draft_id, notice="حُفظت المسودة." if saved else None)
+
+
+@router.post("/bulletins")
+async def compose(request: Request, state: State, who: Editor) -> Response:
+    form = await read_form(request)
+    draft = Draft(
+        title=_field(form, "title"),
+        target=_field(form, "target", "podcast"),
+        engine=_field(form, "engine") or None,
+        voice=_field(form, "voice") or None,
+        articles=[a for a in form.getlist("article") if isinstance(a, str)],
+    )
+    draft_id = _int(_field(form, "draft"))
+    uploads = [f for f in form.getlist("files") if isinstance(f, UploadFile) and f.filename]
+    files = [(f.filename or "", await f.read()) for f in uploads[: MAX_UPLOADS + 1]]
+    action = _field(form, "action", "compose")
+    return await run_in_threadpool(_compose, request, state, who, draft, draft_id, files, action)
+
+
+def _compose(
+    request: Request,
+    state: AppState,
+    who: Identity,
+    draft: Draft,
+    draft_id: int | None,
+    files: list[tuple[str, bytes]],
+    action: str,
+) -> Response:
+    try:
+        if len(files) > MAX_UPLOADS:
+            raise Rejected(413, f"يمكن رفع {MAX_UPLOADS} ملفات على الأكثر في المرة الواحدة.")
+        extracted = [service.extract_upload(state, name, data) for name, data in files]
+        draft = service.check_draft(
+            state, Draft(**{**vars(draft), "articles": [*(draft.articles or []), *extracted]})
+        )
+    except Rejected as exc:
+        # Nothing is overwritten: the saved draft stays as it was, the form keeps what was typed.
+        return _compose_page(request, state, draft, draft_id, exc.status, error=exc.message)
+    if draft_id is not None and not _editable(state, draft_id):
+        draft_id = None
+    draft_id = service.save_draft(state, who.user, draft, draft_id)
+    if action == "save":
+        return redirect(f"/?draft={draft_id}&saved=1")
+    try:
+        script = service.compose(state, draft)
+    except Rejected as exc:
+        return _compose_page(request, state, draft, draft_id, exc.status, error=exc.message)
+    service.store_script(state, draft_id, script)
+    return redirect(f"/bulletins/{draft_id}")
+
+
+def _editable(state: AppState, bulletin_id: int) -> bool:
+    with state.db.read() as s:
+        return s.get(Bulletin, bulletin_id) is not None
+
+
+# ---- script editor ----------------------------------------------------------------------------------
+
+
+def engines_of(state: AppState) -> list[EngineInfo]:
+    """The engine catalog, asked of the preview process once and then kept."""
+    if state.engines is None:
+        state.engines = state.previews.submit(engine_catalog, state.settings).result(timeout=120)
+    return state.engines
+
+
+def _editor(
+    request: Request, state: AppState, bulletin: Bulletin, status: int = 200, **extra: Any
+) -> Response:
+    segments = (bulletin.script or {}).get("segments", [])
+    try:
+        spoken = [service.speakable_text(state, seg["text"]) for seg in segments]
+    except (ProducerError, Rejected):
+        spoken = ["" for _ in segments]
+    with state.db.read() as s:
+        episode = db.episode_of(s, bulletin.id)
+        job = db.latest_job(s, bulletin.id)
+    config = service.station(state)
+    return render(
+        request,
+        "bulletin.html",
+        status,
+        bulletin=bulletin,
+        segments=list(zip(segments, spoken, strict=True)),
+        episode=episode,
+        job=job,
+        engines=engines_of(state),
+        engine=bulletin.engine or config.engine,
+        voice=bulletin.voice or config.voice or "",
+        **extra,
+    )
+
+
+@router.get("/bulletins/{bulletin_id}")
+def editor(bulletin_id: int, request: Request, state: State, who: Viewer) -> Response:
+    bulletin = service.get_bulletin(state, bulletin_id)
+    if bulletin.script is None:
+        return redirect(f"/?draft={bulletin_id}")
+    return _editor(request, state, bulletin)
+
+
+@router.post("/bulletins/{bulletin_id}")
+async def save_script(bulletin_id: int, request: Request, state: State, who: Editor) -> Response:
+    form = await read_form(request)
+    return await run_in_threadpool(_save_script, request, state, bulletin_id, form)
+
+
+def _save_script(request: Request, state: AppState, bulletin_id: int, form: FormData) -> Response:
+    bulletin = service.get_bulletin(state, bulletin_id)
+    old = (bulletin.script or {}).get("segments", [])
+    count = _int(_field(form, "count")) or 0
+    if count != len(old):
+        return _editor(request, state, bulletin, 409, error="تغيّرت النشرة منذ فتح الصفحة؛ أعيدوا تحميلها.")
+    segments = [
+        {"kind": seg["kind"], "story": seg.get("story"), "text": _field(form, f"seg-{i}", seg["text"])}
+        for i, seg in enumerate(old)
+    ]
+    try:
+        updated = service.edit_script(
+            state, bulletin_id, title=_field(form, "title") or None, segments=segments
+        )
+    except Rejected as exc:
+        # Show the edits as typed, not as stored, so nothing typed is lost.
+        shown = Bulletin(**{c: getattr(bulletin, c) for c in ("id", "title", "target", "engine", "voice")})
+        shown.script = {**(bulletin.script or {}), "segments": segments}
+        return _editor(request, state, shown, exc.status, error=exc.message)
+    if _field(form, "action") == "render":
+        return _start_render(state, request, bulletin_id, form)
+    return _editor(request, state, updated, notice="حُفظ النص.")
+
+
+@router.post("/bulletins/{bulletin_id}/speakable")
+async def speakable(bulletin_id: int, request: Request, state: State, who: Viewer) -> Response:
+    form = await read_form(request)
+    try:
+        text = await run_in_threadpool(service.speakable_text, state, _field(form, "text"))
+    except Rejected as exc:
+        return JSONResponse({"detail": exc.message}, status_code=exc.status)
+    except ProducerError as exc:
+        return JSONResponse({"detail": f"تعذّر تحضير النص: {exc}"}, status_code=422)
+    return JSONResponse({"speakable": text})
+
+
+@router.post("/bulletins/{bulletin_id}/listen")
+async def listen(bulletin_id: int, request: Request, state: State, who: Viewer) -> Response:
+    form = await read_form(request)
+    text = _field(form, "text").strip()
+    if not text:
+        return JSONResponse({"detail": "المقطع فارغ."}, status_code=422)
+    try:
+        service.check_text(text, "المقطع", 20_000)
+        wav = await run_in_threadpool(
+            _voice, state, text, _field(form, "engine") or None, _field(form, "voice") or None
+        )
+    except Rejected as exc:
+        return JSONResponse({"detail": exc.message}, status_code=exc.status)
+    except ProducerError as exc:
+        return JSONResponse({"detail": f"تعذّر توليد المقطع: {exc}"}, status_code=422)
+    return Response(wav, media_type="audio/wav", headers={"Cache-Control": "no-store"})
+
+
+def _voice(state: AppState, text: str, engine: str | None, voice: str | None) -> bytes:
+    from producer.store.station import station_settings
+
+    if engine:
+        service.check_engine(engine)
+    config = service.station(state)
+    with service.workdir(state) as work:
+        conf = station_settings(state.settings, config, state.store, work, with_audio=False)
+        return state.previews.submit(voice_segment, conf, text, engine, voice).result(timeout=300)
+
+
+# ---- render and jobs ---------------------------------------------------------------------------------
+
+
+@router.post("/bulletins/{bulletin_id}/render")
+async def render_bulletin(bulletin_id: int, request: Request, state: State, who: Editor) -> Response:
+    form = await read_form(request)
+    return await run_in_threadpool(_start_render, state, request, bulletin_id, form)
+
+
+def _start_render(state: AppState, request: Request, bulletin_id: int, form: FormData) -> Response:
+    who: Identity = request.state.identity
+    try:
+        job = service.start_render(
+            state,
+            who.user,
+            bulletin_id,
+            engine=_field(form, "engine") or None,
+            voice=_field(form, "voice"),
+            target=_field(form, "target") or None,
+        )
+    except Rejected as exc:
+        return _editor(
+            request, state, service.get_bulletin(state, bulletin_id), exc.status, error=exc.message
+        )
+    return redirect(f"/jobs/{job.id}")
+
+
+@router.get("/jobs/{job_id}")
+def job_page(job_id: str, request: Request, state: State, who: Viewer) -> Response:
+    job = service.get_job(state, job_id)
+    bulletin = service.get_bulletin(state, job.bulletin_id)
+    return render(request, "job.html", job=job, bulletin=bulletin)
+
+
+# ---- episodes -----------------------------------------------------------------------------------------
+
+
+@router.get("/episodes/{episode_id}")
+def episode_page(episode_id: int, request: Request, state: State, who: Viewer) -> Response:
+    episode = service.get_episode(state, episode_id)
+    return render(request, "episode.html", episode=episode, **_episode_extra(state, episode))
+
+
+def _episode_extra(state: AppState, episode: db.Episode) -> dict[str, Any]:
+    with state.db.read() as s:
+        bulletin = s.get(Bulletin, episode.bulletin_id)
+    return {"bulletin": bulletin, "now": datetime.now(UTC)}
+
+
+@router.post("/episodes/{episode_id}/publish")
+def publish(episode_id: int, state: State, who: Editor) -> Response:
+    service.set_published(state, who.user, episode_id, True)
+    return redirect(f"/episodes/{episode_id}")
+
+
+@router.post("/episodes/{episode_id}/unpublish")
+def unpublish(episode_id: int, state: State, who: Editor) -> Response:
+    service.set_published(state, who.user, episode_id, False)
+    return redirect(f"/episodes/{episode_id}")

@@ -1,0 +1,210 @@
+"""The public face: the podcast feed, published media, and the health check.
+
+Media answers byte ranges (including suffix ranges), conditional requests and HEAD the way podcast
+apps and browsers' audio players expect. Episode files are public only while their episode is
+published and only at its current revision; everything else in the store needs a login.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from email.utils import format_datetime, parsedate_to_datetime
+from typing import Literal
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import JSONResponse, StreamingResponse
+from sqlalchemy import text
+from starlette.concurrency import run_in_threadpool
+
+from producer.errors import InputError
+from producer.feed import Channel, Item, ItemChapter, render_feed
+from producer.store import db
+from producer.store.files import StoredFile, check_key
+from producer.store.station import StationConfig
+from producer.web.deps import AppState, MaybeUser, State
+
+router = APIRouter()
+
+_EPISODE_KEY = re.compile(r"episodes/([0-9a-f]{32})/([0-9a-f]{12})/[^/]+")
+_RANGE = re.compile(r"bytes=(\d*)-(\d*)")
+Unsatisfiable = Literal["unsatisfiable"]
+
+
+def public_base(state: AppState, request: Request) -> str:
+    return (state.settings.base_url or str(request.base_url)).rstrip("/")
+
+
+@router.get("/healthz", tags=["public"], summary="Liveness and database check")
+def healthz(state: State) -> JSONResponse:
+    try:
+        with state.db.read() as s:
+            s.execute(text("SELECT 1"))
+    except Exception:
+        return JSONResponse({"status": "error", "database": "unavailable"}, status_code=503)
+    return JSONResponse({"status": "ok", "database": "ok"})
+
+
+# ---- feed ---------------------------------------------------------------------------------------
+
+
+@router.get("/feed.xml", tags=["public"], summary="The podcast feed (RSS 2.0, itunes, podcast namespaces)")
+def feed(request: Request, state: State) -> Response:
+    base = public_base(state, request)
+    with state.db.read() as s:
+        changed = db.feed_changed(s)
+        cache_key = (base, changed.isoformat() if changed else "")
+        cached = state.feed_cache.get(cache_key)
+        if cached is None:
+            config = StationConfig.load(state.settings, db.station_values(s))
+            episodes = db.published_episodes(s)
+            body = render_feed(_channel(config, base, changed), [_item(e, base) for e in episodes])
+            cached = (body, f'"{hashlib.sha256(body).hexdigest()[:32]}"')
+            if len(state.feed_cache) > 16:
+                state.feed_cache.clear()
+            state.feed_cache[cache_key] = cached
+    body, etag = cached
+    headers = {"ETag": etag, "Cache-Control": "public, max-age=60"}
+    if changed is not None:
+        headers["Last-Modified"] = format_datetime(changed, usegmt=True)
+    if _not_modified(request, etag, changed):
+        return Response(status_code=304, headers=headers)
+    return Response(body, media_type="application/rss+xml; charset=utf-8", headers=headers)
+
+
+def _channel(config: StationConfig, base: str, changed: datetime | None) -> Channel:
+    image = f"{base}/media/{config.artwork_key}" if config.artwork_key else f"{base}/static/artwork.png"
+    return Channel(
+        title=config.feed_title,
+        description=config.feed_description,
+        link=f"{base}/",
+        feed_url=f"{base}/feed.xml",
+        image_url=image,
+        author=config.feed_author,
+        owner_name=config.feed_author,
+        owner_email=config.feed_owner_email,
+        category=config.feed_category,
+        explicit=config.feed_explicit,
+        updated=changed,
+    )
+
+
+def _item(episode: db.Episode, base: str) -> Item:
+    return Item(
+        guid=f"producer:{episode.guid}",
+        title=episode.title,
+        description=episode.description,
+        published=episode.published_at or episode.rendered,
+        audio_url=f"{base}/media/{episode.audio_key}",
+        audio_bytes=episode.audio_bytes,
+        audio_type=episode.audio_type,
+        duration=episode.duration,
+        transcript_url=f"{base}/media/{episode.transcript_key}",
+        chapters_url=f"{base}/media/{episode.chapters_key}",
+        chapters=tuple(ItemChapter(str(c["title"]), float(c["start"])) for c in episode.chapters),
+    )
+
+
+def _not_modified(request: Request, etag: str, modified: datetime | None) -> bool:
+    match = request.headers.get("if-none-match")
+    if match is not None:
+        # ETags win over dates when both are sent (RFC 9110 §13.2.2); W/ prefixes compare weakly.
+        return any(tag.strip().removeprefix("W/") in (etag, "*") for tag in match.split(","))
+    since = request.headers.get("if-modified-since")
+    if since and modified is not None:
+        try:
+            return modified.replace(microsecond=0) <= parsedate_to_datetime(since)
+        except (TypeError, ValueError):
+            return False
+    return False
+
+
+# ---- media ---------------------------------------------------------------------------------------
+
+
+def parse_range(header: str, size: int) -> tuple[int, int] | Unsatisfiable | None:
+    """One byte range of a `Range` header as (first, last) inclusive.
+
+    None means "send the whole file": no header, a syntax we ignore as RFC 9110 allows, or several
+    ranges (answered whole rather than as multipart).
+    """
+    match = _RANGE.fullmatch(header.strip())
+    if match is None:
+        return None
+    first, last = match.groups()
+    if not first and not last:
+        return None
+    if not first:
+        suffix = int(last)
+        if suffix == 0 or size == 0:
+            return "unsatisfiable"
+        return max(0, size - suffix), size - 1
+    start = int(first)
+    end = int(last) if last else size - 1
+    if last and end < start:
+        return None
+    if start >= size:
+        return "unsatisfiable"
+    return start, min(end, size - 1)
+
+
+def _media_access(state: AppState, key: str, logged_in: bool) -> tuple[bool, bool]:
+    """(allowed, public): published episode files and the artwork are public, the rest needs a login."""
+    with state.db.read() as s:
+        match = _EPISODE_KEY.fullmatch(key)
+        if match:
+            episode = db.episode_by_guid(s, match.group(1))
+            if episode is None:
+                return False, False
+            public = episode.published and episode.revision == match.group(2)
+            return public or logged_in, public
+        config = StationConfig.load(state.settings, db.station_values(s))
+    public = key == config.artwork_key
+    return public or logged_in, public
+
+
+@router.api_route(
+    "/media/{key:path}", methods=["GET", "HEAD"], tags=["public"], summary="Episode files and artwork"
+)
+async def media(key: str, request: Request, state: State, identity: MaybeUser) -> Response:
+    not_found = Response("not found", status_code=404, media_type="text/plain")
+    try:
+        check_key(key)
+        allowed, public = await run_in_threadpool(_media_access, state, key, identity is not None)
+        info = await run_in_threadpool(state.store.stat, key) if allowed else None
+    except InputError:  # a key the store refuses (a symlink on the way) is as absent as a missing one
+        return not_found
+    if info is None:
+        return not_found
+    return _serve(state, request, info, public)
+
+
+def _serve(state: AppState, request: Request, info: StoredFile, public: bool) -> Response:
+    headers = {
+        "Accept-Ranges": "bytes",
+        "ETag": info.etag,
+        "Last-Modified": format_datetime(info.modified.astimezone(UTC), usegmt=True),
+        # Episode keys change on every re-render, so a published file never changes under its URL.
+        "Cache-Control": "public, max-age=31536000, immutable" if public else "private, no-cache",
+    }
+    if request.query_params.get("download"):
+        headers["Content-Disposition"] = f'attachment; filename="{info.key.rsplit("/", 1)[-1]}"'
+    if _not_modified(request, info.etag, info.modified):
+        return Response(status_code=304, headers=headers)
+    wanted = parse_range(request.headers.get("range", ""), info.size)
+    if_range = request.headers.get("if-range")
+    if if_range is not None and if_range.strip() != info.etag:
+        wanted = None  # the client's partial copy is of another version: send it all
+    if wanted == "unsatisfiable":
+        headers["Content-Range"] = f"bytes */{info.size}"
+        return Response(status_code=416, headers=headers)
+    status, (first, last) = (206, wanted) if wanted else (200, (0, info.size - 1))
+    headers["Content-Length"] = str(last - first + 1)
+    if status == 206:
+        headers["Content-Range"] = f"bytes {first}-{last}/{info.size}"
+    if request.method == "HEAD":
+        return Response(status_code=status, headers=headers, media_type=info.content_type)
+    body: Iterator[bytes] = state.store.iter_range(info.key, first, last) if last >= first else iter(())
+    return StreamingResponse(body, status_code=status, headers=headers, media_type=info.content_type)

@@ -1,0 +1,325 @@
+"""The newsroom's operations, shared by the HTML pages and the JSON API.
+
+Each function validates its input, calls the pipeline's stages, and stores the result; it raises
+`Rejected` with an HTTP status and one Arabic sentence the page or API shows as it is.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+import tempfile
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from producer.errors import InputError, ProducerError
+from producer.store import db
+from producer.store.db import Bulletin, Episode, Job, User, utcnow
+from producer.store.station import StationConfig, lexicon_text, station_settings
+from producer.web.deps import AppState
+
+UPLOAD_TYPES = (".txt", ".html", ".htm", ".docx")
+MAX_TITLE = 200
+# C0 controls other than tab, newline, carriage return and form feed: their presence means binary.
+_BINARY = re.compile("[\x00-\x08\x0b\x0e-\x1f\x7f]")
+_SEGMENT_KINDS = ("ident", "greeting", "headlines", "transition", "story", "signoff")
+
+
+class Rejected(Exception):
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status, self.message = status, message
+
+
+@dataclass
+class Draft:
+    """What the compose form holds; saved as is, so nothing typed is lost on an error."""
+
+    title: str = ""
+    target: str = "podcast"
+    engine: str | None = None
+    voice: str | None = None
+    articles: list[str] | None = None
+
+
+def check_text(text: str, what: str, limit: int) -> str:
+    if _BINARY.search(text):
+        raise Rejected(422, f"{what} يحتوي على محارف ثنائية أو تحكّمية؛ الصقوا نصًا عاديًا.")
+    if len(text) > limit:
+        raise Rejected(413, f"{what} أطول من الحد المسموح ({limit:,} حرف).")
+    return text
+
+
+def check_draft(state: AppState, draft: Draft) -> Draft:
+    settings = state.settings
+    title = check_text(draft.title.strip(), "العنوان", MAX_TITLE)
+    if draft.target not in ("podcast", "broadcast"):
+        raise Rejected(422, "الوجهة يجب أن تكون بودكاست أو بث إذاعي.")
+    articles = [a.replace("\r\n", "\n").strip() for a in draft.articles or []]
+    articles = [a for a in articles if a]
+    if not articles:
+        raise Rejected(422, "أضيفوا خبرًا واحدًا على الأقل.")
+    if len(articles) > settings.max_stories:
+        raise Rejected(413, f"عدد الأخبار أكبر من الحد المسموح ({settings.max_stories} خبرًا).")
+    for number, text in enumerate(articles, start=1):
+        check_text(text, f"الخبر رقم {number}", settings.max_article_chars)
+    engine = (draft.engine or "").strip() or None
+    voice = (draft.voice or "").strip() or None
+    if engine is not None:
+        check_engine(engine)
+    if voice is not None:
+        check_text(voice, "اسم الصوت", 200)
+    return Draft(title, draft.target, engine, voice, articles)
+
+
+def check_engine(name: str) -> None:
+    from producer.tts.registry import engine_names
+
+    if name not in engine_names():
+        raise Rejected(422, f"محرّك النطق «{name[:40]}» غير معروف.")
+
+
+def extract_upload(state: AppState, filename: str, data: bytes) -> str:
+    from producer.ingest import extract_text
+
+    name = Path(filename or "").name
+    if not name.lower().endswith(UPLOAD_TYPES):
+        raise Rejected(415, f"الملف «{name[:80]}» ليس من الأنواع المقبولة (txt أو html أو docx).")
+    if not data:
+        raise Rejected(422, f"الملف «{name[:80]}» فارغ.")
+    if len(data) > state.settings.max_upload_mb * 2**20:
+        raise Rejected(413, f"الملف «{name[:80]}» أكبر من الحد المسموح.")
+    try:
+        return extract_text(data, name)
+    except InputError as exc:
+        raise Rejected(422, f"تعذّرت قراءة الملف «{name[:80]}»: {exc}") from exc
+
+
+def save_draft(state: AppState, user: User, draft: Draft, bulletin_id: int | None) -> int:
+    with state.db.write() as s:
+        bulletin = s.get(Bulletin, bulletin_id) if bulletin_id else None
+        if bulletin is None:
+            bulletin = Bulletin(author=user.name, script=None)
+            s.add(bulletin)
+        bulletin.title, bulletin.target = draft.title, draft.target
+        bulletin.engine, bulletin.voice = draft.engine, draft.voice
+        bulletin.articles, bulletin.updated = list(draft.articles or []), utcnow()
+        s.flush()
+        return bulletin.id
+
+
+def station(state: AppState) -> StationConfig:
+    with state.db.read() as s:
+        return StationConfig.load(state.settings, db.station_values(s))
+
+
+def compose(state: AppState, draft: Draft) -> dict[str, Any]:
+    """Clean each article and compose the script with the station's templates."""
+    from producer.ingest import clean
+    from producer.pipeline import compose_script
+    from producer.scriptfile import script_to_dict
+
+    stories = []
+    for number, text in enumerate(draft.articles, start=1):
+        try:
+            stories.append(clean(text))
+        except InputError as exc:
+            raise Rejected(422, f"تعذّر تنظيف الخبر رقم {number}: {exc}") from exc
+    config = station(state)
+    with workdir(state) as work:
+        conf = station_settings(state.settings, config, state.store, work, with_audio=False)
+        try:
+            script = compose_script(stories, conf, title=draft.title or None)
+        except ProducerError as exc:
+            raise Rejected(422, f"تعذّر تأليف النشرة: {exc}") from exc
+    return script_to_dict(script)
+
+
+@contextmanager
+def workdir(state: AppState) -> Iterator[Path]:
+    """A scratch folder for the station's templates and lexicon as files, removed after use."""
+    base = state.settings.data_dir / "work"
+    base.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=base, prefix="web-") as name:
+        yield Path(name)
+
+
+def store_script(state: AppState, bulletin_id: int, script: dict[str, Any]) -> None:
+    with state.db.write() as s:
+        bulletin = s.get(Bulletin, bulletin_id)
+        if bulletin is None:
+            raise Rejected(404, "النشرة غير موجودة.")
+        bulletin.script, bulletin.updated = script, utcnow()
+        if not bulletin.title:
+            bulletin.title = script["title"]
+
+
+def create_bulletin(state: AppState, user: User, draft: Draft) -> Bulletin:
+    """API: compose first, store only a bulletin that composed (a failed call leaves nothing)."""
+    draft = check_draft(state, draft)
+    script = compose(state, draft)
+    with state.db.write() as s:
+        bulletin = Bulletin(
+            title=draft.title or script["title"],
+            target=draft.target,
+            engine=draft.engine,
+            voice=draft.voice,
+            articles=list(draft.articles or []),
+            script=script,
+            author=user.name,
+        )
+        s.add(bulletin)
+        s.flush()
+        return bulletin
+
+
+def get_bulletin(state: AppState, bulletin_id: int) -> Bulletin:
+    with state.db.read() as s:
+        bulletin = s.get(Bulletin, bulletin_id)
+    if bulletin is None:
+        raise Rejected(404, "النشرة غير موجودة.")
+    return bulletin
+
+
+def edit_script(
+    state: AppState, bulletin_id: int, *, title: str | None, segments: Sequence[dict[str, Any]] | None
+) -> Bulletin:
+    """Replace the title and/or segment texts; the headlines follow the stories' first lines."""
+    from producer.scriptfile import script_from_dict, script_to_dict
+
+    bulletin = get_bulletin(state, bulletin_id)
+    if bulletin.script is None:
+        raise Rejected(409, "هذه مسودة لم تُؤلَّف بعد؛ أرسلوها من صفحة التحرير أولًا.")
+    data = dict(bulletin.script)
+    if title is not None:
+        data["title"] = check_text(title.strip(), "العنوان", MAX_TITLE) or data["title"]
+    if segments is not None:
+        data["segments"] = check_segments(state, segments)
+    try:
+        script = script_to_dict(script_from_dict(data))
+    except InputError as exc:
+        raise Rejected(422, f"النص غير صالح: {exc}") from exc
+    with state.db.write() as s:
+        row = s.get(Bulletin, bulletin_id)
+        if row is None:
+            raise Rejected(404, "النشرة غير موجودة.")
+        row.script, row.updated = script, utcnow()
+        if title is not None:
+            row.title = script["title"]
+        return row
+
+
+def check_segments(state: AppState, segments: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    if len(segments) > 4 * state.settings.max_stories + 10:
+        raise Rejected(413, "عدد المقاطع أكبر من الحد المسموح.")
+    out = []
+    for number, seg in enumerate(segments, start=1):
+        kind, story = seg.get("kind"), seg.get("story")
+        if kind not in _SEGMENT_KINDS:
+            raise Rejected(422, f"نوع المقطع رقم {number} غير معروف.")
+        if story is not None and (not isinstance(story, int) or not 0 <= story < state.settings.max_stories):
+            raise Rejected(422, f"رقم الخبر في المقطع رقم {number} غير صالح.")
+        text = check_text(
+            str(seg.get("text", "")).replace("\r\n", "\n").strip(), f"المقطع رقم {number}", 60_000
+        )
+        if not text:
+            if kind == "story":
+                raise Rejected(422, f"نص الخبر في المقطع رقم {number} فارغ؛ اكتبوا نصًا أو احذفوا الخبر.")
+            continue
+        out.append({"kind": kind, "text": text, "story": story})
+    if not any(seg["kind"] == "story" for seg in out):
+        raise Rejected(422, "النشرة تحتاج إلى خبر واحد على الأقل.")
+    return out
+
+
+def start_render(
+    state: AppState,
+    user: User,
+    bulletin_id: int,
+    *,
+    engine: str | None,
+    voice: str | None,
+    target: str | None,
+) -> Job:
+    """Queue a render of the script as it is now; a render already under way is returned instead."""
+    if engine:
+        check_engine(engine)
+    if target not in (None, "podcast", "broadcast"):
+        raise Rejected(422, "الوجهة يجب أن تكون بودكاست أو بث إذاعي.")
+    with state.db.write() as s:
+        bulletin = s.get(Bulletin, bulletin_id)
+        if bulletin is None:
+            raise Rejected(404, "النشرة غير موجودة.")
+        if bulletin.script is None:
+            raise Rejected(409, "لا يمكن توليد مسودة لم تُؤلَّف بعد.")
+        running = db.active_job(s, bulletin_id)
+        if running is not None:
+            return running
+        if engine:
+            bulletin.engine = engine
+        if voice is not None:
+            bulletin.voice = voice.strip() or None
+        if target:
+            bulletin.target = target
+        job = Job(
+            id=secrets.token_hex(16),
+            bulletin_id=bulletin_id,
+            script=bulletin.script,
+            engine=bulletin.engine,
+            voice=bulletin.voice,
+            target=bulletin.target,
+            author=user.name,
+        )
+        s.add(job)
+    state.queue.submit(job.id)
+    return job
+
+
+def get_job(state: AppState, job_id: str) -> Job:
+    with state.db.read() as s:
+        job = s.get(Job, job_id)
+    if job is None:
+        raise Rejected(404, "مهمة التوليد غير موجودة.")
+    return job
+
+
+def get_episode(state: AppState, episode_id: int) -> Episode:
+    with state.db.read() as s:
+        episode = s.get(Episode, episode_id)
+    if episode is None:
+        raise Rejected(404, "الحلقة غير موجودة.")
+    return episode
+
+
+def set_published(state: AppState, user: User, episode_id: int, published: bool) -> Episode:
+    with state.db.write() as s:
+        episode = s.get(Episode, episode_id)
+        if episode is None:
+            raise Rejected(404, "الحلقة غير موجودة.")
+        if episode.published != published:
+            episode.published = published
+            if published and episode.published_at is None:
+                # pubDate is the first publication; unpublish + publish keeps the episode's place.
+                episode.published_at = utcnow()
+            db.touch_feed(s)
+            db.audit(
+                s,
+                user.name,
+                "publish" if published else "unpublish",
+                f"episode {episode.id}",
+                title=episode.title,
+            )
+        return episode
+
+
+def speakable_text(state: AppState, text: str) -> str:
+    """How a segment will be read: numbers, dates and symbols in words, the lexicon applied."""
+    from producer.arabic.lexicon import Lexicon, parse_lexicon
+    from producer.pipeline import speakable_lines
+
+    check_text(text, "النص", 60_000)
+    entries = parse_lexicon(lexicon_text(state.settings, station(state)), source="the station lexicon")
+    return "\n".join(speakable_lines(text.split("\n"), Lexicon(entries), diacritize=False))

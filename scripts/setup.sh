@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Set up a fresh Debian/Ubuntu machine that has only Python: a virtualenv in .venv with the
+# package and its dependencies (espeak-ng and ffmpeg come as wheels: espeakng-loader, imageio-ffmpeg).
+# With --test it also installs the test tools and Debian's chromium for the browser tests.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+want_tests=0
+[ "${1:-}" = "--test" ] && want_tests=1
+
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+apt_install() {
+  as_root apt-get update -qq >/dev/null
+  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+}
+
+PY=${PYTHON:-python3}
+if [ ! -x .venv/bin/python ]; then
+  if ! "$PY" -m venv .venv 2>/dev/null; then
+    rm -rf .venv
+    apt_install python3-venv
+    "$PY" -m venv .venv
+  fi
+fi
+.venv/bin/python -m pip install -q --upgrade pip
+if [ "$want_tests" = 1 ]; then
+  .venv/bin/python -m pip install -q -e '.[test]'
+  if ! command -v chromium >/dev/null 2>&1; then
+    apt_install chromium fonts-noto-core
+  fi
+else
+  .venv/bin/python -m pip install -q -e .
+fi
+.venv/bin/python -c "import producer.cli" || { echo "setup failed: producer does not import" >&2; exit 1; }

@@ -1,0 +1,83 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from producer.arabic import Lexicon, LexiconEntry
+from producer.errors import InputError
+
+
+def test_missing_file_gives_the_shipped_defaults(tmp_path: Path) -> None:
+    lexicon = Lexicon.load(tmp_path / "lexicon.tsv")
+    assert lexicon.entries() == Lexicon.default().entries()
+    patterns = {entry.pattern for entry in lexicon.entries()}
+    assert {"UN", "ISIS", "NATO", "km", "kg", "قسد"} <= patterns
+
+
+def test_save_load_round_trip_and_edit(tmp_path: Path) -> None:
+    path = tmp_path / "station" / "lexicon.tsv"
+    lexicon = Lexicon([LexiconEntry("قسد", "قَسَد")])
+    lexicon.add("re:\\bNo\\.\\s*(\\d)", "رقم \\1")
+    lexicon.add("قسد", "قَسَدْ")  # same pattern: replaced, not duplicated
+    lexicon.save(path)
+    assert path.read_text(encoding="utf-8") == "قسد\tقَسَدْ\nre:\\bNo\\.\\s*(\\d)\tرقم \\1\n"
+    loaded = Lexicon.load(path)
+    assert loaded.entries() == lexicon.entries()
+    assert loaded.remove("قسد") is True
+    assert loaded.remove("قسد") is False
+    assert [e.pattern for e in loaded.entries()] == ["re:\\bNo\\.\\s*(\\d)"]
+    assert list(tmp_path.joinpath("station").iterdir()) == [path]  # no temporary file left behind
+
+
+def test_comments_and_blank_lines_are_skipped(tmp_path: Path) -> None:
+    path = tmp_path / "lexicon.tsv"
+    path.write_text("# station words\n\nحماة\tحَمَاة\n", encoding="utf-8")
+    assert Lexicon.load(path).entries() == [LexiconEntry("حماة", "حَمَاة")]
+
+
+@pytest.mark.parametrize("line", ["no tab here", "a\tb\tc", "\tspoken", "re:(\tx"])
+def test_invalid_lines_are_input_errors(tmp_path: Path, line: str) -> None:
+    path = tmp_path / "lexicon.tsv"
+    path.write_text(line + "\n", encoding="utf-8")
+    with pytest.raises(InputError, match=r"lexicon|line 1"):
+        Lexicon.load(path)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("وقسد تعلن", "وقَسَد تعلن"),
+        ("إن قسد", "إن قَسَد"),
+        ('لـ"قسد"', 'لـ"قَسَد"'),
+        ("بقسد", "بقَسَد"),
+        ("فلقسد", "فلقَسَد"),
+        ("قسدية", "قسدية"),  # not a whole word
+        ("مقسد", "مقسد"),
+        ("قال UN", "قال الأمم المتحدة"),
+        ("UNESCO", "UNESCO"),
+        ("لـUN", "للأمم المتحدة"),
+        ("وللأمم المتحدة", "وللأُمَم المتحدة"),
+        ("الأمم المتحدة", "الأُمَم المتحدة"),
+        ("لأمم المتحدة", "لأمم المتحدة"),
+        ("الناتو", "النَّاتُو"),
+    ],
+)
+def test_whole_words_with_clitic_prefixes(text: str, expected: str) -> None:
+    lexicon = Lexicon()
+    lexicon.add("قسد", "قَسَد")
+    lexicon.add("UN", "الأمم المتحدة")
+    lexicon.add("الأمم المتحدة", "الأُمَم المتحدة")
+    lexicon.add("ناتو", "النَّاتُو")
+    assert lexicon.apply(text) == expected
+
+
+def test_regex_entries_apply_as_written() -> None:
+    lexicon = Lexicon()
+    lexicon.add(r"re:(\d+)\s*ك\.م", r"\1 كيلومتر")
+    assert lexicon.apply("5 ك.م") == "5 كيلومتر"
+
+
+def test_invalid_regex_is_rejected() -> None:
+    with pytest.raises(InputError, match="regular expression"):
+        Lexicon().add("re:(", "x")

@@ -1,0 +1,40 @@
+"""`clean` on pasted pages modelled on Arabic news sites gives exactly the hand-written story."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from producer.ingest import clean
+
+PAGES = Path(__file__).resolve().parent.parent / "data" / "pages"
+NAMES = sorted(p.name.removesuffix(".expected.txt") for p in PAGES.glob("*.expected.txt"))
+SHARED_FIXTURE = Path(__file__).resolve().parents[3] / "shared" / "fixtures" / "alwan_article.txt"
+
+
+def test_the_set_is_large_enough() -> None:
+    assert len(NAMES) >= 20
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_page(name: str) -> None:
+    expected = (PAGES / f"{name}.expected.txt").read_text(encoding="utf-8").splitlines()
+    story = clean((PAGES / f"{name}.txt").read_text(encoding="utf-8"))
+    assert [story.headline, *story.paragraphs] == expected
+
+
+@pytest.mark.skipif(not SHARED_FIXTURE.exists(), reason="the shared fixture is not beside this checkout")
+def test_shared_fixture_matches_our_copy() -> None:
+    ours = clean((PAGES / "alwan.txt").read_text(encoding="utf-8"))
+    assert clean(SHARED_FIXTURE.read_text(encoding="utf-8")) == ours
+
+
+def test_alwan_fixture_shape() -> None:
+    story = clean((PAGES / "alwan.txt").read_text(encoding="utf-8"))
+    assert story.headline == "روسيا تقول إنّها قتلت أمير ديرالزور، وقسد تعلن بدء العمليّات نحو ديرالزور."
+    assert len(story.paragraphs) == 15
+    assert story.paragraphs[0].startswith("قالت وزارة الدفاع الروسية")
+    assert story.paragraphs[-1].endswith("لإعادة افتتحاها.")
+    for furniture in ("الوسوم", "التعليقات", "تابعنا على", "غرفة الاخبار"):
+        assert furniture not in story.text

@@ -1,0 +1,77 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from make_test_voice import HOP, make_test_voice
+from tts_support import LONG, MEDIUM, SHORT, joined, rms
+
+from producer.errors import EngineError, EngineUnavailable
+from producer.settings import load_settings
+from producer.tts.piper import PiperConfig, PiperEngine
+from producer.tts.registry import create_engine
+
+
+def test_piper_offers_the_generated_arabic_voice(piper: PiperEngine) -> None:
+    assert piper.check() is None
+    assert piper.voices() == ["ar_XX-test-tiny"]
+    assert piper.default_voice() == "ar_XX-test-tiny"
+    assert piper.version().startswith("piper-tts ")
+
+
+def test_piper_synthesizes_through_the_real_voice_loader(piper: PiperEngine) -> None:
+    chunks = list(piper.synthesize(MEDIUM))
+    assert len(chunks) == 2  # Piper cuts sentences itself
+    assert {chunk.rate for chunk in chunks} == {22050}
+    assert all(rms(chunk.samples) > 0.1 for chunk in chunks)
+    # The test voice gives one hop of audio per phoneme id.
+    assert all(len(chunk.samples) % HOP == 0 for chunk in chunks)
+
+
+def test_piper_duration_grows_with_the_text(piper: PiperEngine) -> None:
+    lengths = [len(joined(list(piper.synthesize(text)))) for text in (SHORT, MEDIUM, LONG)]
+    assert lengths[0] < lengths[1] < lengths[2]
+
+
+def test_piper_ignores_voices_that_do_not_speak_arabic(tmp_path: Path) -> None:
+    model = make_test_voice(tmp_path, "en_US-test-tiny")
+    config_path = model.with_name(model.name + ".json")
+    config = json.loads(config_path.read_text(encoding="utf-8"))
+    config["espeak"]["voice"] = "en-us"
+    config["language"]["code"] = "en_US"
+    config_path.write_text(json.dumps(config), encoding="utf-8")
+    make_test_voice(tmp_path, "ar_XX-test-tiny")
+    (tmp_path / "ar_YY-no-config.onnx").write_bytes(model.read_bytes())
+    assert PiperEngine(PiperConfig(tmp_path)).voices() == ["ar_XX-test-tiny"]
+
+
+def test_piper_rejects_an_unknown_voice(piper: PiperEngine) -> None:
+    with pytest.raises(EngineError, match="No Piper voice 'ar_JO-kareem-medium'"):
+        list(piper.synthesize(SHORT, "ar_JO-kareem-medium"))
+
+
+def test_piper_without_voices_is_unavailable_with_a_download_hint(tmp_path: Path) -> None:
+    expected = (
+        f"No Piper voice in {tmp_path}; download e.g. ar_JO-kareem-medium from the "
+        "rhasspy/piper-voices release and place both files there."
+    )
+    assert PiperEngine(PiperConfig(tmp_path)).check() == expected
+    with pytest.raises(EngineUnavailable) as raised:
+        create_engine("piper", load_settings(piper_voices_dir=tmp_path))
+    assert str(raised.value) == expected
+
+
+def test_replacing_a_voice_file_changes_the_version(tmp_path: Path) -> None:
+    model = make_test_voice(tmp_path)
+    engine = PiperEngine(PiperConfig(tmp_path))
+    before = engine.version()
+    model.write_bytes(model.read_bytes() + b"\0")
+    assert engine.version() != before
+
+
+def test_a_damaged_voice_model_is_an_engine_error(tmp_path: Path) -> None:
+    model = make_test_voice(tmp_path)
+    model.write_bytes(b"not an onnx model")
+    with pytest.raises(EngineError, match=r"^The Piper voice ar_XX-test-tiny cannot be loaded"):
+        list(PiperEngine(PiperConfig(tmp_path)).synthesize(SHORT))

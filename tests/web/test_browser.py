@@ -1,0 +1,119 @@
+"""The newsroom in a real browser: Playwright driving Debian's chromium against the real server."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.web.conftest import EDITOR_PASSWORD, Newsroom
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+FIXTURE = Path(__file__).resolve().parents[1] / "data" / "pages" / "alwan.txt"
+HEADLINE = "روسيا تقول إنّها قتلت أمير ديرالزور، وقسد تعلن بدء العمليّات نحو ديرالزور."
+
+pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium package is not installed")
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+                "--autoplay-policy=no-user-gesture-required",
+            ],
+        )
+        yield browser
+        browser.close()
+
+
+def test_compose_edit_render_listen_publish(browser: object, newsroom: Newsroom) -> None:
+    from playwright.sync_api import Browser, expect
+
+    assert isinstance(browser, Browser)
+    page = browser.new_page(locale="ar", viewport={"width": 412, "height": 900})  # a phone's width
+    page.set_default_timeout(60_000)
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    page.on("response", lambda r: errors.append(f"{r.status} {r.url}") if r.status >= 400 else None)
+
+    page.goto(newsroom.server.url + "/")
+    expect(page).to_have_url(newsroom.server.url + "/login?next=/")
+    assert page.evaluate("getComputedStyle(document.body).direction") == "rtl"
+    page.fill("input[name=name]", "editor")
+    page.fill("input[name=password]", EDITOR_PASSWORD)
+    page.click("button[type=submit].primary")
+    expect(page.locator("h1")).to_have_text("نشرة جديدة")
+
+    # Compose: paste the scraped article, add a second story, then remove it again.
+    page.fill("input[name=title]", "نشرة المتصفح")
+    page.locator("textarea[name=article]").first.fill(FIXTURE.read_text(encoding="utf-8"))
+    page.click("#add-article")
+    expect(page.locator("textarea[name=article]")).to_have_count(2)
+    page.locator(".article").nth(1).locator("[data-remove]").click()
+    expect(page.locator("textarea[name=article]")).to_have_count(1)
+    page.click("button[value=compose]")
+
+    # Script editor: right to left, one segment edited with its "how it will be read" view.
+    expect(page.locator("h1")).to_have_text("تحرير النشرة")
+    assert page.evaluate("document.documentElement.dir") == "rtl"
+    assert page.evaluate("getComputedStyle(document.querySelector('textarea')).direction") == "rtl"
+    story = page.locator("fieldset.kind-story").first
+    expect(story.locator("legend")).to_have_text("خبر 1")
+    ident = page.locator("fieldset.kind-ident")
+    ident.locator("textarea").fill("هنا راديو ألوان، نشرة الساعة 9.")
+    spoken = ident.locator(".speakable")
+    ident.locator("summary").click()
+    expect(spoken).to_contain_text("التاسعة", timeout=15_000)
+
+    # Listen to that one segment.
+    ident.locator("[data-listen]").click()
+    audio = ident.locator("audio")
+    expect(audio).to_be_visible(timeout=60_000)
+    page.wait_for_function(
+        "el => el.duration > 0 && isFinite(el.duration)", arg=audio.element_handle(), timeout=30_000
+    )
+
+    # Save and render; the progress bar runs to the end.
+    page.click("#render")
+    expect(page.locator("#job-done")).to_be_visible(timeout=180_000)
+    assert page.locator("#job-progress").evaluate("el => el.value") == 1
+    expect(page.locator("#job-percent")).to_have_text("100%")
+    page.click("#episode-link")
+
+    # Episode: the player knows the duration; chapters and transcript are there.
+    expect(page.locator("h1")).to_have_text("نشرة المتصفح")
+    player = page.locator("#player")
+    page.wait_for_function(
+        "el => el.readyState >= 1 && isFinite(el.duration) && el.duration > 0",
+        arg=player.element_handle(),
+        timeout=30_000,
+    )
+    duration = player.evaluate("el => el.duration")
+    assert duration > 30
+    page.locator(".chapters [data-seek]").first.click()
+    expect(page.locator(".chapters")).to_contain_text(HEADLINE)
+    expect(page.locator("#transcript .cue").first).to_be_visible()
+    player.evaluate("el => { el.muted = true; return el.play(); }")
+    page.wait_for_function("el => el.currentTime > 0.2", arg=player.element_handle(), timeout=30_000)
+
+    page.click("#publish")
+    expect(page.locator("#published-state")).to_have_text("منشورة")
+    feed = httpx.get(newsroom.server.url + "/feed.xml").text
+    assert "<title>نشرة المتصفح</title>" in feed
+    assert not errors, errors
+    page.close()

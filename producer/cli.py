@@ -180,6 +180,67 @@ def build(
         )
 
 
+@app.command()
+def engines() -> None:
+    """List the TTS engines, their voices, and why an engine is unavailable here."""
+    from producer.tts.cli_support import engines_text
+
+    typer.echo(engines_text(settings()))
+
+
+@cache_app.command("stats")
+def cache_stats() -> None:
+    """Where the segment cache is, how many segments it holds and how large it is."""
+    from producer.tts.cli_support import cache_stats_text
+
+    typer.echo(cache_stats_text(settings()))
+
+
+@cache_app.command("clear")
+def cache_clear() -> None:
+    """Remove every cached segment (the next build voices everything again)."""
+    from producer.tts.cli_support import cache_clear_text
+
+    typer.echo(cache_clear_text(settings()))
+
+
+@lexicon_app.command("list")
+def lexicon_list() -> None:
+    """Print the lexicon: one `written<TAB>spoken` entry per line."""
+    from producer.arabic import Lexicon
+
+    for entry in Lexicon.load(settings().lexicon_file).entries():
+        typer.echo(f"{entry.pattern}\t{entry.replacement}")
+
+
+@lexicon_app.command("add")
+def lexicon_add(
+    written: Annotated[str, typer.Argument(help="A word, or re:REGEX.")],
+    spoken: Annotated[str, typer.Argument(help="How it is read: words or a diacritized spelling.")],
+) -> None:
+    """Add or replace an entry in the station's lexicon."""
+    from producer.arabic import Lexicon
+
+    path = settings().lexicon_file
+    lexicon = Lexicon.load(path)
+    lexicon.add(written, spoken)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lexicon.save(path)
+
+
+@lexicon_app.command("remove")
+def lexicon_remove(written: Annotated[str, typer.Argument(help="The entry's written form.")]) -> None:
+    """Remove an entry from the station's lexicon."""
+    from producer.arabic import Lexicon
+
+    path = settings().lexicon_file
+    lexicon = Lexicon.load(path)
+    if not lexicon.remove(written):
+        raise InputError(f"the lexicon has no entry {written!r}")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lexicon.save(path)
+
+
 def main() -> None:
     try:
         app()

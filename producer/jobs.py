@@ -384,12 +384,16 @@ def _child_main(
 ) -> None:
     """The render itself, in its own process; everything it reports goes through `conn`."""
     _exit_with_parent()
+
+    def send(message: tuple[Any, ...]) -> None:
+        try:
+            conn.send(message)
+        except OSError:  # the worker is gone: nobody will use this render
+            os._exit(3)
+
     try:
         from producer.pipeline import build_episode
         from producer.scriptfile import script_from_dict
-
-        def report(fraction: float, stage: str) -> None:
-            conn.send(("progress", fraction, stage))
 
         files = build_episode(
             script_from_dict(script),
@@ -398,28 +402,24 @@ def _child_main(
             engine=engine,
             voice=voice,
             target=target,  # type: ignore[arg-type]
-            progress=report,
+            progress=lambda fraction, stage: send(("progress", fraction, stage)),
         )
-        conn.send(
-            (
-                "done",
-                {
-                    "audio": files.audio,
-                    "transcript": files.transcript,
-                    "chapters": files.chapters,
-                    "duration": files.duration,
-                    "chapters_list": [
-                        {"title": c.title, "start": c.start, "end": c.end} for c in files.chapters_list
-                    ],
-                    "cues": [{"start": c.start, "end": c.end, "text": c.text} for c in files.cues],
-                },
-            )
-        )
+        result = {
+            "audio": files.audio,
+            "transcript": files.transcript,
+            "chapters": files.chapters,
+            "duration": files.duration,
+            "chapters_list": [
+                {"title": c.title, "start": c.start, "end": c.end} for c in files.chapters_list
+            ],
+            "cues": [{"start": c.start, "end": c.end, "text": c.text} for c in files.cues],
+        }
+        send(("done", result))
     except ProducerError as exc:
-        conn.send(("error", type(exc).__name__, str(exc)))
+        send(("error", type(exc).__name__, str(exc)))
     except Exception as exc:
         traceback.print_exc()
-        conn.send(("error", "crash", f"{type(exc).__name__}: {exc}"))
+        send(("error", "crash", f"{type(exc).__name__}: {exc}"))
     finally:
         conn.close()
 

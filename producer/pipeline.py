@@ -7,6 +7,7 @@ the web app and the job worker all call these functions, so every edge builds th
 from __future__ import annotations
 
 import os
+from importlib.metadata import version as package_version
 import tempfile
 from collections.abc import Callable, Sequence
 from contextlib import ExitStack
@@ -20,6 +21,7 @@ from producer.bulletin import BulletinOptions, compose
 from producer.errors import InputError
 from producer.models import Chapter, Cue, EpisodeMeta, Script, Story
 from producer.settings import Settings, Target
+from producer.tts.synth import Preparation
 
 Progress = Callable[[float, str], None]
 
@@ -68,14 +70,28 @@ def speakable_lines(lines: Sequence[str], lexicon: Lexicon, *, diacritize: bool)
     return get_diacritizer().diacritize(spoken) if diacritize else spoken
 
 
-def speakable_texts(script: Script, lexicon: Lexicon, *, diacritize: bool) -> list[str]:
-    groups = [seg.text.split("\n") for seg in script.segments]
-    flat = speakable_lines([line for group in groups for line in group], lexicon, diacritize=diacritize)
+def map_lines(texts: Sequence[str], transform: Callable[[list[str]], list[str]]) -> list[str]:
+    """Apply a batch line transform to multi-line texts in one call, keeping each text's lines."""
+    groups = [text.split("\n") for text in texts]
+    flat = transform([line for group in groups for line in group])
     out, pos = [], 0
     for group in groups:
         out.append("\n".join(flat[pos : pos + len(group)]))
         pos += len(group)
     return out
+
+
+def speakable_texts(script: Script, lexicon: Lexicon, *, diacritize: bool) -> list[str]:
+    return map_lines(
+        [seg.text for seg in script.segments],
+        lambda lines: speakable_lines(lines, lexicon, diacritize=diacritize),
+    )
+
+
+DIACRITIZATION = Preparation(
+    # The model ships in the piper-tts wheel: a new release may bring a new model.
+    name=f"libtashkeel-piper-{package_version('piper-tts')}", apply=lambda texts: map_lines(texts, get_diacritizer().diacritize)
+)
 
 
 def build_episode(
@@ -111,7 +127,9 @@ def build_episode(
         stack.callback(tts.close)
         report(0.0, "speakable")
         lexicon = Lexicon.load(settings.lexicon_file)
-        texts = speakable_texts(script, lexicon, diacritize=tts.wants_diacritics)
+        # Diacritics are added inside synthesis, to cache misses only: a re-render after an edit
+        # runs the diacritizer on the edited segments alone.
+        texts = speakable_texts(script, lexicon, diacritize=False)
         cache = open_cache(settings)
         total = len(texts)
         speech = synthesize_segments(
@@ -121,6 +139,7 @@ def build_episode(
             cache=cache,
             workers=settings.workers,
             on_progress=lambda done, _total: report(_SYNTH_SHARE * done / max(total, 1), "synthesize"),
+            prepare=DIACRITIZATION if tts.wants_diacritics else None,
         )
         report(_SYNTH_SHARE, "assemble")
         assets = default_assets(

@@ -25,6 +25,8 @@ MONTHS = frozenset({*LEVANTINE_MONTHS, *STANDARD_MONTHS, *HIJRI_MONTHS})
 DIGIT = re.compile(r"\d")
 _WORD = re.compile(rf"[{WORD_CHARS}]+")
 _WORD_CHAR = re.compile(rf"[{WORD_CHARS}]")
+_LOOK_BACK = 160
+_MAX_COORDINATION = 8
 _CLAUSE_END = re.compile(r"[.،,؛;:!?؟()\[\]]")
 _DIACRITICS = dict.fromkeys(map(ord, "\u064b\u064c\u064d\u064e\u064f\u0650\u0651\u0652\u0640"))
 
@@ -40,11 +42,11 @@ GENITIVE_BEFORE = _word_set(
 )
 # إنّ and its sisters put the noun after them in the accusative ("إن 25 في المئة من السكان").
 ACCUSATIVE_PARTICLES = _word_set("إن أن لأن بأن وأن فإن كأن لكن")
-# Verbs whose object is often a number ("بلغت الحصيلة 40 قتيلا"): the number is accusative.
+# Verbs whose object (or measure: "يمتد الطريق 250 كم") is often a number: the number is accusative.
 ACCUSATIVE_VERBS = _word_set(
     "قتلت أصابت اعتقلت أسقطت دمرت نفذت شنت استهدفت أطلقت سجلت رصدت وثقت أحصت بلغ بلغت يبلغ تبلغ "
     "تجاوز تجاوزت يتجاوز تتجاوز تخطى تخطت يتخطى ناهز ناهزت يناهز قارب قاربت يقارب تقارب تضم يضم ضم ضمت "
-    "أصبح أصبحت بات باتت صار صارت"
+    "أصبح أصبحت بات باتت صار صارت يبعد تبعد يمتد تمتد استغرق استغرقت يستغرق تستغرق"
 )
 # Words that read a number after them as a year (gen., masculine, nothing counted after it).
 YEAR_BEFORE = _word_set(
@@ -110,8 +112,10 @@ def strip_conj(word: str) -> str:
 
 def words_before(text: str, start: int, limit: int = 6) -> list[tuple[str, int]]:
     """The words of the clause before `start`, nearest last (with their offsets)."""
+    # A bounded look-back keeps long lines linear: six words never span more than this.
+    window = max(0, start - _LOOK_BACK)
     head = text[:start]
-    boundary = max((m.end() for m in _CLAUSE_END.finditer(head)), default=0)
+    boundary = max((m.end() for m in _CLAUSE_END.finditer(head, window)), default=window)
     found = [(m[0], m.start()) for m in _WORD.finditer(head, boundary)]
     return [(bare(w), p) for w, p in found[-limit:]]
 
@@ -146,22 +150,34 @@ def case_from_words(before: list[tuple[str, int]]) -> Case:
 
 def number_case(state: Line, start: int, prefix: str) -> Case:
     """The case of the number starting at `start` (its clitic prefix included)."""
-    core = prefix[1:] if prefix[:1] in ("و", "ف") else prefix
-    if core[:1] in ("ب", "ل", "ك"):
-        return "gen"
-    before = words_before(state.text, start)
-    coordinated = bool(prefix) and not core
-    if before and before[-1][0] in ("و", "ف"):
-        coordinated, before = True, before[:-1]
-    if coordinated:
-        # Same case as the nearest number before it in the clause ("مقتل أربعة … و40").
-        for word, pos in reversed(before):
-            if pos in state.cases:
-                return state.cases[pos]
-            if strip_conj(word) in NUMBER_WORDS:
-                conjunction = word[0] if word[0] in "وف" and word[1:] in NUMBER_WORDS else ""
-                return number_case(state, pos, conjunction)
-    return case_from_words(before)
+    # A number coordinated with و takes the case of the nearest number before it in the clause
+    # ("مقتل أربعة قياديين و40 عنصرا" → وأربعين); chains of them are followed a few links back.
+    for _ in range(_MAX_COORDINATION):
+        core = prefix[1:] if prefix[:1] in ("و", "ف") else prefix
+        if core[:1] in ("ب", "ل", "ك"):
+            return "gen"
+        before = words_before(state.text, start)
+        coordinated = bool(prefix) and not core
+        if before and before[-1][0] in ("و", "ف"):
+            coordinated, before = True, before[:-1]
+        if not coordinated:
+            return case_from_words(before)
+        earlier = next(
+            (
+                (word, pos)
+                for word, pos in reversed(before)
+                if pos in state.cases or strip_conj(word) in NUMBER_WORDS
+            ),
+            None,
+        )
+        if earlier is None:
+            # Coordinated with the noun before it: the case that noun's own governor gives.
+            return case_from_words(before[:-1])
+        word, start = earlier
+        if start in state.cases:
+            return state.cases[start]
+        prefix = word[0] if word[0] in "وف" and word[1:] in NUMBER_WORDS else ""
+    return "nom"
 
 
 def next_word(text: str, end: int) -> str | None:
@@ -170,7 +186,7 @@ def next_word(text: str, end: int) -> str | None:
     if m is None or DIGIT.search(m[1]) or not re.match(r"[\u0621-\u064a]", m[1]):
         return None
     word = bare(m[1])
-    definite = word.startswith(("ال", "لل")) or word[1:].startswith(("ال", "لل"))
+    definite = word.startswith(("ال", "لل")) or (word[0] in "وفبك" and word[1:].startswith(("ال", "لل")))
     if word in NOT_COUNTED or definite or word in MONTHS:
         return None
     return word

@@ -24,7 +24,8 @@ _CHAR_MAP = str.maketrans(
 )
 
 # Symbols a newsreader does not say: bullets, markup leftovers, decoration.
-_STRAY = re.compile(r"[ \t]*(?:[#*|•·▪▫►◄▶◀■□●○◆◇★☆✓✔✗✘➤➢→←↑↓⇒⇐~^_\\`{}<>=]+[ \t]*)+")
+# The look-behind starts a match only at the first blank of a run (linear time on long blank runs).
+_STRAY = re.compile(r"(?<![ \t])[ \t]*(?:[#*|•·▪▫►◄▶◀■□●○◆◇★☆✓✔✗✘➤➢→←↑↓⇒⇐~^_\\`{}<>=]+[ \t]*)+")
 # "أيلول/سبتمبر": a slash between two words is said as a pause-less join.
 _WORD_SLASH = re.compile(r"(?<=[\u0621-\u064a])\s*/\s*(?=[\u0621-\u064a])")
 # Vulgar fractions: after a digit they are a decimal part, alone they are a word.
@@ -33,6 +34,8 @@ _FRACTION_DECIMAL = {"½": ".5", "¼": ".25", "¾": ".75"}
 _FRACTION_WORD = str.maketrans({"½": "نصف", "¼": "ربع", "¾": "ثلاثة أرباع"})
 # "%25" (the sign typed before the number in right-to-left text) → "25%".
 _PERCENT_BEFORE = re.compile(r"(?<![\d%])(?<!\d )%\s?(\d+(?:[.,]\d+)?)(?![\d%])")
+# "ب 61": a clitic typed apart from its number is read with it ("بواحد وستين").
+_LONE_CLITIC = re.compile(rf"(?<![{WORD_CHARS}])([وفبلك]) (?=\d)")
 _AMPERSAND = re.compile(r"(?<=[\u0621-\u064a]) & (?=[\u0621-\u064a])")
 
 
@@ -46,6 +49,7 @@ def normalize_line(line: str) -> str:
     line = _GLUED_FRACTION.sub(lambda m: _FRACTION_DECIMAL[m[1]], line).translate(_FRACTION_WORD)
     line = _STRAY.sub(_stray, line)
     line = _PERCENT_BEFORE.sub(r"\1%", line)
+    line = _LONE_CLITIC.sub(r"\1", line)
     line = _WORD_SLASH.sub(" ", line)
     return _AMPERSAND.sub(" و", line)
 

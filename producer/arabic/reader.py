@@ -83,6 +83,14 @@ _AD_AFTER = re.compile(rf"\s?(?:م|ميلادي|ميلادية)(?![{_W}])")
 _BC_AFTER = re.compile(rf"\s?ق\.\s?م(?![{_W}])")
 _CLOCK_PERIOD_AFTER = re.compile(rf"\s?(?P<p>ص|م|AM|PM|am|pm|a\.m\.|p\.m\.)(?![{_W}])")
 _PERIOD_WORD_AFTER = re.compile(r"\s?(?:صباح|مساء|ظهر|عصر|ليل|فجر|بعد الظهر|من )")
+# "9 مساء", "11 صباحا": a bare number before a part of the day is a clock hour.
+_DAY_PART_AFTER = re.compile(rf"\s?(?:صباحا|صباح|مساء|ظهرا|عصرا|ليلا|فجرا)(?![{_W}])")
+# "من 1 إلى 15 آب": the first day of a span of days is a day of the month too.
+_DAY_SPAN_AFTER = re.compile(
+    r"\s*(?:إلى|حتى|و|-)\s*\d{1,2}\s+(?:من\s+)?(?:شهر\s+)?(?:"
+    + "|".join(sorted(MONTHS, key=len, reverse=True))
+    + rf")(?![{_W}])"
+)
 _GMT_AFTER = re.compile(rf"\s?(?:بتوقيت غرينتش|بتوقيت غرينيتش|توقيت غرينتش|GMT|ت\.غ|ت\. غ|UTC)(?![{_W}])")
 
 _FRACTION_ONE = {2: "نصف", 3: "ثلث", 4: "ربع", 5: "خمس", 6: "سدس", 7: "سبع", 8: "ثمن", 9: "تسع", 10: "عشر"}
@@ -187,6 +195,8 @@ def _no_article(prefix: str) -> str:
 
 def _parse(num: str, scale_follows: bool) -> tuple[int, str | None] | None:
     """(integer part, decimal digits or None) of a number as written, or None if it is a list."""
+    if re.search(r"\d{16}", num):
+        return None  # far beyond any amount: read digit by digit as a list
     if re.fullmatch(r"\d+", num):
         return int(num), None
     if ":" in num or "/" in num:
@@ -207,11 +217,16 @@ def _parse(num: str, scale_follows: bool) -> tuple[int, str | None] | None:
     return None
 
 
+def _say(n: int, case: Case = "nom") -> str:
+    """A cardinal in words, or digit by digit past the largest number read in words."""
+    return cardinal_words(n, case=case) if n <= MAX_CARDINAL else digits_words(str(n))
+
+
 def _decimal_words(whole: int, frac: str, case: Case) -> str:
     zeros = len(frac) - len(frac.lstrip("0"))
     rest = frac.lstrip("0")
-    tail = " ".join(["صفر"] * zeros + ([cardinal_words(int(rest))] if rest else []))
-    return f"{cardinal_words(whole, case=case)} فاصلة {tail}"
+    tail = " ".join(["صفر"] * zeros + ([_say(int(rest))] if rest else []))
+    return f"{_say(whole, case)} فاصلة {tail}"
 
 
 def _single(state: Line, m: re.Match[str], prefix: str) -> tuple[str, int]:
@@ -222,7 +237,7 @@ def _single(state: Line, m: re.Match[str], prefix: str) -> tuple[str, int]:
             return join_prefix(_no_article(prefix), clock[0]), clock[1]
     if re.fullmatch(r"\d{1,2}/\d{1,2}", num):
         return _slash_pair(state, start, prefix, num, end)
-    if re.fullmatch(r"\d+/\d+", num):
+    if re.fullmatch(r"\d{1,15}/\d{1,15}", num):
         return _numbered(state, start, prefix, num, end)
     scale = _SCALE_AFTER.match(text, end)
     parsed = _parse(num, scale is not None)
@@ -270,7 +285,7 @@ def _scaled(
         else:
             # "مليونان ونصف", and before a noun "مليونان ونصف المليون دولار".
             tail = f"{part} ال{noun}" if construct else part
-            words = f"{cardinal_words(whole * scale, case=case)} و{tail}"
+            words = f"{_say(whole * scale, case)} و{tail}"
     else:
         words = f"{_decimal_words(whole, frac, case)} {_SCALE_SINGULAR[scale]}"
     if cur is not None:
@@ -304,10 +319,16 @@ def _integer(
         return _year(prev, n, "قبل الميلاد"), bc.end()
     if 1 <= n <= 31 and (month := _MONTH_AFTER.match(text, end)) is not None:
         return f"{ordinal(n, case=case)}{'' if month['min'] else ' من'}", end
+    if 1 <= n <= 31 and _DAY_SPAN_AFTER.match(text, end):
+        return ordinal(n, case=case), end
     if n >= 100 and _after_month(before):
         return f"عام {year_words(n)}", end
     # "الساعة 8", and "بين الساعة 8 و10": a number coordinated with an hour is an hour too.
-    hour_context = prev == "الساعة" or (prefix in ("و", "ف") and any(w == "الساعة" for w, _ in before[-3:]))
+    hour_context = (
+        prev == "الساعة"
+        or (prefix in ("و", "ف") and any(w == "الساعة" for w, _ in before[-3:]))
+        or _DAY_PART_AFTER.match(text, end) is not None
+    )
     if hour_context and n <= 24:
         period = "" if _PERIOD_WORD_AFTER.match(text, end) or n <= 12 else f" {period_of_day(n)}"
         return hour_words(n) + period, end
@@ -323,6 +344,9 @@ def _integer(
     if n >= 100 and in_table(prev, YEAR_BEFORE) and not is_known_noun(next_word(text, end) or ""):
         return year_words(n), end
     gender, construct = counted_noun(state, end, n)
+    if 1900 <= n <= 2099 and not construct and len(num) == 4:
+        # A modern year on its own is read as after an understood عام ("كأس العالم 2022").
+        return year_words(n), end
     return cardinal_words(n, gender=gender, case=case, construct=construct), end
 
 
@@ -382,10 +406,10 @@ def _slash_pair(state: Line, start: int, prefix: str, num: str, end: int) -> tup
 def _numbered(state: Line, start: int, prefix: str, num: str, end: int) -> tuple[str, int]:
     """a/b that is neither a date nor a fraction: a text numbered in a year ("القانون 45/2017") or a ratio."""
     a, b = (int(x) for x in num.split("/"))
-    first = prefix + cardinal_words(a, case=number_case(state, start, prefix))
+    first = prefix + _say(a, number_case(state, start, prefix))
     if 1900 <= b <= 2100:
         return f"{first} لعام {year_words(b)}", end
-    return f"{first} على {cardinal_words(b, case='gen')}", end
+    return f"{first} على {_say(b, 'gen')}", end
 
 
 def _fraction(a: int, b: int, case: Case, construct: bool) -> str:
@@ -440,9 +464,9 @@ def _range(state: Line, m: re.Match[str], prefix: str) -> tuple[str, int]:
         if (pct := _PERCENT_AFTER.match(text, end)) is not None:
             suffix, end = " بالمئة", pct.end()
         return f"{prefix}من {_plain_or_words(a_txt)} إلى {_plain_or_words(b_txt)}{suffix}", end
-    a, b = int(a_txt), int(b_txt)
     if a_txt[0] == "0" or (b_txt[0] == "0" and len(b_txt) > 1) or len(a_txt) >= 7 or len(b_txt) >= 7:
         return prefix + f"{digits_words(a_txt)} {digits_words(b_txt)}", end
+    a, b = int(a_txt), int(b_txt)
     if a >= 1000 and len(b_txt) == 2:
         b = a // 100 * 100 + b  # "2011-17" is 2011 to 2017
     before = words_before(text, start)
@@ -482,4 +506,4 @@ def _plain_or_words(num: str) -> str:
     if parsed is None:
         return _plain_digits(num)
     whole, frac = parsed
-    return cardinal_words(whole) if frac is None else _decimal_words(whole, frac, "nom")
+    return _say(whole) if frac is None else _decimal_words(whole, frac, "nom")

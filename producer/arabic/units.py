@@ -37,7 +37,6 @@ def _u(singular: str, dual: str, plural: str, tamyiz: str, gender: Gender) -> Un
 DOLLAR = _u("دولار", "دولاران", "دولارات", "دولارا", "m")
 EURO = _u("يورو", "يوروان", "يوروهات", "يورو", "m")
 POUND = _u("جنيه إسترليني", "جنيهان إسترلينيان", "جنيهات إسترلينية", "جنيها إسترلينيا", "m")
-PERCENT_SIGN = "%"
 
 # Surface forms after a number (abbreviations and spelled-out unit names) → unit.
 _AFTER: dict[str, Unit] = {}

@@ -72,8 +72,12 @@ def _prepare(text: str) -> list[Line]:
     lines = []
     for raw in _split_lines(text):
         line = chars.squeeze(chars.strip_links(chars.normalize_chars(raw)))
-        if line:
-            lines.append(classify(line))
+        if not line:
+            continue
+        # Furniture is judged on the line as pasted (a breadcrumb's "»" is no quote); text is judged
+        # once quotes and punctuation are repaired, as a second cleaning would see it.
+        judged = classify(line)
+        lines.append(judged if judged.kind is Kind.DROP else classify(_finish(line)))
     return lines
 
 
@@ -134,7 +138,7 @@ def _find_headline(lines: list[Line], candidates: list[int]) -> tuple[int, str]:
     # The paste starts with a paragraph: its first sentence is the headline, the paragraph stays.
     paragraph = _first_paragraph(lines[first].text)
     m = _SENTENCE_BREAK.search(paragraph)
-    probe = classify(paragraph[: m.end()] if m else paragraph)
+    probe = classify(_finish(paragraph[: m.end()] if m else paragraph))
     if probe.kind is Kind.TEXT and HEADLINE_MIN_WORDS <= probe.words and not _body_like(probe):
         return first - 1, probe.text
     return first, lines[first].text
@@ -174,7 +178,13 @@ def _first_paragraph(text: str) -> str:
 
 
 def _finish(text: str) -> str:
-    return chars.squeeze(chars.fix_punctuation(chars.normalize_quotes(text)))
+    """Quotes and punctuation; dropping a stray quote can expose a link or hashtag, hence the loop."""
+    for _ in range(4):
+        done = chars.squeeze(chars.strip_links(chars.fix_punctuation(chars.normalize_quotes(text))))
+        if done == text:
+            break
+        text = done
+    return text
 
 
 def _body(lines: Iterable[Line], headline: Line, menu_free: Iterable[bool]) -> list[str]:
@@ -197,7 +207,7 @@ def _body(lines: Iterable[Line], headline: Line, menu_free: Iterable[bool]) -> l
             if line.words <= 25 and not (line.sentence and line.text.rstrip()[-1] in ".:؛"):
                 continue  # a related-article title
             links = 0
-        kept = classify(_finish(line.text) if paragraphs else _first_paragraph(line.text))
+        kept = line if paragraphs else classify(_first_paragraph(line.text))
         if kept.kind is not Kind.TEXT or _same(kept, headline):
             continue
         if not (kept.sentence or kept.words >= PROSE_WORDS):
@@ -223,7 +233,7 @@ def clean(text: str) -> Story:
     if not candidates:
         raise InputError("no article text was found in the pasted page")
     start, headline_text = _find_headline(lines, candidates)
-    headline = classify(_finish(_without_site_suffix(classify(headline_text)).text))
+    headline = _without_site_suffix(classify(headline_text))
     rest = range(start + 1, len(lines))
     paragraphs = _body((lines[i] for i in rest), headline, (i not in menu for i in rest))
     if not paragraphs:

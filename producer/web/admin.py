@@ -26,7 +26,7 @@ from producer.store import db
 from producer.store.db import ROLES, User
 from producer.store.station import CATEGORIES, EDITABLE_TEMPLATES, StationConfig, lexicon_text
 from producer.web import service
-from producer.web.deps import Admin, AppState, Identity, State, read_form
+from producer.web.deps import Admin, AppState, Identity, RowId, State, read_form
 from producer.web.pages import engines_of, redirect, render
 from producer.web.service import Rejected
 
@@ -367,7 +367,7 @@ def _add_user(
 
 
 @router.post("/users/{user_id}")
-async def change_user(user_id: int, request: Request, state: State, who: Admin) -> Response:
+async def change_user(user_id: RowId, request: Request, state: State, who: Admin) -> Response:
     form = await read_form(request)
     role, active, password = _field(form, "role"), _field(form, "active") == "on", _field(form, "password")
     return await run_in_threadpool(_change_user, request, state, who, user_id, role, active, password)

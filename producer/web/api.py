@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 from producer.store import db
 from producer.store.db import Bulletin, Episode, Job
 from producer.web import service
-from producer.web.deps import Editor, State, Viewer
+from producer.web.deps import Editor, RowId, State, Viewer
 from producer.web.public import public_base
 
 router = APIRouter(prefix="/api/v1", tags=["api"])
@@ -165,12 +165,12 @@ def create_bulletin(body: BulletinCreate, state: State, who: Editor) -> Bulletin
 
 
 @router.get("/bulletins/{bulletin_id}", responses=ERRORS, summary="A bulletin and its script")
-def read_bulletin(bulletin_id: int, state: State, who: Viewer) -> BulletinOut:
+def read_bulletin(bulletin_id: RowId, state: State, who: Viewer) -> BulletinOut:
     return bulletin_out(state, service.get_bulletin(state, bulletin_id))
 
 
 @router.patch("/bulletins/{bulletin_id}", responses=ERRORS, summary="Edit the title or the script's segments")
-def edit_bulletin(bulletin_id: int, body: BulletinPatch, state: State, who: Editor) -> BulletinOut:
+def edit_bulletin(bulletin_id: RowId, body: BulletinPatch, state: State, who: Editor) -> BulletinOut:
     segments = [seg.model_dump() for seg in body.segments] if body.segments is not None else None
     return bulletin_out(state, service.edit_script(state, bulletin_id, title=body.title, segments=segments))
 
@@ -182,7 +182,7 @@ def edit_bulletin(bulletin_id: int, body: BulletinPatch, state: State, who: Edit
     summary="Queue a render of the script",
 )
 def render_bulletin(
-    bulletin_id: int, state: State, who: Editor, body: Annotated[RenderRequest | None, Body()] = None
+    bulletin_id: RowId, state: State, who: Editor, body: Annotated[RenderRequest | None, Body()] = None
 ) -> RenderAccepted:
     options = body or RenderRequest()
     job = service.start_render(
@@ -197,17 +197,17 @@ def read_job(job_id: str, state: State, who: Viewer) -> JobOut:
 
 
 @router.get("/episodes/{episode_id}", responses=ERRORS, summary="An episode's files, duration and state")
-def read_episode(episode_id: int, request: Request, state: State, who: Viewer) -> EpisodeOut:
+def read_episode(episode_id: RowId, request: Request, state: State, who: Viewer) -> EpisodeOut:
     return episode_out(service.get_episode(state, episode_id), public_base(state, request))
 
 
 @router.post("/episodes/{episode_id}/publish", responses=ERRORS, summary="Put the episode in the feed")
-def publish(episode_id: int, request: Request, state: State, who: Editor) -> EpisodeOut:
+def publish(episode_id: RowId, request: Request, state: State, who: Editor) -> EpisodeOut:
     episode = service.set_published(state, who.user, episode_id, True)
     return episode_out(episode, public_base(state, request))
 
 
 @router.post("/episodes/{episode_id}/unpublish", responses=ERRORS, summary="Take the episode out of the feed")
-def unpublish(episode_id: int, request: Request, state: State, who: Editor) -> EpisodeOut:
+def unpublish(episode_id: RowId, request: Request, state: State, who: Editor) -> EpisodeOut:
     episode = service.set_published(state, who.user, episode_id, False)
     return episode_out(episode, public_base(state, request))

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from hashlib import sha256
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Request
 from fastapi.templating import Jinja2Templates
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
@@ -142,6 +142,9 @@ async def optional_identity(request: Request, state: State) -> Identity | None:
     request.state.identity = identity
     return identity
 
+
+# Database ids in URLs: bounded, so a huge number is a 422, never an integer overflow in the driver.
+RowId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 Viewer = Annotated[Identity, Depends(require("viewer"))]
 Editor = Annotated[Identity, Depends(require("editor"))]

@@ -27,6 +27,7 @@ from producer.web.deps import (
     AppState,
     Editor,
     Identity,
+    RowId,
     State,
     Viewer,
     new_nonce,
@@ -226,12 +227,15 @@ def index(
 ) -> Response:
     draft_id = _int(draft)
     current = Draft(target=service.station(state).target)
+    recompose = False
     if draft_id is not None:
         bulletin = service.get_bulletin(state, draft_id)
         current = Draft(
             bulletin.title, bulletin.target, bulletin.engine, bulletin.voice, list(bulletin.articles)
         )
-    return _compose_page(request, state, current, draft_id, notice="حُفظت المسودة." if saved else None)
+        recompose = bulletin.script is not None
+    notice = "حُفظت المسودة." if saved else None
+    return _compose_page(request, state, current, draft_id, notice=notice, recompose=recompose)
 
 
 @router.post("/bulletins")
@@ -283,7 +287,7 @@ def _compose(
     return redirect(f"/bulletins/{draft_id}")
 
 
-def _editable(state: AppState, bulletin_id: int) -> bool:
+def _editable(state: AppState, bulletin_id: RowId) -> bool:
     with state.db.read() as s:
         return s.get(Bulletin, bulletin_id) is not None
 
@@ -303,7 +307,7 @@ def _editor(
 ) -> Response:
     segments = (bulletin.script or {}).get("segments", [])
     try:
-        spoken = [service.speakable_text(state, seg["text"]) for seg in segments]
+        spoken = service.speakable_texts(state, [seg["text"] for seg in segments])
     except (ProducerError, Rejected):
         spoken = ["" for _ in segments]
     with state.db.read() as s:
@@ -326,7 +330,7 @@ def _editor(
 
 
 @router.get("/bulletins/{bulletin_id}")
-def editor(bulletin_id: int, request: Request, state: State, who: Viewer) -> Response:
+def editor(bulletin_id: RowId, request: Request, state: State, who: Viewer) -> Response:
     bulletin = service.get_bulletin(state, bulletin_id)
     if bulletin.script is None:
         return redirect(f"/?draft={bulletin_id}")
@@ -334,7 +338,7 @@ def editor(bulletin_id: int, request: Request, state: State, who: Viewer) -> Res
 
 
 @router.post("/bulletins/{bulletin_id}")
-async def save_script(bulletin_id: int, request: Request, state: State, who: Editor) -> Response:
+async def save_script(bulletin_id: RowId, request: Request, state: State, who: Editor) -> Response:
     form = await read_form(request)
     return await run_in_threadpool(_save_script, request, state, bulletin_id, form)
 
@@ -364,19 +368,19 @@ def _save_script(request: Request, state: AppState, bulletin_id: int, form: Form
 
 
 @router.post("/bulletins/{bulletin_id}/speakable")
-async def speakable(bulletin_id: int, request: Request, state: State, who: Viewer) -> Response:
+async def speakable(bulletin_id: RowId, request: Request, state: State, who: Viewer) -> Response:
     form = await read_form(request)
     try:
-        text = await run_in_threadpool(service.speakable_text, state, _field(form, "text"))
+        spoken = await run_in_threadpool(service.speakable_texts, state, [_field(form, "text")])
     except Rejected as exc:
         return JSONResponse({"detail": exc.message}, status_code=exc.status)
     except ProducerError as exc:
         return JSONResponse({"detail": f"تعذّر تحضير النص: {exc}"}, status_code=422)
-    return JSONResponse({"speakable": text})
+    return JSONResponse({"speakable": spoken[0]})
 
 
 @router.post("/bulletins/{bulletin_id}/listen")
-async def listen(bulletin_id: int, request: Request, state: State, who: Viewer) -> Response:
+async def listen(bulletin_id: RowId, request: Request, state: State, who: Viewer) -> Response:
     form = await read_form(request)
     text = _field(form, "text").strip()
     if not text:
@@ -408,7 +412,7 @@ def _voice(state: AppState, text: str, engine: str | None, voice: str | None) ->
 
 
 @router.post("/bulletins/{bulletin_id}/render")
-async def render_bulletin(bulletin_id: int, request: Request, state: State, who: Editor) -> Response:
+async def render_bulletin(bulletin_id: RowId, request: Request, state: State, who: Editor) -> Response:
     form = await read_form(request)
     return await run_in_threadpool(_start_render, state, request, bulletin_id, form)
 
@@ -442,7 +446,7 @@ def job_page(job_id: str, request: Request, state: State, who: Viewer) -> Respon
 
 
 @router.get("/episodes/{episode_id}")
-def episode_page(episode_id: int, request: Request, state: State, who: Viewer) -> Response:
+def episode_page(episode_id: RowId, request: Request, state: State, who: Viewer) -> Response:
     episode = service.get_episode(state, episode_id)
     return render(request, "episode.html", episode=episode, **_episode_extra(state, episode))
 
@@ -454,12 +458,12 @@ def _episode_extra(state: AppState, episode: db.Episode) -> dict[str, Any]:
 
 
 @router.post("/episodes/{episode_id}/publish")
-def publish(episode_id: int, state: State, who: Editor) -> Response:
+def publish(episode_id: RowId, state: State, who: Editor) -> Response:
     service.set_published(state, who.user, episode_id, True)
     return redirect(f"/episodes/{episode_id}")
 
 
 @router.post("/episodes/{episode_id}/unpublish")
-def unpublish(episode_id: int, state: State, who: Editor) -> Response:
+def unpublish(episode_id: RowId, state: State, who: Editor) -> Response:
     service.set_published(state, who.user, episode_id, False)
     return redirect(f"/episodes/{episode_id}")

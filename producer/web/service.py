@@ -315,11 +315,17 @@ def set_published(state: AppState, user: User, episode_id: int, published: bool)
         return episode
 
 
-def speakable_text(state: AppState, text: str) -> str:
-    """How a segment will be read: numbers, dates and symbols in words, the lexicon applied."""
+def speakable_texts(state: AppState, texts: Sequence[str]) -> list[str]:
+    """How each text will be read: numbers, dates and symbols in words, the station's lexicon applied."""
     from producer.arabic.lexicon import Lexicon, parse_lexicon
     from producer.pipeline import speakable_lines
 
-    check_text(text, "النص", 60_000)
+    for text in texts:
+        check_text(text, "النص", 60_000)
     entries = parse_lexicon(lexicon_text(state.settings, station(state)), source="the station lexicon")
-    return "\n".join(speakable_lines(text.split("\n"), Lexicon(entries), diacritize=False))
+    groups = [text.split("\n") for text in texts]
+    # One call for every line, as the render does, so the lexicon is compiled once.
+    flat = iter(
+        speakable_lines([line for group in groups for line in group], Lexicon(entries), diacritize=False)
+    )
+    return ["\n".join(next(flat) for _ in group) for group in groups]

@@ -92,3 +92,21 @@ def test_fixture_article_has_no_digit_left_and_reads_its_number() -> None:
     assert out.count("\n") == text.count("\n")
     assert "مقتل أربعة قياديين وأربعين عنصراً آخرين" in out
     assert "وقَسَد تعلن" in out
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        " " * 20000 + "x",
+        "1-" * 5000,
+        "1" * 20000,
+        "1," * 5000 + "1",
+        "و" * 20000 + "5",
+        "٣٪ و$5 " * 2000,
+        "1000000000000.5 و5000.5 مليار و99999999999999/3 و1234567890123456.5-3.5%",
+        "مقتل " + "وأربعة " * 5000 + "و40",
+    ],
+)
+def test_long_and_odd_lines_are_read_without_a_digit_left(text: str) -> None:
+    out = speakable(text)
+    assert not DIGITS.search(out)

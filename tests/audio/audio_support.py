@@ -58,6 +58,8 @@ def speechlike(seconds: float, rate: int, seed: int) -> Samples:
     syllables = np.clip(np.sin(2 * np.pi * 3.3 * t), 0.0, None) ** 1.5
     phrases = (np.sin(2 * np.pi * 0.25 * t) > -0.6).astype(float)
     out = voice * syllables * phrases
+    # Soft-clipped to the peak-to-loudness ratio of real speech (about 16 dB).
+    out = np.tanh(1.5 * out / np.abs(out).max())
     return (out / np.abs(out).max() * 0.5).astype(np.float32)
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -21,11 +23,16 @@ WORDS = [
 ]
 WORDS += sorted(vocab.TERMINAL_LABELS)[:20] + sorted(vocab.LIST_LABELS)[:20] + sorted(vocab.UI_LABELS)[:20]
 
+PAGES = Path(__file__).resolve().parent.parent / "data" / "pages"
+PAGE_LINES = sorted({line for p in PAGES.glob("*.txt") for line in p.read_text(encoding="utf-8").splitlines()})
+
 word = st.one_of(st.sampled_from(WORDS), st.text(min_size=1, max_size=6))
 line = st.lists(word, max_size=30).map(" ".join)
 separator = st.sampled_from(["\n", "\n\n", "\r\n", "\t", "    ", "\u2029", " "])
 page = st.lists(st.tuples(line, separator), max_size=25).map(lambda parts: "".join(a + b for a, b in parts))
-pastes = st.one_of(page, st.text(max_size=400))
+# Real page lines (furniture and prose) shuffled into new layouts.
+reshuffled = st.lists(st.sampled_from(PAGE_LINES), max_size=30).map("\n".join)
+pastes = st.one_of(page, reshuffled, st.text(max_size=400))
 
 
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -51,14 +51,17 @@ def producer_command(*args: str) -> list[str]:
 def server_env(data_dir: Path, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PRODUCER_")}
     env.update(
-        PRODUCER_DATA_DIR=str(data_dir),
-        PRODUCER_ADMIN_PASSWORD=ADMIN_PASSWORD,
-        PRODUCER_WORKERS="1",
-        PRODUCER_JOB_STALE_SECONDS="3",
-        PRODUCER_MAX_UPLOAD_MB="2",
-        **extra,
+        {
+            "PRODUCER_DATA_DIR": str(data_dir),
+            "PRODUCER_ADMIN_PASSWORD": ADMIN_PASSWORD,
+            "PRODUCER_WORKERS": "1",
+            "PRODUCER_JOB_STALE_SECONDS": "3",
+            "PRODUCER_MAX_UPLOAD_MB": "2",
+            **extra,
+        }
     )
-    return env
+    # An empty value means "unset" (pydantic would read "" as a password).
+    return {k: v for k, v in env.items() if not (k.startswith("PRODUCER_") and v == "")}
 
 
 @dataclass
@@ -159,7 +162,10 @@ class Newsroom:
 def newsroom(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Newsroom]:
     data_dir = tmp_path_factory.mktemp("newsroom") / "data"
     data_dir.mkdir()
-    for name, role, password in (("editor", "editor", EDITOR_PASSWORD), ("viewer", "viewer", VIEWER_PASSWORD)):
+    for name, role, password in (
+        ("editor", "editor", EDITOR_PASSWORD),
+        ("viewer", "viewer", VIEWER_PASSWORD),
+    ):
         result = run_cli(data_dir, "user", "add", name, "--role", role, stdin=password + "\n")
         assert result.returncode == 0, result.stderr
     tokens = {}

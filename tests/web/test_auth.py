@@ -141,8 +141,12 @@ def test_session_cookie_flags(newsroom: Newsroom) -> None:
         page = client.get("/login")
         token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
         assert token is not None
-        reply = client.post("/login", data={"name": "editor", "password": EDITOR_PASSWORD, "csrf_token": token.group(1)})
-        set_cookie = [v for k, v in reply.headers.multi_items() if k == "set-cookie" and "producer_session=" in v]
+        reply = client.post(
+            "/login", data={"name": "editor", "password": EDITOR_PASSWORD, "csrf_token": token.group(1)}
+        )
+        set_cookie = [
+            v for k, v in reply.headers.multi_items() if k == "set-cookie" and "producer_session=" in v
+        ]
         assert set_cookie and "HttpOnly" in set_cookie[0] and "SameSite=lax" in set_cookie[0]
 
 
@@ -153,7 +157,9 @@ def test_login_is_rate_limited(newsroom: Newsroom) -> None:
             page = client.get("/login")
             token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
             assert token is not None
-            reply = client.post("/login", data={"name": "nobody", "password": "wrong-guess", "csrf_token": token.group(1)})
+            reply = client.post(
+                "/login", data={"name": "nobody", "password": "wrong-guess", "csrf_token": token.group(1)}
+            )
             statuses.append(reply.status_code)
         assert statuses == [401] * 5 + [429]
         assert "انتظروا" in reply.text
@@ -168,6 +174,12 @@ def test_login_never_redirects_off_site(newsroom: Newsroom, target: str) -> None
         token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
         assert token is not None
         reply = client.post(
-            "/login", data={"name": "editor", "password": EDITOR_PASSWORD, "csrf_token": token.group(1), "next": target}
+            "/login",
+            data={
+                "name": "editor",
+                "password": EDITOR_PASSWORD,
+                "csrf_token": token.group(1),
+                "next": target,
+            },
         )
         assert reply.headers["location"] == "/"

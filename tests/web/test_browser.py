@@ -15,7 +15,9 @@ CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 FIXTURE = Path(__file__).resolve().parents[1] / "data" / "pages" / "alwan.txt"
 HEADLINE = "روسيا تقول إنّها قتلت أمير ديرالزور، وقسد تعلن بدء العمليّات نحو ديرالزور."
 
-pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium package is not installed")
+pytestmark = pytest.mark.skipif(
+    not Path(CHROMIUM).exists(), reason="Debian's chromium package is not installed"
+)
 
 
 @pytest.fixture(scope="module")

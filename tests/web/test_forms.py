@@ -172,7 +172,13 @@ def wav_bytes(seconds: float) -> bytes:
 
 
 BAD_SETTINGS = [
-    ("template syntax", "/settings/templates", {"ident": "{{ station ", "greeting": "مرحبا", "signoff": "وداعا"}, None, 422),
+    (
+        "template syntax",
+        "/settings/templates",
+        {"ident": "{{ station ", "greeting": "مرحبا", "signoff": "وداعا"},
+        None,
+        422,
+    ),
     (
         "template sandbox",
         "/settings/templates",
@@ -180,11 +186,41 @@ BAD_SETTINGS = [
         None,
         422,
     ),
-    ("template unknown", "/settings/templates", {"ident": "{{ nothing_here }}", "greeting": "x", "signoff": "y"}, None, 422),
-    ("template huge", "/settings/templates", {"ident": "ا" * 6000, "greeting": "x", "signoff": "y"}, None, 413),
-    ("jingle not audio", "/settings/jingle", {"slot": "intro"}, ("jingle.mp3", b"this is not audio", "audio/mpeg"), 422),
-    ("jingle wrong type", "/settings/jingle", {"slot": "intro"}, ("jingle.exe", wav_bytes(1), "audio/wav"), 415),
-    ("jingle too long", "/settings/jingle", {"slot": "outro"}, ("long.wav", wav_bytes(125), "audio/wav"), 422),
+    (
+        "template unknown",
+        "/settings/templates",
+        {"ident": "{{ nothing_here }}", "greeting": "x", "signoff": "y"},
+        None,
+        422,
+    ),
+    (
+        "template huge",
+        "/settings/templates",
+        {"ident": "ا" * 6000, "greeting": "x", "signoff": "y"},
+        None,
+        413,
+    ),
+    (
+        "jingle not audio",
+        "/settings/jingle",
+        {"slot": "intro"},
+        ("jingle.mp3", b"this is not audio", "audio/mpeg"),
+        422,
+    ),
+    (
+        "jingle wrong type",
+        "/settings/jingle",
+        {"slot": "intro"},
+        ("jingle.exe", wav_bytes(1), "audio/wav"),
+        415,
+    ),
+    (
+        "jingle too long",
+        "/settings/jingle",
+        {"slot": "outro"},
+        ("long.wav", wav_bytes(125), "audio/wav"),
+        422,
+    ),
     ("jingle bad slot", "/settings/jingle", {"slot": "middle"}, ("j.wav", wav_bytes(1), "audio/wav"), 422),
     ("artwork small", "/settings/artwork", {}, ("a.png", png_bytes(600, 600), "image/png"), 422),
     ("artwork not square", "/settings/artwork", {}, ("a.png", png_bytes(1400, 1500), "image/png"), 422),
@@ -196,9 +232,16 @@ BAD_SETTINGS = [
 ]
 
 
-@pytest.mark.parametrize(("case", "path", "fields", "upload", "status"), BAD_SETTINGS, ids=[c[0] for c in BAD_SETTINGS])
+@pytest.mark.parametrize(
+    ("case", "path", "fields", "upload", "status"), BAD_SETTINGS, ids=[c[0] for c in BAD_SETTINGS]
+)
 def test_settings_refuse_bad_input_and_keep_settings(
-    admin: tuple[httpx.Client, str], case: str, path: str, fields: dict[str, str], upload: tuple | None, status: int
+    admin: tuple[httpx.Client, str],
+    case: str,
+    path: str,
+    fields: dict[str, str],
+    upload: tuple | None,
+    status: int,
 ) -> None:
     client, csrf = admin
     before = client.get("/settings").text
@@ -217,13 +260,27 @@ def test_settings_save_and_audit(admin: tuple[httpx.Client, str], newsroom: News
     client, csrf = admin
     preview = client.post(
         "/settings/templates",
-        data={"csrf_token": csrf, "action": "preview", "ident": "هنا {{ station }}", "greeting": "{{ salutation }}", "signoff": "إلى اللقاء"},
+        data={
+            "csrf_token": csrf,
+            "action": "preview",
+            "ident": "هنا {{ station }}",
+            "greeting": "{{ salutation }}",
+            "signoff": "إلى اللقاء",
+        },
     )
     assert preview.status_code == 200
     assert "هنا راديو ألوان" in preview.text
-    artwork = client.post("/settings/artwork", data={"csrf_token": csrf}, files={"file": ("art.png", png_bytes(1400, 1400), "image/png")})
+    artwork = client.post(
+        "/settings/artwork",
+        data={"csrf_token": csrf},
+        files={"file": ("art.png", png_bytes(1400, 1400), "image/png")},
+    )
     assert artwork.status_code == 303
-    jingle = client.post("/settings/jingle", data={"csrf_token": csrf, "slot": "intro"}, files={"file": ("j.wav", wav_bytes(1.5), "audio/wav")})
+    jingle = client.post(
+        "/settings/jingle",
+        data={"csrf_token": csrf, "slot": "intro"},
+        files={"file": ("j.wav", wav_bytes(1.5), "audio/wav")},
+    )
     assert jingle.status_code == 303
     lexicon = client.post("/settings/lexicon", data={"csrf_token": csrf, "lexicon": "قسد\tقَسَد\n"})
     assert lexicon.status_code == 200 and "حُفظ المعجم" in lexicon.text
@@ -246,16 +303,24 @@ def test_settings_save_and_audit(admin: tuple[httpx.Client, str], newsroom: News
 
 def test_users_page(admin: tuple[httpx.Client, str]) -> None:
     client, csrf = admin
-    weak = client.post("/users", data={"csrf_token": csrf, "name": "sami", "role": "editor", "password": "123"})
+    weak = client.post(
+        "/users", data={"csrf_token": csrf, "name": "sami", "role": "editor", "password": "123"}
+    )
     assert weak.status_code == 422
     form_error(weak.text)
-    added = client.post("/users", data={"csrf_token": csrf, "name": "sami", "role": "editor", "password": "sami-pass-5678"})
+    added = client.post(
+        "/users", data={"csrf_token": csrf, "name": "sami", "role": "editor", "password": "sami-pass-5678"}
+    )
     assert added.status_code == 303
-    again = client.post("/users", data={"csrf_token": csrf, "name": "sami", "role": "editor", "password": "sami-pass-5678"})
+    again = client.post(
+        "/users", data={"csrf_token": csrf, "name": "sami", "role": "editor", "password": "sami-pass-5678"}
+    )
     assert again.status_code == 409
     page = client.get("/users").text
     admin_id = re.search(r'action="/users/(\d+)"', page)
     assert admin_id is not None
-    last_admin = client.post(f"/users/{admin_id.group(1)}", data={"csrf_token": csrf, "role": "viewer", "active": "on"})
+    last_admin = client.post(
+        f"/users/{admin_id.group(1)}", data={"csrf_token": csrf, "role": "viewer", "active": "on"}
+    )
     assert last_admin.status_code == 409
     form_error(last_admin.text)

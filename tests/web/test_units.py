@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 from datetime import UTC, datetime
 from pathlib import Path
@@ -176,13 +177,16 @@ def test_feed_parses_with_feedparser_and_podcastparser() -> None:
     assert entry.itunes_duration == "185"
     assert entry.published_parsed[:5] == (2024, 5, 3, 9, 0)
 
-    pod = podcastparser.parse(CHANNEL.feed_url, __import__("io").BytesIO(body))
+    pod = podcastparser.parse(CHANNEL.feed_url, io.BytesIO(body))
     episode = pod["episodes"][0]
     assert episode["enclosures"][0] == {"url": ITEM.audio_url, "file_size": 123456, "mime_type": "audio/mpeg"}
     assert episode["total_time"] == 185
     assert episode["transcript_url"] == ITEM.transcript_url
     assert episode["chapters_json_url"] == ITEM.chapters_url
-    assert [(c["start"], c["title"]) for c in episode["chapters"]] == [(12, "الخبر الأول"), (95, "الخبر الثاني")]
+    assert [(c["start"], c["title"]) for c in episode["chapters"]] == [
+        (12, "الخبر الأول"),
+        (95, "الخبر الثاني"),
+    ]
     assert pod["cover_url"] == CHANNEL.image_url
     assert pod["itunes_owner"] == {"name": "راديو ألوان", "email": "news@radio.example"}
 

@@ -1,0 +1,56 @@
+"""The web service's commands: accounts, tokens, and `serve` refusing a public address unsafely."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+from tests.web.conftest import producer_command, run_cli, server_env
+
+
+def serve_public(data_dir: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        producer_command("serve", "--host", "0.0.0.0", "--port", "1"),
+        env=server_env(data_dir, **env),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_serve_refuses_public_host_without_a_strong_admin(tmp_path: Path) -> None:
+    unset = serve_public(tmp_path / "a", PRODUCER_ADMIN_PASSWORD="")
+    assert unset.returncode != 0
+    assert "refusing to listen on 0.0.0.0" in unset.stderr
+    weak = serve_public(tmp_path / "b", PRODUCER_ADMIN_PASSWORD="admin")
+    assert weak.returncode != 0
+    assert "password" in weak.stderr
+    # An admin added by hand with a default password does not count either.
+    data = tmp_path / "c"
+    from producer import auth
+    from producer.store.db import Database, User
+
+    data.mkdir()
+    database = Database(f"sqlite:///{data / 'producer.db'}")
+    database.create_all()
+    with database.write() as s:
+        s.add(User(name="boss", role="admin", password_hash=auth.hash_password("changeme")))
+    database.dispose()
+    assert serve_public(data, PRODUCER_ADMIN_PASSWORD="").returncode != 0
+
+
+def test_user_and_token_commands(tmp_path: Path) -> None:
+    data = tmp_path / "d"
+    added = run_cli(data, "user", "add", "huda", "--role", "editor", stdin="huda-pass-2024\n")
+    assert added.returncode == 0, added.stderr
+    for args, stdin in (
+        (("user", "add", "huda", "--role", "editor"), "another-pass-1\n"),  # exists
+        (("user", "add", "rami", "--role", "boss"), "rami-pass-2024\n"),  # no such role
+        (("user", "add", "rami", "--role", "viewer"), "short\n"),  # weak password
+        (("token", "create", "nobody"), ""),
+    ):
+        result = run_cli(data, *args, stdin=stdin)
+        assert result.returncode != 0, args
+    token = run_cli(data, "token", "create", "huda")
+    assert token.returncode == 0 and token.stdout.startswith("prd_") and len(token.stdout.strip()) > 40

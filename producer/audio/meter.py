@@ -80,9 +80,11 @@ class LoudnessMeter:
     """Integrated loudness of everything fed to it, with per-chunk statistics kept on the way.
 
     It keeps, for every `chunk` samples (a divisor of the 100 ms sub-block, about 1.4 ms), the sum
-    of the K-weighted squares and the largest sample: a thirtieth of the audio's size. Mastering uses
-    them to foresee what its limiter will take off before it runs.
+    of the K-weighted squares and the largest sample: a thirtieth of the audio's size. Mastering
+    uses them to foresee what its limiter will take off before it runs.
     """
+
+    SLICE = 65536  # samples filtered at once: bounds the float64 temporaries
 
     def __init__(self, rate: int) -> None:
         self.rate = rate
@@ -90,32 +92,57 @@ class LoudnessMeter:
         self._state = np.zeros((2, 2))
         self.step = round(0.1 * rate)  # one 100 ms sub-block
         self.chunk = max(d for d in range(1, 65) if self.step % d == 0)
-        self._carry = np.zeros((2, 0))  # squares and magnitudes of an unfinished chunk
+        # The chunk still filling up: its energy so far, peak and length.
+        self._carry = (0.0, 0.0, 0)
         self._energies: list[Samples] = []
         self._peaks: list[Samples] = []
 
     def feed(self, block: Samples) -> None:
-        weighted, self._state = sosfilt(self._sos, block.astype(np.float64), zi=self._state)
-        pending = np.concatenate((self._carry, np.stack((weighted * weighted, np.abs(block)))), axis=1)
-        whole = pending.shape[1] - pending.shape[1] % self.chunk
-        starts = np.arange(0, whole, self.chunk)
-        if whole:
-            self._energies.append(np.add.reduceat(pending[0, :whole], starts).astype(np.float32))
-            self._peaks.append(np.maximum.reduceat(pending[1, :whole], starts).astype(np.float32))
-        self._carry = pending[:, whole:]
+        for start in range(0, len(block), self.SLICE):
+            self._feed(block[start : start + self.SLICE])
+
+    def _feed(self, x: Samples) -> None:
+        weighted, self._state = sosfilt(self._sos, x, zi=self._state)
+        squares, magnitude = weighted * weighted, np.abs(x)
+        energy, peak, filled = self._carry
+        head = min(len(x), self.chunk - filled) if filled else 0
+        if head:
+            energy += float(squares[:head].sum())
+            peak = max(peak, float(magnitude[:head].max()))
+            filled += head
+            if filled == self.chunk:
+                self._energies.append(np.array([energy], np.float32))
+                self._peaks.append(np.array([peak], np.float32))
+                energy, peak, filled = 0.0, 0.0, 0
+        whole = head + (len(x) - head) // self.chunk * self.chunk
+        if whole > head:
+            starts = np.arange(head, whole, self.chunk)
+            self._energies.append(np.add.reduceat(squares[:whole], starts).astype(np.float32))
+            self._peaks.append(np.maximum.reduceat(magnitude[:whole], starts).astype(np.float32))
+        if whole < len(x):
+            energy, peak, filled = (
+                float(squares[whole:].sum()),
+                float(magnitude[whole:].max()),
+                len(x) - whole,
+            )
+        self._carry = (energy, peak, filled)
 
     def chunks(self) -> tuple[Samples, Samples]:
         """K-weighted energy and peak of each chunk, over whole 100 ms sub-blocks only."""
-        energies = np.concatenate(self._energies) if self._energies else np.zeros(0, np.float32)
-        peaks = np.concatenate(self._peaks) if self._peaks else np.zeros(0, np.float32)
-        per_sub = self.step // self.chunk
-        whole = len(energies) - len(energies) % per_sub
-        return energies[:whole], peaks[:whole]
+        if len(self._energies) != 1:  # gathered once, so repeated calls cost nothing
+            self._energies = [np.concatenate(self._energies) if self._energies else np.zeros(0, np.float32)]
+            self._peaks = [np.concatenate(self._peaks) if self._peaks else np.zeros(0, np.float32)]
+        whole = len(self._energies[0]) - len(self._energies[0]) % self.per_sub
+        return self._energies[0][:whole], self._peaks[0][:whole]
+
+    @property
+    def per_sub(self) -> int:
+        """Chunks in a 100 ms sub-block."""
+        return self.step // self.chunk
 
     def sub_blocks(self, energies: Samples) -> F64:
-        """100 ms mean squares from chunk energies."""
-        per_sub = self.step // self.chunk
-        return energies.astype(np.float64).reshape(-1, per_sub).sum(axis=1) / self.step
+        """100 ms mean squares from the energies of whole sub-blocks' chunks."""
+        return energies.reshape(-1, self.per_sub).sum(axis=1, dtype=np.float64) / self.step
 
     def integrated(self) -> float:
         """Integrated loudness in LUFS; -inf for silence or less than 400 ms of audio."""
@@ -154,7 +181,7 @@ class Interpolator:
         if len(centres) == 0:
             return np.zeros(0, np.float32)
         out = np.empty(len(centres), np.float32)
-        chunk = 65536  # bounds the gathered (chunk x taps) matrix
+        chunk = 16384  # bounds the gathered (chunk x taps) matrix
         for lo in range(0, len(centres), chunk):
             part = centres[lo : lo + chunk]
             window = x[part[:, None] - self._offsets[None, :]]

@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from producer.ingest.vocab import char_class
+
 
 def _presentation_forms() -> dict[int, str]:
     # Arabic presentation forms (FB50–FDFF, FE70–FEFF) fold to base letters with NFKC; the rest of
@@ -72,6 +74,8 @@ def _build_table() -> dict[int, str | None]:
 
 
 _TABLE = _build_table()
+# Most lines need no translation; finding that out with one regex scan is cheaper than translating.
+_NEEDS_TABLE = re.compile(char_class(_TABLE))
 
 # Tatweel stretches a word for looks; it is dropped, except right after a one-letter prefix or
 # abbreviation standing before a non-letter ("لـ«تنظيم»", "1445 هـ", "بـ2017"), where it marks the
@@ -89,6 +93,7 @@ _URL = re.compile(
     re.IGNORECASE,
 )
 _EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
+_LATIN = re.compile(r"[A-Za-z0-9]")
 _MENTION = re.compile(r"(?<!\w)@\w+")
 # Hashtags closing a line (after the last sentence) are a tag list; inside a sentence the word stays.
 _TRAILING_HASHTAGS = re.compile(r"(?:\s*#\w+)+\s*$")
@@ -99,7 +104,8 @@ _BULLET = re.compile(r"^\s*(?:[•·▪●◦∙*]+\s*|[-–—]+\s+)")
 
 def normalize_chars(line: str) -> str:
     """Presentation forms, Persian letters, invisible marks, spaces, emoji and tatweel."""
-    line = line.translate(_TABLE)
+    if _NEEDS_TABLE.search(line):
+        line = line.translate(_TABLE)
     if "ـ" in line:
         line = _TATWEEL_DASH.sub("-", line)
         line = _TATWEEL_KEPT.sub(lambda m: m.group(1) + _TATWEEL_MARK, line)
@@ -109,7 +115,7 @@ def normalize_chars(line: str) -> str:
 
 def strip_links(line: str) -> str:
     """Remove URLs, e-mail addresses, @mentions and trailing hashtag lists; unwrap inline hashtags."""
-    if "." in line or "@" in line or ":" in line:
+    if _LATIN.search(line):  # links and addresses are written in Latin letters
         line = _URL.sub(" ", line)
         line = _EMAIL.sub(" ", line)
         line = _MENTION.sub(" ", line)
@@ -128,6 +134,7 @@ def squeeze(line: str) -> str:
 
 _QUOTES = frozenset("\"“”„‟«»‘’‚‛‹›'`")
 _SINGLE = frozenset("‘’‚‛‹›'`")
+_QUOTE_MARK = re.compile("[" + re.escape("".join(sorted(_QUOTES))) + "]")
 OPEN, CLOSE = "«", "»"
 # One-letter prefixes that attach to a quoted word without a space ("و«منطقة»", "لـ«تنظيم»").
 _PREFIX_LETTERS = frozenset("وفبلكس")
@@ -136,6 +143,10 @@ _CLOSERS_AFTER = frozenset(".,،؛;:!?؟…)]}-–—")
 
 def _is_word(ch: str) -> bool:
     return ch.isalnum() or unicodedata.combining(ch) > 0 or ch == "ـ"
+
+
+def _between_words(line: str, i: int) -> bool:
+    return 0 < i < len(line) - 1 and _is_word(line[i - 1]) and _is_word(line[i + 1])
 
 
 def _glued_prefix(line: str, pos: int) -> bool:
@@ -154,33 +165,28 @@ def normalize_quotes(line: str) -> str:
     follows it and none precedes it, a closer in the mirror case; a mark glued on both sides (or on
     neither) closes an open quote, else opens one. Apostrophes inside words stay as written.
     """
-    marks: list[int] = []
-    for i, ch in enumerate(line):
-        if ch not in _QUOTES:
-            continue
-        before = line[i - 1] if i else ""
-        after = line[i + 1] if i + 1 < len(line) else ""
-        if ch in _SINGLE and before and after and _is_word(before) and _is_word(after):
-            continue  # an apostrophe: O'Brien, don't
-        marks.append(i)
+    marks = [
+        m.start()
+        for m in _QUOTE_MARK.finditer(line)
+        if not (m.group() in _SINGLE and _between_words(line, m.start()))  # an apostrophe: O'Brien
+    ]
     if not marks:
         return line
 
-    positions = frozenset(marks)
     role: dict[int, str] = {}
     stack: list[int] = []
     for i in marks:
         before = line[i - 1] if i else " "
         after = line[i + 1] if i + 1 < len(line) else " "
-        left_open = before.isspace() or before in "([{" or _glued_prefix(line, i) or before in _QUOTES
+        left_open = before.isspace() or before in "([{" or before in _QUOTES or _glued_prefix(line, i)
         right_open = after.isspace() or after in _CLOSERS_AFTER or after in _QUOTES
         if left_open and not right_open:
-            kind = "open"
+            opens = True
         elif right_open and not left_open:
-            kind = "close"
+            opens = False
         else:
-            kind = "close" if stack else "open"
-        if kind == "open":
+            opens = not stack
+        if opens:
             stack.append(i)
         elif stack:
             role[stack.pop()] = OPEN
@@ -188,28 +194,37 @@ def normalize_quotes(line: str) -> str:
     # Marks left in `stack` or never matched get no role and are dropped.
 
     out: list[str] = []
-    for i, ch in enumerate(line):
-        if i in positions:
-            r = role.get(i)
-            if r is None:
-                # An unpaired mark is dropped; between two words it leaves their space.
-                if out and _is_word(out[-1]) and i + 1 < len(line) and _is_word(line[i + 1]):
-                    out.append(" ")
-                continue
-            if r == OPEN:
-                if out and out[-1] != " " and _is_word(out[-1]) and not _glued_prefix(line, i):
-                    out.append(" ")  # "القياديين“أبو" → "القياديين «أبو"
-                out.append(OPEN)
-            else:
-                while out and out[-1] == " ":
-                    out.pop()
-                out.append(CLOSE)
+    last = ""  # the last character written
+    prev = 0
+    for i in [*marks, len(line)]:
+        segment = line[prev:i]
+        if last == OPEN:
+            segment = segment.lstrip(" ")  # no space just inside an opening quote
+        if last == CLOSE and segment and _is_word(segment[0]):
+            segment = " " + segment  # a closing quote glued to the next word
+        if segment:
+            out.append(segment)
+            last = segment[-1]
+        prev = i + 1
+        if i == len(line):
+            break
+        r = role.get(i)
+        if r is None:
+            # An unpaired mark is dropped; between two words it leaves their space.
+            if last and _is_word(last) and _between_words(line, i):
+                out.append(" ")
+                last = " "
             continue
-        if ch == " " and out and out[-1] == OPEN:
-            continue  # no space just inside an opening quote
-        if out and out[-1] == CLOSE and _is_word(ch):
-            out.append(" ")  # a closing quote glued to the next word
-        out.append(ch)
+        if r == OPEN:
+            if last and _is_word(last) and not _glued_prefix(line, i):
+                out.append(" ")  # "القياديين“أبو" → "القياديين «أبو"
+        else:
+            while out and out[-1].endswith(" "):
+                out[-1] = out[-1].rstrip(" ")
+                if not out[-1]:
+                    out.pop()
+        out.append(r)
+        last = r
     return "".join(out)
 
 

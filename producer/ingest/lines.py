@@ -72,6 +72,10 @@ def _covered(words: list[str], vocabulary: frozenset[str]) -> int:
     return sum(1 for w in words if w not in vocabulary and not _is_number(w))
 
 
+def _all_in(words: list[str], vocabulary: frozenset[str]) -> bool:
+    return all(w in vocabulary or _is_number(w) for w in words)
+
+
 def _contains(k: str, phrases: frozenset[str]) -> bool:
     padded = f" {k} "
     return any(f" {p} " in padded for p in phrases)
@@ -190,13 +194,13 @@ def classify(text: str) -> Line:
         return line(Kind.DROP)  # "بقلم أحمد الخطيب"
     if k in vocab.UI_LABELS:
         return line(Kind.DROP)
-    if _covered(words, vocab.SOCIAL_WORDS) == 0:
+    if n <= 20 and _all_in(words, vocab.SOCIAL_WORDS):
         return line(Kind.DROP)  # "شارك الخبر فيسبوك تويتر واتساب", "تكبير الخط"
     if n <= 20 and _is_date(words):
         return line(Kind.DROP)  # "آخر تحديث: …", "منذ 3 ساعات", "الجمعة 15 أيلول 2017"
     if (
         n <= 6
-        and _covered(words, vocab.COUNTER_WORDS) == 0
+        and _all_in(words, vocab.COUNTER_WORDS)
         and any(_is_number(w) for w in words)
         and any(not _is_number(w) for w in words)
     ):

@@ -19,8 +19,7 @@ from difflib import SequenceMatcher
 
 from producer.errors import InputError
 from producer.ingest import chars
-from producer.ingest.lines import ARABIC_LETTER, Kind, Line, classify, ends_sentence
-from producer.ingest.vocab import key
+from producer.ingest.lines import ARABIC_LETTER, Kind, Line, classify
 from producer.models import Story
 
 PROSE_WORDS = 12  # a line this long is prose even without final punctuation
@@ -77,7 +76,10 @@ def _prepare(text: str) -> list[Line]:
         # Furniture is judged on the line as pasted (a breadcrumb's "»" is no quote); text is judged
         # once quotes and punctuation are repaired, as a second cleaning would see it.
         judged = classify(line)
-        lines.append(judged if judged.kind is Kind.DROP else classify(_finish(line)))
+        if judged.kind is not Kind.DROP:
+            finished = _finish(line)
+            judged = judged if finished == line else classify(finished)
+        lines.append(judged)
     return lines
 
 
@@ -85,7 +87,7 @@ def _menu_lines(lines: list[Line]) -> set[int]:
     """Indexes of short text lines in runs of MENU_RUN or more (other furniture may interleave)."""
     menu: set[int] = set()
     run: list[int] = []
-    for i, line in enumerate(lines + [Line("", "", 99, Kind.TEXT)]):
+    for i, line in enumerate([*lines, Line("", "", 99, Kind.TEXT)]):
         if line.kind in (Kind.DROP, Kind.BREAKING):
             continue
         if line.kind is Kind.TEXT and line.short:
@@ -98,16 +100,19 @@ def _menu_lines(lines: list[Line]) -> set[int]:
 
 
 def _same(a: Line, b: Line) -> bool:
-    """Exact or near-duplicate lines: equal after folding, one plus a short site suffix, or ≥ 90 % alike."""
+    """Equal after folding, one plus a short site suffix, or ≥ 90 % of words aligned."""
     ka, kb = a.key, b.key
     if ka == kb:
         return bool(ka)
     short, long_ = sorted((ka, kb), key=len)
     if len(short.split()) >= 3 and (long_.startswith(short) or long_.endswith(short)):
         return len(long_.split()) - len(short.split()) <= 4
-    if len(short) < 0.85 * len(long_) or len(long_) > 400:
+    wa, wb = ka.split(), kb.split()
+    # Word sets first (linear): only lines sharing most of their words go to the aligner.
+    common = len(set(wa) & set(wb))
+    if common < 0.85 * max(len(set(wa)), len(set(wb))) or max(len(wa), len(wb)) > 80:
         return False
-    return SequenceMatcher(None, ka, kb, autojunk=False).ratio() >= 0.9
+    return SequenceMatcher(None, wa, wb, autojunk=False).ratio() >= 0.9
 
 
 def _body_like(line: Line) -> bool:
@@ -139,7 +144,7 @@ def _find_headline(lines: list[Line], candidates: list[int]) -> tuple[int, str]:
     paragraph = _first_paragraph(lines[first].text)
     m = _SENTENCE_BREAK.search(paragraph)
     probe = classify(_finish(paragraph[: m.end()] if m else paragraph))
-    if probe.kind is Kind.TEXT and HEADLINE_MIN_WORDS <= probe.words and not _body_like(probe):
+    if probe.kind is Kind.TEXT and probe.words >= HEADLINE_MIN_WORDS and not _body_like(probe):
         return first - 1, probe.text
     return first, lines[first].text
 

@@ -188,6 +188,14 @@ def _install_handlers(app: FastAPI, templates: Jinja2Templates) -> None:
         messages = {404: "الصفحة غير موجودة.", 405: "هذا الإجراء غير متاح هنا.", 413: TOO_LARGE}
         return error_page(request, exc.status_code, messages.get(exc.status_code, "تعذّرت قراءة الطلب."))
 
+    @app.exception_handler(Exception)
+    async def crashed(request: Request, exc: Exception) -> Response:
+        log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+        message = "حدث خطأ غير متوقع في الخادم؛ لم يُفقد ما حُفظ. أعيدوا المحاولة بعد قليل."
+        if is_api(request.url.path):
+            return JSONResponse({"detail": message}, status_code=500)
+        return error_page(request, 500, message)
+
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> Response:
         if is_api(request.url.path):

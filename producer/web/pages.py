@@ -287,7 +287,7 @@ def _compose(
     return redirect(f"/bulletins/{draft_id}")
 
 
-def _editable(state: AppState, bulletin_id: RowId) -> bool:
+def _editable(state: AppState, bulletin_id: int) -> bool:
     with state.db.read() as s:
         return s.get(Bulletin, bulletin_id) is not None
 

@@ -220,7 +220,10 @@ def check_segments(state: AppState, segments: Sequence[dict[str, Any]]) -> list[
         kind, story = seg.get("kind"), seg.get("story")
         if kind not in _SEGMENT_KINDS:
             raise Rejected(422, f"نوع المقطع رقم {number} غير معروف.")
-        if story is not None and (not isinstance(story, int) or not 0 <= story < state.settings.max_stories):
+        needs_story = kind in ("story", "transition")
+        if (story is None) == needs_story or (
+            story is not None and (not isinstance(story, int) or not 0 <= story < state.settings.max_stories)
+        ):
             raise Rejected(422, f"رقم الخبر في المقطع رقم {number} غير صالح.")
         text = check_text(
             str(seg.get("text", "")).replace("\r\n", "\n").strip(), f"المقطع رقم {number}", 60_000

@@ -324,3 +324,20 @@ def test_users_page(admin: tuple[httpx.Client, str]) -> None:
     )
     assert last_admin.status_code == 409
     form_error(last_admin.text)
+
+
+def test_markup_in_articles_is_shown_as_text(editor: tuple[httpx.Client, str]) -> None:
+    client, csrf = editor
+    head, body = ARTICLE_WATER.split("\n", 1)
+    article = (
+        f"{head} <script>alert(1)</script>\n<b>العريض</b> {{{{ 7*7 }}}} {{% if 1 %}}نعم{{% endif %}} {body}"
+    )
+    reply = client.post(
+        "/bulletins",
+        data={"csrf_token": csrf, "title": "<i>عنوان</i>", "article": [article], "action": "compose"},
+    )
+    assert reply.status_code == 303, reply.text[:300]
+    page = client.get(reply.headers["location"]).text
+    assert "<script>alert" not in page and "<b>العريض" not in page and "<i>عنوان" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert "{{7*7}}" in page and "{% if 1 %}" in page  # article text is never run as a template

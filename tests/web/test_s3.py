@@ -9,7 +9,7 @@ import pytest
 
 from producer.settings import load_settings
 from producer.store.files import S3FileStore
-from tests.web.conftest import ARTICLE_WATER, free_port, server_env, start_server, wait_job
+from tests.web.conftest import ARTICLE_WATER, free_port, run_cli, server_env, start_server, wait_job
 
 moto_server = pytest.importorskip("moto.server")
 boto3 = pytest.importorskip("boto3")
@@ -76,8 +76,6 @@ def test_service_renders_into_s3(endpoint: str, tmp_path: Path) -> None:
     )
     server = start_server(data, env)
     try:
-        from tests.web.conftest import run_cli
-
         token = run_cli(data, "token", "create", "admin").stdout.strip()
         with server.client(headers={"Authorization": f"Bearer {token}"}) as api:
             bulletin = api.post("/api/v1/bulletins", json={"articles": [ARTICLE_WATER]}).json()

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated, NoReturn, Optional
+from typing import Annotated, NoReturn
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 
+from producer import cli_web
 from producer.errors import InputError, ProducerError
 from producer.settings import Settings, load_settings
 
@@ -62,7 +63,7 @@ def read_input(name: str) -> str:
         raise InputError(f"{source}: {exc}") from exc
 
 
-def load_script(files: list[str], conf: Settings, title: str | None = None):  # noqa: ANN201
+def load_script(files: list[str], conf: Settings, title: str | None = None):
     """Articles → a composed Script, or one edited script file read back as it is."""
     from producer.ingest import clean
     from producer.pipeline import compose_script
@@ -104,7 +105,7 @@ def clean(file: OneFile = "-") -> None:
 @app.command()
 def speakable(
     file: OneFile = "-",
-    engine: Annotated[Optional[str], typer.Option(help="Engine the text is prepared for.")] = None,  # noqa: UP007
+    engine: Annotated[str | None, typer.Option(help="Engine the text is prepared for.")] = None,
     no_diacritics: Annotated[bool, typer.Option("--no-diacritics", help="Never add diacritics.")] = False,
 ) -> None:
     """Print exactly the text handed to the TTS engine, one output line per input line."""
@@ -124,8 +125,8 @@ def speakable(
 @app.command()
 def script(
     files: Files,
-    output: Annotated[Optional[Path], typer.Option("-o", "--output", help="Write the script here.")] = None,  # noqa: UP007
-    title: Annotated[Optional[str], typer.Option(help="Bulletin title.")] = None,  # noqa: UP007
+    output: Annotated[Path | None, typer.Option("-o", "--output", help="Write the script here.")] = None,
+    title: Annotated[str | None, typer.Option(help="Bulletin title.")] = None,
 ) -> None:
     """Print the broadcast script the templates make from the articles (edit it, then build it)."""
     from producer.scriptfile import script_to_text
@@ -141,10 +142,10 @@ def script(
 def build(
     files: Files,
     output: Annotated[Path, typer.Option("-o", "--output", help="OUT.mp3 (podcast) or OUT.wav (broadcast).")],
-    target: Annotated[Optional[str], typer.Option(help="podcast or broadcast.")] = None,  # noqa: UP007
-    engine: Annotated[Optional[str], typer.Option(help="TTS engine: espeak, piper or gtts.")] = None,  # noqa: UP007
-    voice: Annotated[Optional[str], typer.Option(help="Voice of the engine.")] = None,  # noqa: UP007
-    title: Annotated[Optional[str], typer.Option(help="Bulletin title.")] = None,  # noqa: UP007
+    target: Annotated[str | None, typer.Option(help="podcast or broadcast.")] = None,
+    engine: Annotated[str | None, typer.Option(help="TTS engine: espeak, piper or gtts.")] = None,
+    voice: Annotated[str | None, typer.Option(help="Voice of the engine.")] = None,
+    title: Annotated[str | None, typer.Option(help="Bulletin title.")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
 ) -> None:
     """Build the whole bulletin: OUT audio plus OUT.vtt transcript and OUT.chapters.json."""
@@ -239,6 +240,9 @@ def lexicon_remove(written: Annotated[str, typer.Argument(help="The entry's writ
         raise InputError(f"the lexicon has no entry {written!r}")
     path.parent.mkdir(parents=True, exist_ok=True)
     lexicon.save(path)
+
+
+cli_web.register(app)
 
 
 def main() -> None:

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import ipaddress
+import secrets
 import signal
 import sys
 from typing import Annotated
 
 import typer
+from sqlalchemy.orm import Session
 
 from producer.errors import ProducerError
 from producer.settings import Settings, load_settings
-from producer.store.db import ROLES, Database, database_url
+from producer.store.db import ROLES, Database, database_url, list_users
 
 
 def _database(settings: Settings) -> Database:
@@ -36,6 +38,21 @@ def _read_password() -> str:
     return sys.stdin.readline().rstrip("\r\n")
 
 
+def _first_admin(s: Session) -> str | None:
+    """On a database with no account at all, create `admin` with a random password and return it.
+
+    A newsroom can then log in right after the first `producer serve`, and no well-known
+    password ever exists.
+    """
+    from producer import auth
+
+    if list_users(s):
+        return None
+    password = secrets.token_urlsafe(12)
+    auth.add_user(s, "admin", "admin", password)
+    return password
+
+
 def register(app: typer.Typer) -> None:
     user_app = typer.Typer(no_args_is_help=True, help="Newsroom accounts.")
     token_app = typer.Typer(no_args_is_help=True, help="API tokens.")
@@ -55,6 +72,17 @@ def register(app: typer.Typer) -> None:
 
         settings = load_settings()
         web = create_app(settings)
+        # Only on loopback: a public address needs an admin password chosen on purpose (below).
+        first_password = None
+        if is_loopback(host):
+            with web.state.producer.db.write() as s:
+                first_password = _first_admin(s)
+        if first_password:
+            typer.echo(
+                f"first start: created the account admin with password {first_password} "
+                "(change it under الإعدادات > المستخدمون)",
+                err=True,
+            )
         if not is_loopback(host):
             with web.state.producer.db.read() as s:
                 safe = auth.admin_is_safe(s)

@@ -3,7 +3,8 @@
 `plan_programme` decides where everything goes from the sources' lengths alone, so the programme's
 length, chapters and transcript cues are known before any audio is touched. `render_blocks` then
 mixes a few seconds at a time: a source is loaded when the first block that needs it is mixed
-and dropped after its last one, so memory stays bounded however long the programme is.
+and dropped after its last one, so memory stays bounded however long the programme is; sources
+at another rate are resampled (soxr) as they are read.
 """
 
 from __future__ import annotations
@@ -12,8 +13,8 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
+import soxr
 
-from producer.audio.resample import resampler
 from producer.errors import AudioError
 from producer.models import AudioSource, Chapter, Clip, Cue, Samples, Script, SegmentKind
 
@@ -91,8 +92,11 @@ class Programme:
 
 
 def frames_at(source: AudioSource, rate: int) -> int:
-    """The source's length once resampled to `rate`."""
-    return resampler(source.rate, rate).frames(source.frames)
+    """The source's length at `rate`: ceil(frames * rate / source rate).
+
+    soxr gives that or one frame less; the renderer pads the difference with silence.
+    """
+    return -(-source.frames * rate // source.rate)
 
 
 def _seconds(value: float, rate: int) -> int:
@@ -201,27 +205,61 @@ def _chapters(script: Script, starts: dict[int, int], total: int, rate: int) -> 
 DEFAULT_BLOCK_FRAMES = 131072  # about 3 s at 44.1 kHz
 
 
-class _Loaded:
-    """A placement's source, loaded, and the resampler to the programme rate."""
+class _Reader:
+    """A placement's source at the programme rate, read front to back, looping when it runs out.
+
+    Sources at another rate go through a soxr stream, fed as the reads need more: a long speech
+    clip is resampled a block at a time, and its output equals resampling the whole clip at once.
+    """
 
     def __init__(self, placement: Placement, rate: int) -> None:
         clip: Clip = placement.source.load()
         if clip.rate != placement.source.rate or clip.frames != placement.source.frames:
             raise AudioError(f"a {placement.label or 'source'} clip changed after the programme was planned")
-        self.samples = clip.samples
-        self.resampler = resampler(clip.rate, rate)
-        self.length = self.resampler.frames(clip.frames)
+        self._samples = np.ascontiguousarray(clip.samples, dtype=np.float32)
+        self._src_rate, self._rate = clip.rate, rate
+        self._length = frames_at(placement.source, rate)
+        self._restart()
 
-    def read(self, offset: int, count: int) -> Samples:
-        """`count` frames at the programme rate from `offset` into the source, looping it."""
-        out = np.empty(count, np.float32)
-        done = 0
-        while done < count:
-            pos = (offset + done) % self.length
-            take = min(count - done, self.length - pos)
-            out[done : done + take] = self.resampler.slice(self.samples, pos, pos + take)
-            done += take
-        return out
+    def _restart(self) -> None:
+        self._given = 0  # frames of the current pass handed out
+        self._fed = 0  # source samples fed to the stream
+        self._ready: list[Samples] = []  # resampled, not yet handed out
+        self._stream = (
+            None
+            if self._src_rate == self._rate
+            else soxr.ResampleStream(self._src_rate, self._rate, 1, dtype="float32", quality="HQ")
+        )
+
+    def read(self, count: int) -> Samples:
+        """The next `count` frames, as a new array the caller may change."""
+        parts = []
+        while count:
+            if self._given == self._length:
+                self._restart()
+            take = min(count, self._length - self._given)
+            parts.append(self._next(take))
+            self._given += take
+            count -= take
+        return parts[0] if len(parts) == 1 else np.concatenate(parts)
+
+    def _next(self, count: int) -> Samples:
+        if self._stream is None:
+            return self._samples[self._given : self._given + count].copy()
+        have = sum(len(part) for part in self._ready)
+        while have < count and self._fed < len(self._samples):
+            # About what `count` frames need, plus room for the resampler's delay.
+            size = -(-(count - have) * self._src_rate // self._rate) + 256
+            piece = self._samples[self._fed : self._fed + size]
+            self._fed += len(piece)
+            out = self._stream.resample_chunk(piece, last=self._fed == len(self._samples))
+            self._ready.append(out)
+            have += len(out)
+        ready = np.concatenate(self._ready) if self._ready else np.zeros(0, np.float32)
+        self._ready = [ready[count:]]
+        if len(ready) < count:  # the stream's last frame may fall short of the planned length
+            ready = np.concatenate((ready, np.zeros(count - len(ready), np.float32)))
+        return ready[:count].copy()
 
 
 def _envelope(p: Placement, lo: int, hi: int) -> Samples | None:
@@ -259,7 +297,7 @@ def render_blocks(programme: Programme, *, block_frames: int = DEFAULT_BLOCK_FRA
         raise ValueError("block_frames must be positive")
     placements = sorted(programme.placements, key=lambda p: p.start)
     foreground = [p for p in placements if p.ducking is None]
-    loaded: dict[int, _Loaded] = {}
+    readers: dict[int, _Reader] = {}
     for b0 in range(0, programme.frames, block_frames):
         b1 = min(b0 + block_frames, programme.frames)
         out = np.zeros(b1 - b0, np.float32)
@@ -268,10 +306,10 @@ def render_blocks(programme: Programme, *, block_frames: int = DEFAULT_BLOCK_FRA
                 break
             if p.end <= b0:
                 continue
-            if index not in loaded:
-                loaded[index] = _Loaded(p, programme.rate)
+            if index not in readers:
+                readers[index] = _Reader(p, programme.rate)
             lo, hi = max(b0, p.start) - p.start, min(b1, p.end) - p.start
-            chunk = loaded[index].read(lo, hi - lo)
+            chunk = readers[index].read(hi - lo)
             fades = _envelope(p, lo, hi)
             if fades is not None:
                 chunk *= fades
@@ -283,5 +321,5 @@ def render_blocks(programme: Programme, *, block_frames: int = DEFAULT_BLOCK_FRA
                 chunk *= np.float32(p.gain)
             out[lo + p.start - b0 : hi + p.start - b0] += chunk
             if p.end <= b1:
-                del loaded[index]
+                del readers[index]
         yield out

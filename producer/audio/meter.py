@@ -11,6 +11,7 @@ import math
 
 import numpy as np
 import numpy.typing as npt
+from numpy.lib.stride_tricks import sliding_window_view
 from scipy.signal import firwin, sosfilt
 
 from producer.models import Samples
@@ -169,8 +170,9 @@ class Interpolator:
         # kernels[d + TAPS, p - 1]: weight of x[j - d] in the value at j + p/4, for p = 1..3.
         index = half + self.FACTOR * offsets[:, None] + np.arange(1, self.FACTOR)[None, :]
         kernels = np.where((index >= 0) & (index < len(h)), h[np.clip(index, 0, len(h) - 1)], 0.0)
-        self._kernels = kernels.astype(np.float32)
-        self._offsets = offsets
+        self.kernels = kernels.astype(np.float32)
+        # The same weights in window order: x[j - TAPS] first, x[j + TAPS] last.
+        self._reversed = np.ascontiguousarray(self.kernels[::-1])
         self.bound = max(1.0, float(np.abs(kernels).sum(axis=0).max()))
 
     def between(self, x: Samples, centres: npt.NDArray[np.intp]) -> Samples:
@@ -178,16 +180,15 @@ class Interpolator:
 
         Every centre must have TAPS samples of `x` on each side.
         """
-        if len(centres) == 0:
-            return np.zeros(0, np.float32)
         out = np.empty(len(centres), np.float32)
-        chunk = 16384  # bounds the gathered (chunk x taps) matrix
-        for lo in range(0, len(centres), chunk):
-            part = centres[lo : lo + chunk]
-            window = x[part[:, None] - self._offsets[None, :]]
-            # einsum's own loop, not BLAS: BLAS threads spinning after each call slow
-            # down everything else running between calls.
-            out[lo : lo + chunk] = np.abs(np.einsum("ij,jk->ik", window, self._kernels)).max(axis=1)
+        windows = sliding_window_view(x, 2 * self.TAPS + 1)  # row r is x[r : r + 2*TAPS + 1]
+        # Small pieces keep OpenBLAS on one thread: threaded on these shapes it was several
+        # times slower here, and its spinning threads take the core ffmpeg encodes on.
+        piece = 2048
+        for lo in range(0, len(centres), piece):
+            values = windows[centres[lo : lo + piece] - self.TAPS] @ self._reversed
+            np.abs(values, out=values)
+            out[lo : lo + piece] = np.maximum(np.maximum(values[:, 0], values[:, 1]), values[:, 2])
         return out
 
     def candidates(self, magnitude: Samples, floor: float, lo: int, hi: int) -> npt.NDArray[np.intp]:

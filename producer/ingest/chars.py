@@ -96,7 +96,7 @@ _EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
 _LATIN = re.compile(r"[A-Za-z0-9]")
 _MENTION = re.compile(r"(?<!\w)@\w+")
 # Hashtags closing a line (after the last sentence) are a tag list; inside a sentence the word stays.
-_TRAILING_HASHTAGS = re.compile(r"(?:\s*#\w+)+\s*$")
+_TAG_WORD = re.compile(r"\w+")
 _HASHTAG = re.compile(r"#(\w+)")
 _SPACES = re.compile(r" {2,}")
 _BULLET = re.compile(r"^\s*(?:[•·▪●◦∙*]+\s*|[-–—]+\s+)")
@@ -120,9 +120,23 @@ def strip_links(line: str) -> str:
         line = _EMAIL.sub(" ", line)
         line = _MENTION.sub(" ", line)
     if "#" in line:
-        line = _TRAILING_HASHTAGS.sub("", line)
+        line = _without_trailing_hashtags(line)
         line = _HASHTAG.sub(lambda m: m.group(1).replace("_", " "), line)
     return line
+
+
+def _without_trailing_hashtags(line: str) -> str:
+    # Peeled from the right one tag at a time, by index: a regex for "hashtags up to the end"
+    # backtracks quadratically on a long run of hashtags that is not at the end.
+    end = len(line)
+    while True:
+        stop = end
+        while stop and line[stop - 1].isspace():
+            stop -= 1
+        mark = line.rfind("#", 0, stop)
+        if mark < 0 or not _TAG_WORD.fullmatch(line, mark + 1, stop):
+            return line[:end]
+        end = mark
 
 
 def squeeze(line: str) -> str:

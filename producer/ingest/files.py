@@ -89,26 +89,58 @@ _CHROME = re.compile(
     re.I,
 )
 _BLOCK_TAGS = frozenset(
-    "address article blockquote br dd div dl dt figure h1 h2 h3 h4 h5 h6 header hr li main ol p pre "
-    "section table tbody td th thead tr ul".split()
+    [
+        "address",
+        "article",
+        "blockquote",
+        "br",
+        "dd",
+        "div",
+        "dl",
+        "dt",
+        "figure",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "header",
+        "hr",
+        "li",
+        "main",
+        "ol",
+        "p",
+        "pre",
+        "section",
+        "table",
+        "tbody",
+        "td",
+        "th",
+        "thead",
+        "tr",
+        "ul",
+    ]
 )
 _HTML_SPACE = re.compile(r"[ \t\r\n\f]+")
 
 
 def _decode_html(data: bytes) -> str:
+    """Valid UTF-8 wins (pages often declare a charset they no longer use), then the declared one."""
     m = _META_CHARSET.search(data[:4096])
-    if m:
-        name = m.group(1).decode("ascii").lower()
-        try:
-            codecs.lookup(name)
-        except LookupError:
-            name = ""
-        if name and codecs.lookup(name).name not in {"utf-8", "utf-16"}:
-            try:
-                return _reject_binary(data.decode(name))
-            except UnicodeDecodeError as exc:
-                raise InputError(f"the page says it is {name} but is not valid {name} text") from exc
-    return decode_text(data)
+    if m is None or b"\x00" in data:
+        return decode_text(data)
+    try:
+        return _reject_binary(data.decode("utf-8-sig"))
+    except UnicodeDecodeError:
+        pass
+    name = m.group(1).decode("ascii").lower()
+    try:
+        return _reject_binary(data.decode(name))
+    except LookupError:
+        return decode_text(data)
+    except UnicodeDecodeError as exc:
+        raise InputError(f"the page says it is {name} but is not valid {name} text") from exc
 
 
 def _html_text(data: bytes) -> str:
@@ -125,13 +157,17 @@ def _html_text(data: bytes) -> str:
     doomed = [el for el in root.iter(lxml.etree.Comment, lxml.etree.ProcessingInstruction)]
     for el in root.iter(*_DROPPED_TAGS):
         doomed.append(el)
+    page_length = len(root.text_content())
     for el in root.iter():
         if not isinstance(el.tag, str):
             continue
-        marks = f"{el.get('class', '')} {el.get('id', '')} {el.get('role', '')}"
-        if el.get("hidden") is not None or el.get("aria-hidden") == "true" or _CHROME.search(marks):
+        if el.get("hidden") is not None or el.get("aria-hidden") == "true" or el.get("role") == "navigation":
             doomed.append(el)
-        elif el.get("role") == "navigation":
+            continue
+        marks = f"{el.get('class', '')} {el.get('id', '')}"
+        # A chrome-sounding class ("has-sidebar") may sit on the article's wrapper: such a box is
+        # dropped only when it holds a small part of the page's text.
+        if _CHROME.search(marks) and len(el.text_content()) * 4 <= page_length:
             doomed.append(el)
     for el in doomed:
         if el.getparent() is not None:

@@ -8,7 +8,15 @@ Choices a newsreader would make, applied as rules rather than per-site recipes:
   punctuation. They are written for the eye, so they are left out of what is read: a body line is
   kept when it ends a sentence (. ! ؟ : …) or is long enough to be prose (12 words or more).
 - Tags, comment forms, "follow us", related-article blocks and copyright notices end the article:
-  nothing after them is read.
+  nothing after them is read. Related-link lists inside the body ("اقرأ أيضا" and the titles under
+  it), bylines, datelines, date stamps, share widgets, captions, counters, menus (4+ short lines in a
+  row), breadcrumbs, cookie banners and "عاجل |" tickers are dropped wherever they stand.
+- A site name or dateline glued to the first paragraph ("المدينة نيوز :- …", "دمشق - سانا: …") is
+  cut off; a paragraph the page prints twice is read once.
+- Quotes become «…» (see chars.py): paired, unambiguous for editors, silent for the engine. Words,
+  digits and spelling stay exactly as written.
+- Every rule is applied to text already repaired the way a second cleaning would see it, so
+  cleaning the output again changes nothing.
 """
 
 from __future__ import annotations
@@ -20,6 +28,7 @@ from difflib import SequenceMatcher
 from producer.errors import InputError
 from producer.ingest import chars
 from producer.ingest.lines import ARABIC_LETTER, Kind, Line, classify
+from producer.ingest.vocab import AGENCIES
 from producer.models import Story
 
 PROSE_WORDS = 12  # a line this long is prose even without final punctuation
@@ -35,8 +44,6 @@ _SITE_SUFFIX = re.compile(r"\s+\|\s+[^|]{1,40}$")
 
 
 def _site_prefix_patterns() -> tuple[re.Pattern[str], ...]:
-    from producer.ingest.vocab import AGENCIES
-
     names = sorted(
         (a for a in AGENCIES if a not in {"خاص", "متابعات"}),
         key=len,
@@ -54,8 +61,8 @@ def _site_prefix_patterns() -> tuple[re.Pattern[str], ...]:
         ),
         # "عمون - …", "القدس المحتلة - …": one or two words then a dash open a dateline, never a sentence.
         re.compile(rf"^{word}(?:\s+{word})?\s*[-–—]\s+"),
-        # "خاص - …", "خاص عنب بلدي: …"
-        re.compile(r"^(?:خاص|متابعات)\s*(?:[-–—:]|\s+(?=\S))\s*"),
+        # "خاص - …", "متابعات: …"
+        re.compile(r"^(?:خاص|متابعات)\s*[-–—:|]\s*"),
     )
 
 

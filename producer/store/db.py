@@ -33,7 +33,6 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
 ROLES = ("viewer", "editor", "admin")
-JOB_STATES = ("queued", "running", "done", "failed")
 FEED_CHANGED = "feed_changed"
 
 
@@ -308,10 +307,6 @@ def running_jobs(s: Session) -> Sequence[Job]:
     return s.scalars(select(Job).where(Job.state == "running")).all()
 
 
-def recent_jobs(s: Session, limit: int = 20) -> Sequence[Job]:
-    return s.scalars(select(Job).order_by(Job.created.desc()).limit(limit)).all()
-
-
 # ---- episodes and the feed ---------------------------------------------------------------------
 
 
@@ -322,10 +317,6 @@ def published_episodes(s: Session, limit: int = 300) -> Sequence[Episode]:
         .order_by(Episode.published_at.desc(), Episode.id.desc())
         .limit(limit)
     ).all()
-
-
-def recent_episodes(s: Session, limit: int = 50) -> Sequence[Episode]:
-    return s.scalars(select(Episode).order_by(Episode.rendered.desc()).limit(limit)).all()
 
 
 def episode_by_guid(s: Session, guid: str) -> Episode | None:

@@ -16,7 +16,18 @@ from producer.models import Clip, Samples, Script, Segment, SegmentKind
 
 def ebur128(path: Path) -> tuple[float, float]:
     """(integrated LUFS, true peak dBTP) as ffmpeg's ebur128 filter with peak=true reads them."""
-    cmd = [ffmpeg_exe(), "-nostdin", "-nostats", "-i", str(path), "-af", "ebur128=peak=true", "-f", "null", "-"]
+    cmd = [
+        ffmpeg_exe(),
+        "-nostdin",
+        "-nostats",
+        "-i",
+        str(path),
+        "-af",
+        "ebur128=peak=true",
+        "-f",
+        "null",
+        "-",
+    ]
     stderr = subprocess.run(cmd, capture_output=True, text=True, check=True).stderr
     summary = stderr[stderr.rindex("Summary:") :]
     integrated = re.search(r"I:\s+(-?[\d.]+|-inf)\s+LUFS", summary)

@@ -6,10 +6,18 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 import pytest
+import soxr
 from audio_support import make_script, sine_clip, speechlike
-from scipy.signal import resample_poly
 
-from producer.audio.assemble import Assets, Pacing, Placement, Programme, plan_programme, render_blocks
+from producer.audio.assemble import (
+    Assets,
+    Pacing,
+    Placement,
+    Programme,
+    frames_at,
+    plan_programme,
+    render_blocks,
+)
 from producer.errors import AudioError
 from producer.models import Chapter, Clip, Cue
 
@@ -135,8 +143,8 @@ def reference_mix(programme: Programme) -> np.ndarray:
         clip = p.source.load()
         y = clip.samples.astype(np.float64)
         if clip.rate != programme.rate:
-            g = np.gcd(clip.rate, programme.rate)
-            y = resample_poly(clip.samples, programme.rate // g, clip.rate // g).astype(np.float64)
+            y = soxr.resample(clip.samples, clip.rate, programme.rate, quality="HQ").astype(np.float64)
+            y = np.concatenate((y, np.zeros(frames_at(clip, programme.rate) - len(y))))
         k = np.arange(p.frames, dtype=np.float64)
         env = np.ones(p.frames)
         if p.fade_in:

@@ -103,7 +103,13 @@ def parse_vtt(text: str) -> list[tuple[float, float, str]]:
         match = re.fullmatch(r"(\d\d):(\d\d):(\d\d)\.(\d{3}) --> (\d\d):(\d\d):(\d\d)\.(\d{3})", lines[1])
         assert match, lines[1]
         h1, m1, s1, ms1, h2, m2, s2, ms2 = map(int, match.groups())
-        cues.append((h1 * 3600 + m1 * 60 + s1 + ms1 / 1000, h2 * 3600 + m2 * 60 + s2 + ms2 / 1000, "\n".join(lines[2:])))
+        cues.append(
+            (
+                h1 * 3600 + m1 * 60 + s1 + ms1 / 1000,
+                h2 * 3600 + m2 * 60 + s2 + ms2 / 1000,
+                "\n".join(lines[2:]),
+            )
+        )
     return cues
 
 
@@ -122,12 +128,16 @@ def test_vtt_has_one_cue_per_spoken_segment(podcast, tmp_path: Path) -> None:
 def test_vtt_escapes_markup(tmp_path: Path) -> None:
     out = tmp_path / "x.vtt"
     write_vtt([Cue(0.0, 3723.5, "a <b> & c --> d")], out)
-    assert out.read_text("utf-8") == "WEBVTT\n\n1\n00:00:00.000 --> 01:02:03.500\na &lt;b&gt; &amp; c --&gt; d\n"
+    assert (
+        out.read_text("utf-8") == "WEBVTT\n\n1\n00:00:00.000 --> 01:02:03.500\na &lt;b&gt; &amp; c --&gt; d\n"
+    )
 
 
 def test_chapters_json_follows_podcasting_2_0(tmp_path: Path) -> None:
     out = tmp_path / "bulletin.chapters.json"
-    write_chapters_json([Chapter("عنوان 1", 7.0, 11.625), Chapter("عنوان 2", 11.625, 17.5)], out, title="نشرة")
+    write_chapters_json(
+        [Chapter("عنوان 1", 7.0, 11.625), Chapter("عنوان 2", 11.625, 17.5)], out, title="نشرة"
+    )
     document = json.loads(out.read_text("utf-8"))
     assert document == {
         "version": "1.2.0",
@@ -162,7 +172,13 @@ def test_a_failure_mid_stream_leaves_no_file(tmp_path: Path) -> None:
 
     target = TARGETS["podcast"]
     with pytest.raises(AudioError, match="speech clip"):
-        encode(failing(), rate=44100, target=target, out=tmp_path / "x.mp3", meta=EpisodeMeta("t", "s", "p", SCRIPT.created))
+        encode(
+            failing(),
+            rate=44100,
+            target=target,
+            out=tmp_path / "x.mp3",
+            meta=EpisodeMeta("t", "s", "p", SCRIPT.created),
+        )
     assert list(tmp_path.iterdir()) == []
 
 
@@ -175,6 +191,12 @@ def test_an_existing_episode_survives_a_failed_encode(tmp_path: Path) -> None:
         yield np.zeros(1, np.float32)
 
     with pytest.raises(AudioError):
-        encode(failing(), rate=48000, target=TARGETS["broadcast"], out=out, meta=EpisodeMeta("t", "s", "p", SCRIPT.created))
+        encode(
+            failing(),
+            rate=48000,
+            target=TARGETS["broadcast"],
+            out=out,
+            meta=EpisodeMeta("t", "s", "p", SCRIPT.created),
+        )
     assert out.read_bytes() == b"old episode"
     assert [p.name for p in tmp_path.iterdir()] == ["x.wav"]

@@ -29,7 +29,7 @@ def brute_true_peak(x: Samples) -> float:
     for d in range(-taps, taps + 1):
         h[factor * (d + taps)] = 1.0 if d == 0 else 0.0
         for p in range(1, factor):
-            h[factor * (d + taps) + p] = interp._kernels[d + taps, p - 1]
+            h[factor * (d + taps) + p] = interp.kernels[d + taps, p - 1]
     up = upfirdn(h, np.concatenate((np.zeros(2 * taps), x, np.zeros(2 * taps))), up=factor)
     return float(np.abs(up).max())
 
@@ -38,7 +38,10 @@ SIGNALS = {
     "tone 997 Hz at 48 kHz": (lambda: faded(tone(997, 6, 48000, 0.3), 48000), 48000),
     "speech-like at 44.1 kHz": (lambda: speechlike(12, 44100, seed=1), 44100),
     "speech-like at 22.05 kHz": (lambda: speechlike(12, 22050, seed=2), 22050),
-    "half silence (gating)": (lambda: np.concatenate((speechlike(6, 48000, 3), np.zeros(6 * 48000, np.float32))), 48000),
+    "half silence (gating)": (
+        lambda: np.concatenate((speechlike(6, 48000, 3), np.zeros(6 * 48000, np.float32))),
+        48000,
+    ),
     "quiet with a loud burst (relative gate)": (
         lambda: np.concatenate((0.01 * speechlike(8, 44100, 4), faded(tone(1000, 2, 44100, 0.8), 44100))),
         44100,

@@ -37,7 +37,7 @@ def test_decode_text(data: bytes) -> None:
         b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR",
         bytes(range(256)),
         b"PK\x03\x04\x14\x00\x06\x00" + bytes(40),
-        "plain text".encode("utf-8") + b"\x00\x01\x02",
+        b"plain text" + b"\x00\x01\x02",
         b"\xff\xfe" + b"\x00\xd8",  # a UTF-16 BOM followed by a lone surrogate
     ],
     ids=["png", "all-bytes", "zip", "nul-bytes", "broken-utf16"],
@@ -125,9 +125,10 @@ def test_extract_docx_in_document_order() -> None:
 def test_zip_bomb_docx_is_rejected_before_parsing() -> None:
     # 40 MB of zeros compress to a few tens of kilobytes: the declared size gives it away.
     out = io.BytesIO()
-    with zipfile.ZipFile(io.BytesIO(_docx_bytes())) as source, zipfile.ZipFile(
-        out, "w", zipfile.ZIP_DEFLATED
-    ) as bomb:
+    with (
+        zipfile.ZipFile(io.BytesIO(_docx_bytes())) as source,
+        zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as bomb,
+    ):
         for item in source.infolist():
             bomb.writestr(item, source.read(item))
         bomb.writestr("word/media/padding.bin", bytes(40 * 1024 * 1024))
@@ -147,3 +148,19 @@ def test_damaged_docx_is_rejected(data: bytes) -> None:
 def test_unknown_types_are_rejected_naming_the_allowed_ones(filename: str) -> None:
     with pytest.raises(InputError, match=r"\.txt, \.html, \.htm, \.docx"):
         extract_text(ARTICLE.encode("utf-8"), filename)
+
+
+def test_extract_html_prefers_valid_utf8_over_a_stale_declared_charset() -> None:
+    page = HTML.replace('charset="utf-8"', 'charset="windows-1256"')
+    assert extract_text(page.encode("utf-8"), "page.html") == extract_text(HTML.encode("utf-8"), "page.html")
+
+
+def test_extract_html_keeps_an_article_whose_wrapper_has_a_chrome_sounding_class() -> None:
+    page = (
+        '<html><body><div class="content has-sidebar"><h1>عنوان الخبر هنا</h1>'
+        "<p>نص الخبر الطويل الذي يقرأ على الهواء.</p>"
+        '<div class="share">شارك</div></div></body></html>'
+    )
+    assert extract_text(page.encode("utf-8"), "page.html") == (
+        "عنوان الخبر هنا\n\nنص الخبر الطويل الذي يقرأ على الهواء."
+    )

@@ -8,23 +8,23 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from producer.errors import InputError
-from producer.ingest import clean
-from producer.ingest import vocab
+from producer.ingest import clean, vocab
 
-WORDS = [
-    "قال", "الوزير", "إن", "الحكومة", "ستعلن", "عن", "خطة", "جديدة", "في", "دمشق", "اليوم", "مقتل",
-    "و40", "عنصرا", "لـ", "بـ2017", "هـ", "القياديين“أبو", "محمد”", "ـ", "ﻻ", "ﷲ", "یقول", "الکاتب",
-    "مفخخفة", "2024", "10:30", "15/9/2017", "٤", "%", "كتب:", "بقلم", "المصدر:", "الوسوم", "التعليقات",
-    "تابعنا", "على", "اقرأ", "أيضا", "أيضاً:", "شاهد", "عاجل", "|", "خبر", "دلالات", "شارك", "فيسبوك",
-    "تويتر", "واتساب", "منذ", "3", "ساعات", "آخر", "تحديث:", "(رويترز)", "صورة", "أرشيفية", "الرئيسية",
-    ">", "»", "«", '"', "'", "“", "”", "-", ":-", "المدينة", "نيوز", "سانا", "دمشق-سانا", "خاص", "#سوريا",
-    "https://t.me/x", "a@b.co", "www.x.com", "🔴", "👍🏽", "\u200f", "\u00a0", "\ufeff", "©", "جميع",
-    "الحقوق", "محفوظة", ".", "،", "؟", "!", "؛", "…", "A", "+", "123", "مشاهدة",
-]
+# Words, furniture labels, marks and symbols that the rules react to, mixed with random text below.
+_PLAIN = (
+    "قال الوزير إن الحكومة ستعلن عن خطة جديدة في دمشق اليوم مقتل و40 عنصرا لـ بـ2017 هـ "
+    "القياديين“أبو محمد” ـ ﻻ ﷲ یقول الکاتب مفخخفة 2024 10:30 15/9/2017 ٤ % كتب: بقلم المصدر: الوسوم "
+    "التعليقات تابعنا على اقرأ أيضا أيضاً: شاهد عاجل | خبر دلالات شارك فيسبوك تويتر واتساب منذ 3 ساعات "
+    "آخر تحديث: (رويترز) صورة أرشيفية الرئيسية > » « \" ' “ ” - :- المدينة نيوز سانا دمشق-سانا خاص "
+    "#سوريا https://t.me/x a@b.co www.x.com 🔴 👍🏽 © جميع الحقوق محفوظة . ، ؟ ! ؛ … A + 123 مشاهدة"
+)
+WORDS = [*_PLAIN.split(), "\u200f", "\u00a0", "\ufeff"]
 WORDS += sorted(vocab.TERMINAL_LABELS)[:20] + sorted(vocab.LIST_LABELS)[:20] + sorted(vocab.UI_LABELS)[:20]
 
 PAGES = Path(__file__).resolve().parent.parent / "data" / "pages"
-PAGE_LINES = sorted({line for p in PAGES.glob("*.txt") for line in p.read_text(encoding="utf-8").splitlines()})
+PAGE_LINES = sorted(
+    {line for p in PAGES.glob("*.txt") for line in p.read_text(encoding="utf-8").splitlines()}
+)
 
 word = st.one_of(st.sampled_from(WORDS), st.text(min_size=1, max_size=6))
 line = st.lists(word, max_size=30).map(" ".join)

@@ -1,161 +1,21 @@
-"""A real newsroom service for the web tests: `producer serve` in a subprocess on a free loopback
-port, over its own SQLite file and media folder, with its embedded worker rendering for real.
-"""
+"""The session's newsroom: one real server with an editor, a viewer and their API tokens."""
 
 from __future__ import annotations
 
-import os
-import re
-import signal
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
-from dataclasses import dataclass
-from pathlib import Path
 
-import httpx
 import pytest
 
-ADMIN_PASSWORD = "newsroom-admin-pass"
-EDITOR_PASSWORD = "editor-pass-1234"
-VIEWER_PASSWORD = "viewer-pass-1234"
-
-# Short articles keep renders quick; each has a headline line and body paragraphs, with numbers
-# the speakable view spells out.
-ARTICLE_WATER = (
-    "انقطاع المياه عن أحياء في المدينة لمدة يومين\n"
-    "أعلنت مؤسسة المياه أن الضخ سيتوقف عن 3 أحياء في المدينة يومي السبت والأحد لإجراء أعمال صيانة.\n"
-    "وقالت المؤسسة إن الفرق الفنية ستعمل على مدار الساعة لإعادة الضخ في أقرب وقت ممكن."
+from tests.web.support import (
+    ARTICLE_SCHOOL,
+    ARTICLE_WATER,
+    EDITOR_PASSWORD,
+    VIEWER_PASSWORD,
+    Newsroom,
+    run_cli,
+    start_server,
+    wait_job,
 )
-ARTICLE_SCHOOL = (
-    "افتتاح مدرسة جديدة في الريف الشمالي\n"
-    "افتتحت مديرية التربية مدرسة جديدة تتسع لـ 400 طالب وطالبة في الريف الشمالي.\n"
-    "وأوضحت المديرية أن المدرسة تضم مختبرا ومكتبة وملعبا."
-)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def producer_command(*args: str) -> list[str]:
-    """The real CLI; `producer.cli_web.register` is what `producer` itself calls."""
-    code = "import typer; from producer.cli_web import register; app = typer.Typer(); register(app); app()"
-    return [sys.executable, "-c", code, *args]
-
-
-def server_env(data_dir: Path, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PRODUCER_")}
-    env.update(
-        {
-            "PRODUCER_DATA_DIR": str(data_dir),
-            "PRODUCER_ADMIN_PASSWORD": ADMIN_PASSWORD,
-            "PRODUCER_WORKERS": "1",
-            "PRODUCER_JOB_STALE_SECONDS": "3",
-            "PRODUCER_MAX_UPLOAD_MB": "2",
-            **extra,
-        }
-    )
-    # An empty value means "unset" (pydantic would read "" as a password).
-    return {k: v for k, v in env.items() if not (k.startswith("PRODUCER_") and v == "")}
-
-
-@dataclass
-class Server:
-    url: str
-    data_dir: Path
-    process: subprocess.Popen[bytes]
-    log: Path
-
-    def stop(self, sig: int = signal.SIGTERM) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(sig)
-            try:
-                self.process.wait(20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-
-    def client(self, **kwargs: object) -> httpx.Client:
-        return httpx.Client(base_url=self.url, timeout=60, **kwargs)  # type: ignore[arg-type]
-
-
-def start_server(data_dir: Path, env: dict[str, str] | None = None) -> Server:
-    port = free_port()
-    log = data_dir.parent / f"{data_dir.name}-server-{port}.log"
-    process = subprocess.Popen(
-        producer_command("serve", "--port", str(port)),
-        env=env or server_env(data_dir),
-        stdout=log.open("wb"),
-        stderr=subprocess.STDOUT,
-    )
-    server = Server(f"http://127.0.0.1:{port}", data_dir, process, log)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"server exited: {log.read_text()[-3000:]}")
-        try:
-            if httpx.get(f"{server.url}/healthz", timeout=2).status_code == 200:
-                return server
-        except httpx.TransportError:
-            time.sleep(0.1)
-    server.stop(signal.SIGKILL)
-    raise RuntimeError(f"server did not start: {log.read_text()[-3000:]}")
-
-
-def run_cli(data_dir: Path, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        producer_command(*args),
-        env=server_env(data_dir),
-        input=stdin,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-
-
-def login(client: httpx.Client, name: str, password: str) -> str:
-    """Log in through the form; returns the session's CSRF token."""
-    page = client.get("/login")
-    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
-    assert token is not None
-    reply = client.post(
-        "/login", data={"name": name, "password": password, "csrf_token": token.group(1), "next": "/"}
-    )
-    assert reply.status_code == 303, reply.text
-    return csrf_of(client.get("/").text)
-
-
-def csrf_of(html: str) -> str:
-    found = re.search(r'name="csrf-token" content="([^"]+)"', html)
-    assert found is not None
-    return found.group(1)
-
-
-def wait_job(client: httpx.Client, job: str, timeout: float = 120) -> dict[str, object]:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        state = client.get(f"/api/v1/jobs/{job}").json()
-        if state["state"] in ("done", "failed"):
-            return state  # type: ignore[no-any-return]
-        time.sleep(0.2)
-    raise AssertionError(f"job {job} did not finish")
-
-
-@dataclass
-class Newsroom:
-    server: Server
-    editor_token: str
-    viewer_token: str
-
-    def api(self, token: str | None = None) -> httpx.Client:
-        headers = {"Authorization": f"Bearer {token or self.editor_token}"}
-        return self.server.client(headers=headers)
 
 
 @pytest.fixture(scope="session")

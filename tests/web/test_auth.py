@@ -11,7 +11,7 @@ from fastapi.routing import APIRoute
 
 from producer.settings import load_settings
 from producer.web.app import create_app
-from tests.web.conftest import EDITOR_PASSWORD, VIEWER_PASSWORD, Newsroom, login
+from tests.web.support import EDITOR_PASSWORD, VIEWER_PASSWORD, Newsroom, login
 
 PUBLIC = {
     ("GET", "/healthz"),

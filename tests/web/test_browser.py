@@ -9,7 +9,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.web.conftest import EDITOR_PASSWORD, Newsroom
+from tests.web.support import EDITOR_PASSWORD, Newsroom
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 FIXTURE = Path(__file__).resolve().parents[1] / "data" / "pages" / "alwan.txt"

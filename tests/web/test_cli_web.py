@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-from tests.web.conftest import producer_command, run_cli, server_env
+from tests.web.support import producer_command, run_cli, server_env
 
 
 def serve_public(data_dir: Path, **env: str) -> subprocess.CompletedProcess[str]:

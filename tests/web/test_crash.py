@@ -7,7 +7,7 @@ import signal
 import time
 from pathlib import Path
 
-from tests.web.conftest import (
+from tests.web.support import (
     ADMIN_PASSWORD,
     ARTICLE_SCHOOL,
     ARTICLE_WATER,

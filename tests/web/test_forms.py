@@ -10,7 +10,7 @@ import httpx
 import pytest
 from PIL import Image
 
-from tests.web.conftest import ADMIN_PASSWORD, ARTICLE_SCHOOL, ARTICLE_WATER, EDITOR_PASSWORD, Newsroom, login
+from tests.web.support import ADMIN_PASSWORD, ARTICLE_SCHOOL, ARTICLE_WATER, EDITOR_PASSWORD, Newsroom, login
 
 ARABIC = re.compile("[\u0600-\u06ff]")
 

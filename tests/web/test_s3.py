@@ -9,7 +9,7 @@ import pytest
 
 from producer.settings import load_settings
 from producer.store.files import S3FileStore
-from tests.web.conftest import ARTICLE_WATER, free_port, run_cli, server_env, start_server, wait_job
+from tests.web.support import ARTICLE_WATER, free_port, run_cli, server_env, start_server, wait_job
 
 moto_server = pytest.importorskip("moto.server")
 boto3 = pytest.importorskip("boto3")

@@ -8,7 +8,7 @@ import re
 import feedparser
 import podcastparser
 
-from tests.web.conftest import ARTICLE_SCHOOL, ARTICLE_WATER, Newsroom, wait_job
+from tests.web.support import ARTICLE_SCHOOL, ARTICLE_WATER, Newsroom, wait_job
 
 HEADLINES = ["انقطاع المياه عن أحياء في المدينة لمدة يومين", "افتتاح مدرسة جديدة في الريف الشمالي"]
 

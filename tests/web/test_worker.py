@@ -6,7 +6,7 @@ import signal
 import subprocess
 from pathlib import Path
 
-from tests.web.conftest import ARTICLE_SCHOOL, producer_command, run_cli, server_env, start_server, wait_job
+from tests.web.support import ARTICLE_SCHOOL, producer_command, run_cli, server_env, start_server, wait_job
 
 
 def test_separate_worker_takes_the_jobs(tmp_path: Path) -> None:

@@ -62,7 +62,8 @@ def pluck(freq: float, seconds: float, seed: int, brightness: float = 0.7) -> F6
     # Each period only reads the one before it, so a whole period is computed at once.
     for start in range(period + 1, len(y), period):
         stop = min(start + period, len(y))
-        y[start:stop] = loss * 0.5 * (y[start - period : stop - period] + y[start - period - 1 : stop - period - 1])
+        back = start - period
+        y[start:stop] = loss * 0.5 * (y[back : back + stop - start] + y[back - 1 : back - 1 + stop - start])
     out = y[1 : n + 1]
     return out * adsr(n, 0.002, 0.05, 1.0, 0.08)
 

@@ -90,3 +90,17 @@ def test_dict_with_bad_kind_is_an_input_error():
     data["segments"][0]["kind"] = "weather"
     with pytest.raises(InputError):
         script_from_dict(data)
+
+
+def test_atomic_writes_get_the_usual_file_mode(tmp_path):
+    import os
+
+    from producer.atomic import atomic_write_text
+
+    mask = os.umask(0o022)
+    try:
+        atomic_write_text(tmp_path / "a.txt", "نص")
+    finally:
+        os.umask(mask)
+    assert (tmp_path / "a.txt").stat().st_mode & 0o777 == 0o644
+    assert [p.name for p in tmp_path.iterdir()] == ["a.txt"]

@@ -80,6 +80,8 @@ class Placement:
 
 @dataclass(frozen=True)
 class Programme:
+    """The timeline of a whole bulletin: `frames` frames at `rate`, its chapters and cues."""
+
     rate: int
     frames: int
     placements: tuple[Placement, ...]
@@ -262,7 +264,7 @@ class _Reader:
         return ready[:count].copy()
 
 
-def _envelope(p: Placement, lo: int, hi: int) -> Samples | None:
+def _fades(p: Placement, lo: int, hi: int) -> Samples | None:
     """Fade gains for placement frames [lo, hi); None when no fade reaches this stretch."""
     env: Samples | None = None
     if p.fade_in and lo < p.fade_in:
@@ -310,7 +312,7 @@ def render_blocks(programme: Programme, *, block_frames: int = DEFAULT_BLOCK_FRA
                 readers[index] = _Reader(p, programme.rate)
             lo, hi = max(b0, p.start) - p.start, min(b1, p.end) - p.start
             chunk = readers[index].read(hi - lo)
-            fades = _envelope(p, lo, hi)
+            fades = _fades(p, lo, hi)
             if fades is not None:
                 chunk *= fades
             if p.ducking is not None:

@@ -1,8 +1,9 @@
 """Mastering: measure the programme's loudness, then bring it to the target under a true-peak ceiling.
 
-Two passes over the rendered blocks: the first measures integrated loudness (BS.1770-4 gating over
-100 ms energies), the second applies the one gain that reaches the target and a look-ahead
-true-peak limiter, and streams the result on. Neither pass holds more than a block or two.
+Two passes over the rendered blocks. The first measures integrated loudness (BS.1770-4 gating over
+100 ms energies) and keeps per-chunk energies and peaks, from which the gain that lands the
+limited programme on target is worked out. The second applies that gain and a look-ahead
+true-peak limiter, and streams the result on. Neither holds more than a block or two of audio.
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ TARGETS: dict[str, Target] = {
 # filters (ffmpeg's reads a little higher on sharp edges), and MP3 coding adds its own overshoot
 # (measured here up to 0.7 dB on the jingles' plucks and drum hits at 96 kbps).
 _HEADROOM_DB = {"mp3": 1.5, "wav": 0.5}
-_MAX_MAKEUP_DB = 4.0
+_MAX_MAKEUP_DB = 4.0  # at most this much more gain to make up for what the limiter takes off
 _PREDICT_SUB_BLOCKS = 2048  # 100 ms sub-blocks foreseen at a time
 
 
@@ -60,11 +61,12 @@ def measure(blocks: Iterable[Samples], rate: int) -> Loudness:
 
 
 def _envelope(needed: Samples, ramp: int, hold: int) -> Samples:
-    """Per-chunk gains never above `needed` within `ramp + 1` chunks of any chunk.
+    """Per-chunk gains from per-chunk needs: never above the need of the chunk itself.
 
     The smallest need in [c - hold, c + ramp + 1] is held, then smoothed by a triangle reaching
     `ramp` chunks either side (two centred boxes; `ramp` is even): the gain falls over `ramp`
-    chunks before a peak, stays down for the hold and rises as fast after.
+    chunks before a peak, stays down for the hold and rises as fast after. With hold > ramp it
+    is not above the needs of the two neighbouring chunks either.
     """
     reach = ramp + 1
     size = hold + reach + 1

@@ -1,8 +1,9 @@
 """Streaming loudness (ITU-R BS.1770-4 / EBU R128) and true-peak meters.
 
 Both take a programme block by block and keep only small state, so a whole programme is measured
-without ever being held in memory: the loudness meter keeps one K-weighted mean square per 100 ms
-(gating is computed from those at the end), the true-peak meter the last few samples.
+without ever being held in memory: the loudness meter keeps K-weighted energies per chunk of about
+1.4 ms (gating is computed from their 100 ms sums at the end), the true-peak meter the last few
+samples.
 """
 
 from __future__ import annotations

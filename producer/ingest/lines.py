@@ -67,7 +67,7 @@ def _is_number(word: str) -> bool:
     return word.isdigit()
 
 
-def _covered(words: list[str], vocabulary: frozenset[str]) -> int:
+def _missing(words: list[str], vocabulary: frozenset[str]) -> int:
     """How many words are neither in `vocabulary` nor numbers."""
     return sum(1 for w in words if w not in vocabulary and not _is_number(w))
 
@@ -82,31 +82,12 @@ def _contains(k: str, phrases: frozenset[str]) -> bool:
 
 
 _AGENCY_KEYS = frozenset(key(a) for a in vocab.AGENCIES)
-_DATE_HEADS = frozenset(
-    key(p)
-    for p in (
-        "آخر تحديث",
-        "تاريخ النشر",
-        "نشر في",
-        "نشر بتاريخ",
-        "تم النشر",
-        "تم التحديث",
-        "محدث",
-        "نشر",
-        "تحديث",
-        "التاريخ",
-        "تاريخ",
-        "آخر تحديث في",
-        "نشر يوم",
-        "منذ",
-    )
-)
 
 
 def _is_date(words: list[str]) -> bool:
     if not any(w in vocab.DATE_ANCHORS or _is_number(w) for w in words):
         return False
-    missing = _covered(words, vocab.DATE_WORDS)
+    missing = _missing(words, vocab.DATE_WORDS)
     if missing == 0:
         return True
     # "آخر تحديث: 15 أيلول 2017 بتوقيت دمشق" — a labelled stamp may name a place or two.
@@ -114,7 +95,7 @@ def _is_date(words: list[str]) -> bool:
         missing <= 2
         and len(words) <= 14
         and any(_is_number(w) for w in words)
-        and any(p in _DATE_HEADS for p in _prefixes(words, 3))
+        and any(p in vocab.DATE_HEADS for p in _prefixes(words, 3))
     )
 
 
@@ -125,7 +106,7 @@ def _is_breadcrumb(text: str) -> bool:
     return len(parts) >= 3 or key(parts[0]) in {key("الرئيسية"), key("الصفحة الرئيسية"), "home"}
 
 
-def _is_caption(text: str, k: str, words: list[str], sentence: bool) -> bool:
+def _is_caption(text: str, words: list[str], sentence: bool) -> bool:
     stripped = text.strip()
     if stripped[:1] in "([" and stripped[-1:] in ")]" and len(words) <= 15:
         return True  # "(رويترز)", "(الصورة: أرشيف)"
@@ -207,7 +188,7 @@ def classify(text: str) -> Line:
         return line(Kind.DROP)  # "123 مشاهدة"
     if _is_dateline(text, words, sentence):
         return line(Kind.DROP)
-    if _is_caption(text, k, words, sentence):
+    if _is_caption(text, words, sentence):
         return line(Kind.DROP)
     if not sentence and n <= 24 and _is_breadcrumb(text):
         return line(Kind.DROP)  # "الرئيسية > أخبار > سوريا"

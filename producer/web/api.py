@@ -17,6 +17,8 @@ from producer.web.public import public_base
 router = APIRouter(prefix="/api/v1", tags=["api"])
 
 Target = Literal["podcast", "broadcast"]
+# The registry's engines (a test keeps the two lists equal), so the schema names the valid choices.
+EngineName = Literal["espeak", "piper", "gtts"]
 # Generous schema caps; the service applies the station's own, smaller limits with Arabic messages.
 ArticleText = Annotated[str, Field(max_length=2_000_000)]
 
@@ -37,15 +39,15 @@ class ScriptModel(BaseModel):
 
 
 class BulletinCreate(BaseModel):
-    title: str = Field("", max_length=1000)
+    title: str = Field("", max_length=service.MAX_TITLE)
     articles: list[ArticleText] = Field(min_length=1, max_length=1000)
     target: Target = "podcast"
-    engine: str | None = Field(None, max_length=64)
+    engine: EngineName | None = None
     voice: str | None = Field(None, max_length=200)
 
 
 class BulletinPatch(BaseModel):
-    title: str | None = Field(None, max_length=1000)
+    title: str | None = Field(None, max_length=service.MAX_TITLE)
     segments: list[SegmentModel] | None = Field(None, max_length=5000)
 
 
@@ -61,7 +63,7 @@ class BulletinOut(BaseModel):
 
 
 class RenderRequest(BaseModel):
-    engine: str | None = Field(None, max_length=64)
+    engine: EngineName | None = None
     voice: str | None = Field(None, max_length=200)
     target: Target | None = None
 
@@ -102,12 +104,21 @@ class EpisodeOut(BaseModel):
     published_at: datetime | None
 
 
+class FieldError(BaseModel):
+    loc: list[str | int]
+    msg: str
+    type: str
+
+
 class ErrorOut(BaseModel):
+    """Every API error: one Arabic sentence; a refused body also lists the fields at fault."""
+
     detail: str
+    errors: list[FieldError] | None = None
 
 
 ERRORS: dict[int | str, dict[str, Any]] = {
-    code: {"model": ErrorOut} for code in (401, 403, 404, 409, 413, 415, 422)
+    code: {"model": ErrorOut} for code in (400, 401, 403, 404, 409, 413, 415, 422)
 }
 
 

@@ -11,18 +11,20 @@ import logging
 import multiprocessing
 import os
 import secrets
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import asynccontextmanager
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from fastapi import FastAPI, Request
-from fastapi.exception_handlers import http_exception_handler, request_validation_exception_handler
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from producer import auth
@@ -183,10 +185,21 @@ def _install_handlers(app: FastAPI, templates: Jinja2Templates) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
-        if is_api(request.url.path) or request.url.path.startswith(("/media/", "/static/")):
-            return await http_exception_handler(request, exc)
-        messages = {404: "الصفحة غير موجودة.", 405: "هذا الإجراء غير متاح هنا.", 413: TOO_LARGE}
-        return error_page(request, exc.status_code, messages.get(exc.status_code, "تعذّرت قراءة الطلب."))
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:
+            # Starlette names only the first route's methods; RFC 9110 wants all of the resource's.
+            headers["Allow"] = allowed_methods(request)
+        if is_api(request.url.path):
+            detail = API_MESSAGES.get(exc.status_code, exc.detail)
+            return JSONResponse({"detail": detail}, exc.status_code, headers=headers)
+        if request.url.path.startswith(("/media/", "/static/")):
+            return await http_exception_handler(
+                request, StarletteHTTPException(exc.status_code, exc.detail, headers)
+            )
+        message = PAGE_MESSAGES.get(exc.status_code, "تعذّرت قراءة الطلب.")
+        response = error_page(request, exc.status_code, message)
+        response.headers.update(headers)
+        return response
 
     @app.exception_handler(Exception)
     async def crashed(request: Request, exc: Exception) -> Response:
@@ -199,8 +212,47 @@ def _install_handlers(app: FastAPI, templates: Jinja2Templates) -> None:
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> Response:
         if is_api(request.url.path):
-            return await request_validation_exception_handler(request, exc)
+            return JSONResponse(validation_error(exc.errors()), status_code=422)
         return error_page(request, 400, "بيانات النموذج غير صالحة.")
+
+
+TOO_LARGE = "الطلب أكبر من الحد المسموح؛ قسّموا النص أو صغّروا الملف."
+PAGE_MESSAGES = {404: "الصفحة غير موجودة.", 405: "هذا الإجراء غير متاح هنا.", 413: TOO_LARGE}
+API_MESSAGES = {
+    400: "تعذّرت قراءة جسم الطلب؛ أرسلوا JSON صالحًا بترميز UTF-8.",
+    404: "المورد غير موجود.",
+    405: "هذه الطريقة غير متاحة لهذا المسار.",
+    413: TOO_LARGE,
+}
+MAX_REPORTED_ERRORS = 20
+
+
+def validation_error(errors: Sequence[Any]) -> dict[str, Any]:
+    """The API's 422 body: one Arabic sentence in `detail` (as every API error), then the fields.
+
+    The offending input is not echoed back: it may be megabytes long.
+    """
+    fields = [
+        {
+            "loc": [p if isinstance(p, int) else str(p) for p in e["loc"]],
+            "msg": str(e["msg"]),
+            "type": e["type"],
+        }
+        for e in errors[:MAX_REPORTED_ERRORS]
+    ]
+    where = ".".join(str(p) for p in fields[0]["loc"][1:]) if fields else ""
+    detail = f"بيانات الطلب غير صالحة ({where or 'الجسم'})؛ التفاصيل في errors."
+    return {"detail": detail, "errors": fields}
+
+
+def allowed_methods(request: Request) -> str:
+    """Every method some route serves at this path (for the Allow header of a 405)."""
+    methods: set[str] = set()
+    for route in request.app.router.routes:
+        match, _ = route.matches(request.scope)
+        if match is not Match.NONE:
+            methods |= getattr(route, "methods", None) or set()
+    return ", ".join(sorted(methods))
 
 
 class SecurityHeaders:
@@ -222,9 +274,6 @@ class SecurityHeaders:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
-
-
-TOO_LARGE = "الطلب أكبر من الحد المسموح؛ قسّموا النص أو صغّروا الملف."
 
 
 class _TooLarge(StarletteHTTPException):

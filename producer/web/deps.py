@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 from hashlib import sha256
 from typing import Annotated
 
-from fastapi import Depends, Path, Request
+from fastapi import Depends, Path, Request, Security
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from fastapi.templating import Jinja2Templates
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
@@ -76,13 +77,23 @@ def get_state(request: Request) -> AppState:
 State = Annotated[AppState, Depends(get_state)]
 
 
-def identify(request: Request, state: AppState) -> Identity | None:
+# Declares the API's Bearer scheme in the OpenAPI schema; it never refuses by itself (auto_error
+# off), so the session cookie stays the pages' way in and the 401 keeps the service's own wording.
+BEARER = HTTPBearer(auto_error=False, description="An API token from `producer token create NAME`.")
+Credentials = Annotated[HTTPAuthorizationCredentials | None, Security(BEARER)]
+
+
+def bearer_token(request: Request) -> str | None:
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    return (token.strip() or None) if scheme.lower() == "bearer" else None
+
+
+def identify(request: Request, state: AppState, token: str | None) -> Identity | None:
+    """Who sent the request: the API token when one is given, else the session cookie."""
     now = utcnow()
-    header = request.headers.get("authorization", "")
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() == "bearer" and token:
+    if token:
         with state.db.read() as s:
-            user = auth.token_user(s, token.strip())
+            user = auth.token_user(s, token)
         return Identity(user, None) if user else None
     cookie = request.cookies.get(SESSION_COOKIE)
     if not cookie:
@@ -118,8 +129,8 @@ async def read_form(request: Request) -> FormData:
 
 
 def require(role: str) -> Callable[[Request, AppState], Awaitable[Identity]]:
-    async def dependency(request: Request, state: State) -> Identity:
-        identity = await run_identify(request, state)
+    async def dependency(request: Request, state: State, credentials: Credentials) -> Identity:
+        identity = await run_identify(request, state, credentials.credentials if credentials else None)
         if identity is None:
             raise LoginRequired
         if not await _csrf_ok(request, identity):
@@ -132,13 +143,14 @@ def require(role: str) -> Callable[[Request, AppState], Awaitable[Identity]]:
     return dependency
 
 
-async def run_identify(request: Request, state: AppState) -> Identity | None:
+async def run_identify(request: Request, state: AppState, token: str | None) -> Identity | None:
     # Database calls leave the event loop, so a busy SQLite never stalls other requests.
-    return await run_in_threadpool(identify, request, state)
+    return await run_in_threadpool(identify, request, state, token)
 
 
 async def optional_identity(request: Request, state: State) -> Identity | None:
-    identity = await run_identify(request, state)
+    # Read from the header directly: a public route must not declare the scheme as required.
+    identity = await run_identify(request, state, bearer_token(request))
     request.state.identity = identity
     return identity
 

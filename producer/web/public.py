@@ -12,17 +12,18 @@ import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from email.utils import format_datetime, parsedate_to_datetime
-from typing import Literal
+from typing import Any, Literal
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse, StreamingResponse
+from pydantic import BaseModel
 from sqlalchemy import text
 from starlette.concurrency import run_in_threadpool
 
 from producer.errors import InputError
 from producer.feed import Channel, Item, ItemChapter, render_feed
 from producer.store import db
-from producer.store.files import StoredFile, check_key
+from producer.store.files import CONTENT_TYPES, StoredFile, check_key
 from producer.store.station import StationConfig
 from producer.web.deps import AppState, MaybeUser, State
 
@@ -31,13 +32,25 @@ router = APIRouter()
 _EPISODE_KEY = re.compile(r"episodes/([0-9a-f]{32})/([0-9a-f]{12})/[^/]+")
 _RANGE = re.compile(r"bytes=(\d*)-(\d*)")
 Unsatisfiable = Literal["unsatisfiable"]
+FEED_TYPE = "application/rss+xml; charset=utf-8"
 
 
 def public_base(state: AppState, request: Request) -> str:
     return (state.settings.base_url or str(request.base_url)).rstrip("/")
 
 
-@router.get("/healthz", tags=["public"], summary="Liveness and database check")
+class Health(BaseModel):
+    status: Literal["ok", "error"]
+    database: Literal["ok", "unavailable"]
+
+
+@router.get(
+    "/healthz",
+    tags=["public"],
+    summary="Liveness and database check",
+    response_model=Health,
+    responses={503: {"model": Health, "description": "The database cannot be read"}},
+)
 def healthz(state: State) -> JSONResponse:
     try:
         with state.db.read() as s:
@@ -50,7 +63,16 @@ def healthz(state: State) -> JSONResponse:
 # ---- feed ---------------------------------------------------------------------------------------
 
 
-@router.get("/feed.xml", tags=["public"], summary="The podcast feed (RSS 2.0, itunes, podcast namespaces)")
+@router.get(
+    "/feed.xml",
+    tags=["public"],
+    summary="The podcast feed (RSS 2.0, itunes, podcast namespaces)",
+    response_class=Response,
+    responses={
+        200: {"description": "The feed", "content": {FEED_TYPE: {"schema": {"type": "string"}}}},
+        304: {"description": "Not modified since the ETag or date the client holds"},
+    },
+)
 def feed(request: Request, state: State) -> Response:
     base = public_base(state, request)
     with state.db.read() as s:
@@ -71,7 +93,7 @@ def feed(request: Request, state: State) -> Response:
         headers["Last-Modified"] = format_datetime(changed, usegmt=True)
     if _not_modified(request, etag, changed):
         return Response(status_code=304, headers=headers)
-    return Response(body, media_type="application/rss+xml; charset=utf-8", headers=headers)
+    return Response(body, media_type=FEED_TYPE, headers=headers)
 
 
 def _channel(config: StationConfig, base: str, changed: datetime | None) -> Channel:
@@ -165,8 +187,38 @@ def _media_access(state: AppState, key: str, logged_in: bool) -> tuple[bool, boo
     return public or logged_in, public
 
 
-@router.api_route(
-    "/media/{key:path}", methods=["GET", "HEAD"], tags=["public"], summary="Episode files and artwork"
+# Every type the store can send, including the download type of anything it does not know.
+_FILE_TYPES = {
+    t: {"schema": {"type": "string", "format": "binary"}}
+    for t in sorted({*CONTENT_TYPES.values(), "application/octet-stream"})
+}
+_MEDIA_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {"description": "The whole file", "content": _FILE_TYPES},
+    206: {"description": "The requested byte range", "content": _FILE_TYPES},
+    304: {"description": "Not modified since the ETag or date the client holds"},
+    404: {
+        "description": "No such file, or not public",
+        "content": {"text/plain": {"schema": {"type": "string"}}},
+    },
+    416: {"description": "The range lies outside the file"},
+}
+
+
+@router.get(
+    "/media/{key:path}",
+    tags=["public"],
+    summary="Episode files and artwork",
+    operation_id="media_get",
+    response_class=Response,
+    responses=_MEDIA_RESPONSES,
+)
+@router.head(
+    "/media/{key:path}",
+    tags=["public"],
+    summary="Episode files and artwork: headers only",
+    operation_id="media_head",
+    response_class=Response,
+    responses=_MEDIA_RESPONSES,
 )
 async def media(key: str, request: Request, state: State, identity: MaybeUser) -> Response:
     not_found = Response("not found", status_code=404, media_type="text/plain")

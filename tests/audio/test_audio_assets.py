@@ -75,13 +75,13 @@ def test_a_station_file_in_another_format_is_decoded_and_levelled(tmp_path: Path
 def test_a_broken_jingle_is_an_audio_error_naming_the_file(tmp_path: Path) -> None:
     broken = tmp_path / "jingle.ogg"
     broken.write_bytes(b"OggS" + bytes(range(256)) * 4)
-    with pytest.raises(AudioError, match="jingle.ogg"):
+    with pytest.raises(AudioError, match=r"jingle\.ogg"):
         default_assets(44100, outro=broken)
     with pytest.raises(AudioError, match="not found"):
         default_assets(44100, stinger=tmp_path / "missing.mp3")
     empty = tmp_path / "empty.wav"
     sf.write(empty, np.zeros(0, np.float32), 8000)
-    with pytest.raises(AudioError, match="empty.wav"):
+    with pytest.raises(AudioError, match=r"empty\.wav"):
         decode_file(empty, 8000)
 
 

@@ -13,10 +13,14 @@ from contextlib import contextmanager
 from pathlib import Path
 
 
-def _umask() -> int:
+def _read_umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
     return mask
+
+
+# Read once at import: setting the umask to read it is not thread-safe in a running server.
+_UMASK = _read_umask()
 
 
 @contextmanager
@@ -25,7 +29,7 @@ def atomic_path(dest: Path) -> Iterator[Path]:
     fd, name = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".tmp")
     # mkstemp makes the file private (0600); give it the mode a plain open() would, so a web server
     # running as another user can serve the episode.
-    os.fchmod(fd, 0o666 & ~_umask())
+    os.fchmod(fd, 0o666 & ~_UMASK)
     os.close(fd)
     tmp = Path(name)
     try:

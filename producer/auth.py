@@ -21,8 +21,9 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy.orm import Session
 
 from producer.errors import InputError
+from producer.models import ROLES
 from producer.store import db
-from producer.store.db import ROLES, ApiToken, LoginSession, User
+from producer.store.db import ApiToken, LoginSession, User
 
 TOKEN_PREFIX = "prd_"
 # Passwords an attacker tries first; `serve` refuses a public address while the admin uses one.

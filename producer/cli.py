@@ -14,7 +14,6 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 
-from producer import cli_web
 from producer.errors import InputError, ProducerError
 from producer.settings import Settings, load_settings
 
@@ -242,7 +241,15 @@ def lexicon_remove(written: Annotated[str, typer.Argument(help="The entry's writ
     lexicon.save(path)
 
 
-cli_web.register(app)
+def _register_web_commands() -> None:
+    # The web commands' modules (SQLAlchemy, FastAPI) load only when one of them runs: a build and
+    # its worker processes do not carry them.
+    from producer import cli_web
+
+    cli_web.register(app)
+
+
+_register_web_commands()
 
 
 def main() -> None:

@@ -6,17 +6,23 @@ import ipaddress
 import secrets
 import signal
 import sys
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from sqlalchemy.orm import Session
 
 from producer.errors import ProducerError
+from producer.models import ROLES
 from producer.settings import Settings, load_settings
-from producer.store.db import ROLES, Database, database_url, list_users
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from producer.store.db import Database
 
 
 def _database(settings: Settings) -> Database:
+    from producer.store.db import Database, database_url
+
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     database = Database(database_url(settings.data_dir, settings.database_url))
     database.create_all()
@@ -45,6 +51,7 @@ def _first_admin(s: Session) -> str | None:
     password ever exists.
     """
     from producer import auth
+    from producer.store.db import list_users
 
     if list_users(s):
         return None

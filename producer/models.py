@@ -121,3 +121,7 @@ class EpisodeMeta:
     language: str = "ara"
     chapters: tuple[Chapter, ...] = ()
     cues: tuple[Cue, ...] = field(default=())
+
+
+# Newsroom account roles, least to most privileged: each may do what the ones before it may.
+ROLES = ("viewer", "editor", "admin")

@@ -7,16 +7,16 @@ the web app and the job worker all call these functions, so every edge builds th
 from __future__ import annotations
 
 import os
-from importlib.metadata import version as package_version
 import tempfile
 from collections.abc import Callable, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import datetime
+from importlib.metadata import version as package_version
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from producer.arabic import Lexicon, get_diacritizer, speakable
+from producer.arabic import Diacritizer, Lexicon, get_diacritizer, speakable
 from producer.bulletin import BulletinOptions, compose
 from producer.errors import InputError
 from producer.models import Chapter, Cue, EpisodeMeta, Script, Story
@@ -88,10 +88,24 @@ def speakable_texts(script: Script, lexicon: Lexicon, *, diacritize: bool) -> li
     )
 
 
-DIACRITIZATION = Preparation(
-    # The model ships in the piper-tts wheel: a new release may bring a new model.
-    name=f"libtashkeel-piper-{package_version('piper-tts')}", apply=lambda texts: map_lines(texts, get_diacritizer().diacritize)
-)
+# The model ships in the piper-tts wheel: a new release may bring a new model.
+DIACRITIZER_ID = f"libtashkeel-piper-{package_version('piper-tts')}"
+
+
+def diacritization() -> Preparation:
+    """Diacritize cache misses with a model loaded for this build only.
+
+    The model's session holds ~50 MB; dropping it once the speech is voiced keeps it out of the
+    peak memory of assembling and encoding a long programme.
+    """
+    model: list[Diacritizer] = []
+
+    def apply(texts: list[str]) -> list[str]:
+        if not model:
+            model.append(Diacritizer())
+        return map_lines(texts, model[0].diacritize)
+
+    return Preparation(name=DIACRITIZER_ID, apply=apply)
 
 
 def build_episode(
@@ -139,7 +153,7 @@ def build_episode(
             cache=cache,
             workers=settings.workers,
             on_progress=lambda done, _total: report(_SYNTH_SHARE * done / max(total, 1), "synthesize"),
-            prepare=DIACRITIZATION if tts.wants_diacritics else None,
+            prepare=diacritization() if tts.wants_diacritics else None,
         )
         report(_SYNTH_SHARE, "assemble")
         assets = default_assets(

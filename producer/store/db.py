@@ -32,7 +32,6 @@ from sqlalchemy import (
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
-ROLES = ("viewer", "editor", "admin")
 FEED_CHANGED = "feed_changed"
 
 

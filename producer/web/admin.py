@@ -22,8 +22,9 @@ from starlette.datastructures import FormData, UploadFile
 from producer import auth
 from producer.atomic import atomic_write_text
 from producer.errors import InputError, ProducerError
+from producer.models import ROLES
 from producer.store import db
-from producer.store.db import ROLES, User
+from producer.store.db import User
 from producer.store.station import CATEGORIES, EDITABLE_TEMPLATES, StationConfig, lexicon_text
 from producer.web import service
 from producer.web.deps import Admin, AppState, Identity, RowId, State, read_form

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Request
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from producer.store import db
 from producer.store.db import Bulletin, Episode, Job
@@ -23,7 +23,13 @@ EngineName = Literal["espeak", "piper", "gtts"]
 ArticleText = Annotated[str, Field(max_length=2_000_000)]
 
 
-class SegmentModel(BaseModel):
+class Strict(BaseModel):
+    """A request body: unknown fields and loosely typed values ("1" or true for 1) are refused."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+class SegmentModel(Strict):
     kind: Literal["ident", "greeting", "headlines", "transition", "story", "signoff"]
     text: str = Field(max_length=200_000)
     story: int | None = Field(None, ge=0, le=10_000)
@@ -38,7 +44,7 @@ class ScriptModel(BaseModel):
     segments: list[SegmentModel]
 
 
-class BulletinCreate(BaseModel):
+class BulletinCreate(Strict):
     title: str = Field("", max_length=service.MAX_TITLE)
     articles: list[ArticleText] = Field(min_length=1, max_length=1000)
     target: Target = "podcast"
@@ -46,7 +52,7 @@ class BulletinCreate(BaseModel):
     voice: str | None = Field(None, max_length=200)
 
 
-class BulletinPatch(BaseModel):
+class BulletinPatch(Strict):
     title: str | None = Field(None, max_length=service.MAX_TITLE)
     segments: list[SegmentModel] | None = Field(None, max_length=5000)
 
@@ -62,7 +68,7 @@ class BulletinOut(BaseModel):
     episode: int | None = None
 
 
-class RenderRequest(BaseModel):
+class RenderRequest(Strict):
     engine: EngineName | None = None
     voice: str | None = Field(None, max_length=200)
     target: Target | None = None

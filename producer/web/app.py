@@ -322,7 +322,7 @@ class BodyLimit:
 
     async def _reject(self, scope: Scope, send: Send) -> None:
         path = scope.get("path", "")
-        body = (json.dumps({"detail": TOO_LARGE}) if is_api(path) else TOO_LARGE).encode()
+        body = (json.dumps({"detail": TOO_LARGE}, ensure_ascii=False) if is_api(path) else TOO_LARGE).encode()
         content_type = b"application/json" if is_api(path) else b"text/plain; charset=utf-8"
         await send(
             {

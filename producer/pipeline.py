@@ -139,6 +139,11 @@ def build_episode(
     with ExitStack() as stack:
         tts = create_engine(engine or settings.engine, settings)
         stack.callback(tts.close)
+        voice = voice or settings.voice
+        if voice and voice not in tts.voices():
+            raise InputError(
+                f"the {tts.name} engine has no voice {voice!r}; it has {', '.join(tts.voices())}"
+            )
         report(0.0, "speakable")
         lexicon = Lexicon.load(settings.lexicon_file)
         # Diacritics are added inside synthesis, to cache misses only: a re-render after an edit
@@ -149,7 +154,7 @@ def build_episode(
         speech = synthesize_segments(
             tts,
             texts,
-            voice=voice or settings.voice,
+            voice=voice,
             cache=cache,
             workers=settings.workers,
             on_progress=lambda done, _total: report(_SYNTH_SHARE * done / max(total, 1), "synthesize"),

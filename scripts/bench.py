@@ -261,9 +261,8 @@ def main() -> None:
         out = work / "hour.mp3"
         hour_args = ["build", *map(str, hour), "-o", str(out), "--quiet"]
         t_hour, rss = run_producer(hour_args, work / "data-hour")
-        print(
-            f"{mp3_seconds(out) / 60:.1f}-minute programme: build {t_hour:.1f} s, peak RSS {rss / 2**20:.0f} MB"
-        )
+        minutes = mp3_seconds(out) / 60
+        print(f"{minutes:.1f}-minute programme: build {t_hour:.1f} s, peak RSS {rss / 2**20:.0f} MB")
     print(f"(work files in {work})")
 
 

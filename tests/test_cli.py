@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import itertools
 import json
+import os
 import re
 import subprocess
 import sys
 from pathlib import Path
+from subprocess import CompletedProcess
 
 import numpy as np
 import pytest
@@ -20,9 +23,7 @@ from producer.resources import bundled
 PRODUCER = [sys.executable, "-m", "producer"]
 
 
-def run(*args: str, stdin: bytes | None = None, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
-    import os
-
+def run(*args: str, stdin: bytes | None = None, env: dict[str, str] | None = None) -> CompletedProcess:
     return subprocess.run(
         [*PRODUCER, *args],
         input=stdin,
@@ -103,11 +104,12 @@ def test_transcript_cues_increase_inside_the_duration(podcast):
     assert vtt.startswith("WEBVTT")
     times = re.findall(r"(\d+):(\d\d):(\d\d)\.(\d{3}) --> (\d+):(\d\d):(\d\d)\.(\d{3})", vtt)
     assert len(times) >= 9
-    spans = [
-        (int(h) * 3600 + int(m) * 60 + int(s) + int(ms) / 1000, int(h2) * 3600 + int(m2) * 60 + int(s2) + int(ms2) / 1000)
-        for h, m, s, ms, h2, m2, s2, ms2 in times
-    ]
-    for (start, end), (next_start, _) in zip(spans, spans[1:], strict=False):
+
+    def seconds(h: str, m: str, s: str, ms: str) -> float:
+        return int(h) * 3600 + int(m) * 60 + int(s) + int(ms) / 1000
+
+    spans = [(seconds(*t[:4]), seconds(*t[4:])) for t in times]
+    for (start, end), (next_start, _) in itertools.pairwise(spans):
         assert start < end <= next_start
     assert spans[-1][1] <= duration
     assert "عودة المياه إلى 12 حيا" in vtt
@@ -132,7 +134,7 @@ def test_opens_with_the_intro_jingle_and_closes_with_the_outro(podcast):
     assert best_correlation(programme[-3 * rate :], tail, int(1.5 * rate)) > 0.9
     # and a speech segment, not a jingle, is in the middle
     middle = programme[len(programme) // 2 : len(programme) // 2 + 2 * rate]
-    assert best_correlation(middle, intro[: rate], rate) < 0.5
+    assert best_correlation(middle, intro[:rate], rate) < 0.5
 
 
 def test_broadcast_target_is_48k_24bit_at_minus_23(tmp_path, examples):
@@ -161,7 +163,9 @@ def test_edited_script_is_voiced_as_edited(tmp_path, examples):
 
 
 def test_clean_reads_stdin_bom_and_windows_1256(tmp_path):
-    body = "قال مسؤول في المجلس المحلي إن أعمال الصيانة ستنتهي خلال أسبوعين، وإن المياه ستعود إلى الأحياء كلها."
+    body = (
+        "قال مسؤول في المجلس المحلي إن أعمال الصيانة ستنتهي خلال أسبوعين، وإن المياه ستعود إلى الأحياء كلها."
+    )
     article = f"عودة المياه إلى الأحياء الشرقية\n\nعودة المياه إلى الأحياء الشرقية\n\n{body}\n\nالوسوم\n"
     expected = f"عودة المياه إلى الأحياء الشرقية\n{body}\n"
     for data in (article.encode(), b"\xef\xbb\xbf" + article.encode(), article.encode("cp1256")):
@@ -176,7 +180,7 @@ def test_speakable_keeps_one_line_per_input_line():
     assert proc.stdout.decode() == "شنت الطائرات خمس غارات\n\nوصلت إحدى عشرة حافلة\n"
 
 
-def one_line_error(proc: subprocess.CompletedProcess) -> str:
+def one_line_error(proc: CompletedProcess) -> str:
     assert proc.returncode != 0
     lines = proc.stderr.decode().strip().splitlines()
     assert len(lines) == 1, lines
@@ -223,12 +227,37 @@ def test_broken_jingle_fails_cleanly(tmp_path, examples):
     broken = tmp_path / "intro.mp3"
     broken.write_bytes(b"ID3\x04\x00\x00\x00\x00\x00\x00 this is not audio" * 10)
     out = tmp_path / "b.mp3"
-    proc = run("build", str(examples[0]), "-o", str(out), "--quiet", env={"PRODUCER_JINGLE_INTRO": str(broken)})
+    proc = run(
+        "build", str(examples[0]), "-o", str(out), "--quiet", env={"PRODUCER_JINGLE_INTRO": str(broken)}
+    )
     assert "intro.mp3" in one_line_error(proc)
     assert no_outputs(out)
 
 
 def test_output_extension_must_match_target(tmp_path, examples):
     out = tmp_path / "b.mp3"
-    assert "broadcast" in one_line_error(run("build", str(examples[0]), "-o", str(out), "--target", "broadcast"))
+    assert "broadcast" in one_line_error(
+        run("build", str(examples[0]), "-o", str(out), "--target", "broadcast")
+    )
+    assert no_outputs(out)
+
+
+def test_unknown_voice_and_engine_are_refused_before_any_work(tmp_path, examples):
+    out = tmp_path / "b.mp3"
+    assert "no voice 'ar+x9'" in one_line_error(
+        run("build", str(examples[0]), "-o", str(out), "--voice", "ar+x9")
+    )
+    assert "no TTS engine 'festival'" in one_line_error(
+        run("build", str(examples[0]), "-o", str(out), "--engine", "festival")
+    )
+    assert no_outputs(out)
+
+
+def test_offline_gtts_says_why_in_one_line(tmp_path, examples):
+    out = tmp_path / "b.mp3"
+    env = {"PRODUCER_GTTS_BASE_URL": "http://127.0.0.1:9"}  # nothing listens on the discard port
+    assert (
+        "google"
+        in one_line_error(run("build", str(examples[0]), "-o", str(out), "--engine", "gtts", env=env)).lower()
+    )
     assert no_outputs(out)

@@ -93,11 +93,9 @@ def test_dict_with_bad_kind_is_an_input_error():
 
 
 def test_atomic_writes_get_the_usual_file_mode(tmp_path):
-    import os
-
-    from producer.atomic import atomic_write_text
 
     from producer import atomic
+    from producer.atomic import atomic_write_text
 
     atomic_write_text(tmp_path / "a.txt", "نص")
     assert (tmp_path / "a.txt").stat().st_mode & 0o777 == 0o666 & ~atomic._UMASK

@@ -3,6 +3,7 @@ own SQLite file and media folder, with its embedded worker rendering for real.""
 
 from __future__ import annotations
 
+import io
 import os
 import re
 import signal
@@ -152,3 +153,35 @@ class Newsroom:
     def api(self, token: str | None = None) -> httpx.Client:
         headers = {"Authorization": f"Bearer {token or self.editor_token}"}
         return self.server.client(headers=headers)
+
+
+# ---- files for uploads ---------------------------------------------------------------------------
+
+
+def docx_bytes(text: str) -> bytes:
+    from docx import Document
+
+    document = Document()
+    for line in text.split("\n"):
+        document.add_paragraph(line)
+    out = io.BytesIO()
+    document.save(out)
+    return out.getvalue()
+
+
+def png_bytes(width: int, height: int, kind: str = "PNG", mode: str = "RGB") -> bytes:
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new(mode, (width, height), 0).save(out, kind)
+    return out.getvalue()
+
+
+def wav_bytes(seconds: float) -> bytes:
+    import numpy as np
+    import soundfile
+
+    out = io.BytesIO()
+    t = np.arange(int(8000 * seconds)) / 8000
+    soundfile.write(out, (0.2 * np.sin(2 * np.pi * 440 * t)).astype("float32"), 8000, format="WAV")
+    return out.getvalue()

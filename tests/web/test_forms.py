@@ -8,9 +8,18 @@ import zipfile
 
 import httpx
 import pytest
-from PIL import Image
 
-from tests.web.support import ADMIN_PASSWORD, ARTICLE_SCHOOL, ARTICLE_WATER, EDITOR_PASSWORD, Newsroom, login
+from tests.web.support import (
+    ADMIN_PASSWORD,
+    ARTICLE_SCHOOL,
+    ARTICLE_WATER,
+    EDITOR_PASSWORD,
+    Newsroom,
+    docx_bytes,
+    login,
+    png_bytes,
+    wav_bytes,
+)
 
 ARABIC = re.compile("[\u0600-\u06ff]")
 
@@ -42,17 +51,6 @@ def save_draft(client: httpx.Client, csrf: str, articles: list[str]) -> int:
     found = re.search(r"draft=(\d+)", reply.headers["location"])
     assert found is not None
     return int(found.group(1))
-
-
-def docx_bytes(text: str) -> bytes:
-    from docx import Document
-
-    document = Document()
-    for line in text.split("\n"):
-        document.add_paragraph(line)
-    out = io.BytesIO()
-    document.save(out)
-    return out.getvalue()
 
 
 BAD_COMPOSE = [
@@ -153,22 +151,6 @@ def test_editor_keeps_typed_text_on_error(editor: tuple[httpx.Client, str], news
         saved = api.get(f"/api/v1/bulletins/{bulletin['id']}").json()["script"]["segments"]
     assert saved[0]["text"] == "تعريف معدّل لم يُحفظ بعد"
     assert saved[story]["text"].endswith("سينتهي قريبا.")
-
-
-def png_bytes(width: int, height: int, kind: str = "PNG") -> bytes:
-    out = io.BytesIO()
-    Image.new("RGB", (width, height), (10, 80, 160)).save(out, kind)
-    return out.getvalue()
-
-
-def wav_bytes(seconds: float) -> bytes:
-    import numpy as np
-    import soundfile
-
-    out = io.BytesIO()
-    t = np.arange(int(8000 * seconds)) / 8000
-    soundfile.write(out, (0.2 * np.sin(2 * np.pi * 440 * t)).astype("float32"), 8000, format="WAV")
-    return out.getvalue()
 
 
 BAD_SETTINGS = [

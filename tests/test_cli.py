@@ -92,6 +92,7 @@ def test_podcast_tags_and_chapters_read_back(podcast, examples):
     headlines = example_headlines(examples)
     assert [str(c.sub_frames["TIT2"]) for c in chapters][-3:] == headlines
     starts = [c.start_time for c in chapters]
+    assert starts[0] == 0 and str(chapters[0].sub_frames["TIT2"]) == "العناوين"
     assert starts == sorted(starts) and len(set(starts)) == len(starts)
     assert chapters[-1].end_time <= audio.info.length * 1000 + 50
     toc = tags.getall("CTOC")[0]

@@ -195,13 +195,21 @@ def _bed(bed: AudioSource, speech_start: int, speech_end: int, total: int, rate:
     )
 
 
+# Podcast apps list chapters from the start of the episode; the opening (ident, greeting and
+# headlines) gets a chapter of its own so the first story's chapter does not swallow it.
+OPENING_CHAPTER = "العناوين"
+
+
 def _chapters(script: Script, starts: dict[int, int], total: int, rate: int) -> tuple[Chapter, ...]:
     ordered = sorted(starts.items(), key=lambda item: item[1])
     ends = [start for _, start in ordered[1:]] + [total]
-    return tuple(
+    stories = tuple(
         Chapter(script.headlines[story], start / rate, end / rate)
         for (story, start), end in zip(ordered, ends, strict=True)
     )
+    if stories and stories[0].start > 0:
+        return (Chapter(OPENING_CHAPTER, 0.0, stories[0].start), *stories)
+    return stories
 
 
 DEFAULT_BLOCK_FRAMES = 131072  # about 3 s at 44.1 kHz

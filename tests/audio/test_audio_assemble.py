@@ -87,7 +87,11 @@ def test_layout_is_exact() -> None:
     ]
     assert programme.frames == 140000
     assert programme.placements[0].fade_out == 4000  # the intro's tail fades under the first words
-    assert programme.chapters == (Chapter("عنوان 1", 7.0, 11.625), Chapter("عنوان 2", 11.625, 17.5))
+    assert programme.chapters == (
+        Chapter("العناوين", 0.0, 7.0),
+        Chapter("عنوان 1", 7.0, 11.625),
+        Chapter("عنوان 2", 11.625, 17.5),
+    )
     texts = [segment.text for segment in script.segments]
     times = [(1.5, 2.5), (2.75, 4.25), (4.5, 6.5), (7.0, 7.5), (7.625, 10.625), (11.625, 12.125)]
     times += [(12.25, 14.25), (14.5, 15.5)]
@@ -108,7 +112,7 @@ def test_no_music_at_all() -> None:
     programme = plan_programme(make_script(1), speech()[:6], Assets(None, None, None, None), rate=RATE)
     assert programme.placements[0].start == 0
     assert programme.frames == programme.placements[-1].end
-    assert programme.chapters[0].end == programme.frames / RATE
+    assert programme.chapters[-1].end == programme.frames / RATE
 
 
 def test_plan_needs_one_voice_per_segment() -> None:

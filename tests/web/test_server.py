@@ -76,6 +76,7 @@ def test_create_edit_render_publish(newsroom: Newsroom) -> None:
         episode = api.get(f"/api/v1/episodes/{state['episode']}").json()
         assert episode["published"] is False
         assert [c["title"] for c in episode["chapters"]] == [
+            "العناوين",
             HEADLINES[0],
             "افتتاح مدرسة حديثة في الريف الشمالي",
         ]

@@ -11,8 +11,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, StrictUndefined, TemplateError
+from jinja2.exceptions import SecurityError
+from jinja2.runtime import Context
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from producer.arabic.dates import date_words, time_words, weekday_name
@@ -30,10 +33,41 @@ class BulletinOptions:
     templates_dir: Path | None = None
 
 
+# Station templates are edited through the web UI: arithmetic that would eat the CPU or memory
+# ("{{ 9**9**9 }}", "{{ 'x' * 10**9 }}") is refused, like the sandbox already refuses huge ranges.
+_MAX_RESULT = 10**6
+
+
+class BoundedSandbox(ImmutableSandboxedEnvironment):
+    intercepted_binops = frozenset({"**", "*"})
+
+    def call_binop(self, context: Context, operator: str, left: Any, right: Any) -> Any:
+        if operator == "**" and _too_big_power(left, right):
+            raise SecurityError("a template may not compute such a large power")
+        if operator == "*" and _too_big_repeat(left, right):
+            raise SecurityError("a template may not build such a long value")
+        return super().call_binop(context, operator, left, right)
+
+
+def _too_big_power(base: Any, exponent: Any) -> bool:
+    if not isinstance(base, int | float) or not isinstance(exponent, int | float):
+        return False
+    digits = len(str(int(abs(base)))) if abs(base) > 1 else 0
+    return abs(exponent) > 64 or abs(exponent) * digits > 64
+
+
+def _too_big_repeat(left: Any, right: Any) -> bool:
+    """A string or list repeated into more than _MAX_RESULT items."""
+    for seq, count in ((left, right), (right, left)):
+        if isinstance(seq, str | list | tuple) and isinstance(count, int):
+            return len(seq) * count > _MAX_RESULT
+    return False
+
+
 def template_environment(templates_dir: Path | None = None) -> ImmutableSandboxedEnvironment:
     loaders = [FileSystemLoader(templates_dir)] if templates_dir else []
     loaders.append(PackageLoader("producer", "templates"))
-    return ImmutableSandboxedEnvironment(
+    return BoundedSandbox(
         loader=ChoiceLoader(loaders),
         undefined=StrictUndefined,
         autoescape=False,
@@ -81,6 +115,9 @@ def compose(
             text = env.get_template(f"{name}.j2").render(**common, **extra)
         except TemplateError as exc:
             raise ScriptTemplateError(f"template {name!r} failed: {exc}") from exc
+        except (ArithmeticError, TypeError, ValueError, LookupError, RecursionError) as exc:
+            # A station template may fail only on real data (a division by the story count…).
+            raise ScriptTemplateError(f"template {name!r} failed: {type(exc).__name__}: {exc}") from exc
         return "\n".join(line.strip() for line in text.strip().splitlines() if line.strip())
 
     segments = [

@@ -42,6 +42,7 @@ MAX_ATTEMPTS = 2
 _TASK = "producer.render"
 _PROGRESS_EVERY = 0.5  # seconds between progress writes
 _HEARTBEAT_EVERY = 3.0
+RENDER_NICENESS = 19
 
 # What the editor sees when a render fails: the kind of failure in Arabic, then the engine's reason.
 _FAILURE_PREFIX = {
@@ -384,6 +385,9 @@ def _child_main(
 ) -> None:
     """The render itself, in its own process; everything it reports goes through `conn`."""
     _exit_with_parent()
+    # A render is batch work: at a lower priority (inherited by its ffmpeg), the web server and
+    # the feed stay responsive while it runs on the same cores.
+    os.nice(RENDER_NICENESS)
 
     def send(message: tuple[Any, ...]) -> None:
         try:

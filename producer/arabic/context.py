@@ -186,6 +186,8 @@ def next_word(text: str, end: int) -> str | None:
     if m is None or DIGIT.search(m[1]) or not re.match(r"[\u0621-\u064a]", m[1]):
         return None
     word = bare(m[1])
+    if not word:  # a "word" of tatweel alone, e.g. "عام 2017 ـ"
+        return None
     definite = word.startswith(("ال", "لل")) or (word[0] in "وفبك" and word[1:].startswith(("ال", "لل")))
     if word in NOT_COUNTED or definite or word in MONTHS:
         return None

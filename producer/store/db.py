@@ -33,6 +33,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
 FEED_CHANGED = "feed_changed"
+SQLITE_POOL = 40
 
 
 def utcnow() -> datetime:
@@ -216,7 +217,14 @@ def database_url(data_dir: Path, url: str | None) -> str:
 def _engine(url: str, *, immediate: bool) -> Engine:
     if not url.startswith("sqlite"):
         return create_engine(url, pool_pre_ping=True)
-    engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+    # As many pooled connections as the web server has worker threads (AnyIO's 40), so a busy
+    # server reuses them instead of opening, configuring and closing one per request.
+    engine = create_engine(
+        url,
+        connect_args={"check_same_thread": False, "timeout": 30},
+        pool_size=SQLITE_POOL,
+        max_overflow=SQLITE_POOL,
+    )
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:

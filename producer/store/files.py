@@ -35,6 +35,7 @@ CONTENT_TYPES = {
     ".png": "image/png",
     ".txt": "text/plain; charset=utf-8",
 }
+UNKNOWN_TYPE = "application/octet-stream"
 CHUNK = 64 * 1024
 
 
@@ -61,7 +62,7 @@ def check_key(key: str) -> str:
 
 
 def content_type_for(key: str) -> str:
-    return CONTENT_TYPES.get(Path(key).suffix.lower(), "application/octet-stream")
+    return CONTENT_TYPES.get(Path(key).suffix.lower(), UNKNOWN_TYPE)
 
 
 class FileStore(ABC):

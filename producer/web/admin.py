@@ -160,6 +160,10 @@ def check_templates(state: AppState, texts: dict[str, str]) -> dict[str, str]:
             script = compose([sample], options, datetime.now(ZoneInfo(state.settings.timezone)))
         except ProducerError as exc:
             raise Rejected(422, f"القالب غير صالح: {exc}") from exc
+        except Exception as exc:
+            # The template is the station's code: whatever it raises (1/0, "a" + 1, a range over
+            # the sandbox's limit, endless recursion) makes it invalid, never a server error.
+            raise Rejected(422, f"القالب غير صالح: {type(exc).__name__}: {exc}"[:300]) from exc
     return {seg.kind.value: seg.text for seg in script.segments if seg.kind.value in texts}
 
 

@@ -21,6 +21,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from fastapi.templating import Jinja2Templates
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
+from starlette.exceptions import HTTPException
 
 from producer import auth
 from producer.jobs import JobQueue
@@ -84,6 +85,8 @@ Credentials = Annotated[HTTPAuthorizationCredentials | None, Security(BEARER)]
 
 
 def bearer_token(request: Request) -> str | None:
+    """The token of an `Authorization: Bearer` header, for routes that are public but serve more
+    to a logged-in user (declaring the scheme there would mark them as needing it)."""
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
     return (token.strip() or None) if scheme.lower() == "bearer" else None
 
@@ -125,7 +128,15 @@ async def _csrf_ok(request: Request, identity: Identity) -> bool:
 async def read_form(request: Request) -> FormData:
     """The request's form, parsed once with the service's limits (Starlette caches it)."""
     settings: Settings = request.app.state.producer.settings
-    return await request.form(max_files=20, max_fields=500, max_part_size=int(settings.max_upload_mb * 2**20))
+    try:
+        return await request.form(
+            max_files=20, max_fields=500, max_part_size=int(settings.max_upload_mb * 2**20)
+        )
+    except HTTPException as exc:
+        # Starlette's 400 for a form over its field, file or part-size limits is a size refusal.
+        if str(exc.detail).startswith(("Too many", "Field exceeded", "Part exceeded")):
+            raise HTTPException(413, str(exc.detail)) from exc
+        raise
 
 
 def require(role: str) -> Callable[[Request, AppState], Awaitable[Identity]]:
@@ -144,15 +155,10 @@ def require(role: str) -> Callable[[Request, AppState], Awaitable[Identity]]:
 
 
 async def run_identify(request: Request, state: AppState, token: str | None) -> Identity | None:
+    if not token and SESSION_COOKIE not in request.cookies:
+        return None  # nothing to look up: no trip to the thread pool
     # Database calls leave the event loop, so a busy SQLite never stalls other requests.
     return await run_in_threadpool(identify, request, state, token)
-
-
-async def optional_identity(request: Request, state: State) -> Identity | None:
-    # Read from the header directly: a public route must not declare the scheme as required.
-    identity = await run_identify(request, state, bearer_token(request))
-    request.state.identity = identity
-    return identity
 
 
 # Database ids in URLs: bounded, so a huge number is a 422, never an integer overflow in the driver.
@@ -161,7 +167,6 @@ RowId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 Viewer = Annotated[Identity, Depends(require("viewer"))]
 Editor = Annotated[Identity, Depends(require("editor"))]
 Admin = Annotated[Identity, Depends(require("admin"))]
-MaybeUser = Annotated[Identity | None, Depends(optional_identity)]
 
 
 def new_nonce() -> str:

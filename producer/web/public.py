@@ -9,23 +9,21 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from email.utils import format_datetime, parsedate_to_datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Header, Request, Response
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel
 from sqlalchemy import text
-from starlette.concurrency import run_in_threadpool
 
 from producer.errors import InputError
 from producer.feed import Channel, Item, ItemChapter, render_feed
 from producer.store import db
-from producer.store.files import CONTENT_TYPES, StoredFile, check_key
+from producer.store.files import CONTENT_TYPES, UNKNOWN_TYPE, StoredFile, check_key
 from producer.store.station import StationConfig
-from producer.web.deps import AppState, MaybeUser, State
+from producer.web.deps import AppState, State, bearer_token, identify
 
 router = APIRouter()
 
@@ -33,6 +31,7 @@ _EPISODE_KEY = re.compile(r"episodes/([0-9a-f]{32})/([0-9a-f]{12})/[^/]+")
 _RANGE = re.compile(r"bytes=(\d*)-(\d*)")
 Unsatisfiable = Literal["unsatisfiable"]
 FEED_TYPE = "application/rss+xml; charset=utf-8"
+INLINE_BYTES = 1024 * 1024  # ranges up to this size are sent from memory, larger ones streamed
 
 
 def public_base(state: AppState, request: Request) -> str:
@@ -172,25 +171,24 @@ def parse_range(header: str, size: int) -> tuple[int, int] | Unsatisfiable | Non
     return start, min(end, size - 1)
 
 
-def _media_access(state: AppState, key: str, logged_in: bool) -> tuple[bool, bool]:
-    """(allowed, public): published episode files and the artwork are public, the rest needs a login."""
+def _media_access(state: AppState, key: str) -> Literal["public", "private", "none"]:
+    """Published episode files (current revision) and the artwork are public; other stored files
+    need a login; an episode key of no episode names nothing."""
     with state.db.read() as s:
         match = _EPISODE_KEY.fullmatch(key)
         if match:
             episode = db.episode_by_guid(s, match.group(1))
             if episode is None:
-                return False, False
-            public = episode.published and episode.revision == match.group(2)
-            return public or logged_in, public
+                return "none"
+            return "public" if episode.published and episode.revision == match.group(2) else "private"
         config = StationConfig.load(state.settings, db.station_values(s))
-    public = key == config.artwork_key
-    return public or logged_in, public
+    return "public" if key == config.artwork_key else "private"
 
 
 # Every type the store can send, including the download type of anything it does not know.
 _FILE_TYPES = {
     t: {"schema": {"type": "string", "format": "binary"}}
-    for t in sorted({*CONTENT_TYPES.values(), "application/octet-stream"})
+    for t in sorted({*CONTENT_TYPES.values(), UNKNOWN_TYPE})
 }
 _MEDIA_RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {"description": "The whole file", "content": _FILE_TYPES},
@@ -220,20 +218,29 @@ _MEDIA_RESPONSES: dict[int | str, dict[str, Any]] = {
     response_class=Response,
     responses=_MEDIA_RESPONSES,
 )
-async def media(key: str, request: Request, state: State, identity: MaybeUser) -> Response:
+def media(
+    key: str,
+    request: Request,
+    state: State,
+    byte_range: Annotated[str | None, Header(alias="range", description="One byte range")] = None,
+) -> Response:
+    # A plain function, so FastAPI runs it in the thread pool: the access check, the login check
+    # (only for a private file), the stat and a small range's bytes are one trip off the event loop.
     not_found = Response("not found", status_code=404, media_type="text/plain")
     try:
         check_key(key)
-        allowed, public = await run_in_threadpool(_media_access, state, key, identity is not None)
-        info = await run_in_threadpool(state.store.stat, key) if allowed else None
+        access = _media_access(state, key)
+        if access == "private" and identify(request, state, bearer_token(request)) is None:
+            return not_found
+        info = state.store.stat(key) if access != "none" else None
     except InputError:  # a key the store refuses (a symlink on the way) is as absent as a missing one
         return not_found
     if info is None:
         return not_found
-    return _serve(state, request, info, public)
+    return _serve(state, request, info, access == "public", byte_range or "")
 
 
-def _serve(state: AppState, request: Request, info: StoredFile, public: bool) -> Response:
+def _serve(state: AppState, request: Request, info: StoredFile, public: bool, byte_range: str) -> Response:
     headers = {
         "Accept-Ranges": "bytes",
         "ETag": info.etag,
@@ -241,11 +248,12 @@ def _serve(state: AppState, request: Request, info: StoredFile, public: bool) ->
         # Episode keys change on every re-render, so a published file never changes under its URL.
         "Cache-Control": "public, max-age=31536000, immutable" if public else "private, no-cache",
     }
-    if request.query_params.get("download"):
+    if request.query_params.get("download") or info.content_type == UNKNOWN_TYPE:
+        # A file of no known type is only ever a download, whatever it holds.
         headers["Content-Disposition"] = f'attachment; filename="{info.key.rsplit("/", 1)[-1]}"'
     if _not_modified(request, info.etag, info.modified):
         return Response(status_code=304, headers=headers)
-    wanted = parse_range(request.headers.get("range", ""), info.size)
+    wanted = parse_range(byte_range, info.size)
     if_range = request.headers.get("if-range")
     if if_range is not None and if_range.strip() != info.etag:
         wanted = None  # the client's partial copy is of another version: send it all
@@ -258,5 +266,9 @@ def _serve(state: AppState, request: Request, info: StoredFile, public: bool) ->
         headers["Content-Range"] = f"bytes {first}-{last}/{info.size}"
     if request.method == "HEAD":
         return Response(status_code=status, headers=headers, media_type=info.content_type)
-    body: Iterator[bytes] = state.store.iter_range(info.key, first, last) if last >= first else iter(())
+    if last - first < INLINE_BYTES:
+        # What players ask for most (a range of a few hundred KiB) is read here, in this thread.
+        data = b"".join(state.store.iter_range(info.key, first, last)) if last >= first else b""
+        return Response(data, status_code=status, headers=headers, media_type=info.content_type)
+    body = state.store.iter_range(info.key, first, last)
     return StreamingResponse(body, status_code=status, headers=headers, media_type=info.content_type)

@@ -6,6 +6,7 @@ Each function validates its input, calls the pipeline's stages, and stores the r
 
 from __future__ import annotations
 
+import logging
 import re
 import secrets
 import tempfile
@@ -21,10 +22,17 @@ from producer.store.db import Bulletin, Episode, Job, User, utcnow
 from producer.store.station import StationConfig, lexicon_text, station_settings
 from producer.web.deps import AppState
 
+log = logging.getLogger("producer.web")
+
+SPEAKABLE_FAULT = "تعذّر تحضير نص القراءة بسبب خلل في البرنامج وسُجّل الخطأ؛ يمكنكم متابعة تحرير النص."
 UPLOAD_TYPES = (".txt", ".html", ".htm", ".docx")
 MAX_TITLE = 200
 # C0 controls other than tab, newline, carriage return and form feed: their presence means binary.
 _BINARY = re.compile("[\x00-\x08\x0b\x0e-\x1f\x7f]")
+# Bidi embeddings, overrides and isolates: pasted text carries them by accident, and in a title or
+# segment shown in lists, pages and podcast apps they can reorder what readers see. The cleaner
+# drops them from articles; titles and edited segments lose them here. RLM/LRM marks stay.
+_BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")
 _SEGMENT_KINDS = ("ident", "greeting", "headlines", "transition", "story", "signoff")
 
 
@@ -55,7 +63,7 @@ def check_text(text: str, what: str, limit: int) -> str:
 
 def check_draft(state: AppState, draft: Draft) -> Draft:
     settings = state.settings
-    title = check_text(draft.title.strip(), "العنوان", MAX_TITLE)
+    title = check_text(_BIDI_CONTROLS.sub("", draft.title).strip(), "العنوان", MAX_TITLE)
     if draft.target not in ("podcast", "broadcast"):
         raise Rejected(422, "الوجهة يجب أن تكون بودكاست أو بث إذاعي.")
     articles = [a.replace("\r\n", "\n").strip() for a in draft.articles or []]
@@ -195,7 +203,9 @@ def edit_script(
         raise Rejected(409, "هذه مسودة لم تُؤلَّف بعد؛ أرسلوها من صفحة التحرير أولًا.")
     data = dict(bulletin.script)
     if title is not None:
-        data["title"] = check_text(title.strip(), "العنوان", MAX_TITLE) or data["title"]
+        data["title"] = (
+            check_text(_BIDI_CONTROLS.sub("", title).strip(), "العنوان", MAX_TITLE) or data["title"]
+        )
     if segments is not None:
         data["segments"] = check_segments(state, segments)
     try:
@@ -226,7 +236,9 @@ def check_segments(state: AppState, segments: Sequence[dict[str, Any]]) -> list[
         ):
             raise Rejected(422, f"رقم الخبر في المقطع رقم {number} غير صالح.")
         text = check_text(
-            str(seg.get("text", "")).replace("\r\n", "\n").strip(), f"المقطع رقم {number}", 60_000
+            _BIDI_CONTROLS.sub("", str(seg.get("text", ""))).replace("\r\n", "\n").strip(),
+            f"المقطع رقم {number}",
+            60_000,
         )
         if not text:
             if kind == "story":
@@ -327,8 +339,15 @@ def speakable_texts(state: AppState, texts: Sequence[str]) -> list[str]:
         check_text(text, "النص", 60_000)
     entries = parse_lexicon(lexicon_text(state.settings, station(state)), source="the station lexicon")
     groups = [text.split("\n") for text in texts]
-    # One call for every line, as the render does, so the lexicon is compiled once.
-    flat = iter(
-        speakable_lines([line for group in groups for line in group], Lexicon(entries), diacritize=False)
-    )
+    lines = [line for group in groups for line in group]
+    try:
+        # One call for every line, as the render does, so the lexicon is compiled once.
+        flat = iter(speakable_lines(lines, Lexicon(entries), diacritize=False))
+    except ProducerError:
+        raise
+    except Exception as exc:
+        # A fault in the front end must not take the script editor down with it: the page opens
+        # without the spoken view, the JSON view says why, and the log keeps the trace.
+        log.exception("the speakable front end failed on a script")
+        raise Rejected(500, SPEAKABLE_FAULT) from exc
     return ["\n".join(next(flat) for _ in group) for group in groups]

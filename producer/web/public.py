@@ -62,15 +62,28 @@ def healthz(state: State) -> JSONResponse:
 # ---- feed ---------------------------------------------------------------------------------------
 
 
+_FEED_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {"description": "The feed", "content": {FEED_TYPE: {"schema": {"type": "string"}}}},
+    304: {"description": "Not modified since the ETag or date the client holds"},
+}
+
+
 @router.get(
     "/feed.xml",
     tags=["public"],
     summary="The podcast feed (RSS 2.0, itunes, podcast namespaces)",
+    operation_id="feed_get",
     response_class=Response,
-    responses={
-        200: {"description": "The feed", "content": {FEED_TYPE: {"schema": {"type": "string"}}}},
-        304: {"description": "Not modified since the ETag or date the client holds"},
-    },
+    responses=_FEED_RESPONSES,
+)
+# Podcast directories and feed validators check a feed with HEAD before they fetch it.
+@router.head(
+    "/feed.xml",
+    tags=["public"],
+    summary="The podcast feed: headers only",
+    operation_id="feed_head",
+    response_class=Response,
+    responses=_FEED_RESPONSES,
 )
 def feed(request: Request, state: State) -> Response:
     base = public_base(state, request)

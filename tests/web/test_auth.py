@@ -16,6 +16,7 @@ from tests.web.support import EDITOR_PASSWORD, VIEWER_PASSWORD, Newsroom, login
 PUBLIC = {
     ("GET", "/healthz"),
     ("GET", "/feed.xml"),
+    ("HEAD", "/feed.xml"),
     ("GET", "/media/{key:path}"),
     ("HEAD", "/media/{key:path}"),
     ("GET", "/login"),

@@ -146,6 +146,9 @@ def test_feed_channel_and_revalidation(newsroom: Newsroom, rendered: dict[str, o
         assert client.get("/feed.xml", headers={"If-None-Match": etag}).status_code == 304
         assert client.get("/feed.xml", headers={"If-Modified-Since": modified}).status_code == 304
         assert client.get("/feed.xml", headers={"If-None-Match": '"other"'}).status_code == 200
+        head = client.head("/feed.xml")
+        assert head.status_code == 200 and head.content == b""
+        assert head.headers["etag"] == etag and head.headers["content-type"] == first.headers["content-type"]
     body = first.text
     base = newsroom.server.url
     for required in (

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+import threading
 from collections.abc import Callable, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass
@@ -92,20 +93,34 @@ def speakable_texts(script: Script, lexicon: Lexicon, *, diacritize: bool) -> li
 DIACRITIZER_ID = f"libtashkeel-piper-{package_version('piper-tts')}"
 
 
+class _Diacritize:
+    """Lines diacritized by a model loaded on first use, once per process that voices.
+
+    It pickles without its model, so each voicing process loads its own. One thread each: the
+    processes voicing in parallel already keep every core busy.
+    """
+
+    def __init__(self) -> None:
+        self._model: Diacritizer | None = None
+        self._lock = threading.Lock()  # engines voicing in threads share one model
+
+    def __reduce__(self) -> tuple[type[_Diacritize], tuple[()]]:
+        return (_Diacritize, ())
+
+    def __call__(self, texts: list[str]) -> list[str]:
+        with self._lock:
+            if self._model is None:
+                self._model = Diacritizer(threads=1)
+        return map_lines(texts, self._model.diacritize)
+
+
 def diacritization() -> Preparation:
-    """Diacritize cache misses with a model loaded for this build only.
+    """Diacritize cache misses, each where it is voiced, with a model loaded for this build only.
 
     The model's session holds ~50 MB; dropping it once the speech is voiced keeps it out of the
     peak memory of assembling and encoding a long programme.
     """
-    model: list[Diacritizer] = []
-
-    def apply(texts: list[str]) -> list[str]:
-        if not model:
-            model.append(Diacritizer())
-        return map_lines(texts, model[0].diacritize)
-
-    return Preparation(name=DIACRITIZER_ID, apply=apply)
+    return Preparation(name=DIACRITIZER_ID, apply=_Diacritize())
 
 
 def build_episode(

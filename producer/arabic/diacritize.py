@@ -47,13 +47,15 @@ def strip_diacritics(text: str) -> str:
 class Diacritizer:
     """Adds Arabic diacritics to lines with libtashkeel; load once, call with many lines."""
 
-    def __init__(self, model_dir: Path | None = None) -> None:
+    def __init__(self, model_dir: Path | None = None, *, threads: int = 0) -> None:
+        """`threads` caps the model's threads (0: one per core, onnxruntime's default)."""
         from onnxruntime import InferenceSession, SessionOptions
 
         folder = model_dir or _model_dir()
         try:
             options = SessionOptions()
             options.log_severity_level = 3
+            options.intra_op_num_threads = threads
             self._session = InferenceSession(str(folder / "model.onnx"), options)
             self._input_ids: dict[str, int] = json.loads((folder / "input_id_map.json").read_text("utf-8"))
             self._hint_ids: dict[str, int] = json.loads((folder / "hint_id_map.json").read_text("utf-8"))

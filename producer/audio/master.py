@@ -147,9 +147,13 @@ class TruePeakLimiter:
             return 1.0
         needed = np.minimum(1.0, ceiling / np.maximum(peaks, 1e-12))
         smooth = _envelope(needed, self._ramp, self._hold)
-        first, last = lo // q - 1, hi // q + 1
-        chunk_centres = np.arange(first, last + 1) * q + (q - 1) / 2
-        return np.interp(np.arange(lo, hi), chunk_centres, smooth[first : last + 1]).astype(np.float32)
+        # Linear between chunk centres (j*q + (q-1)/2): sample j*q + q/2 + i, 0 <= i < q, lies
+        # (i + 1/2)/q of the way from centre j to centre j + 1. A row per pair of centres, from
+        # the pair around `lo` (a chunk boundary) to the one around `hi`.
+        ends = smooth[lo // q - 1 : hi // q + 1].astype(np.float64)
+        steps = (np.arange(q) + 0.5) / q
+        rows = ends[:-1, None] + (ends[1:] - ends[:-1])[:, None] * steps[None, :]
+        return rows.ravel()[q // 2 : q // 2 + hi - lo].astype(np.float32)
 
 
 def _predicted_lufs(meter: LoudnessMeter, gain_db: float, ceiling: float, timing: LimiterTiming) -> float:

@@ -39,7 +39,9 @@ class Preparation:
     """A text transform the engine's input needs (diacritization), applied to cache misses only.
 
     `name` identifies the transform and its model in the cache key, so the costly step is skipped
-    for every segment already voiced, and a new model re-voices everything.
+    for every segment already voiced, and a new model re-voices everything. `apply` runs on each
+    text where it is voiced, so preparing and voicing share the cores; for an engine voicing in
+    processes it must pickle, and each process applies its own copy.
     """
 
     name: str
@@ -80,11 +82,9 @@ def synthesize_segments(
                 finished(key, found)
 
     missing = [(key, text) for key, text in text_of.items() if key not in clips and text]
-    if prepare and missing:
-        missing = list(zip((key for key, _ in missing), prepare.apply([t for _, t in missing]), strict=True))
     # Longest first, so the last busy worker is not left with a long segment.
     missing.sort(key=lambda job: len(job[1]), reverse=True)
-    _voice_missing(engine, missing, voice, cache, workers, finished)
+    _voice_missing(engine, missing, voice, prepare, cache, workers, finished)
 
     empty = [key for key, text in text_of.items() if key not in clips]
     if empty:
@@ -98,6 +98,7 @@ def _voice_missing(
     engine: Engine,
     jobs: list[tuple[str, str]],
     voice: str,
+    prepare: Preparation | None,
     cache: SegmentCache,
     workers: int,
     finished: Callable[[str, SpeechClip], None],
@@ -108,25 +109,28 @@ def _voice_missing(
     if workers <= 1 or (engine.concurrency == "processes" and chars < _MIN_CHARS_FOR_PROCESSES):
         for key, text in jobs:
             with _reported(engine):
-                clip = _voice_one(engine, cache, key, text, voice)
+                clip = _voice_one(engine, cache, key, text, voice, prepare)
             finished(key, clip)
     elif engine.concurrency == "threads":
-        _voice_with_threads(engine, jobs, voice, cache, workers, finished)
+        _voice_with_threads(engine, jobs, voice, prepare, cache, workers, finished)
     else:
-        _voice_with_processes(engine, jobs, voice, cache, workers, finished)
+        _voice_with_processes(engine, jobs, voice, prepare, cache, workers, finished)
 
 
 def _voice_with_threads(
     engine: Engine,
     jobs: list[tuple[str, str]],
     voice: str,
+    prepare: Preparation | None,
     cache: SegmentCache,
     workers: int,
     finished: Callable[[str, SpeechClip], None],
 ) -> None:
     pool = ThreadPoolExecutor(max_workers=workers)
     try:
-        futures = {pool.submit(_voice_one, engine, cache, key, text, voice): key for key, text in jobs}
+        futures = {
+            pool.submit(_voice_one, engine, cache, key, text, voice, prepare): key for key, text in jobs
+        }
         for future in as_completed(futures):
             with _reported(engine):
                 clip = future.result()
@@ -140,6 +144,7 @@ def _voice_with_processes(
     engine: Engine,
     jobs: list[tuple[str, str]],
     voice: str,
+    prepare: Preparation | None,
     cache: SegmentCache,
     workers: int,
     finished: Callable[[str, SpeechClip], None],
@@ -151,22 +156,27 @@ def _voice_with_processes(
     in_flight: dict[Future[SpeechClip], str] = {}
     # forkserver: workers start from a clean process, never from a copy of a threaded parent
     # (a web server, a progress bar) that may hold locks or be inside the engine's library.
-    # Preloading __main__ spares each worker from importing the program's main module again.
+    # Preloading __main__ spares each worker from importing the program's main module again, and
+    # the engine's and the preparation's modules from importing them as the first job waits.
     context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["__main__", type(engine).__module__])
+    preload = ["__main__", type(engine).__module__]
+    if prepare is not None:
+        preload.append(type(prepare.apply).__module__)
+    context.set_forkserver_preload(preload)
     pool = ProcessPoolExecutor(
-        children, mp_context=context, initializer=_init_worker, initargs=(engine, cache)
+        children, mp_context=context, initializer=_init_worker, initargs=(engine, cache, prepare)
     )
     try:
         while queue or in_flight:
-            # Two jobs per worker keep it busy, and few wait behind a worker that is slow to start.
-            while queue and len(in_flight) < 2 * children:
+            # Two jobs per worker keep it busy while this process voices one; near the end, one
+            # each, so that no job waits behind a busy worker while this process has none left.
+            while queue and len(in_flight) < (2 * children if len(queue) > 2 * children else children):
                 key, text = queue.popleft()
                 in_flight[pool.submit(_voice_in_worker, key, text, voice)] = key
             if queue:
                 key, text = queue.pop()
                 with _reported(engine):
-                    clip = _voice_one(engine, cache, key, text, voice)
+                    clip = _voice_one(engine, cache, key, text, voice, prepare)
                 finished(key, clip)
             else:
                 wait(in_flight, return_when=FIRST_COMPLETED)
@@ -191,20 +201,26 @@ def _reported(engine: Engine) -> Iterator[None]:
         raise EngineError(f"The {engine.name} engine failed: {exc}.") from exc
 
 
-def _voice_one(engine: Engine, cache: SegmentCache, key: str, text: str, voice: str) -> SpeechClip:
+def _voice_one(
+    engine: Engine, cache: SegmentCache, key: str, text: str, voice: str, prepare: Preparation | None
+) -> SpeechClip:
+    if prepare is not None:
+        (text,) = prepare.apply([text])
     return cache.put(key, engine.synthesize(text, voice))
 
 
-# Each worker process keeps its own engine (its own libespeak-ng) and cache handle.
+# Each worker process keeps its own engine (its own libespeak-ng), cache handle and preparation
+# (its own model, loaded once).
 _worker_engine: Engine | None = None
 _worker_cache: SegmentCache | None = None
+_worker_prepare: Preparation | None = None
 
 
-def _init_worker(engine: Engine, cache: SegmentCache) -> None:
-    global _worker_engine, _worker_cache
-    _worker_engine, _worker_cache = engine, cache
+def _init_worker(engine: Engine, cache: SegmentCache, prepare: Preparation | None) -> None:
+    global _worker_engine, _worker_cache, _worker_prepare
+    _worker_engine, _worker_cache, _worker_prepare = engine, cache, prepare
 
 
 def _voice_in_worker(key: str, text: str, voice: str) -> SpeechClip:
     assert _worker_engine is not None and _worker_cache is not None, "worker not initialized"
-    return _voice_one(_worker_engine, _worker_cache, key, text, voice)
+    return _voice_one(_worker_engine, _worker_cache, key, text, voice, _worker_prepare)

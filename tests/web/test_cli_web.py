@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 from pathlib import Path
 
-from tests.web.support import producer_command, run_cli, server_env
+from tests.web.support import login, producer_command, run_cli, server_env, start_server
 
 
 def serve_public(data_dir: Path, **env: str) -> subprocess.CompletedProcess[str]:
@@ -54,3 +55,21 @@ def test_user_and_token_commands(tmp_path: Path) -> None:
         assert result.returncode != 0, args
     token = run_cli(data, "token", "create", "huda")
     assert token.returncode == 0 and token.stdout.startswith("prd_") and len(token.stdout.strip()) > 40
+
+
+def test_first_start_on_loopback_creates_an_admin_that_can_log_in(tmp_path: Path) -> None:
+    data = tmp_path / "fresh"
+    data.mkdir()
+    server = start_server(data, server_env(data, PRODUCER_ADMIN_PASSWORD=""))
+    try:
+        found = re.search(r"created the account admin with password (\S+)", server.log.read_text())
+        assert found is not None, server.log.read_text()
+        with server.client() as client:
+            login(client, "admin", found.group(1))
+            assert client.get("/settings").status_code == 200
+    finally:
+        server.stop()
+    # The second start finds the account and creates none.
+    again = start_server(data, server_env(data, PRODUCER_ADMIN_PASSWORD=""))
+    again.stop()
+    assert "created the account" not in again.log.read_text()

@@ -25,13 +25,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import math
-import os
 import random
-import secrets
-import signal
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -40,6 +35,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+# The load test starts the service the way the web tests do.
+from tests.web.support import EDITOR_PASSWORD, run_cli, server_env, start_server, wait_job
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTICLE = (
@@ -50,74 +49,6 @@ ARTICLE = (
 LONG_ARTICLE = ROOT / "tests" / "data" / "pages" / "alwan.txt"
 GOAL_P99_MS = {"feed": 50.0, "media": 50.0}
 RANGE_BYTES = 64 * 1024
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def producer(*args: str, env: dict[str, str], stdin: str = "") -> str:
-    done = subprocess.run(
-        [sys.executable, "-m", "producer", *args],
-        env=env,
-        input=stdin,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    if done.returncode != 0:
-        raise SystemExit(f"producer {' '.join(args)} failed: {done.stderr[-2000:]}")
-    return done.stdout.strip()
-
-
-@dataclass
-class Server:
-    url: str
-    process: subprocess.Popen[bytes]
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(30)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-
-
-def start_server(env: dict[str, str], log: Path) -> Server:
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "producer", "serve", "--host", "127.0.0.1", "--port", str(port)],
-        env=env,
-        stdout=log.open("wb"),
-        stderr=subprocess.STDOUT,
-    )
-    server = Server(f"http://127.0.0.1:{port}", process)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise SystemExit(f"server exited: {log.read_text()[-2000:]}")
-        try:
-            if httpx.get(f"{server.url}/healthz", timeout=2).status_code == 200:
-                return server
-        except httpx.TransportError:
-            time.sleep(0.1)
-    server.stop()
-    raise SystemExit("server did not start within 60 s")
-
-
-def wait_job(api: httpx.Client, job: str, timeout: float = 300) -> dict[str, object]:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        state = api.get(f"/api/v1/jobs/{job}").json()
-        if state["state"] in ("done", "failed"):
-            return state  # type: ignore[no-any-return]
-        time.sleep(0.2)
-    raise SystemExit(f"job {job} did not finish within {timeout:.0f} s")
 
 
 @dataclass
@@ -293,17 +224,15 @@ def main() -> int:
 
     with tempfile.TemporaryDirectory(prefix="producer-load-") as tmp:
         data_dir = Path(tmp) / "data"
-        env = {k: v for k, v in os.environ.items() if not k.startswith("PRODUCER_")}
-        env.update(
-            {
-                "PRODUCER_DATA_DIR": str(data_dir),
-                "PRODUCER_ADMIN_PASSWORD": secrets.token_urlsafe(16),
-                "PRODUCER_WORKERS": "1",
-            }
-        )
-        producer("user", "add", "loader", "--role", "editor", env=env, stdin=secrets.token_urlsafe(16) + "\n")
-        token = producer("token", "create", "loader", env=env)
-        server = start_server(env, Path(tmp) / "server.log")
+        data_dir.mkdir()
+        added = run_cli(data_dir, "user", "add", "loader", "--role", "editor", stdin=EDITOR_PASSWORD)
+        token = run_cli(data_dir, "token", "create", "loader")
+        if added.returncode or token.returncode:
+            raise SystemExit(f"cannot create the load user: {added.stderr}{token.stderr}")
+        # The service's own limits, not the tests' tight ones.
+        env = server_env(data_dir, PRODUCER_JOB_STALE_SECONDS="30", PRODUCER_MAX_UPLOAD_MB="20")
+        server = start_server(data_dir, env)
+        token = token.stdout.strip()
         try:
             with httpx.Client(
                 base_url=server.url, headers={"Authorization": f"Bearer {token}"}, timeout=60
@@ -312,7 +241,8 @@ def main() -> int:
                 first = api.post(
                     "/api/v1/bulletins", json={"title": "نشرة الحمل", "articles": [ARTICLE]}
                 ).json()
-                done = wait_job(api, api.post(f"/api/v1/bulletins/{first['id']}/render").json()["job"])
+                job = api.post(f"/api/v1/bulletins/{first['id']}/render").json()["job"]
+                done = wait_job(api, job, timeout=300)
                 if done["state"] != "done":
                     raise SystemExit(f"the first render failed: {done['error']}")
                 episode = api.post(f"/api/v1/episodes/{done['episode']}/publish").json()

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 from rich.console import Console
@@ -16,6 +16,9 @@ from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, T
 
 from producer.errors import InputError, ProducerError
 from producer.settings import Settings, load_settings
+
+if TYPE_CHECKING:
+    from producer.models import Script
 
 app = typer.Typer(
     add_completion=False,
@@ -62,7 +65,7 @@ def read_input(name: str) -> str:
         raise InputError(f"{source}: {exc}") from exc
 
 
-def load_script(files: list[str], conf: Settings, title: str | None = None):
+def load_script(files: list[str], conf: Settings, title: str | None = None) -> Script:
     """Articles → a composed Script, or one edited script file read back as it is."""
     from producer.ingest import clean
     from producer.pipeline import compose_script

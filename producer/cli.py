@@ -27,7 +27,7 @@ app = typer.Typer(
     help="Arabic radio bulletin producer: pasted news in, podcast-ready bulletin out.",
 )
 lexicon_app = typer.Typer(no_args_is_help=True, help="The station's pronunciation lexicon.")
-cache_app = typer.Typer(no_args_is_help=True, help="The segment cache of voiced speech.")
+cache_app = typer.Typer(no_args_is_help=True, help="The caches of voiced speech and encoded parts.")
 app.add_typer(lexicon_app, name="lexicon")
 app.add_typer(cache_app, name="cache")
 
@@ -193,7 +193,7 @@ def engines() -> None:
 
 @cache_app.command("stats")
 def cache_stats() -> None:
-    """Where the segment cache is, how many segments it holds and how large it is."""
+    """Where the caches are, how many entries they hold and how large they are."""
     from producer.tts.cli_support import cache_stats_text
 
     typer.echo(cache_stats_text(settings()))
@@ -201,7 +201,7 @@ def cache_stats() -> None:
 
 @cache_app.command("clear")
 def cache_clear() -> None:
-    """Remove every cached segment (the next build voices everything again)."""
+    """Remove every cached segment and encoded part (the next build starts from scratch)."""
     from producer.tts.cli_support import cache_clear_text
 
     typer.echo(cache_clear_text(settings()))

@@ -6,6 +6,7 @@ connection or a setting, so each stage can be tested alone with exact expectatio
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -74,6 +75,10 @@ class AudioSource(Protocol):
 
     def load(self) -> Clip: ...
 
+    def identity(self) -> str:
+        """A digest of the audio itself: equal identities mean equal samples."""
+        ...
+
 
 @dataclass(frozen=True)
 class Clip:
@@ -92,6 +97,11 @@ class Clip:
 
     def load(self) -> Clip:
         return self
+
+    def identity(self) -> str:
+        h = hashlib.blake2b(f"{self.rate}:{len(self.samples)}:".encode(), digest_size=16)
+        h.update(np.ascontiguousarray(self.samples, dtype="<f4").tobytes())
+        return h.hexdigest()
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from importlib.metadata import version as package_version
 from pathlib import Path
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from producer.arabic import Diacritizer, Lexicon, get_diacritizer, speakable
@@ -24,10 +25,14 @@ from producer.models import Chapter, Cue, EpisodeMeta, Script, Story
 from producer.settings import Settings, Target
 from producer.tts.synth import Preparation
 
+if TYPE_CHECKING:
+    from producer.tts.base import Engine
+    from producer.tts.cache import SpeechClip
+
 Progress = Callable[[float, str], None]
 
-# Share of the progress bar each phase gets; synthesis dominates a cold build.
-_SYNTH_SHARE = 0.7
+# Share of the progress bar voicing gets; mastering and encoding the parts get the rest.
+_SYNTH_SHARE = 0.5
 
 
 @dataclass(frozen=True)
@@ -123,6 +128,40 @@ def diacritization() -> Preparation:
     return Preparation(name=DIACRITIZER_ID, apply=_Diacritize())
 
 
+def voice_lines(
+    tts: Engine,
+    texts: Sequence[str],
+    *,
+    voice: str | None,
+    settings: Settings,
+    on_progress: Callable[[int, int], None] | None = None,
+) -> list[tuple[SpeechClip, ...]]:
+    """Each speakable text voiced line by line, the lines cached one by one.
+
+    A line is a paragraph: an edit re-voices only the paragraphs it changed, and the pauses
+    between paragraphs are where an encoded programme can be cut. Diacritics, when the engine
+    wants them, are added inside synthesis to cache misses only.
+    """
+    from producer.tts.registry import open_cache
+    from producer.tts.synth import synthesize_segments
+
+    groups = [text.split("\n") for text in texts]
+    clips = synthesize_segments(
+        tts,
+        [line for group in groups for line in group],
+        voice=voice,
+        cache=open_cache(settings),
+        workers=settings.workers,
+        on_progress=on_progress,
+        prepare=diacritization() if tts.wants_diacritics else None,
+    )
+    out, pos = [], 0
+    for group in groups:
+        out.append(tuple(clips[pos : pos + len(group)]))
+        pos += len(group)
+    return out
+
+
 def build_episode(
     script: Script,
     out_audio: Path,
@@ -139,12 +178,13 @@ def build_episode(
     output folder and renamed at the end, so a failure leaves nothing half-written.
     """
     # Imported here: scipy and the engines take ~0.6 s to import, which `producer script` need not pay.
+    from producer.audio import mp3
     from producer.audio.assemble import plan_programme
     from producer.audio.assets import default_assets
     from producer.audio.encode import encode, write_chapters_json, write_vtt
-    from producer.audio.master import TARGETS, master
-    from producer.tts.registry import create_engine, open_cache
-    from producer.tts.synth import synthesize_segments
+    from producer.audio.master import TARGETS
+    from producer.audio.parts import open_part_cache
+    from producer.tts.registry import create_engine
 
     report = progress or (lambda _fraction, _stage: None)
     chosen = TARGETS[target_for(out_audio, target)]
@@ -161,19 +201,13 @@ def build_episode(
             )
         report(0.0, "speakable")
         lexicon = Lexicon.load(settings.lexicon_file)
-        # Diacritics are added inside synthesis, to cache misses only: a re-render after an edit
-        # runs the diacritizer on the edited segments alone.
         texts = speakable_texts(script, lexicon, diacritize=False)
-        cache = open_cache(settings)
-        total = len(texts)
-        speech = synthesize_segments(
+        speech = voice_lines(
             tts,
             texts,
             voice=voice,
-            cache=cache,
-            workers=settings.workers,
-            on_progress=lambda done, _total: report(_SYNTH_SHARE * done / max(total, 1), "synthesize"),
-            prepare=diacritization() if tts.wants_diacritics else None,
+            settings=settings,
+            on_progress=lambda done, total: report(_SYNTH_SHARE * done / max(total, 1), "synthesize"),
         )
         report(_SYNTH_SHARE, "assemble")
         assets = default_assets(
@@ -184,7 +218,9 @@ def build_episode(
             bed=settings.music_bed,
             use_bed=settings.music_bed is not None,
         )
-        programme = plan_programme(script, speech, assets, rate=chosen.rate)
+        # MP3 is encoded in parts that start on its frame grid (see audio.parts).
+        granule = mp3.FRAME if chosen.container == "mp3" else 1
+        programme = plan_programme(script, speech, assets, rate=chosen.rate, granule=granule)
         meta = EpisodeMeta(
             title=script.title,
             station=script.station,
@@ -196,8 +232,18 @@ def build_episode(
         vtt, chapters = sidecar_paths(out_audio)
         tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(dir=out_dir, prefix=".producer-")))
         tmp_audio, tmp_vtt, tmp_chapters = (tmp / p.name for p in (out_audio, vtt, chapters))
-        report(0.75, "encode")
-        encode(master(programme, chosen), rate=chosen.rate, target=chosen, out=tmp_audio, meta=meta)
+        report(_SYNTH_SHARE, "encode")
+        encode(
+            programme,
+            chosen,
+            tmp_audio,
+            meta,
+            parts=open_part_cache(settings),
+            workers=settings.workers,
+            on_progress=lambda done, total: report(
+                _SYNTH_SHARE + (1 - _SYNTH_SHARE) * done / max(total, 1), "encode"
+            ),
+        )
         write_vtt(programme.cues, tmp_vtt)
         write_chapters_json(programme.chapters, tmp_chapters, title=script.title)
         for src, dst in ((tmp_vtt, vtt), (tmp_chapters, chapters), (tmp_audio, out_audio)):

@@ -55,7 +55,9 @@ class Settings(BaseSettings):
     workers: int = Field(
         default_factory=lambda: os.cpu_count() or 1, ge=1, description="Parallel synthesis workers."
     )
-    cache_max_mb: int = Field(2048, ge=1, description="Segment cache size limit in MiB (LRU eviction).")
+    cache_max_mb: int = Field(
+        2048, ge=1, description="Size limit in MiB of each cache, voiced segments and encoded parts (LRU)."
+    )
 
     target: Target = Field("podcast", description="Default loudness target: podcast or broadcast.")
     jingle_intro: Path | None = Field(None, description="Intro jingle file (any format ffmpeg reads).")

@@ -155,8 +155,9 @@ def _voice(text: str) -> np.ndarray:
 def limit(paths: list[Path]) -> tuple[float, float, float]:
     """(synthesis seconds, encode seconds, programme seconds) — the floor of a cold build."""
     from producer.arabic import Lexicon
-    from producer.audio.encode import MP3_BITRATE, MP3_COMPRESSION_LEVEL
     from producer.audio.ffmpeg import ffmpeg_exe
+    from producer.audio.mp3 import BITRATE as MP3_BITRATE
+    from producer.audio.mp3 import COMPRESSION_LEVEL as MP3_COMPRESSION_LEVEL
     from producer.ingest import clean
     from producer.pipeline import compose_script, speakable_texts
     from producer.settings import load_settings

@@ -35,6 +35,7 @@ class Pacing:
 
     intro_overlap: float = 1.2  # the first words start this long before the intro ends
     between_segments: float = 0.45
+    between_lines: float = 0.25  # a breath between the paragraphs (lines) of one segment
     after_headlines: float = 0.8
     after_transition: float = 0.35
     around_stinger: float = 0.3  # silence before and after each stinger
@@ -80,13 +81,21 @@ class Placement:
 
 @dataclass(frozen=True)
 class Programme:
-    """The timeline of a whole bulletin: `frames` frames at `rate`, its chapters and cues."""
+    """The timeline of a whole bulletin: `frames` frames at `rate`, its chapters and cues.
+
+    `cuts` are where the programme may be split into parts mastered and encoded on their own:
+    positions on the planning granule with nothing playing for at least a granule before them.
+    `breaks`, the cuts where stories start, are always used, so that an edit to one story never
+    moves the parts of another.
+    """
 
     rate: int
     frames: int
     placements: tuple[Placement, ...]
     chapters: tuple[Chapter, ...] = field(default=())
     cues: tuple[Cue, ...] = field(default=())
+    cuts: tuple[int, ...] = field(default=())
+    breaks: tuple[int, ...] = field(default=())
 
     @property
     def duration(self) -> float:
@@ -115,23 +124,41 @@ def _gap(seg_kind: SegmentKind, prev_kind: SegmentKind, pacing: Pacing) -> float
 
 def plan_programme(
     script: Script,
-    speech: Sequence[AudioSource],
+    speech: Sequence[Sequence[AudioSource]],
     assets: Assets,
     *,
     rate: int,
     pacing: Pacing = Pacing(),
+    granule: int = 1,
 ) -> Programme:
     """Place intro, the spoken segments (a stinger between stories), outro and the optional bed.
 
-    `speech[i]` is the voiced `script.segments[i]`. Chapters run from each story's first segment
-    (its transition) to the next story, the last one to the end; cues are the spoken segments.
+    `speech[i]` is the voiced `script.segments[i]`, a clip per line. Chapters run from each
+    story's first segment (its transition) to the next story, the last one to the end; cues are
+    the spoken segments.
+    The programme may be cut in each pause, lengthened up to the next multiple of `granule`, so
+    that every part starts on the granule and its layout does not depend on what came before.
+    Under a music bed nothing is ever silent, and there are no cuts.
     """
     if len(speech) != len(script.segments):
         raise ValueError(f"{len(speech)} voiced segments for {len(script.segments)} in the script")
+    if granule < 1:
+        raise ValueError("granule must be positive")
     placements: list[Placement] = []
     cues: list[Cue] = []
     story_starts: dict[int, int] = {}
+    cuts: list[int] = []
+    breaks: list[int] = []
     cursor = 0
+
+    def pause(frames: int) -> int:
+        """The cursor after a pause of `frames`, with a cut at its end where one fits."""
+        if assets.bed is not None or frames < granule:
+            return cursor + frames
+        cut = -(-(cursor + frames) // granule) * granule
+        cuts.append(cut)
+        return cut
+
     if assets.intro is not None:
         intro_frames = frames_at(assets.intro, rate)
         overlap = min(_seconds(pacing.intro_overlap, rate), intro_frames) if script.segments else 0
@@ -140,32 +167,39 @@ def plan_programme(
     prev_kind: SegmentKind | None = None
     current_story: int | None = None
     speech_start: int | None = None
-    for segment, source in zip(script.segments, speech, strict=True):
+    for segment, lines in zip(script.segments, speech, strict=True):
         story = segment.story
         new_story = story is not None and story != current_story
         if new_story and current_story is not None:
             if assets.stinger is not None:
-                cursor += _seconds(pacing.around_stinger, rate)
+                cursor = pause(_seconds(pacing.around_stinger, rate))
                 stinger_frames = frames_at(assets.stinger, rate)
                 placements.append(Placement(assets.stinger, cursor, stinger_frames, label="stinger"))
-                cursor += stinger_frames + _seconds(pacing.around_stinger, rate)
+                cursor += stinger_frames
+                cursor = pause(_seconds(pacing.around_stinger, rate))
             else:
-                cursor += _seconds(pacing.between_stories, rate)
+                cursor = pause(_seconds(pacing.between_stories, rate))
+            if cuts and cuts[-1] == cursor:
+                breaks.append(cursor)
         elif prev_kind is not None:
-            cursor += _seconds(_gap(segment.kind, prev_kind, pacing), rate)
+            cursor = pause(_seconds(_gap(segment.kind, prev_kind, pacing), rate))
         if story is not None and new_story:
             current_story = story
             story_starts.setdefault(story, cursor)
-        frames = frames_at(source, rate)
-        placements.append(Placement(source, cursor, frames, label=segment.kind.value))
-        cues.append(Cue(cursor / rate, (cursor + frames) / rate, segment.text))
-        speech_start = cursor if speech_start is None else speech_start
-        cursor += frames
+        start = cursor
+        for number, line in enumerate(line for line in lines if line.frames):
+            if number:
+                cursor = pause(_seconds(pacing.between_lines, rate))
+            frames = frames_at(line, rate)
+            placements.append(Placement(line, cursor, frames, label=segment.kind.value))
+            cursor += frames
+        cues.append(Cue(start / rate, cursor / rate, segment.text))
+        speech_start = start if speech_start is None else speech_start
         prev_kind = segment.kind
     speech_end = cursor
     if assets.outro is not None:
         if script.segments:
-            cursor += _seconds(pacing.before_outro, rate)
+            cursor = pause(_seconds(pacing.before_outro, rate))
         outro_frames = frames_at(assets.outro, rate)
         placements.append(Placement(assets.outro, cursor, outro_frames, label="outro"))
         cursor += outro_frames
@@ -173,7 +207,11 @@ def plan_programme(
     if assets.bed is not None and speech_start is not None:
         placements.append(_bed(assets.bed, speech_start, speech_end, total, rate, pacing))
     chapters = _chapters(script, story_starts, total, rate)
-    return Programme(rate, total, tuple(sorted(placements, key=lambda p: p.start)), chapters, tuple(cues))
+    ordered = tuple(sorted(placements, key=lambda p: p.start))
+    inside = tuple(c for c in cuts if 0 < c < total)
+    return Programme(
+        rate, total, ordered, chapters, tuple(cues), inside, tuple(b for b in breaks if b in inside)
+    )
 
 
 def _bed(bed: AudioSource, speech_start: int, speech_end: int, total: int, rate: int, p: Pacing) -> Placement:
@@ -215,6 +253,14 @@ def _chapters(script: Script, starts: dict[int, int], total: int, rate: int) -> 
 DEFAULT_BLOCK_FRAMES = 131072  # about 3 s at 44.1 kHz
 
 
+def load_planned(placement: Placement) -> Clip:
+    """The placement's audio, which must still be as long as when the programme was planned."""
+    clip = placement.source.load()
+    if clip.rate != placement.source.rate or clip.frames != placement.source.frames:
+        raise AudioError(f"a {placement.label or 'source'} clip changed after the programme was planned")
+    return clip
+
+
 class _Reader:
     """A placement's source at the programme rate, read front to back, looping when it runs out.
 
@@ -223,9 +269,7 @@ class _Reader:
     """
 
     def __init__(self, placement: Placement, rate: int) -> None:
-        clip: Clip = placement.source.load()
-        if clip.rate != placement.source.rate or clip.frames != placement.source.frames:
-            raise AudioError(f"a {placement.label or 'source'} clip changed after the programme was planned")
+        clip = load_planned(placement)
         self._samples = np.ascontiguousarray(clip.samples, dtype=np.float32)
         self._src_rate, self._rate = clip.rate, rate
         self._length = frames_at(placement.source, rate)

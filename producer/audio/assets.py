@@ -1,32 +1,13 @@
-"""The station's music, decoded at the programme rate and levelled to sit with the speech."""
+"""The station's music, decoded at the programme rate (mastering levels it with the speech)."""
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
-
-import numpy as np
 
 from producer.audio.assemble import Assets
 from producer.audio.ffmpeg import decode_file
-from producer.audio.meter import LoudnessMeter
 from producer.models import Clip
 from producer.resources import bundled
-
-# Every jingle is brought to this loudness, about that of espeak-ng's speech, so a station's
-# file mastered hot (or quiet) keeps the same balance with the voice as the bundled ones.
-MUSIC_LUFS = -20.0
-
-
-def level(clip: Clip, lufs: float = MUSIC_LUFS) -> Clip:
-    """`clip` scaled to `lufs` integrated loudness; clips too short or quiet to gate are kept."""
-    meter = LoudnessMeter(clip.rate)
-    meter.feed(clip.samples)
-    measured = meter.integrated()
-    if not math.isfinite(measured):
-        return clip
-    gain = np.float32(10.0 ** ((lufs - measured) / 20.0))
-    return Clip(clip.samples * gain, clip.rate)
 
 
 def default_assets(
@@ -45,7 +26,7 @@ def default_assets(
     shipped = bundled("audio")
 
     def load(path: Path | None, name: str) -> Clip:
-        return level(decode_file(path or shipped / name, rate))
+        return decode_file(path or shipped / name, rate)
 
     return Assets(
         intro=load(intro, "intro.ogg"),

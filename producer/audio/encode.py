@@ -1,106 +1,69 @@
-"""The one encode, and the transcript and chapters written beside it.
+"""Writing the episode: the podcast MP3 from its encoded parts or the broadcast WAV in one
+encode, and the transcript and chapters beside it.
 
-The mastered blocks stream into a single ffmpeg process as raw float32 on stdin; the result goes to
-a temporary file in the destination folder and is renamed over the destination only once it is
-complete and tagged, so a failure never leaves a partial episode behind.
+Everything goes to a temporary file in the destination folder and is renamed over the
+destination only once it is complete and tagged, so a failure never leaves a partial episode.
 """
 
 from __future__ import annotations
 
+import io
 import json
 import re
-import subprocess
 import tempfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
-import numpy as np
 from mutagen.id3 import CHAP, CTOC, ID3, TALB, TDRC, TIT2, TLAN, TLEN, TPE1, CTOCFlags, Encoding
 
 from producer.atomic import atomic_path, atomic_write_text
-from producer.audio.ffmpeg import ffmpeg_exe, last_line
-from producer.audio.master import Target
+from producer.audio import mp3
+from producer.audio.assemble import Programme
+from producer.audio.ffmpeg import ffmpeg_exe, pipe_to_ffmpeg
+from producer.audio.master import Target, master
+from producer.audio.parts import PartCache, encode_parts, split
 from producer.errors import AudioError
-from producer.models import Chapter, Cue, EpisodeMeta, Samples
+from producer.models import Chapter, Cue, EpisodeMeta
 
-# 96 kbps mono is transparent for speech and jingles. LAME's quality 7 (-compression_level 7)
-# skips noise shaping and encodes about twice as fast as its default: the encode is the floor of a
-# build's time, and at this bitrate the difference is not audible.
-MP3_BITRATE = "96k"
-MP3_COMPRESSION_LEVEL = "7"
-# LAME's CBR/ABR presets up to 160 kbps scale the input by 0.95 (the `scale` column of
-# abr_switch_map in its presets.c): feeding 1/0.95 more keeps the file at the mastered loudness.
-# CBR rather than VBR so that players seek exactly to chapter starts.
-LAME_CBR_SCALE = 0.95
-_PIPE_BYTES = 1 << 20
+_ID3_PADDING = 1024  # room to retag in place
 
 
-def encode(blocks: Iterable[Samples], *, rate: int, target: Target, out: Path, meta: EpisodeMeta) -> None:
-    """Encode mono float32 `blocks` at `rate` into `out` as the target's container, with its tags."""
-    if rate != target.rate:
-        raise ValueError(f"blocks at {rate} Hz, target {target.name} wants {target.rate} Hz")
-    scale = 1.0
-    cmd = [ffmpeg_exe(), "-nostdin", "-v", "error", "-y"]
-    cmd += ["-f", "f32le", "-ar", str(rate), "-ac", "1", "-i", "pipe:0", "-map_metadata", "-1"]
-    if target.container == "mp3":
-        # No tag from ffmpeg (mutagen writes ID3v2.4 after); keep the Xing/LAME frame so players
-        # know the exact length and trim the encoder delay.
-        cmd += ["-c:a", "libmp3lame", "-b:a", MP3_BITRATE, "-compression_level", MP3_COMPRESSION_LEVEL]
-        cmd += ["-id3v2_version", "0", "-write_xing", "1", "-f", "mp3"]
-        scale = 1.0 / LAME_CBR_SCALE
-    else:
-        cmd += ["-c:a", "pcm_s24le", *_wav_metadata(meta), "-f", "wav"]
+def encode(
+    programme: Programme,
+    target: Target,
+    out: Path,
+    meta: EpisodeMeta,
+    *,
+    parts: PartCache | None = None,
+    workers: int = 1,
+    on_progress: Callable[[int, int], None] | None = None,
+) -> None:
+    """Master `programme` and write it to `out` in the target's container, with its tags.
+
+    MP3 is made of parts (the programme must be planned on the MP3 frame grid), taken from
+    `parts` where already encoded; without a cache they are encoded for this file alone.
+    """
+    if programme.rate != target.rate:
+        raise ValueError(f"programme at {programme.rate} Hz, target {target.name} wants {target.rate} Hz")
     try:
-        with atomic_path(out) as tmp:
-            _pipe(blocks, [*cmd, str(tmp)], out, scale)
-            if target.container == "mp3":
-                _tag_mp3(tmp, meta)
+        if target.container == "mp3":
+            with tempfile.TemporaryDirectory() as scratch:
+                cache = parts or PartCache(Path(scratch), 1 << 62)
+                pieces = split(programme)
+                stretches = encode_parts(pieces, target, cache, workers=workers, on_progress=on_progress)
+                with atomic_path(out) as tmp, open(tmp, "wb") as dest:
+                    mp3.write_episode(dest, _id3_tag(meta), stretches, programme.frames)
+        else:
+            cmd = [ffmpeg_exe(), "-nostdin", "-v", "error", "-y", "-f", "f32le", "-ar", str(target.rate)]
+            cmd += ["-ac", "1", "-i", "pipe:0", "-map_metadata", "-1", "-c:a", "pcm_s24le"]
+            cmd += [*_wav_metadata(meta), "-f", "wav"]
+            with atomic_path(out) as tmp:
+                pipe_to_ffmpeg(master(programme, target), [*cmd, str(tmp)], what=out.name)
     except OSError as exc:
         raise AudioError(f"cannot write {out}: {exc.strerror or exc}") from exc
 
 
-def _pipe(blocks: Iterable[Samples], cmd: list[str], out: Path, scale: float) -> None:
-    # stderr goes to a file: a pipe nobody reads could fill and stall ffmpeg while we write.
-    with tempfile.TemporaryFile() as errors:
-        try:
-            proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=errors)
-        except OSError as exc:
-            raise AudioError(f"cannot run ffmpeg ({cmd[0]}): {exc.strerror or exc}") from exc
-        assert proc.stdin is not None
-        _widen(proc.stdin.fileno())
-        try:
-            for block in blocks:
-                data = block * np.float32(scale) if scale != 1.0 else block
-                proc.stdin.write(np.ascontiguousarray(data, dtype="<f4").data)
-            proc.stdin.close()
-        except BrokenPipeError:
-            pass  # ffmpeg stopped reading; its exit code and stderr say why
-        except BaseException as exc:
-            proc.kill()
-            proc.wait()
-            if isinstance(exc, OSError):  # from producing the blocks: not a write to `out`
-                raise AudioError(f"the programme could not be rendered: {exc}") from exc
-            raise
-        if proc.wait() != 0:
-            errors.seek(0)
-            raise AudioError(f"ffmpeg could not encode {out.name}: {last_line(errors.read())}")
-
-
-def _widen(fd: int) -> None:
-    """Let the pipe hold a couple of blocks, so mastering runs ahead while ffmpeg encodes.
-
-    With the default 64 KiB each write waits for ffmpeg to drain it, and the two take turns
-    instead of running side by side on two cores. Linux only; elsewhere the default stays.
-    """
-    try:
-        import fcntl
-
-        fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, _PIPE_BYTES)
-    except (ImportError, AttributeError, OSError):
-        pass  # the default pipe works, with less overlap
-
-
-def _tag_mp3(path: Path, meta: EpisodeMeta) -> None:
+def _id3_tag(meta: EpisodeMeta) -> bytes:
     utf8 = Encoding.UTF8
     tags = ID3()
     tags.add(TIT2(encoding=utf8, text=meta.title))
@@ -129,7 +92,9 @@ def _tag_mp3(path: Path, meta: EpisodeMeta) -> None:
                 sub_frames=[TIT2(encoding=utf8, text=meta.title)],
             )
         )
-    tags.save(path, v2_version=4)
+    data = io.BytesIO()
+    tags.save(data, v2_version=4, padding=lambda _info: _ID3_PADDING)
+    return data.getvalue()
 
 
 def _fit(text: str, size: int) -> str:

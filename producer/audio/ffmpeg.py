@@ -1,16 +1,22 @@
-"""The ffmpeg edge: which binary to run, and decoding any audio file it reads into a Clip."""
+"""The ffmpeg edge: which binary to run, decoding any audio file it reads into a Clip, and
+streaming audio into an encoder."""
 
 from __future__ import annotations
 
 import shutil
 import subprocess
+import tempfile
+from collections.abc import Iterable
 from functools import cache
 from pathlib import Path
+from typing import IO, Any
 
 import numpy as np
 
 from producer.errors import AudioError
-from producer.models import Clip
+from producer.models import Clip, Samples
+
+_PIPE_BYTES = 1 << 20
 
 
 @cache
@@ -43,3 +49,46 @@ def decode_file(path: Path, rate: int) -> Clip:
     if samples.size == 0:
         raise AudioError(f"audio file {path} holds no audio")
     return Clip(samples, rate)
+
+
+def pipe_to_ffmpeg(
+    blocks: Iterable[Samples], cmd: list[str], *, what: str, stdout: IO[Any] | int = subprocess.DEVNULL
+) -> None:
+    """Run `cmd` with the mono float32 `blocks` on its stdin; AudioError naming `what` if it fails."""
+    # stderr goes to a file: a pipe nobody reads could fill and stall ffmpeg while we write.
+    with tempfile.TemporaryFile() as errors:
+        try:
+            proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=stdout, stderr=errors)
+        except OSError as exc:
+            raise AudioError(f"cannot run ffmpeg ({cmd[0]}): {exc.strerror or exc}") from exc
+        assert proc.stdin is not None
+        _widen(proc.stdin.fileno())
+        try:
+            for block in blocks:
+                proc.stdin.write(np.ascontiguousarray(block, dtype="<f4").data)
+            proc.stdin.close()
+        except BrokenPipeError:
+            pass  # ffmpeg stopped reading; its exit code and stderr say why
+        except BaseException as exc:
+            proc.kill()
+            proc.wait()
+            if isinstance(exc, OSError):  # from producing the blocks: not a write to the output
+                raise AudioError(f"the programme could not be rendered: {exc}") from exc
+            raise
+        if proc.wait() != 0:
+            errors.seek(0)
+            raise AudioError(f"ffmpeg could not encode {what}: {last_line(errors.read())}")
+
+
+def _widen(fd: int) -> None:
+    """Let the pipe hold a couple of blocks, so mastering runs ahead while ffmpeg encodes.
+
+    With the default 64 KiB each write waits for ffmpeg to drain it, and the two take turns
+    instead of running side by side on two cores. Linux only; elsewhere the default stays.
+    """
+    try:
+        import fcntl
+
+        fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, _PIPE_BYTES)
+    except (ImportError, AttributeError, OSError):
+        pass  # the default pipe works, with less overlap

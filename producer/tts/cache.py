@@ -4,8 +4,8 @@ An entry is one plain audio file, FLAC (16-bit, lossless for the engines' 16-bit
 a segment with no audio, a zero-frame WAV, since FLAC cannot hold zero frames. Its Vorbis/INFO
 comment records the frame count, rate and a digest of the samples, so a truncated or damaged
 entry is caught on lookup, deleted and voiced again. Files are written to a temporary name and
-renamed, so two processes can render into one cache at once; a hit refreshes the file's mtime,
-and the oldest files are evicted once the cache outgrows its size limit.
+renamed, so two processes can render into one cache at once; the oldest entries are evicted once
+the cache outgrows its size limit (see filecache).
 """
 
 from __future__ import annotations
@@ -13,10 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
-import threading
-import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,23 +21,14 @@ import numpy as np
 import soundfile as sf
 
 from producer.errors import AudioError, EngineError
+from producer.filecache import FileCache, discard
 from producer.models import Clip
 from producer.tts.base import AudioChunk, Engine
 
 _FORMAT = "producer-cache/1"
 _SUFFIXES = (".flac", ".wav")
 _FLAC_LEVEL = 0.5  # libsndfile's scale 0-1: nearly the smallest files at half the slowest encode time
-_LOW_WATER = 0.9  # evict down to this share of the limit, so one eviction scan serves many writes
-_STALE_TEMP_SECONDS = 3600.0
 DEFAULT_RATE = 22050
-
-
-@dataclass(frozen=True)
-class CacheStats:
-    entries: int
-    bytes: int
-    hits: int
-    misses: int
 
 
 @dataclass(frozen=True)
@@ -50,6 +38,7 @@ class SpeechClip:
     path: Path
     frames: int
     rate: int
+    digest: str  # of the samples, as written in the entry's comment
 
     @property
     def duration(self) -> float:
@@ -66,6 +55,9 @@ class SpeechClip:
             raise AudioError(f"The cached speech file {self.path} changed while the programme was built.")
         return Clip(samples, rate)
 
+    def identity(self) -> str:
+        return self.digest
+
 
 def _digest(rate: int, samples: np.ndarray) -> str:
     h = hashlib.blake2b(f"{rate}:{len(samples)}:".encode(), digest_size=16)
@@ -78,26 +70,11 @@ def _to_int16(samples: np.ndarray) -> np.ndarray:
     return np.clip(np.round(samples * 32768.0), -32768, 32767).astype(np.int16)
 
 
-@dataclass(frozen=True)
-class _Entry:
-    path: Path
-    size: int
-    mtime: float
-
-
-class SegmentCache:
-    """Voiced segments under `root`, kept below `max_bytes` by least-recently-used eviction.
-
-    `hits` and `misses` count this object's lookups; entries and bytes are read from disk.
-    """
+class SegmentCache(FileCache):
+    """Voiced segments under `root`, kept below `max_bytes` by least-recently-used eviction."""
 
     def __init__(self, root: Path, max_bytes: int) -> None:
-        self.root = Path(root)
-        self.max_bytes = max_bytes
-        self._lock = threading.Lock()
-        self._hits = 0
-        self._misses = 0
-        self._estimated_bytes: int | None = None
+        super().__init__(root, max_bytes, _SUFFIXES)
 
     def __reduce__(self) -> tuple[type[SegmentCache], tuple[Path, int]]:
         # A worker process gets a fresh cache over the same folder: lock and counters stay here.
@@ -107,19 +84,14 @@ class SegmentCache:
         material = [_FORMAT, engine.name, engine.version(), voice, engine.options_key(), text]
         return hashlib.sha256(json.dumps(material, ensure_ascii=False).encode()).hexdigest()
 
-    def _path(self, key: str, suffix: str) -> Path:
-        return self.root / key[:2] / f"{key}{suffix}"
-
     def get(self, key: str) -> SpeechClip | None:
         """The entry for `key` if present and intact; a damaged entry is deleted."""
         for suffix in _SUFFIXES:
-            clip = self._verified(self._path(key, suffix))
+            clip = self._verified(self.path(key, suffix))
             if clip is not None:
-                with self._lock:
-                    self._hits += 1
+                self.found(True)
                 return clip
-        with self._lock:
-            self._misses += 1
+        self.found(False)
         return None
 
     def _verified(self, path: Path) -> SpeechClip | None:
@@ -133,13 +105,9 @@ class SegmentCache:
         finally:
             os.close(fd)
         if clip is None:
-            _discard(path, identity)
+            discard(path, identity)
             return None
-        try:
-            os.utime(path)  # mark as recently used for the LRU eviction
-        except FileNotFoundError:
-            return None  # evicted by another process since it was read
-        return clip
+        return clip if self.touch(path) else None
 
     def put(self, key: str, chunks: Iterable[AudioChunk], *, rate_if_empty: int = DEFAULT_RATE) -> SpeechClip:
         """Store the audio of `chunks` (one segment) under `key`; `rate_if_empty` if there is none."""
@@ -153,23 +121,12 @@ class SegmentCache:
         audio = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int16)
         rate = rate or rate_if_empty
         suffix = ".flac" if len(audio) else ".wav"
-        path = self._path(key, suffix)
-        try:
-            self._write(path, audio, rate)
-        except (OSError, sf.LibsndfileError) as exc:
-            raise AudioError(f"The segment cache in {self.root} cannot be written: {exc}.") from exc
-        self._account(path)
-        return SpeechClip(path, len(audio), rate)
+        path = self.path(key, suffix)
+        digest = _digest(rate, audio)
 
-    def _write(self, path: Path, audio: np.ndarray, rate: int) -> None:
-        """Write the entry under a temporary name in its folder, then rename it into place."""
-        suffix = path.suffix
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, temp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem[:12]}-", suffix=".tmp")
-        os.close(fd)
-        try:
+        def write(name: str) -> None:
             with sf.SoundFile(
-                temp_name,
+                name,
                 "w",
                 samplerate=rate,
                 channels=1,
@@ -178,75 +135,14 @@ class SegmentCache:
                 compression_level=_FLAC_LEVEL if len(audio) else None,
             ) as out:
                 # Strings must be set before the first frame is written.
-                out.comment = f"{_FORMAT} rate={rate} frames={len(audio)} blake2b={_digest(rate, audio)}"
+                out.comment = f"{_FORMAT} rate={rate} frames={len(audio)} blake2b={digest}"
                 out.write(audio)
-            # No fsync: an entry lost to a power cut fails its check and is simply voiced again.
-            os.replace(temp_name, path)
-        except BaseException:
-            Path(temp_name).unlink(missing_ok=True)
-            raise
 
-    def _account(self, written: Path) -> None:
         try:
-            size = written.stat().st_size
-        except FileNotFoundError:
-            return  # already evicted by another process: nothing of it to count
-        with self._lock:
-            if self._estimated_bytes is None:
-                self._estimated_bytes = sum(e.size for e in self._entries())
-            else:
-                self._estimated_bytes += size
-            over = self._estimated_bytes > self.max_bytes
-        if over:
-            self._evict(keep=written)
-
-    def _evict(self, keep: Path) -> None:
-        entries = sorted(self._entries(), key=lambda e: e.mtime)
-        total = sum(e.size for e in entries)
-        target = int(self.max_bytes * _LOW_WATER)
-        for entry in entries:
-            if total <= target:
-                break
-            if entry.path == keep:
-                continue  # the segment just voiced is needed now, even if it alone is over the limit
-            entry.path.unlink(missing_ok=True)
-            total -= entry.size
-        with self._lock:
-            self._estimated_bytes = total
-
-    def _entries(self) -> Iterator[_Entry]:
-        """Every entry on disk; temporary files abandoned by a crashed writer are removed."""
-        if not self.root.is_dir():
-            return
-        now = time.time()
-        for shard in os.scandir(self.root):
-            if not shard.is_dir():
-                continue
-            for item in os.scandir(shard.path):
-                try:
-                    info = item.stat()
-                except FileNotFoundError:
-                    continue
-                if item.name.endswith(".tmp"):
-                    if now - info.st_mtime > _STALE_TEMP_SECONDS:
-                        Path(item.path).unlink(missing_ok=True)
-                elif item.name.endswith(_SUFFIXES):
-                    yield _Entry(Path(item.path), info.st_size, info.st_mtime)
-
-    def stats(self) -> CacheStats:
-        entries = list(self._entries())
-        with self._lock:
-            return CacheStats(len(entries), sum(e.size for e in entries), self._hits, self._misses)
-
-    def clear(self) -> int:
-        """Delete every entry; returns how many there were."""
-        removed = 0
-        for entry in list(self._entries()):
-            entry.path.unlink(missing_ok=True)
-            removed += 1
-        with self._lock:
-            self._estimated_bytes = 0
-        return removed
+            self.write(path, write)
+        except (OSError, sf.LibsndfileError) as exc:
+            raise AudioError(f"The segment cache in {self.root} cannot be written: {exc}.") from exc
+        return SpeechClip(path, len(audio), rate, digest)
 
 
 def _read_checked(path: Path, fd: int) -> SpeechClip | None:
@@ -264,14 +160,4 @@ def _read_checked(path: Path, fd: int) -> SpeechClip | None:
         return None
     if _digest(rate, samples) != fields["blake2b"]:
         return None
-    return SpeechClip(path, frames, rate)
-
-
-def _discard(path: Path, identity: os.stat_result) -> None:
-    """Delete a damaged entry unless another process has meanwhile replaced it with a good one."""
-    try:
-        current = os.stat(path)
-        if (current.st_ino, current.st_dev) == (identity.st_ino, identity.st_dev):
-            path.unlink()
-    except FileNotFoundError:
-        pass
+    return SpeechClip(path, frames, rate, fields["blake2b"])

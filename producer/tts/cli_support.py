@@ -55,16 +55,28 @@ def _size(count: int) -> str:
 
 
 def cache_stats_text(settings: Settings) -> str:
-    cache = open_cache(settings)
-    stats = cache.stats()
-    return (
-        f"segment cache: {cache.root}\n"
-        f"entries: {stats.entries}\n"
-        f"size: {_size(stats.bytes)} of {_size(cache.max_bytes)} (least recently used evicted beyond)"
-    )
+    from producer.audio.parts import open_part_cache
+
+    lines = []
+    for name, cache in (
+        ("segment cache", open_cache(settings)),
+        ("encoded parts", open_part_cache(settings)),
+    ):
+        stats = cache.stats()
+        lines += [
+            f"{name}: {cache.root}",
+            f"entries: {stats.entries}",
+            f"size: {_size(stats.bytes)} of {_size(cache.max_bytes)} (least recently used evicted beyond)",
+        ]
+    return "\n".join(lines)
 
 
 def cache_clear_text(settings: Settings) -> str:
-    cache = open_cache(settings)
-    removed = cache.clear()
-    return f"removed {removed} cached segment{'s' if removed != 1 else ''} from {cache.root}"
+    from producer.audio.parts import open_part_cache
+
+    speech, parts = open_cache(settings), open_part_cache(settings)
+    segments, encoded = speech.clear(), parts.clear()
+    return (
+        f"removed {segments} cached segment{'s' if segments != 1 else ''} from {speech.root}"
+        f" and {encoded} encoded part{'s' if encoded != 1 else ''} from {parts.root}"
+    )

@@ -43,24 +43,29 @@ def engine_catalog(settings: Settings) -> list[EngineInfo]:
 
 
 def voice_segment(settings: Settings, text: str, engine: str | None, voice: str | None) -> bytes:
-    """One segment as the render would voice it (same text preparation, same cache), as WAV bytes."""
+    """One segment as the render voices it (same text preparation, same cache, the same breath
+    between its lines), as WAV bytes."""
+    import numpy as np
     import soundfile
 
     from producer.arabic.lexicon import Lexicon
-    from producer.pipeline import speakable_lines
-    from producer.tts.registry import create_engine, open_cache
-    from producer.tts.synth import synthesize_segments
+    from producer.audio.assemble import Pacing
+    from producer.pipeline import speakable_lines, voice_lines
+    from producer.tts.cache import DEFAULT_RATE
+    from producer.tts.registry import create_engine
 
     tts = create_engine(engine or settings.engine, settings)
     try:
         lexicon = Lexicon.load(settings.lexicon_file)
-        spoken = speakable_lines(text.split("\n"), lexicon, diacritize=tts.wants_diacritics)
-        clips = synthesize_segments(
-            tts, ["\n".join(spoken)], voice=voice or settings.voice, cache=open_cache(settings), workers=1
-        )
-        clip = clips[0].load()
+        spoken = speakable_lines(text.split("\n"), lexicon, diacritize=False)
+        (lines,) = voice_lines(tts, ["\n".join(spoken)], voice=voice or settings.voice, settings=settings)
+        clips = [clip.load() for clip in lines if clip.frames]
     finally:
         tts.close()
+    rate = clips[0].rate if clips else DEFAULT_RATE
+    breath = np.zeros(round(Pacing().between_lines * rate), np.float32)
+    pieces = [piece for clip in clips for piece in (breath, clip.samples)][1:]
+    samples = np.concatenate(pieces) if pieces else np.zeros(0, np.float32)
     out = io.BytesIO()
-    soundfile.write(out, clip.samples, clip.rate, format="WAV", subtype="PCM_16")
+    soundfile.write(out, samples, rate, format="WAV", subtype="PCM_16")
     return out.getvalue()

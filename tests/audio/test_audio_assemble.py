@@ -64,8 +64,9 @@ def assets(*, stinger: bool = True, bed: Clip | None = None) -> Assets:
     )
 
 
-def speech() -> list[Clip]:
-    return [sine_clip(s, 16000, 200.0 + 50 * i) for i, s in enumerate(SPEECH_SECONDS)]
+def speech() -> list[list[Clip]]:
+    """One line per segment."""
+    return [[sine_clip(s, 16000, 200.0 + 50 * i)] for i, s in enumerate(SPEECH_SECONDS)]
 
 
 def test_layout_is_exact() -> None:
@@ -96,6 +97,45 @@ def test_layout_is_exact() -> None:
     times = [(1.5, 2.5), (2.75, 4.25), (4.5, 6.5), (7.0, 7.5), (7.625, 10.625), (11.625, 12.125)]
     times += [(12.25, 14.25), (14.5, 15.5)]
     assert programme.cues == tuple(Cue(a, b, t) for (a, b), t in zip(times, texts, strict=True))
+    # A cut at the end of every pause: before each segment but the first, around the stinger
+    # and before the outro.
+    assert programme.cuts == (22000, 36000, 56000, 61000, 87000, 93000, 98000, 116000, 128000)
+    assert programme.breaks == (93000,)  # where the second story starts, after the stinger
+
+
+def test_lines_of_a_segment_are_placed_with_a_breath_between_them() -> None:
+    lines = [sine_clip(1.0, 16000, 300.0), Clip(np.zeros(0, np.float32), 16000), sine_clip(0.5, 16000, 400.0)]
+    voiced = speech()
+    voiced[4] = lines  # the first story: three lines, one of them empty
+    pacing = replace(PACING, between_lines=0.25)
+    programme = plan_programme(make_script(2), voiced, assets(), rate=RATE, pacing=pacing)
+    story = [(p.start, p.frames) for p in programme.placements if p.label == "story"]
+    assert story[:2] == [(61000, 8000), (61000 + 8000 + 2000, 4000)]  # the empty line takes no time
+    cue = programme.cues[4]
+    assert (cue.start, cue.end) == (61000 / RATE, (61000 + 14000) / RATE)
+    assert 61000 + 8000 + 2000 in programme.cuts
+
+
+@pytest.mark.parametrize("granule", [1000, 1152])
+def test_cuts_fall_on_the_granule_and_parts_do_not_depend_on_what_came_before(granule: int) -> None:
+    longer = speech()
+    longer[1] = [sine_clip(2.3, 16000, 250.0)]  # the greeting grows by an odd length
+    plans = [
+        plan_programme(make_script(2), v, assets(), rate=RATE, pacing=PACING, granule=granule)
+        for v in (speech(), longer)
+    ]
+    for plan in plans:
+        assert plan.cuts and all(cut % granule == 0 for cut in plan.cuts)
+        for cut in plan.cuts:  # nothing plays in the granule before a cut
+            assert all(p.end <= cut - granule or p.start >= cut for p in plan.placements)
+
+    def after(plan: Programme, cut: int) -> list[tuple[str, int, int]]:
+        return [(p.label, p.start - cut, p.frames) for p in plan.placements if p.start >= cut]
+
+    # From the first transition on, both plans lay out the same, shifted by whole granules.
+    first, second = (next(p.start for p in plan.placements if p.label == "transition") for plan in plans)
+    assert (second - first) % granule == 0 and second > first
+    assert after(plans[0], first) == after(plans[1], second)
 
 
 def test_without_stinger_stories_are_separated_by_a_pause() -> None:
@@ -122,7 +162,7 @@ def test_plan_needs_one_voice_per_segment() -> None:
 
 def test_plan_loads_no_audio() -> None:
     loads: list[int] = []
-    sources = [CountingSource(clip, loads) for clip in speech()]
+    sources = [[CountingSource(clip, loads) for clip in lines] for lines in speech()]
     plan_programme(make_script(2), sources, assets(), rate=RATE, pacing=PACING)
     assert loads == []
 
@@ -183,7 +223,7 @@ def test_render_equals_a_full_buffer_mix(block_frames: int) -> None:
 
 def test_each_source_is_loaded_once_and_only_while_needed() -> None:
     loads: list[int] = []
-    sources = [CountingSource(clip, loads) for clip in speech()]
+    sources = [[CountingSource(clip, loads) for clip in lines] for lines in speech()]
     programme = plan_programme(make_script(2), sources, assets(), rate=RATE, pacing=PACING)
     seen = []
     for block in render_blocks(programme, block_frames=1000):

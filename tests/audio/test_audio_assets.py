@@ -12,7 +12,7 @@ import pytest
 import soundfile as sf
 from audio_support import speechlike
 
-from producer.audio.assets import MUSIC_LUFS, default_assets
+from producer.audio.assets import default_assets
 from producer.audio.ffmpeg import decode_file, ffmpeg_exe
 from producer.audio.master import measure
 from producer.errors import AudioError
@@ -31,7 +31,7 @@ def test_bundled_jingles_decode_at_the_programme_rate() -> None:
     for name in ("intro", "outro", "stinger"):
         clip = getattr(assets, name)
         assert clip.rate == 48000
-        assert measure([clip.samples], 48000).integrated_lufs == pytest.approx(MUSIC_LUFS, abs=0.05)
+        assert -30.0 < measure([clip.samples], 48000).integrated_lufs < -10.0
 
 
 def test_bundled_files_are_small_ogg() -> None:
@@ -61,7 +61,7 @@ def test_the_bed_loops_without_a_seam() -> None:
     assert abs(float(x[0]) - float(x[-1])) <= 2 * np.abs(np.diff(x[-200:])).max()
 
 
-def test_a_station_file_in_another_format_is_decoded_and_levelled(tmp_path: Path) -> None:
+def test_a_station_file_in_another_format_is_decoded(tmp_path: Path) -> None:
     wav = tmp_path / "station.wav"
     sf.write(wav, speechlike(3, 16000, seed=3) * 1.9, 16000, subtype="PCM_16")
     flac = tmp_path / "station.flac"
@@ -69,7 +69,7 @@ def test_a_station_file_in_another_format_is_decoded_and_levelled(tmp_path: Path
     assets = default_assets(44100, intro=flac, stinger=wav, bed=wav)
     assert assets.intro is not None and assets.bed is not None
     assert assets.intro.rate == 44100 and assets.intro.duration == pytest.approx(3.0, abs=0.01)
-    assert measure([assets.bed.samples], 44100).integrated_lufs == pytest.approx(MUSIC_LUFS, abs=0.05)
+    assert assets.bed.duration == pytest.approx(3.0, abs=0.01)
 
 
 def test_a_broken_jingle_is_an_audio_error_naming_the_file(tmp_path: Path) -> None:

@@ -147,3 +147,62 @@ def test_master_rejects_a_programme_at_another_rate() -> None:
     clip = Clip(np.zeros(100, np.float32), 22050)
     with pytest.raises(ValueError):
         next(master(Programme(22050, 100, (Placement(clip, 0, 100),)), TARGETS["podcast"]))
+
+
+def test_each_item_is_levelled_on_its_own(tmp_path: Path) -> None:
+    """A whisper and a hot jingle, apart: both come out at the target, as two separate bulletin
+    items should (a programme-wide gain would leave the whisper ~30 dB under the jingle)."""
+    target = TARGETS["broadcast"]
+    rate = target.rate
+    quiet = Clip(speechlike(6, 22050, seed=5) * np.float32(0.02), 22050)
+    hot = Clip(faded(tone(440, 4, rate, 0.9), rate), rate)
+    gap = rate
+    programme = Programme(
+        rate,
+        6 * rate + gap + 4 * rate,
+        (Placement(quiet, 0, 6 * rate), Placement(hot, 6 * rate + gap, 4 * rate)),
+    )
+    out = np.concatenate(list(master(programme, target)))
+    for piece in (out[: 6 * rate], out[6 * rate + gap :]):
+        lufs, peak = ebur128_samples(piece, rate, tmp_path)
+        assert lufs == pytest.approx(target.lufs, abs=0.5)
+        assert peak <= target.true_peak_db
+
+
+def test_a_clip_too_short_to_gate_is_levelled_on_its_mean_square(tmp_path: Path) -> None:
+    target = TARGETS["broadcast"]
+    word = Clip(faded(tone(300, 0.3, 48000, 0.01), 48000), 48000)  # 300 ms: no 400 ms block
+    programme = Programme(48000, 48000, (Placement(word, 0, word.frames),))
+    out = np.concatenate(list(master(programme, target)))
+    rms_db = 20 * math.log10(float(np.sqrt(np.mean(out[: word.frames] ** 2))))
+    # From -43 dBFS RMS to the target: K-weighting is flat at 300 Hz, so LUFS = dB RMS - 0.691.
+    assert rms_db - 0.691 == pytest.approx(target.lufs, abs=1.0)
+
+
+def test_the_filters_equal_scipys() -> None:
+    """The meter calls scipy's compiled filter directly and designs its interpolator with numpy
+    (importing scipy.signal and scipy.ndimage would double a re-render's time): same numbers."""
+    from scipy.ndimage import minimum_filter1d, uniform_filter1d
+    from scipy.signal import firwin, sosfilt
+
+    from producer.audio.master import _envelope
+    from producer.audio.meter import cascade_filter, k_weighting, lowpass_taps
+
+    rng = np.random.default_rng(7)
+    x = rng.standard_normal(50000).astype(np.float32)
+    state = rng.standard_normal((2, 2))
+    for rate in (22050, 44100, 48000):
+        expected, expected_state = sosfilt(k_weighting(rate), x, zi=state)
+        got, got_state = cascade_filter()(k_weighting(rate), x, state)
+        np.testing.assert_array_equal(got, expected)
+        np.testing.assert_array_equal(got_state, expected_state)
+    np.testing.assert_allclose(
+        lowpass_taps(65, 0.25, 8.0), firwin(65, 0.25, window=("kaiser", 8.0)), atol=1e-15
+    )
+    needed = rng.random(3000).astype(np.float32)
+    for ramp, hold in ((8, 55), (2, 3), (0, 0)):
+        size = hold + ramp + 2
+        held = minimum_filter1d(needed, size, mode="nearest", origin=hold - size // 2)
+        box = ramp + 1
+        smooth = uniform_filter1d(uniform_filter1d(held, box, mode="nearest"), box, mode="nearest")
+        np.testing.assert_allclose(_envelope(needed, ramp, hold), smooth, atol=1e-6)

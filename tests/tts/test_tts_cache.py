@@ -10,8 +10,9 @@ import pytest
 from tts_support import MEDIUM, SHORT, joined
 
 from producer.errors import AudioError, EngineError
+from producer.filecache import CacheStats
 from producer.tts.base import AudioChunk
-from producer.tts.cache import CacheStats, SegmentCache
+from producer.tts.cache import SegmentCache
 from producer.tts.espeak import EspeakConfig, EspeakEngine
 from producer.tts.piper import PiperEngine
 

@@ -75,6 +75,12 @@ def test_cache_stats_and_clear_texts(tmp_path: Path) -> None:
         f"segment cache: {tmp_path / 'cache' / 'speech'}",
         "entries: 2",
         f"size: {size:.1f} MiB of 64.0 MiB (least recently used evicted beyond)",
+        f"encoded parts: {tmp_path / 'cache' / 'parts'}",
+        "entries: 0",
+        "size: 0.0 MiB of 64.0 MiB (least recently used evicted beyond)",
     ]
-    assert cache_clear_text(settings) == f"removed 2 cached segments from {tmp_path / 'cache' / 'speech'}"
+    assert cache_clear_text(settings) == (
+        f"removed 2 cached segments from {tmp_path / 'cache' / 'speech'}"
+        f" and 0 encoded parts from {tmp_path / 'cache' / 'parts'}"
+    )
     assert cache_stats_text(settings).splitlines()[1] == "entries: 0"

@@ -1,0 +1,222 @@
+"""The podcast episode in parts: mastered and encoded stretch by stretch, cached, then joined.
+
+The programme is planned on the MP3 frame grid and cut in its pauses (see assemble); each part is
+mastered alone — every item is levelled on its own, so a part sounds the same whatever surrounds
+it — and encoded once into MP3 frames (see mp3). A part is stored under a key of everything that
+went into it: its sources' digests, their places, gains and fades, the target and the encoder.
+A re-render after an edit encodes only the parts the edit touched and joins the rest as they
+are; no audio is ever decoded and encoded again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import astuple, dataclass, replace
+from itertools import pairwise
+from pathlib import Path
+
+import numpy as np
+
+from producer.audio import mp3
+from producer.audio.assemble import Programme
+from producer.audio.ffmpeg import pipe_to_ffmpeg
+from producer.audio.master import Target, master
+from producer.errors import AudioError
+from producer.filecache import FileCache, discard
+from producer.models import Samples
+from producer.settings import Settings
+
+_FORMAT = "producer-part/1"
+_SUFFIX = ".part"
+# Parts shorter than this are joined with the next: each costs an encoder start (~13 ms), and an
+# edit re-encodes about this much around it.
+MIN_PART_SECONDS = 30.0
+
+
+@dataclass(frozen=True)
+class Part:
+    """A stretch of the programme from `start`; its placements are relative to `start`."""
+
+    start: int
+    programme: Programme
+    last: bool
+
+    @property
+    def fed(self) -> int:
+        """Samples fed to the encoder: all but the last frame's worth of silence, which the
+        encoder's delay and padding make up, so the frames fill the part exactly. The episode's
+        last part is fed whole; the Info frame tells players how much padding follows it."""
+        return self.programme.frames if self.last else self.programme.frames - mp3.FRAME
+
+
+def split(programme: Programme, *, min_seconds: float = MIN_PART_SECONDS) -> list[Part]:
+    """The programme cut at its breaks, and in between at the first cut `min_seconds` or more
+    after the previous one (all on the MP3 frame grid).
+
+    Between two breaks the choice depends only on what lies since the first of them, so an edit
+    changes the parts of its own story alone.
+    """
+    candidates = [0, *programme.cuts, programme.frames]
+    if any(b % mp3.FRAME for b in candidates[:-1]) or candidates != sorted(set(candidates)):
+        raise ValueError("cuts must be increasing multiples of the MP3 frame inside the programme")
+    shortest = round(min_seconds * programme.rate)
+    bounds = [0]
+    breaks = set(programme.breaks)
+    for cut in programme.cuts:
+        if cut in breaks or cut - bounds[-1] >= shortest:
+            bounds.append(cut)
+    bounds.append(programme.frames)
+    placements = sorted(programme.placements, key=lambda p: p.start)
+    parts, index = [], 0
+    for number, (start, end) in enumerate(pairwise(bounds)):
+        inside = []
+        while index < len(placements) and placements[index].start < end:
+            p = placements[index]
+            if p.end > end - (mp3.FRAME if end != programme.frames else 0):
+                raise ValueError(f"the {p.label or 'source'} at {p.start} runs over the cut at {end}")
+            inside.append(replace(p, start=p.start - start))
+            index += 1
+        local = Programme(programme.rate, end - start, tuple(inside))
+        parts.append(Part(start, local, number == len(bounds) - 2))
+    return parts
+
+
+def part_key(part: Part, target: Target) -> str:
+    """A digest of everything that decides the part's encoded frames."""
+    placements = [
+        [
+            p.source.identity(),
+            p.start,
+            p.frames,
+            p.gain,
+            p.fade_in,
+            p.fade_out,
+            astuple(p.ducking) if p.ducking else None,
+        ]
+        for p in part.programme.placements
+    ]
+    material = [_FORMAT, mp3.encoder_id(), astuple(target), part.programme.frames, part.last, placements]
+    return hashlib.sha256(json.dumps(material).encode()).hexdigest()
+
+
+class PartCache(FileCache):
+    """Encoded parts: a one-line JSON header (frames, CRC-16, digest), then the MP3 frames."""
+
+    def __init__(self, root: Path, max_bytes: int) -> None:
+        super().__init__(root, max_bytes, (_SUFFIX,))
+
+    def get(self, key: str) -> mp3.Stretch | None:
+        """The part stored under `key` if present and intact; a damaged one is deleted."""
+        path = self.path(key, _SUFFIX)
+        try:
+            with open(path, "rb") as f:
+                identity = os.fstat(f.fileno())
+                header = f.readline(4096)
+                data = f.read()
+        except FileNotFoundError:
+            self.found(False)
+            return None
+        stretch = _checked(path, header, data)
+        if stretch is None:
+            discard(path, identity)
+        elif not self.touch(path):
+            stretch = None
+        self.found(stretch is not None)
+        return stretch
+
+    def put(self, key: str, data: bytes) -> mp3.Stretch:
+        frames, crc = mp3.count_frames(data), mp3.crc16(data)
+        fields = {"format": _FORMAT, "frames": frames, "crc": crc, "blake2b": _digest(data)}
+        header = json.dumps(fields).encode() + b"\n"
+        path = self.path(key, _SUFFIX)
+
+        def write(name: str) -> None:
+            with open(name, "wb") as out:
+                out.write(header)
+                out.write(data)
+
+        try:
+            self.write(path, write)
+        except OSError as exc:
+            raise AudioError(f"The encoded parts in {self.root} cannot be written: {exc}.") from exc
+        return mp3.Stretch(path, len(header), len(data), frames, crc)
+
+
+def open_part_cache(settings: Settings) -> PartCache:
+    """The encoded parts of episodes, beside the voiced segments in the cache folder."""
+    return PartCache(settings.cache_dir / "parts", settings.cache_max_mb * 1024 * 1024)
+
+
+def _digest(data: bytes) -> str:
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
+
+
+def _checked(path: Path, header: bytes, data: bytes) -> mp3.Stretch | None:
+    try:
+        fields = json.loads(header)
+        if fields.get("format") != _FORMAT or fields["blake2b"] != _digest(data):
+            return None
+        return mp3.Stretch(path, len(header), len(data), int(fields["frames"]), int(fields["crc"]))
+    except (ValueError, KeyError, TypeError):
+        return None
+
+
+def encode_part(part: Part, target: Target) -> bytes:
+    """The part mastered and encoded into MP3 frames that fill it exactly."""
+
+    def fed() -> Iterator[Samples]:
+        left = part.fed
+        for block in master(part.programme, target):
+            block = block[:left]
+            left -= len(block)
+            yield block * np.float32(1.0 / mp3.LAME_CBR_SCALE)
+
+    with tempfile.TemporaryFile() as out:
+        pipe_to_ffmpeg(fed(), mp3.lame_command(target.rate), what="the programme", stdout=out)
+        out.seek(0)
+        data = out.read()
+    expected = part.programme.frames // mp3.FRAME if not part.last else mp3.frames_for(part.fed)
+    if mp3.count_frames(data) != expected:
+        raise AudioError("the MP3 encoder did not frame the programme as planned")
+    return data
+
+
+def encode_parts(
+    parts: Sequence[Part],
+    target: Target,
+    cache: PartCache,
+    *,
+    workers: int,
+    on_progress: Callable[[int, int], None] | None = None,
+) -> list[mp3.Stretch]:
+    """Every part's frames, from the cache where there, else encoded (longest first, in parallel)."""
+    keys = [part_key(part, target) for part in parts]
+    found: dict[str, mp3.Stretch] = {}
+    for key in dict.fromkeys(keys):
+        stretch = cache.get(key)
+        if stretch is not None:
+            found[key] = stretch
+    missing = {key: part for key, part in zip(keys, parts, strict=True) if key not in found}
+    done = len(parts) - sum(1 for key in keys if key in missing)
+    report = on_progress or (lambda _done, _total: None)
+    report(done, len(parts))
+    order = sorted(missing, key=lambda key: missing[key].programme.frames, reverse=True)
+    # Threads: ffmpeg encodes in its own processes, and mastering spends its time in numpy.
+    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        futures = {pool.submit(encode_part, missing[key], target): key for key in order}
+        try:
+            for future in as_completed(futures):
+                key = futures[future]
+                found[key] = cache.put(key, future.result())
+                done += keys.count(key)
+                report(done, len(parts))
+        except BaseException:
+            for future in futures:
+                future.cancel()
+            raise
+    return [found[key] for key in keys]

@@ -1,0 +1,159 @@
+"""A folder of content-addressed files kept under a size limit by least-recently-used eviction.
+
+Entries live in 256 shards by the first two characters of their key. They are written under a
+temporary name and renamed, so two processes can fill one folder at once; a hit refreshes the
+file's mtime, and once the folder outgrows its limit the oldest files go. The voiced segments and
+the encoded parts of episodes are each kept in one.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+_LOW_WATER = 0.9  # evict down to this share of the limit, so one eviction scan serves many writes
+_STALE_TEMP_SECONDS = 3600.0
+
+
+@dataclass(frozen=True)
+class CacheStats:
+    entries: int
+    bytes: int
+    hits: int
+    misses: int
+
+
+@dataclass(frozen=True)
+class _Entry:
+    path: Path
+    size: int
+    mtime: float
+
+
+class FileCache:
+    """Files named `<key><suffix>` under `root`, below `max_bytes` in all.
+
+    `hits` and `misses` count this object's lookups (`found`); entries and bytes are read from disk.
+    """
+
+    def __init__(self, root: Path, max_bytes: int, suffixes: tuple[str, ...]) -> None:
+        self.root = Path(root)
+        self.max_bytes = max_bytes
+        self._suffixes = suffixes
+        self._lock = threading.Lock()
+        self._hits = 0
+        self._misses = 0
+        self._estimated_bytes: int | None = None
+
+    def path(self, key: str, suffix: str) -> Path:
+        return self.root / key[:2] / f"{key}{suffix}"
+
+    def found(self, hit: bool) -> None:
+        """Count one lookup."""
+        with self._lock:
+            if hit:
+                self._hits += 1
+            else:
+                self._misses += 1
+
+    @staticmethod
+    def touch(path: Path) -> bool:
+        """Mark `path` as recently used; False if another process has evicted it meanwhile."""
+        try:
+            os.utime(path)
+        except FileNotFoundError:
+            return False
+        return True
+
+    def write(self, path: Path, writer: Callable[[str], None]) -> None:
+        """`writer(name)` fills a temporary file beside `path`, which is then renamed into place.
+
+        No fsync: an entry lost to a power cut fails its check on lookup and is made again.
+        """
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, temp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem[:12]}-", suffix=".tmp")
+        os.close(fd)
+        try:
+            writer(temp_name)
+            os.replace(temp_name, path)
+        except BaseException:
+            Path(temp_name).unlink(missing_ok=True)
+            raise
+        self._account(path)
+
+    def _account(self, written: Path) -> None:
+        try:
+            size = written.stat().st_size
+        except FileNotFoundError:
+            return  # already evicted by another process: nothing of it to count
+        with self._lock:
+            if self._estimated_bytes is None:
+                self._estimated_bytes = sum(e.size for e in self._entries())
+            else:
+                self._estimated_bytes += size
+            over = self._estimated_bytes > self.max_bytes
+        if over:
+            self._evict(keep=written)
+
+    def _evict(self, keep: Path) -> None:
+        entries = sorted(self._entries(), key=lambda e: e.mtime)
+        total = sum(e.size for e in entries)
+        target = int(self.max_bytes * _LOW_WATER)
+        for entry in entries:
+            if total <= target:
+                break
+            if entry.path == keep:
+                continue  # the entry just made is needed now, even if it alone is over the limit
+            entry.path.unlink(missing_ok=True)
+            total -= entry.size
+        with self._lock:
+            self._estimated_bytes = total
+
+    def _entries(self) -> Iterator[_Entry]:
+        """Every entry on disk; temporary files abandoned by a crashed writer are removed."""
+        if not self.root.is_dir():
+            return
+        now = time.time()
+        for shard in os.scandir(self.root):
+            if not shard.is_dir():
+                continue
+            for item in os.scandir(shard.path):
+                try:
+                    info = item.stat()
+                except FileNotFoundError:
+                    continue
+                if item.name.endswith(".tmp"):
+                    if now - info.st_mtime > _STALE_TEMP_SECONDS:
+                        Path(item.path).unlink(missing_ok=True)
+                elif item.name.endswith(self._suffixes):
+                    yield _Entry(Path(item.path), info.st_size, info.st_mtime)
+
+    def stats(self) -> CacheStats:
+        entries = list(self._entries())
+        with self._lock:
+            return CacheStats(len(entries), sum(e.size for e in entries), self._hits, self._misses)
+
+    def clear(self) -> int:
+        """Delete every entry; returns how many there were."""
+        removed = 0
+        for entry in list(self._entries()):
+            entry.path.unlink(missing_ok=True)
+            removed += 1
+        with self._lock:
+            self._estimated_bytes = 0
+        return removed
+
+
+def discard(path: Path, identity: os.stat_result) -> None:
+    """Delete a damaged entry unless another process has meanwhile replaced it with a good one."""
+    try:
+        current = os.stat(path)
+        if (current.st_ino, current.st_dev) == (identity.st_ino, identity.st_dev):
+            path.unlink()
+    except FileNotFoundError:
+        pass

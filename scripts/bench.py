@@ -4,8 +4,9 @@ One run prints a table for the example bulletin and the fixture article at 1x an
 - naive: one espeak call per paragraph, pydub `+` to join, pydub normalize, one MP3 export
   (what a newcomer writes from the product card);
 - build: `producer build` cold, in a fresh data folder (empty caches), as a subprocess;
-- limit: the engine's synthesis of the same segments alone (same parallelism) plus one ffmpeg
-  MP3 encode of audio of the programme's length, with the same encoder settings;
+- limit: the engine's synthesis of the same paragraphs alone (same parallelism) plus one ffmpeg
+  MP3 encode of audio of the programme's length (the speech, then silence), with the same encoder
+  settings;
 then the warm re-render after editing one story of the 8x bulletin, and peak RSS of a ~60 minute
 programme. The 8x and 60-minute bulletins are made of distinct stories (the fixture's paragraphs
 rotated), so the segment cache cannot flatter the figures.
@@ -152,12 +153,10 @@ def _voice(text: str) -> np.ndarray:
     return np.concatenate(chunks) if chunks else np.zeros(0, np.float32)
 
 
-def limit(paths: list[Path]) -> tuple[float, float, float]:
-    """(synthesis seconds, encode seconds, programme seconds) — the floor of a cold build."""
+def limit(paths: list[Path], seconds: float) -> tuple[float, float]:
+    """(synthesis seconds, encode seconds) — the floor of a cold build of a `seconds` programme."""
     from producer.arabic import Lexicon
-    from producer.audio.ffmpeg import ffmpeg_exe
-    from producer.audio.mp3 import BITRATE as MP3_BITRATE
-    from producer.audio.mp3 import COMPRESSION_LEVEL as MP3_COMPRESSION_LEVEL
+    from producer.audio.mp3 import RATE, lame_command
     from producer.ingest import clean
     from producer.pipeline import compose_script, speakable_texts
     from producer.settings import load_settings
@@ -166,44 +165,19 @@ def limit(paths: list[Path]) -> tuple[float, float, float]:
     settings = load_settings()
     script = compose_script([clean(p.read_text(encoding="utf-8")) for p in paths], settings)
     texts = speakable_texts(script, Lexicon.default(), diacritize=wants_diacritics("espeak"))
-    texts.sort(key=len, reverse=True)
+    # The build voices paragraph by paragraph: so does the limit, longest first.
+    texts = sorted((line for text in texts for line in text.split("\n") if line), key=len, reverse=True)
     start = time.perf_counter()
     with ProcessPoolExecutor(settings.workers) as pool:
         clips = list(pool.map(_voice, texts))
     synth = time.perf_counter() - start
-    # The same length at the programme rate (44.1 kHz), one buffer allocated once.
-    speech = np.concatenate(clips)
-    audio = np.repeat(speech, 2).astype("<f4")
-    cmd = [
-        ffmpeg_exe(),
-        "-nostdin",
-        "-v",
-        "error",
-        "-y",
-        "-f",
-        "f32le",
-        "-ar",
-        "44100",
-        "-ac",
-        "1",
-        "-i",
-        "pipe:0",
-    ]
-    cmd += [
-        "-c:a",
-        "libmp3lame",
-        "-b:a",
-        MP3_BITRATE,
-        "-compression_level",
-        MP3_COMPRESSION_LEVEL,
-        "-f",
-        "mp3",
-    ]
-    with tempfile.NamedTemporaryFile(suffix=".mp3") as out:
-        start = time.perf_counter()
-        subprocess.run([*cmd, out.name], input=audio.tobytes(), check=True)
-        encode = time.perf_counter() - start
-    return synth, encode, len(audio) / 44100
+    # The speech at the programme rate, then silence (the pauses) up to the programme's length.
+    speech = np.repeat(np.concatenate(clips), 2)
+    audio = np.zeros(max(round(seconds * RATE), len(speech)), "<f4")
+    audio[: len(speech)] = speech
+    start = time.perf_counter()
+    subprocess.run(lame_command(), input=audio.tobytes(), stdout=subprocess.DEVNULL, check=True)
+    return synth, time.perf_counter() - start
 
 
 def mp3_seconds(path: Path) -> float:
@@ -232,7 +206,7 @@ def main() -> None:
         t_build, rss = run_producer(
             ["build", *map(str, paths), "-o", str(out), "--quiet"], work / f"data-{len(rows)}"
         )
-        synth, enc, _ = limit(paths)
+        synth, enc = limit(paths, mp3_seconds(out))
         t_naive = naive(paths, work / "naive.mp3") if not args.skip_naive else float("nan")
         results[name] = {"build": t_build, "limit": synth + enc, "naive": t_naive}
         rows.append(

@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib.machinery
 import importlib.util
 import math
+import threading
 from collections.abc import Callable
 from functools import cache
 from pathlib import Path
@@ -25,8 +26,17 @@ F64 = npt.NDArray[np.float64]
 Cascade = Callable[[F64, Samples, F64], tuple[F64, F64]]
 
 
-@cache
+_LOADING = threading.Lock()
+
+
 def cascade_filter() -> Cascade:
+    """The cascade filter, loaded once however many threads ask for it at once."""
+    with _LOADING:
+        return _cascade_filter()
+
+
+@cache
+def _cascade_filter() -> Cascade:
     """Second-order sections applied to `x` from `state`: (sos, x, state) → (filtered, new state).
 
     This is scipy.signal.sosfilt, called through the compiled routine it wraps: importing

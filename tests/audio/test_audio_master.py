@@ -206,3 +206,15 @@ def test_the_filters_equal_scipys() -> None:
         box = ramp + 1
         smooth = uniform_filter1d(uniform_filter1d(held, box, mode="nearest"), box, mode="nearest")
         np.testing.assert_allclose(_envelope(needed, ramp, hold), smooth, atol=1e-6)
+
+
+def test_the_filter_loads_once_when_parts_are_mastered_in_parallel() -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from producer.audio import meter
+
+    meter._cascade_filter.cache_clear()
+    with ThreadPoolExecutor(4) as pool:
+        loaded = list(pool.map(lambda _: meter.cascade_filter(), range(4)))
+    assert all(f is loaded[0] for f in loaded)
+    assert "lambda" not in repr(loaded[0])  # scipy's compiled routine, not the fallback

@@ -4,7 +4,10 @@ Stored as plain UTF-8 TSV, one entry a line: `pattern<TAB>replacement`; `#` star
 A plain pattern matches whole words only, also behind the clitic prefixes و ف ب ل ك ال (and their
 combinations: وب, فال, لل …), which are kept: with "قسد → قَسَد", "وقسد" becomes "وقَسَد"; with
 "UN → الأمم المتحدة", "لـUN" becomes "للأمم المتحدة". A `re:` pattern is a Python regular
-expression applied as written; its replacement may use \\1-style groups.
+expression applied as written; its replacement may use \\1-style groups. Patterns run under a
+time limit (the `regex` module's timeout), so one that backtracks catastrophically fails with a
+clear error — when it is added, on probe texts, or at the latest on the text that trips it —
+instead of hanging a render.
 """
 
 from __future__ import annotations
@@ -15,11 +18,18 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
+import regex
+
 from producer.arabic.normalize import WORD_CHARS, join_prefix
 from producer.atomic import atomic_write_text
 from producer.errors import InputError
 
 REGEX_PREFIX = "re:"
+_SECONDS_PER_PATTERN = 1.0  # a sane pattern takes microseconds on a paragraph
+# Texts on which a backtracking pattern shows itself when it is added: long runs of one letter,
+# digit or space with something at the end that no run matches.
+_PROBES = tuple(run * 40 + end for run in ("ا", "1", " ", "اب ", "a") for end in ("!", "؟", ""))
+_PROBE_SECONDS = 0.2
 
 _PREFIX = "[وف]?(?:لل|[بك]?ال|[بكل])?"
 _TATWEEL = "\u0640"
@@ -43,11 +53,20 @@ def _validate(pattern: str, replacement: str) -> None:
         raise InputError("a lexicon entry needs a word or a re: pattern.")
     if pattern.startswith(REGEX_PREFIX):
         try:
-            re.compile(pattern[len(REGEX_PREFIX) :])
-        except re.error as exc:
+            compiled = regex.compile(pattern[len(REGEX_PREFIX) :], regex.VERSION0)
+        except regex.error as exc:
             raise InputError(
                 f"the lexicon pattern {pattern!r} is not a valid regular expression: {exc}."
             ) from exc
+        try:
+            for probe in _PROBES:
+                compiled.search(probe, timeout=_PROBE_SECONDS)
+        except TimeoutError as exc:
+            raise InputError(_too_slow(pattern)) from exc
+
+
+def _too_slow(pattern: str) -> str:
+    return f"the lexicon pattern {pattern!r} backtracks without end on some texts; write it more simply."
 
 
 class Lexicon:
@@ -106,8 +125,11 @@ class Lexicon:
         words, spoken, regexes = self._matchers
         if words is not None:
             text = words.sub(lambda m: self._replace_word(m, spoken), text)
-        for regex, replacement in regexes:
-            text = regex.sub(replacement, text)
+        for pattern, compiled, replacement in regexes:
+            try:
+                text = compiled.sub(replacement, text, timeout=_SECONDS_PER_PATTERN)
+            except TimeoutError as exc:
+                raise InputError(_too_slow(REGEX_PREFIX + pattern)) from exc
         return text
 
     @staticmethod
@@ -121,7 +143,7 @@ class Lexicon:
         return join_prefix(prefix, spoken[word])
 
 
-_Matchers = tuple[re.Pattern[str] | None, dict[str, str], list[tuple[re.Pattern[str], str]]]
+_Matchers = tuple[re.Pattern[str] | None, dict[str, str], list[tuple[str, regex.Pattern[str], str]]]
 
 
 def _compile(entries: Iterable[LexiconEntry]) -> _Matchers:
@@ -135,7 +157,15 @@ def _compile(entries: Iterable[LexiconEntry]) -> _Matchers:
         words = re.compile(
             f"(?<![{WORD_CHARS}])(?P<pre>{_PREFIX}){_TATWEEL}?(?P<word>{alternation})(?![{WORD_CHARS}])"
         )
-    regexes = [(re.compile(e.pattern[len(REGEX_PREFIX) :]), e.replacement) for e in entries if e.is_regex]
+    regexes = [
+        (
+            e.pattern[len(REGEX_PREFIX) :],
+            regex.compile(e.pattern[len(REGEX_PREFIX) :], regex.VERSION0),
+            e.replacement,
+        )
+        for e in entries
+        if e.is_regex
+    ]
     return words, spoken, regexes
 
 

@@ -168,12 +168,15 @@ def write_episode(dest: BinaryIO, tag: bytes, stretches: Sequence[Stretch], samp
     dest.write(tag)
     dest.write(info_frame(stretches, samples))
     for s in stretches:
-        with open(s.path, "rb") as src:
-            src.seek(s.offset)
-            left = s.size
-            while left:
-                chunk = src.read(min(left, 1 << 20))
-                if not chunk:
-                    raise AudioError(f"the encoded part {s.path.name} was cut short while in use")
-                dest.write(chunk)
-                left -= len(chunk)
+        try:
+            with open(s.path, "rb") as src:
+                src.seek(s.offset)
+                left = s.size
+                while left:
+                    chunk = src.read(min(left, 1 << 20))
+                    if not chunk:
+                        raise AudioError(f"the encoded part {s.path.name} was cut short while in use")
+                    dest.write(chunk)
+                    left -= len(chunk)
+        except FileNotFoundError as exc:
+            raise AudioError(f"the encoded part {s.path.name} was removed while in use; build again") from exc

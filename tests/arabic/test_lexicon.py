@@ -81,3 +81,19 @@ def test_regex_entries_apply_as_written() -> None:
 def test_invalid_regex_is_rejected() -> None:
     with pytest.raises(InputError, match="regular expression"):
         Lexicon().add("re:(", "x")
+
+
+@pytest.mark.parametrize("pattern", ["re:(a|aa)+$", "re:(ا|اا)+!", "re:(\\d|\\d\\d)+$"])
+def test_a_backtracking_pattern_is_refused_when_added(pattern: str) -> None:
+    with pytest.raises(InputError, match="backtracks"):
+        Lexicon([LexiconEntry(pattern, "x")])
+
+
+def test_a_pattern_that_backtracks_only_on_some_text_fails_cleanly_there() -> None:
+    """The probes cannot foresee every text: the one that trips a pattern gives the same clear
+    error within about a second, instead of hanging the render."""
+    lexicon = Lexicon([LexiconEntry("re:(ب|بب)+ج", "x")])  # probes are runs of ا, 1, space, "اب "
+    assert lexicon.apply("ببج") == "x"
+    with pytest.raises(InputError, match="backtracks"):
+        lexicon.apply("ب" * 60 + "د")
+

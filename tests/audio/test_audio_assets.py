@@ -93,3 +93,16 @@ def test_make_jingles_is_deterministic() -> None:
     first, again = module.stinger(), module.stinger()
     np.testing.assert_array_equal(first, again)
     assert math.isclose(np.abs(first).max(), 10 ** (-3 / 20), rel_tol=1e-9)
+
+
+def test_in_process_decoding_matches_ffmpeg(tmp_path: Path) -> None:
+    """WAV, FLAC and Ogg are read by libsndfile + soxr, the rest by ffmpeg: the same audio."""
+    from producer.audio.ffmpeg import _decode_with_ffmpeg
+
+    stereo = np.stack([speechlike(2, 22050, seed=8), speechlike(2, 22050, seed=9)], axis=1)
+    wav = tmp_path / "stereo.wav"
+    sf.write(wav, stereo, 22050, subtype="PCM_16")
+    ours, theirs = decode_file(wav, 44100).samples, _decode_with_ffmpeg(wav, 44100).samples
+    assert abs(len(ours) - len(theirs)) <= 2
+    n = min(len(ours), len(theirs))
+    assert np.corrcoef(ours[:n], theirs[:n])[0, 1] > 0.999

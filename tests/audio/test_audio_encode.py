@@ -281,3 +281,23 @@ def test_a_failure_mid_render_leaves_no_file_and_keeps_the_old_episode(name: str
         encode(programme, target, out, EpisodeMeta("t", "s", "p", SCRIPT.created))
     assert out.read_bytes() == b"old episode"
     assert [p.name for p in tmp_path.iterdir()] == [out.name]
+
+
+def test_under_a_music_bed_the_episode_is_one_part(tmp_path: Path) -> None:
+    """Nothing is silent under a bed, so there is nowhere to cut: one part, still exact."""
+    target = TARGETS["podcast"]
+    assets = default_assets(target.rate, use_bed=True)
+    programme = plan_programme(SCRIPT, voiced(), assets, rate=target.rate, granule=mp3.FRAME)
+    assert programme.cuts == ()
+    cache = PartCache(tmp_path / "parts", 1 << 30)
+    out = tmp_path / "bed.mp3"
+    encode(programme, target, out, meta_for(programme), parts=cache)
+    assert cache.stats().entries == 1
+    decoded = decode(out)
+    assert len(decoded) == programme.frames
+    lufs, peak = ebur128(out)
+    assert lufs == pytest.approx(-16.0, abs=1.0) and peak <= -1.0
+    # The bed fills the pause after the headlines, ducked but audible.
+    headlines = next(p for p in programme.placements if p.label == "headlines")
+    pause = decoded[headlines.end + 2000 : headlines.end + 8000]
+    assert 1e-3 < np.sqrt(np.mean(pause**2)) < 0.1

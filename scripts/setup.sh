@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Set up a fresh Debian/Ubuntu machine that has only Python: a virtualenv in .venv with the
 # package and its dependencies (espeak-ng and ffmpeg come as wheels: espeakng-loader, imageio-ffmpeg).
-# With --test it also installs the test tools and Debian's chromium for the browser tests.
+# With --test it also installs the test tools, Debian's chromium for the browser tests, and Debian's
+# postgresql and redis-server for the scale-out backend tests. Those tests start throwaway servers
+# of their own: this script starts or enables no service (on a machine with systemd, Debian's
+# packages start theirs when installed).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -25,8 +28,13 @@ fi
 .venv/bin/python -m pip install -q --upgrade pip
 if [ "$want_tests" = 1 ]; then
   .venv/bin/python -m pip install -q -e '.[test]'
-  if ! command -v chromium >/dev/null 2>&1; then
-    apt_install chromium fonts-noto-core
+  missing=()
+  command -v chromium >/dev/null 2>&1 || missing+=(chromium fonts-noto-core)
+  # Debian keeps initdb off the PATH, under /usr/lib/postgresql/<version>/bin.
+  compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || missing+=(postgresql)
+  command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+  if [ "${#missing[@]}" -gt 0 ]; then
+    apt_install "${missing[@]}"
   fi
 else
   .venv/bin/python -m pip install -q -e .

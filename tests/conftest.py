@@ -1,10 +1,15 @@
-"""Shared fixtures: an isolated data folder per test session and the project's own sample pages."""
+"""Shared fixtures: an isolated data folder per test session, the project's own sample pages, and
+the database and queue backends (embedded SQLite, or real PostgreSQL and Redis servers)."""
 
 from __future__ import annotations
 
+import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from tests.backends import Backend, PostgresServer, RedisServer, backend_for, postgres_bindir
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED_FIXTURE = ROOT.parent / "shared" / "fixtures" / "alwan_article.txt"
@@ -26,3 +31,45 @@ def isolated_data_dir(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pyt
 @pytest.fixture(scope="session")
 def examples() -> list[Path]:
     return sorted((ROOT / "examples").glob("*.txt"))
+
+
+# ---- backends: started on first use, one server of each kind per test process ------------------
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    bindir = postgres_bindir()
+    if bindir is None:
+        pytest.skip("PostgreSQL's server (initdb) is not installed: apt install postgresql")
+    with PostgresServer.running(bindir) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def redis_server() -> Iterator[RedisServer]:
+    binary = shutil.which("redis-server")
+    if binary is None:
+        pytest.skip("redis-server is not installed: apt install redis-server")
+    with RedisServer.running(Path(binary)) as server:
+        yield server
+
+
+@pytest.fixture(params=["sqlite", "postgresql+redis"])
+def backend(request: pytest.FixtureRequest) -> Backend:
+    """A service's database and queue: the embedded SQLite pair, or scale-out PostgreSQL and Redis.
+
+    A test narrows or widens the list with @pytest.mark.parametrize("backend", [...], indirect=True).
+    """
+    return backend_for(request, request.param)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh, empty database."""
+    return backend_for(request, request.param).database_url or f"sqlite:///{tmp_path / 'producer.db'}"
+
+
+@pytest.fixture(params=["sqlite", "redis"])
+def queue_url(request: pytest.FixtureRequest) -> str | None:
+    """A fresh job queue: None is the SQLite file in the data folder."""
+    return backend_for(request, request.param).queue_url

@@ -3,7 +3,8 @@
 SQLAlchemy 2.0 over SQLite by default (one file, WAL mode so readers never wait for the writer)
 or PostgreSQL by URL. Reads and writes go through `Database.read()` / `Database.write()`; on
 SQLite a write transaction starts with BEGIN IMMEDIATE, so two writers queue on the busy timeout
-instead of failing when one upgrades a read lock.
+instead of failing when one upgrades a read lock. On PostgreSQL a write transaction first takes
+one advisory lock, so writers take turns there too: the code's check-then-write steps rely on it.
 """
 
 from __future__ import annotations
@@ -28,12 +29,15 @@ from sqlalchemy import (
     delete,
     event,
     select,
+    text,
 )
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
 FEED_CHANGED = "feed_changed"
 SQLITE_POOL = 40
+# The advisory lock write transactions take on PostgreSQL; any key does, such locks are per database.
+WRITE_LOCK = 0x70726F64
 
 
 def utcnow() -> datetime:
@@ -190,9 +194,14 @@ class Database:
         self.write_engine = _engine(url, immediate=True) if self.is_sqlite else self.engine
         self._read = sessionmaker(self.engine, expire_on_commit=False)
         self._write = sessionmaker(self.write_engine, expire_on_commit=False)
+        self._lock_writes = self.engine.dialect.name == "postgresql"
 
     def create_all(self) -> None:
-        Base.metadata.create_all(self.write_engine)
+        # In a write transaction, so processes starting together (serve and its workers) on a fresh
+        # PostgreSQL database create the tables one after the other instead of failing on a
+        # duplicate; on SQLite BEGIN IMMEDIATE did that already.
+        with self.write() as session:
+            Base.metadata.create_all(session.connection())
 
     @contextmanager
     def read(self) -> Iterator[Session]:
@@ -202,6 +211,12 @@ class Database:
     @contextmanager
     def write(self) -> Iterator[Session]:
         with self._write() as session, session.begin():
+            if self._lock_writes:
+                # PostgreSQL's READ COMMITTED alone lets two writers run their checks at once: two
+                # render requests both found no active job and queued two renders, two reapers
+                # both requeued a dead job, two first saves of a station value both inserted it.
+                # Taking turns, as SQLite's writers do, keeps every such step whole.
+                session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": WRITE_LOCK})
             yield session
 
     def dispose(self) -> None:
@@ -244,10 +259,18 @@ def _engine(url: str, *, immediate: bool) -> Engine:
     return engine
 
 
+def storable(key: str) -> bool:
+    """Whether a looked-up text can be in a row at all: PostgreSQL refuses a query whose text
+    holds NUL (a 500 where SQLite answered "not found"), and no stored name or id has one."""
+    return "\x00" not in key
+
+
 # ---- users, sessions, tokens ------------------------------------------------------------------
 
 
 def user_by_name(s: Session, name: str) -> User | None:
+    if not storable(name):
+        return None
     return s.scalar(select(User).where(User.name == name))
 
 

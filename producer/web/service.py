@@ -262,6 +262,10 @@ def start_render(
     """Queue a render of the script as it is now; a render already under way is returned instead."""
     if engine:
         check_engine(engine)
+    if voice is not None:
+        # Checked as a draft's voice is: the render form's went into the row unchecked, where
+        # PostgreSQL refused a NUL or more than the column's 200 characters with a 500.
+        check_text(voice, "اسم الصوت", 200)
     if target not in (None, "podcast", "broadcast"):
         raise Rejected(422, "الوجهة يجب أن تكون بودكاست أو بث إذاعي.")
     with state.db.write() as s:
@@ -295,7 +299,7 @@ def start_render(
 
 def get_job(state: AppState, job_id: str) -> Job:
     with state.db.read() as s:
-        job = s.get(Job, job_id)
+        job = s.get(Job, job_id) if db.storable(job_id) else None
     if job is None:
         raise Rejected(404, "مهمة التوليد غير موجودة.")
     return job

@@ -96,4 +96,3 @@ def test_a_pattern_that_backtracks_only_on_some_text_fails_cleanly_there() -> No
     assert lexicon.apply("ببج") == "x"
     with pytest.raises(InputError, match="backtracks"):
         lexicon.apply("ب" * 60 + "د")
-

@@ -1,5 +1,6 @@
 """Helpers for the web tests: a real `producer serve` subprocess on a free loopback port, over its
-own SQLite file and media folder, with its embedded worker rendering for real."""
+own database (its SQLite file, or one given by PRODUCER_DATABASE_URL) and media folder, with its
+embedded worker rendering for real."""
 
 from __future__ import annotations
 
@@ -11,10 +12,14 @@ import socket
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
+
+from producer.store.db import Database, database_url
 
 ADMIN_PASSWORD = "newsroom-admin-pass"
 EDITOR_PASSWORD = "editor-pass-1234"
@@ -67,6 +72,20 @@ class Server:
     data_dir: Path
     process: subprocess.Popen[bytes]
     log: Path
+    env: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def database_url(self) -> str:
+        return database_url(self.data_dir, self.env.get("PRODUCER_DATABASE_URL"))
+
+    @contextmanager
+    def database(self) -> Iterator[Database]:
+        """The server's own database, opened from this process to read back what it stored."""
+        database = Database(self.database_url)
+        try:
+            yield database
+        finally:
+            database.dispose()
 
     def stop(self, sig: int = signal.SIGTERM) -> None:
         if self.process.poll() is None:
@@ -84,13 +103,14 @@ class Server:
 def start_server(data_dir: Path, env: dict[str, str] | None = None) -> Server:
     port = free_port()
     log = data_dir.parent / f"{data_dir.name}-server-{port}.log"
+    env = env or server_env(data_dir)
     process = subprocess.Popen(
         producer_command("serve", "--port", str(port)),
-        env=env or server_env(data_dir),
+        env=env,
         stdout=log.open("wb"),
         stderr=subprocess.STDOUT,
     )
-    server = Server(f"http://127.0.0.1:{port}", data_dir, process, log)
+    server = Server(f"http://127.0.0.1:{port}", data_dir, process, log, env)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -104,10 +124,14 @@ def start_server(data_dir: Path, env: dict[str, str] | None = None) -> Server:
     raise RuntimeError(f"server did not start: {log.read_text()[-3000:]}")
 
 
-def run_cli(data_dir: Path, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+def run_cli(
+    data_dir: Path, *args: str, stdin: str = "", env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """The `producer` command, by default with `server_env(data_dir)`: pass a server's env to
+    reach that server's database."""
     return subprocess.run(
         producer_command(*args),
-        env=server_env(data_dir),
+        env=env or server_env(data_dir),
         input=stdin,
         capture_output=True,
         text=True,

@@ -168,6 +168,18 @@ def test_login_is_rate_limited(newsroom: Newsroom) -> None:
         assert client.post("/login", data={"name": "editor", "password": EDITOR_PASSWORD}).status_code == 403
 
 
+def test_a_name_no_account_can_have_is_refused_as_a_wrong_one(newsroom: Newsroom) -> None:
+    """A NUL in the name: no account has one (PostgreSQL refuses to even look), a plain 401."""
+    with newsroom.server.client() as client:
+        page = client.get("/login")
+        token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+        assert token is not None
+        reply = client.post(
+            "/login", data={"name": "edi\x00tor", "password": EDITOR_PASSWORD, "csrf_token": token.group(1)}
+        )
+        assert reply.status_code == 401 and "غير صحيحة" in reply.text
+
+
 @pytest.mark.parametrize("target", ["//evil.example/", "https://evil.example/", "/\\evil.example"])
 def test_login_never_redirects_off_site(newsroom: Newsroom, target: str) -> None:
     with newsroom.server.client() as client:

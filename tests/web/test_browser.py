@@ -42,6 +42,9 @@ def browser() -> Iterator[object]:
         browser.close()
 
 
+# On the SQLite newsroom only: the page drives the same service calls as tests/web/test_server.py,
+# which runs on every backend.
+@pytest.mark.parametrize("newsroom", ["sqlite"], indirect=True)
 def test_compose_edit_render_listen_publish(browser: object, newsroom: Newsroom) -> None:
     from playwright.sync_api import Browser, expect
 

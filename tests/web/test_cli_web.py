@@ -6,7 +6,13 @@ import re
 import subprocess
 from pathlib import Path
 
+import pytest
+
+from tests.backends import Backend
 from tests.web.support import login, producer_command, run_cli, server_env, start_server
+
+# The accounts commands on each database (the queue plays no part in them).
+ON_EACH_DATABASE = pytest.mark.parametrize("backend", ["sqlite", "postgresql"], indirect=True)
 
 
 def serve_public(data_dir: Path, **env: str) -> subprocess.CompletedProcess[str]:
@@ -41,9 +47,11 @@ def test_serve_refuses_public_host_without_a_strong_admin(tmp_path: Path) -> Non
     assert serve_public(data, PRODUCER_ADMIN_PASSWORD="").returncode != 0
 
 
-def test_user_and_token_commands(tmp_path: Path) -> None:
+@ON_EACH_DATABASE
+def test_user_and_token_commands(tmp_path: Path, backend: Backend) -> None:
     data = tmp_path / "d"
-    added = run_cli(data, "user", "add", "huda", "--role", "editor", stdin="huda-pass-2024\n")
+    env = server_env(data, **backend.env())
+    added = run_cli(data, "user", "add", "huda", "--role", "editor", stdin="huda-pass-2024\n", env=env)
     assert added.returncode == 0, added.stderr
     for args, stdin in (
         (("user", "add", "huda", "--role", "editor"), "another-pass-1\n"),  # exists
@@ -51,16 +59,18 @@ def test_user_and_token_commands(tmp_path: Path) -> None:
         (("user", "add", "rami", "--role", "viewer"), "short\n"),  # weak password
         (("token", "create", "nobody"), ""),
     ):
-        result = run_cli(data, *args, stdin=stdin)
+        result = run_cli(data, *args, stdin=stdin, env=env)
         assert result.returncode != 0, args
-    token = run_cli(data, "token", "create", "huda")
+    token = run_cli(data, "token", "create", "huda", env=env)
     assert token.returncode == 0 and token.stdout.startswith("prd_") and len(token.stdout.strip()) > 40
 
 
-def test_first_start_on_loopback_creates_an_admin_that_can_log_in(tmp_path: Path) -> None:
+@ON_EACH_DATABASE
+def test_first_start_on_loopback_creates_an_admin_that_can_log_in(tmp_path: Path, backend: Backend) -> None:
     data = tmp_path / "fresh"
     data.mkdir()
-    server = start_server(data, server_env(data, PRODUCER_ADMIN_PASSWORD=""))
+    env = server_env(data, PRODUCER_ADMIN_PASSWORD="", **backend.env())
+    server = start_server(data, env)
     try:
         found = re.search(r"created the account admin with password (\S+)", server.log.read_text())
         assert found is not None, server.log.read_text()
@@ -70,6 +80,6 @@ def test_first_start_on_loopback_creates_an_admin_that_can_log_in(tmp_path: Path
     finally:
         server.stop()
     # The second start finds the account and creates none.
-    again = start_server(data, server_env(data, PRODUCER_ADMIN_PASSWORD=""))
+    again = start_server(data, env)
     again.stop()
     assert "created the account" not in again.log.read_text()

@@ -1,4 +1,5 @@
-"""A server killed with SIGKILL in the middle of a render loses nothing and publishes nothing half-made."""
+"""A server killed with SIGKILL in the middle of a render loses nothing and publishes nothing half-made,
+whether its jobs wait in the SQLite queue file or in Redis (with the rows in PostgreSQL)."""
 
 from __future__ import annotations
 
@@ -7,12 +8,14 @@ import signal
 import time
 from pathlib import Path
 
+from tests.backends import Backend
 from tests.web.support import (
     ADMIN_PASSWORD,
     ARTICLE_SCHOOL,
     ARTICLE_WATER,
     login,
     run_cli,
+    server_env,
     start_server,
     wait_job,
 )
@@ -20,12 +23,13 @@ from tests.web.support import (
 FIXTURE = Path(__file__).resolve().parents[1] / "data" / "pages" / "alwan.txt"
 
 
-def test_kill_during_render_then_restart(tmp_path: Path) -> None:
+def test_kill_during_render_then_restart(tmp_path: Path, backend: Backend) -> None:
     data = tmp_path / "data"
     data.mkdir()
-    server = start_server(data)
+    env = server_env(data, **backend.env())
+    server = start_server(data, env)
     try:
-        token = run_cli(data, "token", "create", "admin").stdout.strip()
+        token = run_cli(data, "token", "create", "admin", env=env).stdout.strip()
         with server.client() as client:
             csrf = login(client, "admin", ADMIN_PASSWORD)
             saved = client.post(
@@ -51,7 +55,7 @@ def test_kill_during_render_then_restart(tmp_path: Path) -> None:
     finally:
         server.stop(signal.SIGKILL)
 
-    server = start_server(data)
+    server = start_server(data, env)
     try:
         with server.client(headers={"Authorization": f"Bearer {token}"}) as api:
             state = wait_job(api, job)

@@ -13,18 +13,19 @@ import hashlib
 import io
 import json
 import re
-import sqlite3
 import struct
 import zipfile
 import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import text
 
+from producer.store.db import Database
+from tests.backends import backend_for
 from tests.web.support import (
     ADMIN_PASSWORD,
     ARTICLE_SCHOOL,
@@ -35,6 +36,7 @@ from tests.web.support import (
     login,
     png_bytes,
     run_cli,
+    server_env,
     start_server,
     wav_bytes,
 )
@@ -55,19 +57,21 @@ class Newsroom:
     bulletin: int  # composed, with a script
     draft: int  # saved from the compose form, never composed
     segments: list[dict[str, Any]]
+    database: Database  # the server's, opened here to check what it stored
 
 
-@pytest.fixture(scope="module")
-def room(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Newsroom]:
+@pytest.fixture(scope="module", params=["sqlite", "postgresql+redis"])
+def room(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Newsroom]:
     data_dir = tmp_path_factory.mktemp("hostile") / "data"
     data_dir.mkdir()
-    assert (
-        run_cli(data_dir, "user", "add", "editor", "--role", "editor", stdin=EDITOR_PASSWORD).returncode == 0
-    )
-    token = run_cli(data_dir, "token", "create", "editor").stdout.strip()
-    server = start_server(data_dir)
+    env = server_env(data_dir, **backend_for(request, request.param).env())
+    added = run_cli(data_dir, "user", "add", "editor", "--role", "editor", stdin=EDITOR_PASSWORD, env=env)
+    assert added.returncode == 0, added.stderr
+    token = run_cli(data_dir, "token", "create", "editor", env=env).stdout.strip()
+    server = start_server(data_dir, env)
     api = server.client(headers={"Authorization": f"Bearer {token}"})
     editor, admin = server.client(), server.client()
+    database = Database(server.database_url)
     try:
         editor_csrf = login(editor, "editor", EDITOR_PASSWORD)
         admin_csrf = login(admin, "admin", ADMIN_PASSWORD)
@@ -116,32 +120,39 @@ def room(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Newsroom]:
             created.json()["id"],
             int(draft.group(1)),
             created.json()["script"]["segments"],
+            database,
         )
     finally:
         for client in (api, editor, admin):
             client.close()
+        database.dispose()
         server.stop()
 
 
 # ---- what "nothing saved is lost" means ---------------------------------------------------------
 
 
-def snapshot(data_dir: Path) -> dict[str, Any]:
-    """Every saved row that matters, read straight from the server's SQLite file, and the files."""
-    with sqlite3.connect(f"file:{data_dir / 'producer.db'}?mode=ro", uri=True) as conn:
+def snapshot(room: Newsroom) -> dict[str, Any]:
+    """Every saved row that matters, read straight from the server's database, and the files."""
+    with room.database.read() as s:
+
+        def query(sql: str) -> list[tuple[Any, ...]]:
+            return [tuple(row) for row in s.execute(text(sql))]
+
         rows = {
             "bulletins": {
                 r[0]: r[1:]
-                for r in conn.execute(
+                for r in query(
                     "SELECT id, title, target, engine, voice, articles, script, updated FROM bulletins"
                 )
             },
-            "station": dict(conn.execute("SELECT key, value FROM station WHERE key != 'feed_changed'")),
-            "episodes": conn.execute("SELECT id, published, revision FROM episodes").fetchall(),
-            "users": conn.execute("SELECT name, role, active, password_hash FROM users").fetchall(),
-            "jobs": conn.execute("SELECT count(*) FROM jobs").fetchone(),
-            "tokens": conn.execute("SELECT count(*) FROM api_tokens").fetchone(),
+            "station": dict(query("SELECT key, value FROM station WHERE key != 'feed_changed'")),
+            "episodes": query("SELECT id, published, revision FROM episodes"),
+            "users": query("SELECT name, role, active, password_hash FROM users"),
+            "jobs": query("SELECT count(*) FROM jobs"),
+            "tokens": query("SELECT count(*) FROM api_tokens"),
         }
+    data_dir = room.server.data_dir
     media = data_dir / "media"
     rows["files"] = {
         str(p.relative_to(media)): hashlib.sha256(p.read_bytes()).hexdigest()
@@ -159,7 +170,7 @@ def assert_nothing_lost(before: dict[str, Any], after: dict[str, Any]) -> None:
     for bulletin_id, row in before["bulletins"].items():
         assert after["bulletins"].get(bulletin_id) == row, f"bulletin {bulletin_id} changed"
     for bulletin_id in after["bulletins"].keys() - before["bulletins"].keys():
-        # SQLite's JSON column holds the draft's missing script as the JSON text null.
+        # The JSON column holds the draft's missing script as JSON null (the text "null" to SQLite).
         assert after["bulletins"][bulletin_id][5] in (None, "null"), "a rejected request composed a bulletin"
 
 
@@ -467,6 +478,7 @@ CASES: list[Bad] = [
     api("render: unknown target", "POST", R, 422, body({"target": "tv"})),
     api("render: a list", "POST", R, 422, body([])),
     api("render: voice too long", "POST", R, 422, body({"voice": "v" * 201})),
+    api("render: NUL in the voice", "POST", R, 422, body({"voice": "a\x00b"})),
     api("render: unknown field", "POST", R, 422, body({"priority": "high"})),
     api("render: truncated JSON", "POST", R, 422, raw(b"{")),
     api("render: missing bulletin", "POST", ID + "999999/render", 404, body({})),
@@ -486,6 +498,7 @@ CASES: list[Bad] = [
     api("job: unknown", "GET", JOB + "nope", 404, nothing),
     api("job: traversal", "GET", JOB + "%2e%2e%2f%2e%2e%2fproducer.db", 404, nothing),
     api("job: 5,000 characters", "GET", JOB + "a" * 5000, 404, nothing),
+    api("job: NUL in the id", "GET", JOB + "a%00b", 404, nothing),
     api("episode: zero", "GET", EP + "0", 422, nothing),
     api("episode: missing", "GET", EP + "999999", 404, nothing),
     api("publish: missing", "POST", EP + "999999/publish", 404, nothing),
@@ -548,6 +561,8 @@ CASES: list[Bad] = [
     editor("listen: unknown engine", E + "/listen", 422, form({"text": "نص", "engine": "nope"})),
     editor("render form: unknown engine", E + "/render", 422, form({"engine": "nope"})),
     editor("render form: unknown target", E + "/render", 422, form({"target": "tv"})),
+    editor("render form: voice too long", E + "/render", 413, form({"voice": "v" * 201})),
+    editor("render form: NUL in the voice", E + "/render", 422, form({"voice": "a\x00b"})),
     # ---- station settings ----------------------------------------------------------------------
     admin("station: empty names", "/settings/station", 422, station(station_name="", programme_name="")),
     admin("station: NUL in name", "/settings/station", 422, station(station_name="إذاعة\x00")),
@@ -631,11 +646,11 @@ def test_hostile_input_gets_a_clear_4xx_and_loses_nothing(room: Newsroom, case: 
         else:
             request.setdefault("headers", {})["x-csrf-token"] = csrf
     path = case.path.format(b=room.bulletin, d=room.draft)
-    before = snapshot(room.server.data_dir)
+    before = snapshot(room)
     reply = client.request(case.method, path, **request)
     assert reply.status_code == case.status, (case.name, reply.status_code, reply.text[:500])
     assert ARABIC.search(message_of(reply)), reply.text[:500]
-    assert_nothing_lost(before, snapshot(room.server.data_dir))
+    assert_nothing_lost(before, snapshot(room))
 
 
 # ---- strange but legitimate text: accepted, kept and shown literally, never run -----------------

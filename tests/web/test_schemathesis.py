@@ -3,7 +3,8 @@
 Every operation is fuzzed from its schema (valid and invalid inputs, derandomized so a run is
 repeatable): no 5xx, every status, content type, header and body matches what the schema
 declares, unsupported methods get 405 with `Allow`, a request without the token gets 401.
-The server is this module's own, so publishing and unpublishing at random touches no other test.
+The server is this module's own (one on SQLite, one on PostgreSQL and Redis), so publishing and
+unpublishing at random touches no other test.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import pytest
 
 from producer.tts.registry import engine_names
 from producer.web.api import EngineName
+from tests.backends import backend_for
 from tests.web.support import (
     ADMIN_PASSWORD,
     ARTICLE_WATER,
@@ -59,16 +61,20 @@ def upload_artwork(server: Server) -> str:
     return found.group(1)
 
 
-@pytest.fixture(scope="module")
-def fuzzed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Fuzzed]:
+@pytest.fixture(scope="module", params=["sqlite", "postgresql+redis"])
+def fuzzed(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Fuzzed]:
     data_dir = tmp_path_factory.mktemp("schemathesis") / "data"
     data_dir.mkdir()
-    assert (
-        run_cli(data_dir, "user", "add", "editor", "--role", "editor", stdin=EDITOR_PASSWORD).returncode == 0
-    )
-    token = run_cli(data_dir, "token", "create", "editor").stdout.strip()
     # gTTS would go to the internet: point it at a closed loopback port so such renders fail fast.
-    server = start_server(data_dir, server_env(data_dir, PRODUCER_GTTS_BASE_URL="http://127.0.0.1:9"))
+    env = server_env(
+        data_dir,
+        PRODUCER_GTTS_BASE_URL="http://127.0.0.1:9",
+        **backend_for(request, request.param).env(),
+    )
+    added = run_cli(data_dir, "user", "add", "editor", "--role", "editor", stdin=EDITOR_PASSWORD, env=env)
+    assert added.returncode == 0, added.stderr
+    token = run_cli(data_dir, "token", "create", "editor", env=env).stdout.strip()
+    server = start_server(data_dir, env)
     try:
         with server.client(headers={"Authorization": f"Bearer {token}"}) as api:
             # Bulletin 1 with its episode 1, so the fuzzer's small ids reach real rows, not only 404s.

@@ -3,28 +3,29 @@ kind of response, and uploads that are never served as something a browser would
 
 from __future__ import annotations
 
-import json
 import re
-import sqlite3
-from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import select
 
+from producer.store.db import AuditEntry
 from producer.store.files import CONTENT_TYPES, content_type_for
-from tests.web.support import ADMIN_PASSWORD, Newsroom, login, png_bytes, wav_bytes
+from tests.web.support import ADMIN_PASSWORD, Newsroom, Server, login, png_bytes, wav_bytes
 
 
-def audit_rows(data_dir: Path) -> list[tuple[str, str, str, str]]:
-    with sqlite3.connect(f"file:{data_dir / 'producer.db'}?mode=ro", uri=True) as conn:
-        return conn.execute("SELECT user, action, subject, detail FROM audit ORDER BY id").fetchall()
+def audit_rows(server: Server) -> list[tuple[str, str, str, dict[str, Any]]]:
+    """The audit table as the server stored it, read from this process."""
+    with server.database() as database, database.read() as s:
+        rows = s.scalars(select(AuditEntry).order_by(AuditEntry.id))
+        return [(row.user, row.action, row.subject, row.detail) for row in rows]
 
 
 def test_publish_unpublish_and_settings_are_audited(newsroom: Newsroom, rendered: dict[str, object]) -> None:
     episode = rendered["episode"]
     assert isinstance(episode, dict)
-    data_dir = newsroom.server.data_dir
-    before = len(audit_rows(data_dir))
+    before = len(audit_rows(newsroom.server))
     with newsroom.api() as api:
         assert api.post(f"/api/v1/episodes/{episode['id']}/unpublish").json()["published"] is False
         assert api.post(f"/api/v1/episodes/{episode['id']}/unpublish").status_code == 200  # no change
@@ -36,14 +37,14 @@ def test_publish_unpublish_and_settings_are_audited(newsroom: Newsroom, rendered
         refused = admin.post("/settings/lexicon", data={"csrf_token": csrf, "lexicon": "بلا فاصل"})
         assert refused.status_code == 422  # a refused change is not an entry
         page = admin.get("/settings").text
-    added = audit_rows(data_dir)[before:]
+    added = audit_rows(newsroom.server)[before:]
     subject = f"episode {episode['id']}"
     assert [(user, action, subj) for user, action, subj, _ in added] == [
         ("editor", "unpublish", subject),
         ("editor", "publish", subject),
         ("admin", "settings.lexicon", "station"),
     ]
-    assert json.loads(added[0][3]) == {"title": episode["title"]}  # as it was, should the episode go
+    assert added[0][3] == {"title": episode["title"]}  # as it was, should the episode go
     # Admins read the trail on the settings page, newest first.
     rows = re.findall(r'<td dir="ltr">([^<]+)</td><td>([^<]+)</td>', page)
     assert rows[:3] == [("settings.lexicon", "station"), ("publish", subject), ("unpublish", subject)]

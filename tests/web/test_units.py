@@ -1,4 +1,6 @@
-"""The web service's pure parts and edges, without a server: ranges, feed, file store, database."""
+"""The web service's pure parts and edges, without a server: ranges, feed, file store, login throttle.
+
+The database layer has its own tests, on each backend: tests/store/test_store_db.py."""
 
 from __future__ import annotations
 
@@ -10,12 +12,10 @@ from pathlib import Path
 import feedparser
 import podcastparser
 import pytest
-from sqlalchemy import text
 
 from producer import auth
 from producer.errors import InputError
 from producer.feed import Channel, Item, ItemChapter, npt, render_feed
-from producer.store.db import Database
 from producer.store.files import LocalFileStore, check_key, content_type_for
 from producer.web.public import parse_range
 
@@ -107,20 +107,6 @@ def test_local_store_refuses_symlinks(tmp_path: Path) -> None:
 )
 def test_content_types_never_executable(key: str, expected: str) -> None:
     assert content_type_for(key) == expected
-
-
-def test_sqlite_runs_in_wal_mode(tmp_path: Path) -> None:
-    database = Database(f"sqlite:///{tmp_path / 'p.db'}")
-    database.create_all()
-    with database.read() as s:
-        assert s.execute(text("PRAGMA journal_mode")).scalar() == "wal"
-    with database.write() as s:
-        auth.add_user(s, "nour", "editor", "a-long-password")
-    with database.read() as s:
-        user = auth.authenticate(s, "nour", "a-long-password")
-        assert user is not None and user.password_hash.startswith("$argon2")
-        assert auth.authenticate(s, "nour", "wrong-password") is None
-    database.dispose()
 
 
 def test_login_throttle_limits_names_and_addresses() -> None:

@@ -1,0 +1,267 @@
+"""The database layer on both of its backends: a SQLite file and a real PostgreSQL server.
+
+Each test gets a fresh, empty database (the `database_url` fixture), writes through `Database`
+and reads back through a second `Database` on the same URL, so nothing comes from the first
+one's sessions or connections.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+from sqlalchemy import delete, func, inspect, select, text
+from sqlalchemy.exc import IntegrityError, StatementError
+
+from producer import auth
+from producer.store import db
+from producer.store.db import (
+    ApiToken,
+    Base,
+    Bulletin,
+    Database,
+    Episode,
+    Job,
+    LoginSession,
+    StationValue,
+    User,
+)
+from tests.backends import run_together
+
+ARTICLE = 'قال "المتحدث" إنّ 5 غارات استهدفت المدينة… 🙂\nوأضاف: «لا تعليق».'
+SCRIPT = {"title": "نشرة الظهيرة", "headlines": ["عنوان أول"], "segments": [{"kind": "story", "text": "خبر"}]}
+NOON = datetime(2024, 5, 3, 9, 30, 15, 123456, tzinfo=UTC)
+DAMASCUS = timezone(timedelta(hours=3))
+
+
+@pytest.fixture
+def database(database_url: str) -> Iterator[Database]:
+    database = Database(database_url)
+    database.create_all()
+    yield database
+    database.dispose()
+
+
+@pytest.fixture
+def reopened(database: Database) -> Iterator[Database]:
+    """The same database opened again, as another process would."""
+    other = Database(database.url)
+    yield other
+    other.dispose()
+
+
+def add_bulletin(database: Database, title: str = "نشرة", updated: datetime = NOON) -> int:
+    with database.write() as s:
+        bulletin = Bulletin(title=title, articles=[ARTICLE], script=SCRIPT, author="sara", updated=updated)
+        s.add(bulletin)
+        s.flush()
+        return bulletin.id
+
+
+def add_job(database: Database, bulletin_id: int, job_id: str, state: str, created: datetime) -> None:
+    with database.write() as s:
+        s.add(Job(id=job_id, bulletin_id=bulletin_id, script=SCRIPT, state=state, created=created))
+
+
+def add_episode(database: Database, bulletin_id: int, guid: str, published_at: datetime | None) -> int:
+    with database.write() as s:
+        episode = Episode(
+            guid=guid,
+            bulletin_id=bulletin_id,
+            title="حلقة",
+            revision="r1",
+            audio_key=f"episodes/{guid}/r1/a.mp3",
+            audio_type="audio/mpeg",
+            audio_bytes=123_456,
+            transcript_key=f"episodes/{guid}/r1/a.vtt",
+            chapters_key=f"episodes/{guid}/r1/a.chapters.json",
+            duration=95.25,
+            chapters=[{"title": "العناوين", "start": 0.0, "end": 12.5}],
+            published=published_at is not None,
+            published_at=published_at,
+        )
+        s.add(episode)
+        s.flush()
+        return episode.id
+
+
+def test_rows_read_back_exactly(database: Database, reopened: Database) -> None:
+    bulletin_id = add_bulletin(database, title="نشرة «المساء»", updated=NOON.astimezone(DAMASCUS))
+    add_job(database, bulletin_id, "a" * 32, "queued", NOON)
+    episode_id = add_episode(database, bulletin_id, "g1", NOON)
+    with database.write() as s:
+        db.set_station_values(s, {"station_name": "راديو ألوان", "templates": {"ident": "هنا {{ station }}"}})
+    with reopened.read() as s:
+        bulletin = s.get(Bulletin, bulletin_id)
+        job = s.get(Job, "a" * 32)
+        episode = s.get(Episode, episode_id)
+        values = db.station_values(s)
+    assert bulletin is not None and job is not None and episode is not None
+    assert (bulletin.title, bulletin.articles, bulletin.script) == ("نشرة «المساء»", [ARTICLE], SCRIPT)
+    # Stored as UTC, read back as the same instant, timezone-aware, to the microsecond.
+    assert bulletin.updated == NOON and bulletin.updated.tzinfo == UTC
+    assert job.created == NOON and job.state == "queued" and job.script == SCRIPT
+    assert episode.chapters == [{"title": "العناوين", "start": 0.0, "end": 12.5}]
+    assert (episode.published, episode.duration, episode.audio_bytes) == (True, 95.25, 123_456)
+    assert values["station_name"] == "راديو ألوان"
+    assert values["templates"] == {"ident": "هنا {{ station }}"}
+    assert values[db.FEED_CHANGED] is not None  # station settings show in the feed's channel
+
+
+def test_naive_datetimes_are_refused(database: Database) -> None:
+    with pytest.raises(StatementError, match="naive datetime"), database.write() as s:
+        s.add(Bulletin(title="x", articles=[], updated=datetime(2024, 5, 3, 9, 0)))
+    with database.read() as s:
+        assert s.scalar(select(func.count()).select_from(Bulletin)) == 0
+
+
+def test_queries_select_and_order(database: Database, reopened: Database) -> None:
+    old = add_bulletin(database, "قديمة", NOON - timedelta(hours=2))
+    new = add_bulletin(database, "جديدة", NOON)
+    add_job(database, old, "old-done", "done", NOON - timedelta(minutes=10))
+    add_job(database, old, "old-running", "running", NOON - timedelta(minutes=5))
+    add_job(database, new, "new-failed", "failed", NOON)
+    first = add_episode(database, old, "g-old", NOON - timedelta(days=1))
+    second = add_episode(database, new, "g-new", NOON)
+    with reopened.read() as s:
+        assert [b.title for b in db.recent_bulletins(s)] == ["جديدة", "قديمة"]
+        assert [b.title for b in db.recent_bulletins(s, limit=1)] == ["جديدة"]
+        active = db.active_job(s, old)
+        assert active is not None and active.id == "old-running"
+        assert db.active_job(s, new) is None
+        latest = db.latest_job(s, new)
+        assert latest is not None and latest.id == "new-failed"
+        assert [j.id for j in db.running_jobs(s)] == ["old-running"]
+        assert [e.id for e in db.published_episodes(s)] == [second, first]
+        found = db.episode_by_guid(s, "g-old")
+        assert found is not None and found.id == first
+        of_new = db.episode_of(s, new)
+        assert of_new is not None and of_new.guid == "g-new"
+    with database.write() as s:
+        unpublished = s.get(Episode, second)
+        assert unpublished is not None
+        unpublished.published = False
+    with reopened.read() as s:
+        assert [e.id for e in db.published_episodes(s)] == [first]
+
+
+def test_feed_stamp_and_audit_trail(database: Database, reopened: Database) -> None:
+    with reopened.read() as s:
+        assert db.feed_changed(s) is None
+    for minute, action in ((0, "publish"), (1, "unpublish"), (2, "settings.lexicon")):
+        with database.write() as s:
+            db.touch_feed(s, NOON + timedelta(minutes=minute))
+            db.audit(s, "sara", action, "episode 1", title="نشرة")
+    with reopened.read() as s:
+        assert db.feed_changed(s) == NOON + timedelta(minutes=2)
+        trail = db.audit_log(s)
+    assert [(a.user, a.action, a.detail) for a in trail] == [
+        ("sara", "settings.lexicon", {"title": "نشرة"}),
+        ("sara", "unpublish", {"title": "نشرة"}),
+        ("sara", "publish", {"title": "نشرة"}),
+    ]
+
+
+def test_accounts_sessions_and_tokens(database: Database, reopened: Database) -> None:
+    now = datetime.now(UTC)
+    with database.write() as s:
+        user = auth.add_user(s, "نور", "editor", "a-long-password")
+        token = auth.create_token(s, "نور")
+        live = auth.start_session(s, user, 12.0, now)
+        stale = auth.start_session(s, user, 1.0, now - timedelta(hours=2))
+    with reopened.read() as s:
+        found = auth.authenticate(s, "نور", "a-long-password")
+        assert found is not None and found.password_hash.startswith("$argon2")
+        assert auth.authenticate(s, "نور", "wrong-password") is None
+        assert auth.authenticate(s, "نو", "a-long-password") is None
+        by_token = auth.token_user(s, token)
+        assert by_token is not None and by_token.name == "نور"
+        assert auth.token_user(s, token + "x") is None
+        session = auth.session_user(s, live.token, now)
+        assert session is not None and session[1].csrf == live.csrf
+        assert auth.session_user(s, stale.token, now) is None  # expired an hour ago
+        assert not auth.admin_is_safe(s)  # no admin at all
+    with database.write() as s:
+        db.drop_expired_sessions(s, now)
+        s.add(User(name="boss", role="admin", password_hash=auth.hash_password("changeme")))
+    with reopened.read() as s:
+        assert s.scalars(select(LoginSession.csrf)).all() == [live.csrf]
+        assert not auth.admin_is_safe(s)  # only a well-known password
+    with database.write() as s:
+        auth.ensure_admin(s, "a-strong-admin-password")
+    with reopened.read() as s:
+        assert auth.admin_is_safe(s)
+
+
+def test_constraints_hold(database: Database) -> None:
+    with database.write() as s:
+        auth.add_user(s, "sara", "editor", "a-long-password")
+    with pytest.raises(IntegrityError), database.write() as s:
+        s.add(User(name="sara", role="viewer", password_hash="x"))
+    with pytest.raises(IntegrityError), database.write() as s:  # no such bulletin
+        s.add(Job(id="orphan", bulletin_id=999_999, script=SCRIPT))
+    bulletin_id = add_bulletin(database)
+    add_job(database, bulletin_id, "j1", "done", NOON)
+    add_episode(database, bulletin_id, "g1", None)
+    with pytest.raises(IntegrityError):  # one episode per bulletin
+        add_episode(database, bulletin_id, "g2", None)
+    # Deleting a bulletin or a user takes what hangs off it along.
+    with database.write() as s:
+        user = db.user_by_name(s, "sara")
+        assert user is not None
+        auth.create_token(s, "sara")
+        auth.start_session(s, user, 1.0, datetime.now(UTC))
+    with database.write() as s:
+        s.execute(delete(Bulletin))
+        s.execute(delete(User))
+    with database.read() as s:
+        for model in (Job, Episode, ApiToken, LoginSession):
+            assert s.scalar(select(func.count()).select_from(model)) == 0, model.__name__
+
+
+def test_writers_take_turns(database: Database) -> None:
+    """Read-modify-write steps in concurrent write transactions lose nothing, as on SQLite."""
+    with database.write() as s:
+        s.add(StationValue(key="counter", value=0))
+    threads, rounds = 6, 15
+
+    def bump() -> None:
+        for _ in range(rounds):
+            with database.write() as s:
+                row = s.get(StationValue, "counter")
+                assert row is not None
+                row.value = row.value + 1
+            with database.write() as s:  # and a first insert racing the others' first inserts
+                db.touch_feed(s)
+
+    run_together([bump] * threads)
+    with database.read() as s:
+        counter = s.get(StationValue, "counter")
+        assert counter is not None and counter.value == threads * rounds
+
+
+def test_processes_starting_together_create_the_tables_once(database_url: str) -> None:
+    """`serve` and its workers starting at once on a fresh database all come up."""
+    code = f"from producer.store.db import Database; Database({database_url!r}).create_all()"
+    starts = [subprocess.Popen([sys.executable, "-c", code], stderr=subprocess.PIPE) for _ in range(5)]
+    errors = [start.communicate(timeout=60)[1].decode()[-2000:] for start in starts]
+    assert [start.returncode for start in starts] == [0] * len(starts), errors
+    reader = Database(database_url)
+    try:
+        with reader.read() as s:
+            tables = set(inspect(s.connection()).get_table_names())
+    finally:
+        reader.dispose()
+    assert tables == set(Base.metadata.tables)
+
+
+def test_sqlite_runs_in_wal_mode(tmp_path: Path) -> None:
+    database = Database(f"sqlite:///{tmp_path / 'p.db'}")
+    database.create_all()
+    with database.read() as s:
+        assert s.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+    database.dispose()

@@ -1,4 +1,5 @@
-"""The web service's commands: `serve`, `worker`, `user add`, `token create` (added to `producer`)."""
+"""The web service's commands: `serve`, `worker`, `user add`, `token create`, `db upgrade`, `db current`
+(added to `producer`)."""
 
 from __future__ import annotations
 
@@ -20,12 +21,17 @@ if TYPE_CHECKING:
     from producer.store.db import Database
 
 
-def _database(settings: Settings) -> Database:
+def _open_database(settings: Settings) -> Database:
     from producer.store.db import Database, database_url
 
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    database = Database(database_url(settings.data_dir, settings.database_url))
-    database.create_all()
+    return Database(database_url(settings.data_dir, settings.database_url))
+
+
+def _database(settings: Settings) -> Database:
+    """The database, its schema upgraded to this release's first."""
+    database = _open_database(settings)
+    database.migrate()
     return database
 
 
@@ -63,8 +69,10 @@ def _first_admin(s: Session) -> str | None:
 def register(app: typer.Typer) -> None:
     user_app = typer.Typer(no_args_is_help=True, help="Newsroom accounts.")
     token_app = typer.Typer(no_args_is_help=True, help="API tokens.")
+    db_app = typer.Typer(no_args_is_help=True, help="The database's schema.")
     app.add_typer(user_app, name="user")
     app.add_typer(token_app, name="token")
+    app.add_typer(db_app, name="db")
 
     @app.command()
     def serve(
@@ -135,3 +143,22 @@ def register(app: typer.Typer) -> None:
         with _database(load_settings()).write() as s:
             token = auth.create_token(s, name)
         typer.echo(token)
+
+    @db_app.command("upgrade")
+    def db_upgrade() -> None:
+        """Upgrade the database's schema to this release's (every start of the service does it too)."""
+        database = _open_database(load_settings())
+        before = database.revision()
+        database.migrate()
+        typer.echo(f"database schema: revision {before or 'none'} → {database.revision()}", err=True)
+
+    @db_app.command("current")
+    def db_current() -> None:
+        """Print the database's schema revision, marked (head) when it is this release's newest."""
+        from producer.store import migrations
+
+        revision = _open_database(load_settings()).revision()
+        if revision is None:
+            typer.echo("none")
+        else:
+            typer.echo(f"{revision} (head)" if revision == migrations.head() else revision)

@@ -107,7 +107,7 @@ def queues(database_url: str, queue_url: str | None, tmp_path: Path) -> Iterator
         made.append(make_queue(settings))
         return made[-1]
 
-    make().db.create_all()
+    make().db.migrate()
     yield make
     for queue in made:
         queue.db.dispose()

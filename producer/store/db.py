@@ -9,6 +9,9 @@ one advisory lock, so writers take turns there too: the code's check-then-write 
 
 from __future__ import annotations
 
+import itertools
+import sqlite3
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -17,6 +20,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     DateTime,
     Float,
@@ -36,6 +40,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sess
 
 FEED_CHANGED = "feed_changed"
 SQLITE_POOL = 40
+_WAL_ATTEMPTS = 200  # about 12 s of retries
 # The advisory lock write transactions take on PostgreSQL; any key does, such locks are per database.
 WRITE_LOCK = 0x70726F64
 
@@ -151,7 +156,7 @@ class Episode(Base):
     revision: Mapped[str] = mapped_column(String(32))
     audio_key: Mapped[str] = mapped_column(String(500))
     audio_type: Mapped[str] = mapped_column(String(64))
-    audio_bytes: Mapped[int] = mapped_column(Integer)
+    audio_bytes: Mapped[int] = mapped_column(BigInteger)
     transcript_key: Mapped[str] = mapped_column(String(500))
     chapters_key: Mapped[str] = mapped_column(String(500))
     duration: Mapped[float] = mapped_column(Float)
@@ -196,12 +201,27 @@ class Database:
         self._write = sessionmaker(self.write_engine, expire_on_commit=False)
         self._lock_writes = self.engine.dialect.name == "postgresql"
 
-    def create_all(self) -> None:
-        # In a write transaction, so processes starting together (serve and its workers) on a fresh
-        # PostgreSQL database create the tables one after the other instead of failing on a
-        # duplicate; on SQLite BEGIN IMMEDIATE did that already.
+    def migrate(self) -> None:
+        """Upgrade the schema to this release's newest revision (see producer/store/migrations).
+
+        A fresh database gets every revision; one made by create_all before there were migrations
+        is first stamped at the baseline revision, its rows kept. In a write transaction, so
+        processes starting together (serve and its workers) migrate one after the other and the
+        later ones find nothing left to do: PostgreSQL's advisory lock, or on SQLite BEGIN
+        IMMEDIATE, orders them, and the DDL commits with the revision stamp or not at all.
+        """
+        # Alembic loads only here: the render processes import this module but never migrate.
+        from producer.store import migrations
+
         with self.write() as session:
-            Base.metadata.create_all(session.connection())
+            migrations.upgrade(session.connection())
+
+    def revision(self) -> str | None:
+        """The schema's revision; None on an empty database or one made before migrations."""
+        from producer.store import migrations
+
+        with self.read() as session:
+            return migrations.current(session.connection())
 
     @contextmanager
     def read(self) -> Iterator[Session]:
@@ -246,7 +266,7 @@ def _engine(url: str, *, immediate: bool) -> Engine:
         # The driver's own transaction handling is turned off so BEGIN is ours (SQLAlchemy recipe).
         dbapi_conn.isolation_level = None
         cursor = dbapi_conn.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
+        _wal(cursor)
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=30000")
@@ -257,6 +277,22 @@ def _engine(url: str, *, immediate: bool) -> Engine:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
     return engine
+
+
+def _wal(cursor: Any) -> None:
+    """Switch the file to WAL (once for all: the mode is stored in it), riding out the others.
+
+    Connections converting a fresh file at once can each hold the lock another waits for, and
+    SQLite then answers "database is locked" at once instead of waiting on the busy timeout.
+    """
+    for attempt in itertools.count():
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or attempt >= _WAL_ATTEMPTS:
+                raise
+            time.sleep(0.02 * (1 + attempt % 5))
 
 
 def storable(key: str) -> bool:

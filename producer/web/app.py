@@ -72,7 +72,7 @@ def is_api(path: str) -> bool:
 def create_app(settings: Settings) -> FastAPI:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     database = Database(database_url(settings.data_dir, settings.database_url))
-    database.create_all()
+    database.migrate()
     if settings.admin_password is not None:
         with database.write() as s:
             auth.ensure_admin(s, settings.admin_password.get_secret_value())

@@ -7,21 +7,18 @@ one's sessions or connections.
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-from sqlalchemy import delete, func, inspect, select, text
+from sqlalchemy import delete, func, select, text
 from sqlalchemy.exc import IntegrityError, StatementError
 
 from producer import auth
 from producer.store import db
 from producer.store.db import (
     ApiToken,
-    Base,
     Bulletin,
     Database,
     Episode,
@@ -41,7 +38,7 @@ DAMASCUS = timezone(timedelta(hours=3))
 @pytest.fixture
 def database(database_url: str) -> Iterator[Database]:
     database = Database(database_url)
-    database.create_all()
+    database.migrate()
     yield database
     database.dispose()
 
@@ -244,24 +241,9 @@ def test_writers_take_turns(database: Database) -> None:
         assert counter is not None and counter.value == threads * rounds
 
 
-def test_processes_starting_together_create_the_tables_once(database_url: str) -> None:
-    """`serve` and its workers starting at once on a fresh database all come up."""
-    code = f"from producer.store.db import Database; Database({database_url!r}).create_all()"
-    starts = [subprocess.Popen([sys.executable, "-c", code], stderr=subprocess.PIPE) for _ in range(5)]
-    errors = [start.communicate(timeout=60)[1].decode()[-2000:] for start in starts]
-    assert [start.returncode for start in starts] == [0] * len(starts), errors
-    reader = Database(database_url)
-    try:
-        with reader.read() as s:
-            tables = set(inspect(s.connection()).get_table_names())
-    finally:
-        reader.dispose()
-    assert tables == set(Base.metadata.tables)
-
-
 def test_sqlite_runs_in_wal_mode(tmp_path: Path) -> None:
     database = Database(f"sqlite:///{tmp_path / 'p.db'}")
-    database.create_all()
+    database.migrate()
     with database.read() as s:
         assert s.execute(text("PRAGMA journal_mode")).scalar() == "wal"
     database.dispose()

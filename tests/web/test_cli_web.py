@@ -40,7 +40,7 @@ def test_serve_refuses_public_host_without_a_strong_admin(tmp_path: Path) -> Non
 
     data.mkdir()
     database = Database(f"sqlite:///{data / 'producer.db'}")
-    database.create_all()
+    database.migrate()
     with database.write() as s:
         s.add(User(name="boss", role="admin", password_hash=auth.hash_password("changeme")))
     database.dispose()

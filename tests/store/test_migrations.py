@@ -1,0 +1,153 @@
+"""The schema's migrations on both backends (a SQLite file and a real PostgreSQL server): a fresh
+database, one made by create_all before there were migrations, several processes migrating at
+once, and the `producer db` commands."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import Column, Integer, MetaData, String, Table, inspect, select, update
+from sqlalchemy.exc import DataError
+
+from producer.errors import ProducerError
+from producer.store import migrations
+from producer.store.db import Base, Bulletin, Database, Episode, User
+
+BIG = 3 * 2**31  # an episode of 6 GiB: more than a 32-bit integer holds
+
+
+@pytest.fixture
+def database(database_url: str) -> Iterator[Database]:
+    """A fresh database, not migrated yet."""
+    database = Database(database_url)
+    yield database
+    database.dispose()
+
+
+def before_migrations() -> MetaData:
+    """The schema create_all made before there were migrations: today's, but audio_bytes 32-bit."""
+    old = MetaData()
+    for table in Base.metadata.sorted_tables:
+        table.to_metadata(old)
+    old.tables["episodes"].c.audio_bytes.type = Integer()
+    return old
+
+
+def differences(database: Database, metadata: MetaData) -> list[Any]:
+    """What autogenerate would change to make the database's schema `metadata`'s."""
+    with database.read() as s:
+        context = MigrationContext.configure(s.connection(), opts={"compare_type": True})
+        return list(compare_metadata(context, metadata))
+
+
+def test_fresh_database_upgrades_to_exactly_the_models(database: Database) -> None:
+    database.migrate()
+    assert differences(database, Base.metadata) == []
+    assert database.revision() == migrations.head() == "0002"
+    database.migrate()  # a second start finds nothing to do
+    assert database.revision() == "0002"
+
+
+def test_baseline_is_the_schema_create_all_made(database: Database) -> None:
+    with database.write() as s:
+        command.upgrade(migrations.config(s.connection()), migrations.BASELINE)
+    assert differences(database, before_migrations()) == []
+
+
+def test_database_made_before_migrations_is_stamped_and_upgraded(database: Database) -> None:
+    with database.write() as s:
+        before_migrations().create_all(s.connection())
+    with database.write() as s:
+        s.add(User(name="sara", role="editor", password_hash="x"))
+        bulletin = Bulletin(title="نشرة", articles=["خبر"])
+        s.add(bulletin)
+        s.flush()
+        s.add(
+            Episode(
+                guid="g1",
+                bulletin_id=bulletin.id,
+                title="حلقة",
+                revision="r1",
+                audio_key="a.mp3",
+                audio_type="audio/mpeg",
+                audio_bytes=123_456,
+                transcript_key="a.vtt",
+                chapters_key="a.json",
+                duration=95.25,
+            )
+        )
+    if database.engine.dialect.name == "postgresql":
+        with pytest.raises(DataError), database.write() as s:  # the column the upgrade widens
+            s.execute(update(Episode).values(audio_bytes=BIG))
+    assert database.revision() is None
+
+    database.migrate()
+
+    assert database.revision() == migrations.head()
+    assert differences(database, Base.metadata) == []
+    with database.read() as s:
+        assert s.scalars(select(User.name)).all() == ["sara"]
+        assert s.execute(select(Episode.guid, Episode.audio_bytes, Episode.bulletin_id)).all() == [
+            ("g1", 123_456, bulletin.id)
+        ]
+    with database.write() as s:
+        s.execute(update(Episode).values(audio_bytes=BIG))
+    with database.read() as s:
+        assert s.scalar(select(Episode.audio_bytes)) == BIG
+
+
+def test_processes_starting_together_migrate_once(database_url: str) -> None:
+    """`serve` and its workers starting at once on a fresh database all come up."""
+    code = f"from producer.store.db import Database; Database({database_url!r}).migrate()"
+    starts = [subprocess.Popen([sys.executable, "-c", code], stderr=subprocess.PIPE) for _ in range(4)]
+    errors = [start.communicate(timeout=60)[1].decode()[-2000:] for start in starts]
+    assert [start.returncode for start in starts] == [0] * len(starts), errors
+    reader = Database(database_url)
+    try:
+        with reader.read() as s:
+            tables = set(inspect(s.connection()).get_table_names())
+        assert tables == {*Base.metadata.tables, "alembic_version"}
+        assert reader.revision() == migrations.head()
+    finally:
+        reader.dispose()
+
+
+def test_db_commands_upgrade_and_show_the_revision(database_url: str) -> None:
+    env = {**os.environ, "PRODUCER_DATABASE_URL": database_url}
+
+    def producer(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "producer", "db", *args],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+
+    assert producer("current").stdout == "none\n"
+    upgraded = producer("upgrade")
+    assert upgraded.returncode == 0, upgraded.stderr
+    current = producer("current")
+    assert (current.returncode, current.stdout) == (0, f"{migrations.head()} (head)\n")
+
+
+def test_a_database_from_a_newer_release_is_refused_clearly(database: Database) -> None:
+    database.migrate()
+    with database.write() as s:
+        s.execute(migrations_version_table().update().values(version_num="0099"))
+    with pytest.raises(ProducerError, match="revision 0099, newer than this release knows"):
+        database.migrate()
+    assert database.revision() == "0099"  # left as it was
+
+
+def migrations_version_table() -> Table:
+    return Table("alembic_version", MetaData(), Column("version_num", String(32)))

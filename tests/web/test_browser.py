@@ -110,6 +110,16 @@ def test_compose_edit_render_listen_publish(browser: object, newsroom: Newsroom)
     )
     duration = player.evaluate("el => el.duration")
     assert duration > 30
+    # The browser's own decoder reads every frame of the joined parts, to the same length.
+    decoded = page.evaluate(
+        """async (src) => {
+            const data = await (await fetch(src)).arrayBuffer();
+            const audio = await new OfflineAudioContext(1, 1, 44100).decodeAudioData(data);
+            return audio.duration;
+        }""",
+        player.evaluate("el => el.currentSrc"),
+    )
+    assert abs(decoded - duration) < 0.1
     page.locator(".chapters [data-seek]").first.click()
     expect(page.locator(".chapters")).to_contain_text(HEADLINE)
     expect(page.locator("#transcript .cue").first).to_be_visible()

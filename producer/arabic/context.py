@@ -46,7 +46,11 @@ ACCUSATIVE_PARTICLES = _word_set("إن أن لأن بأن وأن فإن كأن �
 ACCUSATIVE_VERBS = _word_set(
     "قتلت أصابت اعتقلت أسقطت دمرت نفذت شنت استهدفت أطلقت سجلت رصدت وثقت أحصت بلغ بلغت يبلغ تبلغ "
     "تجاوز تجاوزت يتجاوز تتجاوز تخطى تخطت يتخطى ناهز ناهزت يناهز قارب قاربت يقارب تقارب تضم يضم ضم ضمت "
-    "أصبح أصبحت بات باتت صار صارت يبعد تبعد يمتد تمتد استغرق استغرقت يستغرق تستغرق"
+    "أصبح أصبحت بات باتت صار صارت يبعد تبعد يمتد تمتد استغرق استغرقت يستغرق تستغرق "
+    # Feminine past forms, active with a feminine subject (الحكومة، الوزارة، المنظمة) far more often
+    # than passive; their masculine forms stay out: "قتل 5 أشخاص" is usually the passive قُتل.
+    "خصصت قدمت وزعت أرسلت استقبلت أجلت أنقذت جمعت أنفقت دفعت تلقت حققت خسرت أعادت افتتحت أنشأت "
+    "منحت سلمت نشرت أحرزت"
 )
 # Words that read a number after them as a year (gen., masculine, nothing counted after it).
 YEAR_BEFORE = _word_set(
@@ -194,10 +198,18 @@ def next_word(text: str, end: int) -> str | None:
     return word
 
 
+# A second number after the first, counting the same noun: "بين 5 و10 درجات", "من 3 إلى 7 أيام".
+_SECOND_NUMBER = re.compile(r" ?(?:و|إلى |حتى )[0-9٠-٩][0-9٠-٩.,]*")
+
+
 def counted_noun(state: Line, end: int, n: int | None = None) -> tuple[Gender, bool]:
     """Gender of the counted noun after `end` and whether one follows (construct)."""
     noun = next_word(state.text, end)
     if noun is None:
+        if (second := _SECOND_NUMBER.match(state.text, end)) is not None:
+            # The first of two numbers agrees with the noun after the second, without touching it.
+            shared = next_word(state.text, second.end())
+            return (noun_gender(shared), False) if shared else ("m", False)
         return "m", False
     # A year-like number before a word that is not clearly a noun is more likely a year ("2000 شهد").
     if n is not None and 1000 <= n <= 2100 and not clearly_noun(noun, n):

@@ -26,6 +26,7 @@ from producer.arabic.context import (
     YEAR_BEFORE,
     Line,
     case_from_words,
+    clearly_noun,
     counted_noun,
     in_table,
     is_word_char,
@@ -338,7 +339,13 @@ def _integer(
         if noun.startswith(("ال", "لل", "بال")):
             return ordinal(n, feminine=noun_gender(noun) == "f", case=_noun_case(before)), end
         return ordinal(n, case=case), end
-    if _ordinal_noun(prev) and 1 <= n <= 999 and not prefix:
+    # "المؤتمر 21" is its 21st session, but "المؤتمر 21 دولة" counts states. After 11-99 only a
+    # tamyiz (ـا, or a feminine ـة) is counted: "القرن 21 قرن التكنولوجيا" starts a new phrase.
+    follower = next_word(text, end)
+    counts_next = follower is not None and (
+        follower.endswith(("ا", "ة")) if 11 <= n % 100 <= 99 else clearly_noun(follower, n)
+    )
+    if _ordinal_noun(prev) and 1 <= n <= 999 and not prefix and not counts_next:
         feminine = noun_gender(_ordinal_noun(prev)) == "f"
         return ordinal(n, feminine=feminine, case=_noun_case(before)), end
     if n >= 100 and in_table(prev, YEAR_BEFORE) and not is_known_noun(next_word(text, end) or ""):

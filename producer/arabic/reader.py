@@ -80,6 +80,7 @@ _SCALES = {
 _SCALE_SINGULAR = {10**3: "ألف", 10**6: "مليون", 10**9: "مليار"}
 _PERCENT_AFTER = re.compile(r"\s?%")
 _HIJRI_AFTER = re.compile(rf"\s?(?:هـ|ه)(?![{_W}])")
+_NEXT_WORD = re.compile(rf" ?([{_W}]+)")
 _AD_AFTER = re.compile(rf"\s?(?:م|ميلادي|ميلادية)(?![{_W}])")
 _BC_AFTER = re.compile(rf"\s?ق\.\s?م(?![{_W}])")
 _CLOCK_PERIOD_AFTER = re.compile(rf"\s?(?P<p>ص|م|AM|PM|am|pm|a\.m\.|p\.m\.)(?![{_W}])")
@@ -351,6 +352,11 @@ def _integer(
     if n >= 100 and in_table(prev, YEAR_BEFORE) and not is_known_noun(next_word(text, end) or ""):
         return year_words(n), end
     gender, construct = counted_noun(state, end, n)
+    if n == 1 and follower and clearly_noun(follower, n) and not follower.endswith("ا"):
+        # "1 شخص" is said "شخص واحد": one follows its (singular) noun, as an adjective.
+        noun = _NEXT_WORD.match(text, end)
+        if noun is not None:
+            return f"{noun[1]} {'واحدة' if gender == 'f' else 'واحد'}", noun.end()
     if 1900 <= n <= 2099 and not construct and len(num) == 4:
         # A modern year on its own is read as after an understood عام ("كأس العالم 2022").
         return year_words(n), end

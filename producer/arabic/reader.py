@@ -311,6 +311,10 @@ def _integer(
         return digits_words(num), end
     if cur is not None:
         return counted(n, cur, case), end
+    if prev == "الساعة" and n <= 12 and (ampm := _CLOCK_PERIOD_AFTER.match(text, end)) is not None:
+        # "الساعة 8 م" is eight in the evening: after an hour م is مساءً, not metres.
+        hour = n % 12 + (12 if ampm["p"].lower().startswith("p") or ampm["p"] == "م" else 0)
+        return f"{hour_words(hour)} {period_of_day(hour)}", ampm.end()
     if (unit_m := UNIT_AFTER.match(text, end)) is not None and not _is_year_mark(n, unit_m, prev):
         return counted(n, unit_after(unit_m["unit"]), case), unit_m.end()
     if (hijri := _HIJRI_AFTER.match(text, end)) is not None:
@@ -334,18 +338,20 @@ def _integer(
     if hour_context and n <= 24:
         period = "" if _PERIOD_WORD_AFTER.match(text, end) or n <= 12 else f" {period_of_day(n)}"
         return hour_words(n) + period, end
+    follower = next_word(text, end)
+    if prefix.endswith(("ال", "لل")) and follower and _counts(follower, n):
+        # "ذو الـ5 سنوات", "خلال الـ24 ساعة": a definite number counting the noun after it, not an
+        # ordinal; each part of a compound takes the article (الأربع والعشرين).
+        words = cardinal_words(n, gender=counted_noun(state, end, n)[0], case=case)
+        return "ال" + words.replace(" و", " وال"), end
     if prefix.endswith(("ال", "لل")) and n >= 1:
         # "الذكرى الـ50": the ordinal agrees with the definite noun before it, if there is one.
         noun = strip_conj(before[-1][0]) if before else ""
         if noun.startswith(("ال", "لل", "بال")):
             return ordinal(n, feminine=noun_gender(noun) == "f", case=_noun_case(before)), end
         return ordinal(n, case=case), end
-    # "المؤتمر 21" is its 21st session, but "المؤتمر 21 دولة" counts states. After 11-99 only a
-    # tamyiz (ـا, or a feminine ـة) is counted: "القرن 21 قرن التكنولوجيا" starts a new phrase.
-    follower = next_word(text, end)
-    counts_next = follower is not None and (
-        follower.endswith(("ا", "ة")) if 11 <= n % 100 <= 99 else clearly_noun(follower, n)
-    )
+    # "المؤتمر 21" is its 21st session, but "المؤتمر 21 دولة" counts states.
+    counts_next = follower is not None and _counts(follower, n)
     if _ordinal_noun(prev) and 1 <= n <= 999 and not prefix and not counts_next:
         feminine = noun_gender(_ordinal_noun(prev)) == "f"
         return ordinal(n, feminine=feminine, case=_noun_case(before)), end
@@ -373,6 +379,16 @@ def _is_year_mark(n: int, mark: re.Match[str], prev: str) -> bool:
 def _year(prev: str, n: int, era: str) -> str:
     head = "" if in_table(prev, YEAR_BEFORE) else "عام "
     return f"{head}{year_words(n)} {era}"
+
+
+def _counts(noun: str, n: int) -> bool:
+    """Whether `noun` after `n` is what it counts, going by its last two digits: a plural after
+    3-10, a tamyiz (ـا, or a feminine ـة) after 11-99, a singular after a round hundred or more.
+    "القرن 21 قرن التكنولوجيا" starts a new phrase instead."""
+    last = n % 100
+    if 11 <= last <= 99:
+        return noun.endswith(("ا", "ة"))
+    return (3 <= last <= 10 or n >= 100) and clearly_noun(noun, n)
 
 
 def _after_month(before: list[tuple[str, int]]) -> bool:

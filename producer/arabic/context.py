@@ -50,7 +50,9 @@ ACCUSATIVE_VERBS = _word_set(
     # Feminine past forms, active with a feminine subject (الحكومة، الوزارة، المنظمة) far more often
     # than passive; their masculine forms stay out: "قتل 5 أشخاص" is usually the passive قُتل.
     "خصصت قدمت وزعت أرسلت استقبلت أجلت أنقذت جمعت أنفقت دفعت تلقت حققت خسرت أعادت افتتحت أنشأت "
-    "منحت سلمت نشرت أحرزت"
+    "منحت سلمت نشرت أحرزت شملت شمل يشمل تشمل "
+    # "البالغ من العمر 35 عاما": the participle of بلغ takes the age as its object.
+    "البالغ البالغة"
 )
 # Words that read a number after them as a year (gen., masculine, nothing counted after it).
 YEAR_BEFORE = _word_set(

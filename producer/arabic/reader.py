@@ -262,8 +262,15 @@ def _single(state: Line, m: re.Match[str], prefix: str) -> tuple[str, int]:
         unit_m = UNIT_AFTER.match(text, end)
         if cur is not None or unit_m is not None:
             unit = cur or unit_after(unit_m["unit"])
-            words += f" {unit.singular}"
             end = end if cur is not None else unit_m.end()
+            if frac.rstrip("0") == "5" and whole <= MAX_CARDINAL:
+                # "1.5 كم" is said as people say it: "كيلومتر ونصف", "نصف كيلومتر" for 0.5.
+                if whole <= 1:
+                    words = f"نصف {unit.singular}" if whole == 0 else f"{unit.singular} ونصف"
+                else:
+                    words = f"{counted(whole, unit, case)} ونصف"
+            else:
+                words += f" {unit.singular}"
     else:
         words, end = _integer(state, m, prefix, whole, case, cur)
     return join_prefix(_no_article(prefix) if words.startswith("ال") else prefix, words), end

@@ -52,7 +52,9 @@ ACCUSATIVE_VERBS = _word_set(
     "خصصت قدمت وزعت أرسلت استقبلت أجلت أنقذت جمعت أنفقت دفعت تلقت حققت خسرت أعادت افتتحت أنشأت "
     "منحت سلمت نشرت أحرزت شملت شمل يشمل تشمل "
     # "البالغ من العمر 35 عاما": the participle of بلغ takes the age as its object.
-    "البالغ البالغة"
+    "البالغ البالغة "
+    # A duration after these is an adverb of time, accusative: "استمرت المعارك 12 ساعة".
+    "استمر استمرت يستمر تستمر دام دامت يدوم تدوم"
 )
 # Words that read a number after them as a year (gen., masculine, nothing counted after it).
 YEAR_BEFORE = _word_set(

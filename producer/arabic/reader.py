@@ -365,6 +365,9 @@ def _integer(
     if n >= 100 and in_table(prev, YEAR_BEFORE) and not is_known_noun(next_word(text, end) or ""):
         return year_words(n), end
     gender, construct = counted_noun(state, end, n)
+    if n == 2 and follower and follower.endswith("ة") and (noun := _NEXT_WORD.match(text, end)) is not None:
+        # "2 ساعة" is said as a dual, "ساعتان": Arabic counts two with the noun itself.
+        return follower[:-1] + ("تان" if case == "nom" else "تين"), noun.end()
     if n == 1 and follower and clearly_noun(follower, n) and not follower.endswith("ا"):
         # "1 شخص" is said "شخص واحد": one follows its (singular) noun, as an adjective.
         noun = _NEXT_WORD.match(text, end)

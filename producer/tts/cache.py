@@ -2,8 +2,10 @@
 
 An entry is one plain audio file, FLAC (16-bit, lossless for the engines' 16-bit output) or, for
 a segment with no audio, a zero-frame WAV, since FLAC cannot hold zero frames. Its Vorbis/INFO
-comment records the frame count, rate and a digest of the samples, so a truncated or damaged
-entry is caught on lookup, deleted and voiced again. Files are written to a temporary name and
+comment records the frame count, rate and a digest of the encoded audio frames — the bytes after
+the metadata, which the comment is written into afterwards without moving them — so a lookup
+verifies an entry by reading it, not decoding it, and a truncated or damaged entry is caught,
+deleted and voiced again. Files are written to a temporary name and
 renamed, so two processes can render into one cache at once; the oldest entries are evicted once
 the cache outgrows its size limit (see filecache).
 """
@@ -13,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,7 +28,9 @@ from producer.filecache import FileCache, discard
 from producer.models import Clip
 from producer.tts.base import AudioChunk, Engine
 
-_FORMAT = "producer-cache/1"
+_FORMAT = "producer-cache/2"
+_DIGEST_PLACEHOLDER = "0" * 32
+_COMMENT = re.compile(rb"producer-cache/2 rate=(\d+) frames=(\d+) blake2b=([0-9a-f]{32})")
 _SUFFIXES = (".flac", ".wav")
 _FLAC_LEVEL = 0.5  # libsndfile's scale 0-1: nearly the smallest files at half the slowest encode time
 DEFAULT_RATE = 22050
@@ -38,7 +43,7 @@ class SpeechClip:
     path: Path
     frames: int
     rate: int
-    digest: str  # of the samples, as written in the entry's comment
+    digest: str  # of the encoded audio, as written in the entry's comment
 
     @property
     def duration(self) -> float:
@@ -59,9 +64,9 @@ class SpeechClip:
         return self.digest
 
 
-def _digest(rate: int, samples: np.ndarray) -> str:
-    h = hashlib.blake2b(f"{rate}:{len(samples)}:".encode(), digest_size=16)
-    h.update(samples.astype("<i2", copy=False).tobytes())
+def _digest(rate: int, frames: int, encoded: bytes | memoryview) -> str:
+    h = hashlib.blake2b(f"{rate}:{frames}:".encode(), digest_size=16)
+    h.update(encoded)
     return h.hexdigest()
 
 
@@ -122,9 +127,11 @@ class SegmentCache(FileCache):
         rate = rate or rate_if_empty
         suffix = ".flac" if len(audio) else ".wav"
         path = self.path(key, suffix)
-        digest = _digest(rate, audio)
+        # A FLAC entry's digest covers its encoded frames: known once written, then sealed in.
+        digest = _DIGEST_PLACEHOLDER if len(audio) else _digest(rate, 0, b"")
 
         def write(name: str) -> None:
+            nonlocal digest
             with sf.SoundFile(
                 name,
                 "w",
@@ -137,6 +144,8 @@ class SegmentCache(FileCache):
                 # Strings must be set before the first frame is written.
                 out.comment = f"{_FORMAT} rate={rate} frames={len(audio)} blake2b={digest}"
                 out.write(audio)
+            if len(audio):
+                digest = _seal(name, rate, len(audio))
 
         try:
             self.write(path, write)
@@ -145,19 +154,71 @@ class SegmentCache(FileCache):
         return SpeechClip(path, len(audio), rate, digest)
 
 
+def _seal(name: str, rate: int, frames: int) -> str:
+    """Write the digest of the FLAC file's audio frames into its comment, in place."""
+    with open(name, "r+b") as f:
+        data = f.read()
+        layout = _flac_layout(data)
+        if layout is None:
+            raise AudioError(f"libsndfile wrote no FLAC metadata to {name}.")
+        audio_start = layout[0]
+        digest = _digest(rate, frames, memoryview(data)[audio_start:])
+        placeholder = f"blake2b={_DIGEST_PLACEHOLDER}".encode()
+        at = data.find(placeholder, 0, audio_start)
+        if at < 0:
+            raise AudioError(f"libsndfile did not write the entry's comment to {name}.")
+        f.seek(at)
+        f.write(f"blake2b={digest}".encode())
+    return digest
+
+
+def _flac_layout(data: bytes) -> tuple[int, int, int] | None:
+    """(where the audio frames start, sample rate, total samples) of FLAC `data`; None if it is
+    not a complete FLAC header."""
+    if data[:4] != b"fLaC":
+        return None
+    pos, rate, total = 4, 0, -1
+    while True:
+        if pos + 4 > len(data):
+            return None
+        header, length = data[pos], int.from_bytes(data[pos + 1 : pos + 4], "big")
+        if header & 0x7F == 0 and length >= 18:  # STREAMINFO
+            info = data[pos + 4 : pos + 22]
+            rate = int.from_bytes(info[10:13], "big") >> 4
+            total = int.from_bytes(info[13:18], "big") & ((1 << 36) - 1)
+        pos += 4 + length
+        if header & 0x80:  # the last metadata block
+            return (pos, rate, total) if pos <= len(data) else None
+
+
 def _read_checked(path: Path, fd: int) -> SpeechClip | None:
-    """The clip in the open file `fd` if its samples match the digest it was written with."""
+    """The entry in the open file `fd` if its audio matches the digest it was written with."""
+    with os.fdopen(os.dup(fd), "rb") as f:
+        data = f.read()
+    layout = _flac_layout(data)
+    if layout is None:
+        return _read_empty(path, fd)
+    audio_start, rate, total = layout
+    found = _COMMENT.search(data, 0, audio_start)
+    if found is None or int(found[1]) != rate or int(found[2]) != total or total <= 0:
+        return None
+    digest = found[3].decode()
+    if _digest(rate, total, memoryview(data)[audio_start:]) != digest:
+        return None
+    return SpeechClip(path, total, rate, digest)
+
+
+def _read_empty(path: Path, fd: int) -> SpeechClip | None:
+    """A zero-frame WAV entry (a segment with no audio), if that is what `fd` holds."""
     try:
+        os.lseek(fd, 0, os.SEEK_SET)
         with sf.SoundFile(fd, closefd=False) as snd:
-            if not snd.comment.startswith(_FORMAT + " ") or snd.channels != 1:
-                return None
             fields = dict(part.partition("=")[::2] for part in snd.comment.split()[1:])
-            rate, frames = int(fields["rate"]), int(fields["frames"])
-            samples = snd.read(dtype="int16")
-            if snd.samplerate != rate or len(samples) != frames:
+            if not snd.comment.startswith(_FORMAT + " ") or snd.frames != 0 or fields.get("frames") != "0":
+                return None
+            rate = int(fields["rate"])
+            if snd.samplerate != rate or fields["blake2b"] != _digest(rate, 0, b""):
                 return None
     except (sf.LibsndfileError, RuntimeError, ValueError, KeyError):
         return None
-    if _digest(rate, samples) != fields["blake2b"]:
-        return None
-    return SpeechClip(path, frames, rate, fields["blake2b"])
+    return SpeechClip(path, 0, rate, fields["blake2b"])

@@ -330,6 +330,9 @@ def _integer(
         return _year(prev, n, "للميلاد"), ad.end()
     if (bc := _BC_AFTER.match(text, end)) is not None:
         return _year(prev, n, "قبل الميلاد"), bc.end()
+    if prev == "شهر" and 1 <= n <= 12 and not prefix and not _counts(next_word(text, end) or "", n):
+        # "في شهر 3" names the month, as the station's calendar calls it: "في شهر آذار".
+        return month_name(n, state.family), end
     if 1 <= n <= 31 and (month := _MONTH_AFTER.match(text, end)) is not None:
         return f"{ordinal(n, case=case)}{'' if month['min'] else ' من'}", end
     if 1 <= n <= 31 and _DAY_SPAN_AFTER.match(text, end):

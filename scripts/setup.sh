@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Set up a fresh Debian/Ubuntu machine that has only Python: a virtualenv in .venv with the
 # package and its dependencies (espeak-ng and ffmpeg come as wheels: espeakng-loader, imageio-ffmpeg).
-# With --test it also installs the test tools, Debian's chromium for the browser tests, and Debian's
-# postgresql and redis-server for the scale-out backend tests. Those tests start throwaway servers
-# of their own: this script starts or enables no service (on a machine with systemd, Debian's
-# packages start theirs when installed).
+# With --test it also installs the test tools and, from Debian: chromium for the browser tests,
+# postgresql and redis-server for the scale-out backend tests, and the mp3val stream validator.
+# The backend tests start throwaway servers of their own: this script starts or enables no
+# service (on a machine with systemd, Debian's packages start theirs when installed).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -33,6 +33,8 @@ if [ "$want_tests" = 1 ]; then
   # Debian keeps initdb off the PATH, under /usr/lib/postgresql/<version>/bin.
   compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || missing+=(postgresql)
   command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+  # An MPEG stream validator, to check the episodes' frames and Xing/LAME header independently.
+  command -v mp3val >/dev/null 2>&1 || missing+=(mp3val)
   if [ "${#missing[@]}" -gt 0 ]; then
     apt_install "${missing[@]}"
   fi

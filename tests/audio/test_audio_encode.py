@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -301,3 +302,16 @@ def test_under_a_music_bed_the_episode_is_one_part(tmp_path: Path) -> None:
     headlines = next(p for p in programme.placements if p.label == "headlines")
     pause = decoded[headlines.end + 2000 : headlines.end + 8000]
     assert 1e-3 < np.sqrt(np.mean(pause**2)) < 0.1
+
+
+@pytest.mark.skipif(
+    shutil.which("mp3val") is None, reason="mp3val is not installed (scripts/setup.sh --test)"
+)
+def test_an_independent_validator_finds_the_joined_stream_sound(podcast: Encoded) -> None:
+    """mp3val walks every frame and checks the Xing/LAME header against them."""
+    report = subprocess.run(["mp3val", str(podcast.path)], capture_output=True, text=True, check=True).stdout
+    assert "WARNING" not in report and "ERROR" not in report, report
+    frames = re.search(r"(\d+) MPEG frames \(MPEG 1 Layer III\), \+ID3v2, CBR", report)
+    assert frames is not None, report
+    # The Info frame, then as many frames as one encode of the whole programme would make.
+    assert int(frames[1]) == 1 + mp3.frames_for(podcast.programme.frames)

@@ -50,7 +50,7 @@ ACCUSATIVE_VERBS = _word_set(
     # Feminine past forms, active with a feminine subject (الحكومة، الوزارة، المنظمة) far more often
     # than passive; their masculine forms stay out: "قتل 5 أشخاص" is usually the passive قُتل.
     "خصصت قدمت وزعت أرسلت استقبلت أجلت أنقذت جمعت أنفقت دفعت تلقت حققت خسرت أعادت افتتحت أنشأت "
-    "منحت سلمت نشرت أحرزت ألقت شملت شمل يشمل تشمل "
+    "منحت سلمت نشرت أحرزت ألقت شملت شمل يشمل تشمل استضافت تستضيف يستضيف "
     # "البالغ من العمر 35 عاما": the participle of بلغ takes the age as its object.
     "البالغ البالغة "
     # A duration after these is an adverb of time, accusative: "استمرت المعارك 12 ساعة".

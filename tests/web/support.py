@@ -140,13 +140,18 @@ def run_cli(
     )
 
 
+def login_form_token(client: httpx.Client) -> str:
+    """The CSRF token the login page hands out with its form."""
+    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/login").text)
+    assert token is not None
+    return token.group(1)
+
+
 def login(client: httpx.Client, name: str, password: str) -> str:
     """Log in through the form; returns the session's CSRF token."""
-    page = client.get("/login")
-    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
-    assert token is not None
     reply = client.post(
-        "/login", data={"name": name, "password": password, "csrf_token": token.group(1), "next": "/"}
+        "/login",
+        data={"name": name, "password": password, "csrf_token": login_form_token(client), "next": "/"},
     )
     assert reply.status_code == 303, reply.text
     return csrf_of(client.get("/").text)

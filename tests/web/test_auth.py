@@ -11,7 +11,7 @@ from fastapi.routing import APIRoute
 
 from producer.settings import load_settings
 from producer.web.app import create_app
-from tests.web.support import EDITOR_PASSWORD, VIEWER_PASSWORD, Newsroom, login
+from tests.web.support import EDITOR_PASSWORD, VIEWER_PASSWORD, Newsroom, login, login_form_token
 
 PUBLIC = {
     ("GET", "/healthz"),
@@ -139,11 +139,9 @@ def test_login_cookie_rotation_and_logout(newsroom: Newsroom) -> None:
 
 def test_session_cookie_flags(newsroom: Newsroom) -> None:
     with newsroom.server.client() as client:
-        page = client.get("/login")
-        token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
-        assert token is not None
+        token = login_form_token(client)
         reply = client.post(
-            "/login", data={"name": "editor", "password": EDITOR_PASSWORD, "csrf_token": token.group(1)}
+            "/login", data={"name": "editor", "password": EDITOR_PASSWORD, "csrf_token": token}
         )
         set_cookie = [
             v for k, v in reply.headers.multi_items() if k == "set-cookie" and "producer_session=" in v
@@ -155,11 +153,9 @@ def test_login_is_rate_limited(newsroom: Newsroom) -> None:
     with newsroom.server.client() as client:
         statuses = []
         for _ in range(6):
-            page = client.get("/login")
-            token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
-            assert token is not None
+            token = login_form_token(client)
             reply = client.post(
-                "/login", data={"name": "nobody", "password": "wrong-guess", "csrf_token": token.group(1)}
+                "/login", data={"name": "nobody", "password": "wrong-guess", "csrf_token": token}
             )
             statuses.append(reply.status_code)
         assert statuses == [401] * 5 + [429]
@@ -171,11 +167,9 @@ def test_login_is_rate_limited(newsroom: Newsroom) -> None:
 def test_a_name_no_account_can_have_is_refused_as_a_wrong_one(newsroom: Newsroom) -> None:
     """A NUL in the name: no account has one (PostgreSQL refuses to even look), a plain 401."""
     with newsroom.server.client() as client:
-        page = client.get("/login")
-        token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
-        assert token is not None
+        token = login_form_token(client)
         reply = client.post(
-            "/login", data={"name": "edi\x00tor", "password": EDITOR_PASSWORD, "csrf_token": token.group(1)}
+            "/login", data={"name": "edi\x00tor", "password": EDITOR_PASSWORD, "csrf_token": token}
         )
         assert reply.status_code == 401 and "غير صحيحة" in reply.text
 

@@ -15,9 +15,11 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 _LOW_WATER = 0.9  # evict down to this share of the limit, so one eviction scan serves many writes
 _STALE_TEMP_SECONDS = 3600.0
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -69,6 +71,20 @@ class FileCache:
         except FileNotFoundError:
             return False
         return True
+
+    def read(self, path: Path, check: Callable[[bytes], T | None]) -> T | None:
+        """`check` of the entry's bytes; None if it is missing or damaged (then it is deleted)."""
+        try:
+            with open(path, "rb") as f:
+                identity = os.fstat(f.fileno())
+                data = f.read()
+        except FileNotFoundError:
+            return None
+        entry = check(data)
+        if entry is None:
+            discard(path, identity)
+            return None
+        return entry if self.touch(path) else None
 
     def write(self, path: Path, writer: Callable[[str], None]) -> None:
         """`writer(name)` fills a temporary file beside `path`, which is then renamed into place.

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -27,7 +26,7 @@ from producer.audio.assemble import Programme
 from producer.audio.ffmpeg import pipe_to_ffmpeg
 from producer.audio.master import Target, master
 from producer.errors import AudioError
-from producer.filecache import FileCache, discard
+from producer.filecache import FileCache
 from producer.models import Samples
 from producer.settings import Settings
 
@@ -113,19 +112,7 @@ class PartCache(FileCache):
     def get(self, key: str) -> mp3.Stretch | None:
         """The part stored under `key` if present and intact; a damaged one is deleted."""
         path = self.path(key, _SUFFIX)
-        try:
-            with open(path, "rb") as f:
-                identity = os.fstat(f.fileno())
-                header = f.readline(4096)
-                data = f.read()
-        except FileNotFoundError:
-            self.found(False)
-            return None
-        stretch = _checked(path, header, data)
-        if stretch is None:
-            discard(path, identity)
-        elif not self.touch(path):
-            stretch = None
+        stretch = self.read(path, lambda data: _checked(path, data))
         self.found(stretch is not None)
         return stretch
 
@@ -156,13 +143,14 @@ def _digest(data: bytes) -> str:
     return hashlib.blake2b(data, digest_size=16).hexdigest()
 
 
-def _checked(path: Path, header: bytes, data: bytes) -> mp3.Stretch | None:
+def _checked(path: Path, data: bytes) -> mp3.Stretch | None:
+    header, newline, frames = data.partition(b"\n")
     try:
         fields = json.loads(header)
-        if fields.get("format") != _FORMAT or fields["blake2b"] != _digest(data):
+        if not newline or fields.get("format") != _FORMAT or fields["blake2b"] != _digest(frames):
             return None
-        return mp3.Stretch(path, len(header), len(data), int(fields["frames"]), int(fields["crc"]))
-    except (ValueError, KeyError, TypeError):
+        return mp3.Stretch(path, len(header) + 1, len(frames), int(fields["frames"]), int(fields["crc"]))
+    except (ValueError, KeyError, TypeError, AttributeError):
         return None
 
 

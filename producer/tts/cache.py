@@ -13,8 +13,8 @@ the cache outgrows its size limit (see filecache).
 from __future__ import annotations
 
 import hashlib
+import io
 import json
-import os
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -24,7 +24,7 @@ import numpy as np
 import soundfile as sf
 
 from producer.errors import AudioError, EngineError
-from producer.filecache import FileCache, discard
+from producer.filecache import FileCache
 from producer.models import Clip
 from producer.tts.base import AudioChunk, Engine
 
@@ -92,27 +92,13 @@ class SegmentCache(FileCache):
     def get(self, key: str) -> SpeechClip | None:
         """The entry for `key` if present and intact; a damaged entry is deleted."""
         for suffix in _SUFFIXES:
-            clip = self._verified(self.path(key, suffix))
+            path = self.path(key, suffix)
+            clip = self.read(path, lambda data, path=path: _checked(path, data))
             if clip is not None:
                 self.found(True)
                 return clip
         self.found(False)
         return None
-
-    def _verified(self, path: Path) -> SpeechClip | None:
-        try:
-            fd = os.open(path, os.O_RDONLY)
-        except FileNotFoundError:
-            return None
-        try:
-            identity = os.fstat(fd)
-            clip = _read_checked(path, fd)
-        finally:
-            os.close(fd)
-        if clip is None:
-            discard(path, identity)
-            return None
-        return clip if self.touch(path) else None
 
     def put(self, key: str, chunks: Iterable[AudioChunk], *, rate_if_empty: int = DEFAULT_RATE) -> SpeechClip:
         """Store the audio of `chunks` (one segment) under `key`; `rate_if_empty` if there is none."""
@@ -191,13 +177,11 @@ def _flac_layout(data: bytes) -> tuple[int, int, int] | None:
             return (pos, rate, total) if pos <= len(data) else None
 
 
-def _read_checked(path: Path, fd: int) -> SpeechClip | None:
-    """The entry in the open file `fd` if its audio matches the digest it was written with."""
-    with os.fdopen(os.dup(fd), "rb") as f:
-        data = f.read()
+def _checked(path: Path, data: bytes) -> SpeechClip | None:
+    """The entry held in `data` if its audio matches the digest it was written with."""
     layout = _flac_layout(data)
     if layout is None:
-        return _read_empty(path, fd)
+        return _checked_empty(path, data)
     audio_start, rate, total = layout
     found = _COMMENT.search(data, 0, audio_start)
     if found is None or int(found[1]) != rate or int(found[2]) != total or total <= 0:
@@ -208,11 +192,10 @@ def _read_checked(path: Path, fd: int) -> SpeechClip | None:
     return SpeechClip(path, total, rate, digest)
 
 
-def _read_empty(path: Path, fd: int) -> SpeechClip | None:
-    """A zero-frame WAV entry (a segment with no audio), if that is what `fd` holds."""
+def _checked_empty(path: Path, data: bytes) -> SpeechClip | None:
+    """A zero-frame WAV entry (a segment with no audio), if that is what `data` holds."""
     try:
-        os.lseek(fd, 0, os.SEEK_SET)
-        with sf.SoundFile(fd, closefd=False) as snd:
+        with sf.SoundFile(io.BytesIO(data)) as snd:
             fields = dict(part.partition("=")[::2] for part in snd.comment.split()[1:])
             if not snd.comment.startswith(_FORMAT + " ") or snd.frames != 0 or fields.get("frames") != "0":
                 return None

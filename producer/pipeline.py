@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from importlib.metadata import version as package_version
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 from zoneinfo import ZoneInfo
 
 from producer.arabic import Diacritizer, Lexicon, get_diacritizer, speakable
@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from producer.tts.cache import SpeechClip
 
 Progress = Callable[[float, str], None]
+T = TypeVar("T")
 
 # Share of the progress bar voicing gets; mastering and encoding the parts get the rest.
 _SYNTH_SHARE = 0.5
@@ -76,15 +77,21 @@ def speakable_lines(lines: Sequence[str], lexicon: Lexicon, *, diacritize: bool)
     return get_diacritizer().diacritize(spoken) if diacritize else spoken
 
 
-def map_lines(texts: Sequence[str], transform: Callable[[list[str]], list[str]]) -> list[str]:
-    """Apply a batch line transform to multi-line texts in one call, keeping each text's lines."""
+def per_line(texts: Sequence[str], transform: Callable[[list[str]], Sequence[T]]) -> list[tuple[T, ...]]:
+    """A batch transform of every line of multi-line texts in one call, its results grouped back
+    by text (one per line)."""
     groups = [text.split("\n") for text in texts]
     flat = transform([line for group in groups for line in group])
     out, pos = [], 0
     for group in groups:
-        out.append("\n".join(flat[pos : pos + len(group)]))
+        out.append(tuple(flat[pos : pos + len(group)]))
         pos += len(group)
     return out
+
+
+def map_lines(texts: Sequence[str], transform: Callable[[list[str]], list[str]]) -> list[str]:
+    """Apply a batch line transform to multi-line texts in one call, keeping each text's lines."""
+    return ["\n".join(lines) for lines in per_line(texts, transform)]
 
 
 def speakable_texts(script: Script, lexicon: Lexicon, *, diacritize: bool) -> list[str]:
@@ -145,21 +152,18 @@ def voice_lines(
     from producer.tts.registry import open_cache
     from producer.tts.synth import synthesize_segments
 
-    groups = [text.split("\n") for text in texts]
-    clips = synthesize_segments(
-        tts,
-        [line for group in groups for line in group],
-        voice=voice,
-        cache=open_cache(settings),
-        workers=settings.workers,
-        on_progress=on_progress,
-        prepare=diacritization() if tts.wants_diacritics else None,
+    return per_line(
+        texts,
+        lambda lines: synthesize_segments(
+            tts,
+            lines,
+            voice=voice,
+            cache=open_cache(settings),
+            workers=settings.workers,
+            on_progress=on_progress,
+            prepare=diacritization() if tts.wants_diacritics else None,
+        ),
     )
-    out, pos = [], 0
-    for group in groups:
-        out.append(tuple(clips[pos : pos + len(group)]))
-        pos += len(group)
-    return out
 
 
 def build_episode(

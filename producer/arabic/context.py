@@ -189,9 +189,13 @@ def number_case(state: Line, start: int, prefix: str) -> Case:
     return "nom"
 
 
+# The word right after a position, a space at most in between.
+WORD_AFTER = re.compile(rf" ?([{WORD_CHARS}]+)")
+
+
 def next_word(text: str, end: int) -> str | None:
     """The word right after `end` (spaces only in between), if it can be a counted noun."""
-    m = re.match(rf" ?([{WORD_CHARS}]+)", text[end:])
+    m = WORD_AFTER.match(text, end)
     if m is None or DIGIT.search(m[1]) or not re.match(r"[\u0621-\u064a]", m[1]):
         return None
     word = bare(m[1])

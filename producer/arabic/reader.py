@@ -23,6 +23,7 @@ from producer.arabic.context import (
     MONTHS,
     ORDINAL_BEFORE,
     SPORTS,
+    WORD_AFTER,
     YEAR_BEFORE,
     Line,
     case_from_words,
@@ -80,7 +81,6 @@ _SCALES = {
 _SCALE_SINGULAR = {10**3: "ألف", 10**6: "مليون", 10**9: "مليار"}
 _PERCENT_AFTER = re.compile(r"\s?%")
 _HIJRI_AFTER = re.compile(rf"\s?(?:هـ|ه)(?![{_W}])")
-_NEXT_WORD = re.compile(rf" ?([{_W}]+)")
 _AD_AFTER = re.compile(rf"\s?(?:م|ميلادي|ميلادية)(?![{_W}])")
 _BC_AFTER = re.compile(rf"\s?ق\.\s?م(?![{_W}])")
 _CLOCK_PERIOD_AFTER = re.compile(rf"\s?(?P<p>ص|م|AM|PM|am|pm|a\.m\.|p\.m\.)(?![{_W}])")
@@ -368,12 +368,12 @@ def _integer(
     if n >= 100 and in_table(prev, YEAR_BEFORE) and not is_known_noun(next_word(text, end) or ""):
         return year_words(n), end
     gender, construct = counted_noun(state, end, n)
-    if n == 2 and follower and follower.endswith("ة") and (noun := _NEXT_WORD.match(text, end)) is not None:
+    if n == 2 and follower and follower.endswith("ة") and (noun := WORD_AFTER.match(text, end)) is not None:
         # "2 ساعة" is said as a dual, "ساعتان": Arabic counts two with the noun itself.
         return follower[:-1] + ("تان" if case == "nom" else "تين"), noun.end()
     if n == 1 and follower and clearly_noun(follower, n) and not follower.endswith("ا"):
         # "1 شخص" is said "شخص واحد": one follows its (singular) noun, as an adjective.
-        noun = _NEXT_WORD.match(text, end)
+        noun = WORD_AFTER.match(text, end)
         if noun is not None:
             return f"{noun[1]} {'واحدة' if gender == 'f' else 'واحد'}", noun.end()
     if 1900 <= n <= 2099 and not construct and len(num) == 4:

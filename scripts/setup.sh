@@ -35,6 +35,10 @@ if [ "$want_tests" = 1 ]; then
   command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
   # An MPEG stream validator, to check the episodes' frames and Xing/LAME header independently.
   command -v mp3val >/dev/null 2>&1 || missing+=(mp3val)
+  # Independent readers of the episodes: ffprobe (chapters), mpg123 and GStreamer (decoded length).
+  command -v ffprobe >/dev/null 2>&1 || missing+=(ffmpeg)
+  command -v mpg123 >/dev/null 2>&1 || missing+=(mpg123)
+  command -v gst-launch-1.0 >/dev/null 2>&1 || missing+=(gstreamer1.0-tools gstreamer1.0-plugins-good)
   if [ "${#missing[@]}" -gt 0 ]; then
     apt_install "${missing[@]}"
   fi

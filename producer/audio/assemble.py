@@ -134,7 +134,7 @@ def plan_programme(
     """Place intro, the spoken segments (a stinger between stories), outro and the optional bed.
 
     `speech[i]` is the voiced `script.segments[i]`, a clip per line. Chapters run from each
-    story's first segment (its transition) to the next story, the last one to the end; cues are
+    story's stinger (the first story's transition) to the next story, the last one to the end; cues are
     the spoken segments.
     The programme may be cut in each pause, lengthened up to the next multiple of `granule`, so
     that every part starts on the granule and its layout does not depend on what came before.
@@ -170,9 +170,11 @@ def plan_programme(
     for segment, lines in zip(script.segments, speech, strict=True):
         story = segment.story
         new_story = story is not None and story != current_story
+        chapter_start: int | None = None
         if new_story and current_story is not None:
             if assets.stinger is not None:
                 cursor = pause(_seconds(pacing.around_stinger, rate))
+                chapter_start = cursor  # the stinger opens the story it announces
                 stinger_frames = frames_at(assets.stinger, rate)
                 placements.append(Placement(assets.stinger, cursor, stinger_frames, label="stinger"))
                 cursor += stinger_frames
@@ -185,7 +187,7 @@ def plan_programme(
             cursor = pause(_seconds(_gap(segment.kind, prev_kind, pacing), rate))
         if story is not None and new_story:
             current_story = story
-            story_starts.setdefault(story, cursor)
+            story_starts.setdefault(story, cursor if chapter_start is None else chapter_start)
         start = cursor
         for number, line in enumerate(line for line in lines if line.frames):
             if number:

@@ -64,37 +64,65 @@ def encode(
 
 
 def _id3_tag(meta: EpisodeMeta) -> bytes:
-    utf8 = Encoding.UTF8
+    """ID3v2.3 with the chapters' CHAP frames in time order, then the CTOC.
+
+    v2.3 because ffmpeg (5.1 up to 9.0 at least) reads the sizes of the frames inside a v2.4 CHAP
+    as plain integers, not syncsafe ones, and drops every chapter whose title frame is 128 bytes or
+    longer; v2.3 sizes are plain integers for every reader, and most podcast tools write v2.3
+    chapters. mutagen orders frames by size when it saves, so the CHAP frames are serialised one
+    by one and laid out in order here: some players take the frames' order for the chapters'.
+    """
+    utf16 = Encoding.UTF16  # v2.3 has no UTF-8; mutagen would convert it to this anyway
     tags = ID3()
-    tags.add(TIT2(encoding=utf8, text=meta.title))
-    tags.add(TPE1(encoding=utf8, text=meta.station))
-    tags.add(TALB(encoding=utf8, text=meta.programme))
-    tags.add(TDRC(encoding=utf8, text=meta.created.strftime("%Y-%m-%dT%H:%M:%S")))
-    tags.add(TLAN(encoding=utf8, text=meta.language))
+    tags.add(TIT2(encoding=utf16, text=meta.title))
+    tags.add(TPE1(encoding=utf16, text=meta.station))
+    tags.add(TALB(encoding=utf16, text=meta.programme))
+    tags.add(TDRC(encoding=utf16, text=meta.created.strftime("%Y-%m-%dT%H:%M:%S")))
+    tags.add(TLAN(encoding=utf16, text=meta.language))
     if meta.chapters:
-        tags.add(TLEN(encoding=utf8, text=str(round(meta.chapters[-1].end * 1000))))
+        tags.add(TLEN(encoding=utf16, text=str(round(meta.chapters[-1].end * 1000))))
     ids = [f"chp{i}" for i in range(len(meta.chapters))]
-    for element_id, chapter in zip(ids, meta.chapters, strict=True):
-        tags.add(
-            CHAP(
-                element_id=element_id,
-                start_time=round(chapter.start * 1000),
-                end_time=round(chapter.end * 1000),
-                sub_frames=[TIT2(encoding=utf8, text=chapter.title)],
-            )
+    chapters = sorted(zip(ids, meta.chapters, strict=True), key=lambda item: item[1].start)
+    chaps = [
+        CHAP(
+            element_id=element_id,
+            start_time=round(chapter.start * 1000),
+            end_time=round(chapter.end * 1000),
+            sub_frames=[TIT2(encoding=utf16, text=chapter.title)],
         )
+        for element_id, chapter in chapters
+    ]
     if ids:
         tags.add(
             CTOC(
                 element_id="toc",
                 flags=CTOCFlags.TOP_LEVEL | CTOCFlags.ORDERED,
-                child_element_ids=ids,
-                sub_frames=[TIT2(encoding=utf8, text=meta.title)],
+                child_element_ids=[element_id for element_id, _ in chapters],
+                sub_frames=[TIT2(encoding=utf16, text=meta.title)],
             )
         )
+    frames = _id3_frames(tags) + b"".join(_id3_frames(_single(chap)) for chap in chaps)
+    return _ID3_HEADER + _syncsafe(len(frames) + _ID3_PADDING) + frames + bytes(_ID3_PADDING)
+
+
+_ID3_HEADER = b"ID3\x03\x00\x00"  # version 2.3.0, no flags
+
+
+def _single(frame: CHAP) -> ID3:
+    tags = ID3()
+    tags.add(frame)
+    return tags
+
+
+def _id3_frames(tags: ID3) -> bytes:
+    """The frames of `tags` as mutagen writes them in ID3v2.3, without the tag header."""
     data = io.BytesIO()
-    tags.save(data, v2_version=4, padding=lambda _info: _ID3_PADDING)
-    return data.getvalue()
+    tags.save(data, v2_version=3, padding=lambda _info: 0)
+    return data.getvalue()[10:]
+
+
+def _syncsafe(size: int) -> bytes:
+    return bytes((size >> shift) & 0x7F for shift in (21, 14, 7, 0))
 
 
 def _fit(text: str, size: int) -> str:

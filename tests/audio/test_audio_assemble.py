@@ -90,8 +90,8 @@ def test_layout_is_exact() -> None:
     assert programme.placements[0].fade_out == 4000  # the intro's tail fades under the first words
     assert programme.chapters == (
         Chapter("العناوين", 0.0, 7.0),
-        Chapter("عنوان 1", 7.0, 11.625),
-        Chapter("عنوان 2", 11.625, 17.5),
+        Chapter("عنوان 1", 7.0, 10.875),
+        Chapter("عنوان 2", 10.875, 17.5),  # from the stinger that announces it
     )
     texts = [segment.text for segment in script.segments]
     times = [(1.5, 2.5), (2.75, 4.25), (4.5, 6.5), (7.0, 7.5), (7.625, 10.625), (11.625, 12.125)]

@@ -11,7 +11,7 @@ import tempfile
 import threading
 from collections.abc import Callable, Sequence
 from contextlib import ExitStack
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from importlib.metadata import version as package_version
 from pathlib import Path
@@ -192,6 +192,8 @@ def build_episode(
 
     report = progress or (lambda _fraction, _stage: None)
     chosen = TARGETS[target_for(out_audio, target)]
+    lufs = settings.podcast_lufs if chosen.container == "mp3" else settings.broadcast_lufs
+    chosen = replace(chosen, lufs=lufs)
     out_dir = out_audio.parent
     if not out_dir.is_dir() or not os.access(out_dir, os.W_OK):
         raise InputError(f"cannot write to the output folder {out_dir}")
@@ -244,6 +246,8 @@ def build_episode(
             meta,
             parts=open_part_cache(settings),
             workers=settings.workers,
+            station_ascii=settings.station_ascii,
+            valid_hours=settings.cart_expiry_hours,
             on_progress=lambda done, total: report(
                 _SYNTH_SHARE + (1 - _SYNTH_SHARE) * done / max(total, 1), "encode"
             ),

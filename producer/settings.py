@@ -64,6 +64,26 @@ class Settings(BaseSettings):
     jingle_outro: Path | None = Field(None, description="Outro jingle file.")
     stinger: Path | None = Field(None, description="Stinger played between stories.")
     music_bed: Path | None = Field(None, description="Optional music bed under the speech, ducked.")
+    # Loudness as heard: a mono programme plays on both channels, 3 LU louder than it measures alone.
+    podcast_lufs: float = Field(
+        -16.0,
+        ge=-30.0,
+        le=-10.0,
+        description="Podcast loudness in LUFS as played on two channels; the mono MP3 measures 3 LU "
+        "lower (-19 for -16), as AES TD1004 and Apple ask of mono podcasts.",
+    )
+    broadcast_lufs: float = Field(
+        -23.0, ge=-31.0, le=-14.0, description="Broadcast loudness in LUFS (EBU R128) of the two-channel WAV."
+    )
+    station_ascii: str = Field(
+        "Radio Alwan",
+        max_length=32,
+        pattern=r"^[ -~]*$",
+        description="Station name in ASCII for the broadcast WAV's bext and cart fields that must be ASCII.",
+    )
+    cart_expiry_hours: float = Field(
+        2.0, gt=0.0, description="Hours after its creation a broadcast WAV's cart chunk says it stops airing."
+    )
     lexicon_path: Path | None = Field(
         None, description="The station's pronunciation lexicon (default: DATA_DIR/lexicon.tsv)."
     )

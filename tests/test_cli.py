@@ -75,7 +75,7 @@ def example_headlines(examples) -> list[str]:
 
 def test_podcast_loudness_and_true_peak_measured_by_ffmpeg(podcast):
     integrated, peak = ebur128(podcast)
-    assert -17.0 <= integrated <= -15.0
+    assert -20.0 <= integrated <= -18.0  # mono: -16 LUFS as played on two channels
     assert peak <= -1.0
 
 
@@ -84,7 +84,7 @@ def test_podcast_tags_and_chapters_read_back(podcast, examples):
     assert audio.info.sample_rate == 44100
     assert audio.info.length > 30
     tags = ID3(podcast)
-    assert tags.version[:2] == (2, 4)
+    assert tags.version[:2] == (2, 3)
     assert str(tags["TPE1"]) == "راديو ألوان"
     assert str(tags["TALB"]) == "نشرة الأخبار"
     assert str(tags["TLAN"]) == "ara"

@@ -12,6 +12,7 @@ import json
 import re
 import tempfile
 from collections.abc import Callable, Sequence
+from datetime import timedelta
 from pathlib import Path
 
 from mutagen.id3 import CHAP, CTOC, ID3, TALB, TDRC, TIT2, TLAN, TLEN, TPE1, CTOCFlags, Encoding
@@ -19,7 +20,7 @@ from mutagen.id3 import CHAP, CTOC, ID3, TALB, TDRC, TIT2, TLAN, TLEN, TPE1, CTO
 from producer.atomic import atomic_path, atomic_write_text
 from producer.audio import mp3
 from producer.audio.assemble import Programme
-from producer.audio.ffmpeg import ffmpeg_exe, pipe_to_ffmpeg
+from producer.audio.bwf import BroadcastInfo, write_bwf
 from producer.audio.master import Target, master
 from producer.audio.parts import PartCache, encode_parts, split
 from producer.errors import AudioError
@@ -37,11 +38,15 @@ def encode(
     parts: PartCache | None = None,
     workers: int = 1,
     on_progress: Callable[[int, int], None] | None = None,
+    station_ascii: str = "",
+    valid_hours: float = 2.0,
 ) -> None:
     """Master `programme` and write it to `out` in the target's container, with its tags.
 
     MP3 is made of parts (the programme must be planned on the MP3 frame grid), taken from
-    `parts` where already encoded; without a cache they are encoded for this file alone.
+    `parts` where already encoded; without a cache they are encoded for this file alone. The
+    broadcast WAV names the station in ASCII `station_ascii` where its fields must be ASCII, and
+    tells playout systems to drop it `valid_hours` after the bulletin was made.
     """
     if programme.rate != target.rate:
         raise ValueError(f"programme at {programme.rate} Hz, target {target.name} wants {target.rate} Hz")
@@ -54,11 +59,9 @@ def encode(
                 with atomic_path(out) as tmp, open(tmp, "wb") as dest:
                     mp3.write_episode(dest, _id3_tag(meta), stretches, programme.frames)
         else:
-            cmd = [ffmpeg_exe(), "-nostdin", "-v", "error", "-y", "-f", "f32le", "-ar", str(target.rate)]
-            cmd += ["-ac", "1", "-i", "pipe:0", "-map_metadata", "-1", "-c:a", "pcm_s24le"]
-            cmd += [*_wav_metadata(meta), "-f", "wav"]
-            with atomic_path(out) as tmp:
-                pipe_to_ffmpeg(master(programme, target), [*cmd, str(tmp)], what=out.name)
+            info = _broadcast_info(programme, meta, station_ascii, timedelta(hours=valid_hours))
+            with atomic_path(out) as tmp, open(tmp, "wb") as dest:
+                write_bwf(dest, master(programme, target), programme.frames, target.rate, info)
     except OSError as exc:
         raise AudioError(f"cannot write {out}: {exc.strerror or exc}") from exc
 
@@ -125,28 +128,24 @@ def _syncsafe(size: int) -> bytes:
     return bytes((size >> shift) & 0x7F for shift in (21, 14, 7, 0))
 
 
-def _fit(text: str, size: int) -> str:
-    """`text` cut to at most `size` UTF-8 bytes without splitting a character (BWF's fixed fields)."""
-    return text.encode("utf-8")[:size].decode("utf-8", "ignore")
-
-
-def _wav_metadata(meta: EpisodeMeta) -> list[str]:
-    # RIFF INFO (title, artist, album, date, language) and a BWF bext chunk for broadcast systems.
-    fields = {
-        "title": meta.title,
-        "artist": meta.station,
-        "album": meta.programme,
-        "date": meta.created.strftime("%Y-%m-%d"),
-        "language": meta.language,
-        "description": _fit(meta.title, 256),
-        "originator": _fit(meta.station, 32),
-        "origination_date": meta.created.strftime("%Y-%m-%d"),
-        "origination_time": meta.created.strftime("%H:%M:%S"),
-    }
-    args = ["-write_bext", "1"]
-    for key, value in fields.items():
-        args += ["-metadata", f"{key}={value}"]
-    return args
+def _broadcast_info(
+    programme: Programme, meta: EpisodeMeta, station_ascii: str, valid: timedelta
+) -> BroadcastInfo:
+    """The cart markers come from the layout: the voice's entry over the intro, the outro's start."""
+    music = {"intro", "outro", "bed", "stinger"}
+    speech = [p.start for p in programme.placements if p.label not in music]
+    outro = [p.start for p in programme.placements if p.label == "outro"]
+    return BroadcastInfo(
+        title=meta.title,
+        station=meta.station,
+        station_ascii=station_ascii,
+        programme=meta.programme,
+        language=meta.language,
+        created=meta.created,
+        valid_until=meta.created + valid,
+        intro_end=min(speech, default=0),
+        segue=outro[-1] if outro else programme.frames,
+    )
 
 
 def _timestamp(seconds: float) -> str:

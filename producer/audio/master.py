@@ -20,23 +20,44 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from producer.audio.assemble import Programme, load_planned, render_blocks
-from producer.audio.meter import Interpolator, LoudnessMeter, TruePeakMeter, chunk_max, gated_loudness
+from producer.audio.meter import (
+    DUAL_MONO_LU,
+    Interpolator,
+    LoudnessMeter,
+    TruePeakMeter,
+    chunk_max,
+    gated_loudness,
+)
 from producer.audio.meter import lufs as _lufs
 from producer.models import AudioSource, Clip, Samples
 
 
 @dataclass(frozen=True)
 class Target:
+    """A deliverable's loudness, true-peak ceiling, rate and container.
+
+    `lufs` is the loudness as heard: the programme is mono, and players and transmitters put it
+    on both channels. The podcast MP3 is a mono file (measured alone it reads `mono_lufs`, -19
+    for -16, as AES TD1004 and Apple ask); the broadcast WAV carries the two channels
+    (`channels` = 2), so every meter and playout system reads `lufs` from it as it airs.
+    """
+
     name: str
     lufs: float
     true_peak_db: float
     rate: int
     container: Literal["mp3", "wav"]
+    channels: int = 1
+
+    @property
+    def mono_lufs(self) -> float:
+        """The loudness the mono programme is mastered to."""
+        return self.lufs - DUAL_MONO_LU
 
 
 TARGETS: dict[str, Target] = {
     "podcast": Target("podcast", -16.0, -1.0, 44100, "mp3"),
-    "broadcast": Target("broadcast", -23.0, -1.0, 48000, "wav"),
+    "broadcast": Target("broadcast", -23.0, -1.0, 48000, "wav", channels=2),
 }
 
 # The limiter aims this far under the target's ceiling: independent meters oversample with other
@@ -240,7 +261,7 @@ def master(programme: Programme, target: Target) -> Iterator[Samples]:
             clip = load_planned(p)
             keep = kept + clip.frames <= _KEEP_FRAMES
             kept += clip.frames if keep else 0
-            gain = _item_gain(clip, target.lufs, ceiling, timing)
+            gain = _item_gain(clip, target.mono_lufs, ceiling, timing)
             measured[id(p.source)] = (gain, clip if keep else p.source)
         gain, source = measured[id(p.source)]
         levelled.append(replace(p, source=source, gain=p.gain * gain))

@@ -88,6 +88,8 @@ def lowpass_taps(count: int, cutoff: float, beta: float) -> F64:
     return h / h.sum()
 
 
+# BS.1770 sums the channels' power: a mono programme on both channels measures this much louder.
+DUAL_MONO_LU = 10.0 * math.log10(2.0)
 ABSOLUTE_GATE_LUFS = -70.0
 RELATIVE_GATE_LU = -10.0
 
@@ -138,6 +140,32 @@ def gated_loudness(sub_blocks: F64) -> float:
         return -math.inf
     relative_gate = lufs(float(above.mean())) + RELATIVE_GATE_LU
     return lufs(float(blocks[(loudness > ABSOLUTE_GATE_LUFS) & (loudness > relative_gate)].mean()))
+
+
+def windowed(sub_blocks: F64, count: int) -> F64:
+    """Mean squares over every window of `count` consecutive 100 ms sub-blocks, a 100 ms step apart:
+    4 for EBU R128's momentary loudness, 30 for its short-term loudness."""
+    if len(sub_blocks) < count:
+        return np.zeros(0)
+    sums = np.concatenate(([0.0], np.cumsum(sub_blocks, dtype=np.float64)))
+    return np.maximum(sums[count:] - sums[:-count], 0.0) / count
+
+
+LRA_RELATIVE_GATE_LU = -20.0
+
+
+def loudness_range(sub_blocks: F64) -> float:
+    """EBU Tech 3342 loudness range (LU): the spread between the 10th and 95th percentiles of the
+    short-term loudness, gated at -70 LUFS and 20 LU under the mean of what passes."""
+    short = windowed(sub_blocks, 30)
+    with np.errstate(divide="ignore"):
+        levels = -0.691 + 10.0 * np.log10(short)
+    above = short[levels > ABSOLUTE_GATE_LUFS]
+    if len(above) == 0:
+        return 0.0
+    kept = levels[(levels > ABSOLUTE_GATE_LUFS) & (levels > lufs(float(above.mean())) + LRA_RELATIVE_GATE_LU)]
+    low, high = np.percentile(kept, [10.0, 95.0])
+    return float(high - low)
 
 
 def chunk_max(x: Samples, size: int) -> Samples:

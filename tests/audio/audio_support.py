@@ -14,20 +14,12 @@ from producer.audio.ffmpeg import ffmpeg_exe
 from producer.models import Clip, Samples, Script, Segment, SegmentKind
 
 
-def ebur128(path: Path) -> tuple[float, float]:
-    """(integrated LUFS, true peak dBTP) as ffmpeg's ebur128 filter with peak=true reads them."""
-    cmd = [
-        ffmpeg_exe(),
-        "-nostdin",
-        "-nostats",
-        "-i",
-        str(path),
-        "-af",
-        "ebur128=peak=true",
-        "-f",
-        "null",
-        "-",
-    ]
+def ebur128(path: Path, *, dual_mono: bool = False) -> tuple[float, float]:
+    """(integrated LUFS, true peak dBTP) as ffmpeg's ebur128 filter with peak=true reads them;
+    `dual_mono` plays a mono file on two channels first, as a phone does."""
+    graph = "pan=stereo|c0=c0|c1=c0," if dual_mono else ""
+    cmd = [ffmpeg_exe(), "-nostdin", "-nostats", "-i", str(path), "-af", f"{graph}ebur128=peak=true"]
+    cmd += ["-f", "null", "-"]
     stderr = subprocess.run(cmd, capture_output=True, text=True, check=True).stderr
     summary = stderr[stderr.rindex("Summary:") :]
     integrated = re.search(r"I:\s+(-?[\d.]+|-inf)\s+LUFS", summary)

@@ -183,7 +183,7 @@ def build_episode(
     """
     # Imported here: scipy and the engines take ~0.6 s to import, which `producer script` need not pay.
     from producer.audio import mp3
-    from producer.audio.assemble import plan_programme
+    from producer.audio.assemble import Pacing, plan_programme
     from producer.audio.assets import default_assets
     from producer.audio.encode import encode, write_chapters_json, write_vtt
     from producer.audio.master import TARGETS
@@ -226,7 +226,8 @@ def build_episode(
         )
         # MP3 is encoded in parts that start on its frame grid (see audio.parts).
         granule = mp3.FRAME if chosen.container == "mp3" else 1
-        programme = plan_programme(script, speech, assets, rate=chosen.rate, granule=granule)
+        pacing = Pacing(bed_lu=settings.bed_level_lu)
+        programme = plan_programme(script, speech, assets, rate=chosen.rate, pacing=pacing, granule=granule)
         meta = EpisodeMeta(
             title=script.title,
             station=script.station,

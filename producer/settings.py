@@ -75,6 +75,9 @@ class Settings(BaseSettings):
     broadcast_lufs: float = Field(
         -23.0, ge=-31.0, le=-14.0, description="Broadcast loudness in LUFS (EBU R128) of the two-channel WAV."
     )
+    bed_level_lu: float = Field(
+        -18.0, ge=-40.0, le=-6.0, description="Music bed under speech, in LU relative to the speech."
+    )
     station_ascii: str = Field(
         "Radio Alwan",
         max_length=32,

@@ -41,20 +41,28 @@ class Pacing:
     around_stinger: float = 0.3  # silence before and after each stinger
     between_stories: float = 1.0  # the pause that replaces a missing stinger
     before_outro: float = 0.6
-    bed_db: float = -14.0  # bed level in the pauses, relative to the bed file
-    duck_db: float = -10.0  # further down while anything else plays
-    duck_attack: float = 0.25  # the bed starts dipping this long before speech
-    duck_release: float = 0.8  # and is back up this long after it; short pauses stay ducked
+    # The bed, levelled like every item, sits this far (LU) under the speech while anything plays,
+    # and comes up by bed_lift_db in the pauses: a typical news bed, heard but never in the way.
+    bed_lu: float = -18.0
+    bed_lift_db: float = 8.0
+    duck_attack: float = 0.1  # the bed is down this long before the next words start (look-ahead)
+    duck_release: float = 0.3  # and back up this long after they stop
+    # Pauses shorter than this (the breath between the lines of a segment, the one between a
+    # transition and its story) stay ducked: the bed rises in the pauses between segments and
+    # items, and does not pump on every breath.
+    duck_bridge: float = 0.4
     bed_fade: float = 2.0
 
 
 @dataclass(frozen=True)
 class Ducking:
-    """Lower a placement to `depth` (linear) under every other placement, with ramps in frames."""
+    """Lower a placement to `depth` (linear) under every other placement, with ramps in frames;
+    others closer than `bridge` frames count as one."""
 
     depth: float
     attack: int
     release: int
+    bridge: int = 0
 
 
 @dataclass(frozen=True)
@@ -221,13 +229,14 @@ def _bed(bed: AudioSource, speech_start: int, speech_end: int, total: int, rate:
     fade = _seconds(p.bed_fade, rate)
     start = max(0, speech_start - fade)
     end = min(total, speech_end + fade)
-    depth = 10.0 ** (p.duck_db / 20.0)
-    ducking = Ducking(depth, _seconds(p.duck_attack, rate), _seconds(p.duck_release, rate))
+    depth = 10.0 ** (-p.bed_lift_db / 20.0)
+    attack, release = _seconds(p.duck_attack, rate), _seconds(p.duck_release, rate)
+    ducking = Ducking(depth, attack, release, _seconds(p.duck_bridge, rate))
     return Placement(
         bed,
         start,
         end - start,
-        gain=10.0 ** (p.bed_db / 20.0),
+        gain=10.0 ** ((p.bed_lu + p.bed_lift_db) / 20.0),
         fade_in=speech_start - start,
         fade_out=end - speech_end,
         label="bed",
@@ -331,15 +340,26 @@ def _fades(p: Placement, lo: int, hi: int) -> Samples | None:
     return env
 
 
-def _ducking(duck: Ducking, others: Sequence[Placement], b0: int, b1: int) -> Samples | None:
-    """Gain of programme frames [b0, b1) under `others`: a trapezoid dip around each of them."""
+def ducked_spans(duck: Ducking, others: Sequence[Placement]) -> list[tuple[int, int]]:
+    """The stretches the ducked placement dips under: `others`, those less than `bridge` apart joined."""
+    spans: list[tuple[int, int]] = []
+    for other in sorted(others, key=lambda o: o.start):
+        if spans and other.start - spans[-1][1] < duck.bridge:
+            spans[-1] = (spans[-1][0], max(spans[-1][1], other.end))
+        else:
+            spans.append((other.start, other.end))
+    return spans
+
+
+def _ducking(duck: Ducking, spans: Sequence[tuple[int, int]], b0: int, b1: int) -> Samples | None:
+    """Gain of programme frames [b0, b1) under `spans`: a trapezoid dip around each of them."""
     presence: Samples | None = None
-    for other in others:
-        if other.start - duck.attack >= b1 or other.end + duck.release <= b0:
+    for start, end in spans:
+        if start - duck.attack >= b1 or end + duck.release <= b0:
             continue
         n = np.arange(b0, b1, dtype=np.float64)
-        rise = np.clip((n - (other.start - duck.attack)) / max(duck.attack, 1), 0.0, 1.0)
-        fall = np.clip((other.end + duck.release - n) / max(duck.release, 1), 0.0, 1.0)
+        rise = np.clip((n - (start - duck.attack)) / max(duck.attack, 1), 0.0, 1.0)
+        fall = np.clip((end + duck.release - n) / max(duck.release, 1), 0.0, 1.0)
         shape = np.minimum(rise, fall).astype(np.float32)
         presence = shape if presence is None else np.maximum(presence, shape)
     if presence is None:
@@ -353,6 +373,9 @@ def render_blocks(programme: Programme, *, block_frames: int = DEFAULT_BLOCK_FRA
         raise ValueError("block_frames must be positive")
     placements = sorted(programme.placements, key=lambda p: p.start)
     foreground = [p for p in placements if p.ducking is None]
+    spans = {
+        i: ducked_spans(p.ducking, foreground) for i, p in enumerate(placements) if p.ducking is not None
+    }
     readers: dict[int, _Reader] = {}
     for b0 in range(0, programme.frames, block_frames):
         b1 = min(b0 + block_frames, programme.frames)
@@ -370,7 +393,7 @@ def render_blocks(programme: Programme, *, block_frames: int = DEFAULT_BLOCK_FRA
             if fades is not None:
                 chunk *= fades
             if p.ducking is not None:
-                ducked = _ducking(p.ducking, foreground, p.start + lo, p.start + hi)
+                ducked = _ducking(p.ducking, spans[index], p.start + lo, p.start + hi)
                 if ducked is not None:
                     chunk *= ducked
             if p.gain != 1.0:

@@ -11,9 +11,11 @@ from audio_support import make_script, sine_clip, speechlike
 
 from producer.audio.assemble import (
     Assets,
+    Ducking,
     Pacing,
     Placement,
     Programme,
+    ducked_spans,
     frames_at,
     plan_programme,
     render_blocks,
@@ -179,6 +181,12 @@ def test_bed_spans_the_speech_and_is_ducked() -> None:
     assert placed.frames > bed.frames  # looped
 
 
+def test_the_bed_stays_down_across_a_breath_and_rises_in_longer_pauses() -> None:
+    lines = [Placement(sine_clip(1.0, RATE), start, 8000) for start in (0, 10000, 22000, 40000)]
+    # Gaps of 2000 and 4000 frames; a bridge of 3000 joins only the first.
+    assert ducked_spans(Ducking(0.4, 800, 2400, 3000), lines) == [(0, 18000), (22000, 30000), (40000, 48000)]
+
+
 def reference_mix(programme: Programme) -> np.ndarray:
     """The whole programme mixed in one buffer, the obvious way."""
     out = np.zeros(max(p.end for p in programme.placements), np.float64)
@@ -198,9 +206,9 @@ def reference_mix(programme: Programme) -> np.ndarray:
         if p.ducking is not None:
             n = k + p.start
             presence = np.zeros(p.frames)
-            for o in foreground:
-                rise = np.clip((n - (o.start - p.ducking.attack)) / p.ducking.attack, 0, 1)
-                fall = np.clip((o.end + p.ducking.release - n) / p.ducking.release, 0, 1)
+            for start, end in ducked_spans(p.ducking, foreground):
+                rise = np.clip((n - (start - p.ducking.attack)) / p.ducking.attack, 0, 1)
+                fall = np.clip((end + p.ducking.release - n) / p.ducking.release, 0, 1)
                 presence = np.maximum(presence, np.minimum(rise, fall))
             env *= 1 - presence * (1 - p.ducking.depth)
         out[p.start : p.end] += y[np.arange(p.frames) % len(y)] * env * p.gain

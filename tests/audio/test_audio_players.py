@@ -78,6 +78,28 @@ def test_ffprobe_lists_every_chapter_in_order(episode: Episode) -> None:
     assert starts == sorted(starts)
 
 
+def test_the_ffmpeg_imageio_ffmpeg_ships_reads_every_chapter(episode: Episode) -> None:
+    """imageio-ffmpeg's build (ffmpeg 7 and later) has no ffprobe; its metadata export lists chapters."""
+    import imageio_ffmpeg
+
+    cmd = [imageio_ffmpeg.get_ffmpeg_exe(), "-nostdin", "-v", "error", "-i", str(episode.path)]
+    done = subprocess.run([*cmd, "-f", "ffmetadata", "-"], capture_output=True, check=True)
+    assert done.stderr == b""
+    sections = done.stdout.decode().split("[CHAPTER]")[1:]
+    titles = [
+        next(line[6:] for line in section.splitlines() if line.startswith("title=")) for section in sections
+    ]
+    starts = [
+        int(next(line[6:] for line in section.splitlines() if line.startswith("START=")))
+        for section in sections
+    ]
+    assert titles == ["العناوين", *HEADLINES]
+    # ffmpeg 9 counts from the first decoded sample, the encoder's and decoder's delay (25 ms) before
+    # the programme's start; ffprobe 5.1 from the programme's start, as ID3 means it.
+    expected = [round(c.start * 1000) for c in episode.programme.chapters]
+    assert starts == sorted(starts) and all(0 <= e - s <= 26 for s, e in zip(starts, expected, strict=True))
+
+
 def test_mutagen_reads_the_same_chapters_stored_in_time_order(episode: Episode) -> None:
     tags = ID3(episode.path)
     chaps = tags.getall("CHAP")  # in the order the frames are stored

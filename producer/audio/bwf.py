@@ -141,7 +141,7 @@ def _bext(info: BroadcastInfo, rate: int, figures: LoudnessFigures | None) -> by
 def _cart(info: BroadcastInfo, frames: int) -> bytes:
     timers = [(b"AUDs", 0), (b"INTs", 0), (b"INTe", info.intro_end), (b"SEGs", info.segue), (b"AUDe", frames)]
     timers += [(bytes(4), 0)] * (8 - len(timers))
-    body = b"".join(
+    return b"".join(
         (
             b"0101",
             _utf8(info.title, 64),
@@ -165,7 +165,6 @@ def _cart(info: BroadcastInfo, frames: int) -> bytes:
             b"\r\n",  # TagText
         )
     )
-    return body
 
 
 def _info(info: BroadcastInfo) -> bytes:
@@ -174,6 +173,7 @@ def _info(info: BroadcastInfo) -> bytes:
         b"IART": info.station,
         b"IPRD": info.programme,
         b"ICRD": f"{info.created:%Y-%m-%d}",
+        b"ILNG": info.language,
         b"IGNR": "News",
         b"ISFT": _software(),
     }

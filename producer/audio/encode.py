@@ -27,6 +27,7 @@ from producer.errors import AudioError
 from producer.models import Chapter, Cue, EpisodeMeta
 
 _ID3_PADDING = 1024  # room to retag in place
+_ID3_HEADER = b"ID3\x03\x00\x00"  # version 2.3.0, no flags
 
 
 def encode(
@@ -106,9 +107,6 @@ def _id3_tag(meta: EpisodeMeta) -> bytes:
         )
     frames = _id3_frames(tags) + b"".join(_id3_frames(_single(chap)) for chap in chaps)
     return _ID3_HEADER + _syncsafe(len(frames) + _ID3_PADDING) + frames + bytes(_ID3_PADDING)
-
-
-_ID3_HEADER = b"ID3\x03\x00\x00"  # version 2.3.0, no flags
 
 
 def _single(frame: CHAP) -> ID3:

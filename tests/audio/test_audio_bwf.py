@@ -10,7 +10,7 @@ import shutil
 import struct
 import subprocess
 import xml.etree.ElementTree as ET
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from pathlib import Path
 
@@ -237,7 +237,7 @@ def test_a_long_arabic_title_is_cut_to_whole_letters_in_cart(tmp_path: Path) -> 
     long_title = "نشرة أخبار الساعة الثامنة والنصف صباحاً من راديو ألوان في دمشق"  # over 64 bytes
     meta = meta_for(programme)
     out = tmp_path / "long.wav"
-    encode(programme, target, out, type(meta)(**{**meta.__dict__, "title": long_title}))
+    encode(programme, target, out, replace(meta, title=long_title))
     cart = parse_cart(chunks(out)["cart"])
     assert long_title.startswith(str(cart["title"])) and len(str(cart["title"]).encode()) <= 64
 
@@ -254,6 +254,7 @@ def test_the_arabic_title_is_in_info_and_ixml_as_utf8(wav: Wav) -> None:
     assert info["IART"] == SCRIPT.station
     assert info["IPRD"] == SCRIPT.programme
     assert info["ICRD"] == "2025-03-04"
+    assert info["ILNG"] == "ara"
     root = ET.fromstring(wav.chunks["iXML"])
     assert root.tag == "BWFXML"
     assert root.findtext("PROJECT") == SCRIPT.programme

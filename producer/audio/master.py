@@ -38,8 +38,8 @@ class Target:
 
     `lufs` is the loudness as heard: the programme is mono, and players and transmitters put it
     on both channels. The podcast MP3 is a mono file (measured alone it reads `mono_lufs`, -19
-    for -16, as AES TD1004 and Apple ask); the broadcast WAV carries the two channels
-    (`channels` = 2), so every meter and playout system reads `lufs` from it as it airs.
+    for -16, as AES TD1004 and Apple ask); the broadcast WAV carries the two channels (see bwf),
+    so every meter and playout system reads `lufs` from it as it airs.
     """
 
     name: str
@@ -47,7 +47,6 @@ class Target:
     true_peak_db: float
     rate: int
     container: Literal["mp3", "wav"]
-    channels: int = 1
 
     @property
     def mono_lufs(self) -> float:
@@ -57,7 +56,7 @@ class Target:
 
 TARGETS: dict[str, Target] = {
     "podcast": Target("podcast", -16.0, -1.0, 44100, "mp3"),
-    "broadcast": Target("broadcast", -23.0, -1.0, 48000, "wav", channels=2),
+    "broadcast": Target("broadcast", -23.0, -1.0, 48000, "wav"),
 }
 
 # The limiter aims this far under the target's ceiling: independent meters oversample with other

@@ -30,7 +30,7 @@ from producer.filecache import FileCache
 from producer.models import Samples
 from producer.settings import Settings
 
-_FORMAT = "producer-part/1"
+_FORMAT = "producer-part/2"  # 2: mastered to the mono loudness that plays at the target
 _SUFFIX = ".part"
 # Parts shorter than this are joined with the next: each costs an encoder start (~13 ms), and an
 # edit re-encodes about this much around it.

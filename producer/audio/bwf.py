@@ -112,7 +112,10 @@ def _bext(info: BroadcastInfo, rate: int, figures: LoudnessFigures | None) -> by
     digest = hashlib.sha256(f"{info.title}\0{info.created.isoformat()}".encode()).hexdigest()
     body = b"".join(
         (
-            _ascii(f"News bulletin {info.created:%Y-%m-%d %H:%M}, {info.station_ascii}", 256),
+            _ascii(
+                ", ".join(filter(None, (f"News bulletin {info.created:%Y-%m-%d %H:%M}", info.station_ascii))),
+                256,
+            ),
             _ascii(info.station_ascii, 32),
             _ascii(f"{info.created:%Y%m%d%H%M%S}{digest[:18]}", 32),
             _ascii(f"{info.created:%Y-%m-%d}", 10),

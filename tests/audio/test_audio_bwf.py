@@ -4,6 +4,7 @@ ffmpeg's ebur128, and the audio read by soundfile and ffprobe."""
 
 from __future__ import annotations
 
+import io
 import json
 import re
 import shutil
@@ -11,7 +12,7 @@ import struct
 import subprocess
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -20,9 +21,11 @@ import soundfile as sf
 from test_audio_encode import SCRIPT, meta_for, programme_for
 
 from producer.audio.assemble import Programme
+from producer.audio.bwf import BroadcastInfo, write_bwf
 from producer.audio.encode import encode
 from producer.audio.ffmpeg import ffmpeg_exe
 from producer.audio.master import TARGETS, master
+from producer.errors import AudioError
 
 
 def chunks(path: Path) -> dict[str, bytes]:
@@ -283,3 +286,13 @@ def test_ffprobe_reads_the_wav_without_a_warning(wav: Wav) -> None:
     assert tags["artist"] == SCRIPT.station
     # ffmpeg reads bext too, under names of its own.
     assert (tags["encoded_by"], tags["time_reference"]) == ("Radio Alwan", str((8 * 3600 + 30 * 60) * 48000))
+
+
+def test_a_programme_too_long_for_riff_is_refused_before_anything_is_written() -> None:
+    created = datetime(2025, 3, 4, 8, 30)
+    info = BroadcastInfo("t", "s", "", "p", "ara", created, created, 0, 0)
+    dest = io.BytesIO()
+    frames = 7 * 3600 * 48000  # 7 hours of 48 kHz 24-bit stereo: over 4 GiB
+    with pytest.raises(AudioError, match="too long"):
+        write_bwf(dest, iter(()), frames, 48000, info)
+    assert dest.getvalue() == b""

@@ -12,6 +12,7 @@ import json
 import re
 import tempfile
 from collections.abc import Callable, Sequence
+from contextlib import ExitStack
 from pathlib import Path
 
 from mutagen.id3 import CHAP, CTOC, ID3, TALB, TDRC, TIT2, TLAN, TLEN, TPE1, CTOCFlags, Encoding
@@ -21,7 +22,7 @@ from producer.audio import mp3
 from producer.audio.assemble import Programme
 from producer.audio.ffmpeg import ffmpeg_exe, pipe_to_ffmpeg
 from producer.audio.master import Target, master
-from producer.audio.parts import PartCache, encode_parts, split
+from producer.audio.parts import PartCache, PartEncoder, encode_parts, split
 from producer.errors import AudioError
 from producer.models import Chapter, Cue, EpisodeMeta
 
@@ -34,23 +35,24 @@ def encode(
     out: Path,
     meta: EpisodeMeta,
     *,
-    parts: PartCache | None = None,
-    workers: int = 1,
+    encoder: PartEncoder | None = None,
     on_progress: Callable[[int, int], None] | None = None,
 ) -> None:
     """Master `programme` and write it to `out` in the target's container, with its tags.
 
-    MP3 is made of parts (the programme must be planned on the MP3 frame grid), taken from
-    `parts` where already encoded; without a cache they are encoded for this file alone.
+    MP3 is made of parts (the programme must be planned on the MP3 frame grid), taken from the
+    `encoder`'s cache or work where already encoded; without one they are encoded for this file
+    alone, one at a time.
     """
     if programme.rate != target.rate:
         raise ValueError(f"programme at {programme.rate} Hz, target {target.name} wants {target.rate} Hz")
     try:
         if target.container == "mp3":
-            with tempfile.TemporaryDirectory() as scratch:
-                cache = parts or PartCache(Path(scratch), 1 << 62)
-                pieces = split(programme)
-                stretches = encode_parts(pieces, target, cache, workers=workers, on_progress=on_progress)
+            with tempfile.TemporaryDirectory() as scratch, ExitStack() as stack:
+                if encoder is None:
+                    own = PartEncoder(target, PartCache(Path(scratch), 1 << 62), workers=1)
+                    encoder = stack.enter_context(own)
+                stretches = encode_parts(split(programme), encoder, on_progress=on_progress)
                 with atomic_path(out) as tmp, open(tmp, "wb") as dest:
                     mp3.write_episode(dest, _id3_tag(meta), stretches, programme.frames)
         else:

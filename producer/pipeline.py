@@ -23,7 +23,7 @@ from producer.bulletin import BulletinOptions, compose
 from producer.errors import InputError
 from producer.models import Chapter, Cue, EpisodeMeta, Script, Story
 from producer.settings import Settings, Target
-from producer.tts.synth import Preparation
+from producer.tts.synth import Preparation, VoicedCallback
 
 if TYPE_CHECKING:
     from producer.tts.base import Engine
@@ -142,12 +142,15 @@ def voice_lines(
     voice: str | None,
     settings: Settings,
     on_progress: Callable[[int, int], None] | None = None,
+    on_voiced: VoicedCallback | None = None,
 ) -> list[tuple[SpeechClip, ...]]:
     """Each speakable text voiced line by line, the lines cached one by one.
 
     A line is a paragraph: an edit re-voices only the paragraphs it changed, and the pauses
     between paragraphs are where an encoded programme can be cut. Diacritics, when the engine
-    wants them, are added inside synthesis to cache misses only.
+    wants them, are added inside synthesis to cache misses only. With `on_voiced` (told each
+    line's position among all the texts' lines) the lines are voiced in order, so whole stories
+    are ready early.
     """
     from producer.tts.registry import open_cache
     from producer.tts.synth import synthesize_segments
@@ -162,6 +165,8 @@ def voice_lines(
             workers=settings.workers,
             on_progress=on_progress,
             prepare=diacritization() if tts.wants_diacritics else None,
+            on_voiced=on_voiced,
+            in_order=on_voiced is not None,
         ),
     )
 
@@ -183,11 +188,12 @@ def build_episode(
     """
     # Imported here: scipy and the engines take ~0.6 s to import, which `producer script` need not pay.
     from producer.audio import mp3
+    from producer.audio.ahead import EncodeAhead
     from producer.audio.assemble import Pacing, plan_programme
     from producer.audio.assets import default_assets
     from producer.audio.encode import encode, write_chapters_json, write_vtt
     from producer.audio.master import TARGETS
-    from producer.audio.parts import open_part_cache
+    from producer.audio.parts import PartEncoder, open_part_cache
     from producer.tts.registry import create_engine
 
     report = progress or (lambda _fraction, _stage: None)
@@ -208,14 +214,6 @@ def build_episode(
         report(0.0, "speakable")
         lexicon = Lexicon.load(settings.lexicon_file)
         texts = speakable_texts(script, lexicon, diacritize=False)
-        speech = voice_lines(
-            tts,
-            texts,
-            voice=voice,
-            settings=settings,
-            on_progress=lambda done, total: report(_SYNTH_SHARE * done / max(total, 1), "synthesize"),
-        )
-        report(_SYNTH_SHARE, "assemble")
         assets = default_assets(
             chosen.rate,
             intro=settings.jingle_intro,
@@ -224,9 +222,26 @@ def build_episode(
             bed=settings.music_bed,
             use_bed=settings.music_bed is not None,
         )
-        # MP3 is encoded in parts that start on its frame grid (see audio.parts).
+        # MP3 is encoded in parts that start on its frame grid (see audio.parts); the parts of
+        # what is voiced are encoded while the rest is voiced (see audio.ahead).
         granule = mp3.FRAME if chosen.container == "mp3" else 1
         pacing = Pacing(bed_lu=settings.bed_level_lu)
+        encoder = ahead = None
+        if chosen.container == "mp3":
+            encoder = stack.enter_context(
+                PartEncoder(chosen, open_part_cache(settings), workers=settings.workers)
+            )
+            lines = [len(text.split("\n")) for text in texts]
+            ahead = EncodeAhead(script, lines, assets, encoder, pacing=pacing, granule=granule)
+        speech = voice_lines(
+            tts,
+            texts,
+            voice=voice,
+            settings=settings,
+            on_progress=lambda done, total: report(_SYNTH_SHARE * done / max(total, 1), "synthesize"),
+            on_voiced=ahead.voiced if ahead else None,
+        )
+        report(_SYNTH_SHARE, "assemble")
         programme = plan_programme(script, speech, assets, rate=chosen.rate, pacing=pacing, granule=granule)
         meta = EpisodeMeta(
             title=script.title,
@@ -245,8 +260,7 @@ def build_episode(
             chosen,
             tmp_audio,
             meta,
-            parts=open_part_cache(settings),
-            workers=settings.workers,
+            encoder=encoder,
             station_ascii=settings.station_ascii,
             valid_hours=settings.cart_expiry_hours,
             on_progress=lambda done, total: report(

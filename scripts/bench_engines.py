@@ -103,7 +103,7 @@ def main() -> None:
                     f"{all_speech:9.1f} {cold:7.3f} {cold / all_speech:8.5f} {warm:7.3f}"
                 )
     print("\nsegments: synthesize_segments over the paragraphs x copies, cold = empty cache (synthesis +")
-    print("lossless FLAC store), warm = every segment read back and verified from the cache.")
+    print("16-bit WAV store), warm = every segment read back and verified from the cache.")
 
 
 if __name__ == "__main__":

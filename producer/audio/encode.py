@@ -12,6 +12,7 @@ import json
 import re
 import tempfile
 from collections.abc import Callable, Sequence
+from contextlib import ExitStack
 from datetime import timedelta
 from pathlib import Path
 
@@ -22,7 +23,7 @@ from producer.audio import mp3
 from producer.audio.assemble import Programme
 from producer.audio.bwf import BroadcastInfo, write_bwf
 from producer.audio.master import Target, master
-from producer.audio.parts import PartCache, encode_parts, split
+from producer.audio.parts import PartCache, PartEncoder, encode_parts, split
 from producer.errors import AudioError
 from producer.models import Chapter, Cue, EpisodeMeta
 
@@ -36,27 +37,28 @@ def encode(
     out: Path,
     meta: EpisodeMeta,
     *,
-    parts: PartCache | None = None,
-    workers: int = 1,
+    encoder: PartEncoder | None = None,
     on_progress: Callable[[int, int], None] | None = None,
     station_ascii: str = "",
     valid_hours: float = 2.0,
 ) -> None:
     """Master `programme` and write it to `out` in the target's container, with its tags.
 
-    MP3 is made of parts (the programme must be planned on the MP3 frame grid), taken from
-    `parts` where already encoded; without a cache they are encoded for this file alone. The
-    broadcast WAV names the station in ASCII `station_ascii` where its fields must be ASCII, and
-    tells playout systems to drop it `valid_hours` after the bulletin was made.
+    MP3 is made of parts (the programme must be planned on the MP3 frame grid), taken from the
+    `encoder`'s cache or work where already encoded; without one they are encoded for this file
+    alone, one at a time. The broadcast WAV names the station in ASCII `station_ascii` where its
+    fields must be ASCII, and tells playout systems to drop it `valid_hours` after the bulletin
+    was made.
     """
     if programme.rate != target.rate:
         raise ValueError(f"programme at {programme.rate} Hz, target {target.name} wants {target.rate} Hz")
     try:
         if target.container == "mp3":
-            with tempfile.TemporaryDirectory() as scratch:
-                cache = parts or PartCache(Path(scratch), 1 << 62)
-                pieces = split(programme)
-                stretches = encode_parts(pieces, target, cache, workers=workers, on_progress=on_progress)
+            with tempfile.TemporaryDirectory() as scratch, ExitStack() as stack:
+                if encoder is None:
+                    own = PartEncoder(target, PartCache(Path(scratch), 1 << 62), workers=1)
+                    encoder = stack.enter_context(own)
+                stretches = encode_parts(split(programme), encoder, on_progress=on_progress)
                 with atomic_path(out) as tmp, open(tmp, "wb") as dest:
                     mp3.write_episode(dest, _id3_tag(meta), stretches, programme.frames)
         else:

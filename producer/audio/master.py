@@ -17,7 +17,6 @@ from dataclasses import dataclass, replace
 from typing import Literal
 
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
 
 from producer.audio.assemble import Programme, load_planned, render_blocks
 from producer.audio.meter import (
@@ -94,8 +93,25 @@ def _envelope(needed: Samples, ramp: int, hold: int) -> Samples:
     is not above the needs of the two neighbouring chunks either.
     """
     reach = ramp + 1
-    held = sliding_window_view(np.pad(needed, (hold, reach), mode="edge"), hold + reach + 1).min(axis=1)
+    held = _running_min(np.pad(needed, (hold, reach), mode="edge"), hold + reach + 1)
     return _box(_box(held, ramp // 2), ramp // 2)
+
+
+def _running_min(x: Samples, width: int) -> Samples:
+    """The minimum of every `width` consecutive values (len(x) - width + 1 of them).
+
+    van Herk/Gil-Werman: within blocks of `width`, running minima from the left and from the
+    right; a window spans at most two blocks, so it is the smaller of the right-running minimum
+    where it starts and the left-running one where it ends. Three passes whatever the width,
+    where a sliding window view compares `width` values for every output (the limiter's hold
+    is ~65 chunks wide).
+    """
+    count = len(x)
+    blocks = -(-count // width)
+    padded = np.pad(x, (0, blocks * width - count), constant_values=np.inf).reshape(blocks, width)
+    from_left = np.minimum.accumulate(padded, axis=1).ravel()
+    from_right = np.minimum.accumulate(padded[:, ::-1], axis=1)[:, ::-1].ravel()
+    return np.minimum(from_right[: count - width + 1], from_left[width - 1 : count])
 
 
 def _box(x: Samples, half: int) -> Samples:

@@ -13,8 +13,9 @@ from __future__ import annotations
 import hashlib
 import json
 import tempfile
+import threading
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from dataclasses import astuple, dataclass, replace
 from itertools import pairwise
 from pathlib import Path
@@ -174,37 +175,70 @@ def encode_part(part: Part, target: Target) -> bytes:
     return data
 
 
+class PartEncoder:
+    """Encodes each part once, in a pool of threads, into `cache` (where found, not at all).
+
+    The build submits the parts of stories already voiced while the rest is still being voiced,
+    then all the programme's parts: a part submitted twice (same key) is encoded once.
+    Threads: ffmpeg encodes in its own processes, and mastering spends its time in numpy.
+    """
+
+    def __init__(self, target: Target, cache: PartCache, *, workers: int) -> None:
+        self.target, self.cache = target, cache
+        self._pool = ThreadPoolExecutor(max_workers=max(1, workers))
+        self._lock = threading.Lock()
+        self._futures: dict[str, Future[mp3.Stretch]] = {}
+
+    def __enter__(self) -> PartEncoder:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Stop: parts not started are dropped, those being encoded are finished."""
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+    @property
+    def submitted(self) -> frozenset[str]:
+        """The keys of every part asked for so far."""
+        with self._lock:
+            return frozenset(self._futures)
+
+    def submit(self, part: Part) -> Future[mp3.Stretch]:
+        key = part_key(part, self.target)
+        with self._lock:
+            future = self._futures.get(key)
+            if future is None:
+                stretch = self.cache.get(key)
+                if stretch is not None:
+                    future = Future()
+                    future.set_result(stretch)
+                else:
+                    future = self._pool.submit(self._encode, key, part)
+                self._futures[key] = future
+            return future
+
+    def _encode(self, key: str, part: Part) -> mp3.Stretch:
+        return self.cache.put(key, encode_part(part, self.target))
+
+
 def encode_parts(
     parts: Sequence[Part],
-    target: Target,
-    cache: PartCache,
+    encoder: PartEncoder,
     *,
-    workers: int,
     on_progress: Callable[[int, int], None] | None = None,
 ) -> list[mp3.Stretch]:
-    """Every part's frames, from the cache where there, else encoded (longest first, in parallel)."""
-    keys = [part_key(part, target) for part in parts]
-    found: dict[str, mp3.Stretch] = {}
-    for key in dict.fromkeys(keys):
-        stretch = cache.get(key)
-        if stretch is not None:
-            found[key] = stretch
-    missing = {key: part for key, part in zip(keys, parts, strict=True) if key not in found}
-    done = len(parts) - sum(1 for key in keys if key in missing)
+    """Every part's frames, from the cache or work already under way where there, else encoded
+    (longest first, in parallel)."""
+    order = sorted(range(len(parts)), key=lambda i: parts[i].programme.frames, reverse=True)
+    places: dict[Future[mp3.Stretch], list[int]] = {}
+    for i in order:
+        places.setdefault(encoder.submit(parts[i]), []).append(i)
     report = on_progress or (lambda _done, _total: None)
-    report(done, len(parts))
-    order = sorted(missing, key=lambda key: missing[key].programme.frames, reverse=True)
-    # Threads: ffmpeg encodes in its own processes, and mastering spends its time in numpy.
-    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-        futures = {pool.submit(encode_part, missing[key], target): key for key in order}
-        try:
-            for future in as_completed(futures):
-                key = futures[future]
-                found[key] = cache.put(key, future.result())
-                done += keys.count(key)
-                report(done, len(parts))
-        except BaseException:
-            for future in futures:
-                future.cancel()
-            raise
-    return [found[key] for key in keys]
+    found: dict[int, mp3.Stretch] = {}
+    for future in as_completed(places):
+        stretch = future.result()
+        found.update((i, stretch) for i in places[future])
+        report(len(found), len(parts))
+    return [found[i] for i in range(len(parts))]

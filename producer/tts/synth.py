@@ -32,6 +32,8 @@ from producer.tts.cache import DEFAULT_RATE, SegmentCache, SpeechClip
 _MIN_CHARS_FOR_PROCESSES = 6000
 
 ProgressCallback = Callable[[int, int], None]
+# Told each input's position and clip as soon as it is known (found in the cache or voiced).
+VoicedCallback = Callable[[int, SpeechClip], None]
 
 
 @dataclass(frozen=True)
@@ -57,14 +59,24 @@ def synthesize_segments(
     workers: int,
     on_progress: ProgressCallback | None = None,
     prepare: Preparation | None = None,
+    on_voiced: VoicedCallback | None = None,
+    in_order: bool = False,
 ) -> list[SpeechClip]:
-    """One cached clip per text, in input order; only texts missing from the cache reach the engine."""
+    """One cached clip per text, in input order; only texts missing from the cache reach the engine.
+
+    Missing texts are voiced longest first, which keeps the workers evenly busy to the end; with
+    `in_order` they are voiced in input order instead, so a caller that works on what is voiced
+    (`on_voiced`) gets whole stretches of its input early.
+    """
     voice = voice or engine.default_voice()
     spoken = [text.strip() for text in texts]
     marker = f"\x00{prepare.name}" if prepare else ""
     keys = [cache.key(engine, voice, text + marker) for text in spoken]
     text_of = dict(zip(keys, spoken, strict=True))  # identical segments are voiced once
     uses = Counter(keys)
+    positions: dict[str, list[int]] = {}
+    for position, key in enumerate(keys):
+        positions.setdefault(key, []).append(position)
     clips: dict[str, SpeechClip] = {}
     done = 0
 
@@ -72,6 +84,9 @@ def synthesize_segments(
         nonlocal done
         clips[key] = clip
         done += uses[key]
+        if on_voiced is not None:
+            for position in positions[key]:
+                on_voiced(position, clip)
         if on_progress is not None:
             on_progress(done, len(texts))
 
@@ -82,8 +97,9 @@ def synthesize_segments(
                 finished(key, found)
 
     missing = [(key, text) for key, text in text_of.items() if key not in clips and text]
-    # Longest first, so the last busy worker is not left with a long segment.
-    missing.sort(key=lambda job: len(job[1]), reverse=True)
+    if not in_order:
+        # Longest first, so the last busy worker is not left with a long segment.
+        missing.sort(key=lambda job: len(job[1]), reverse=True)
     _voice_missing(engine, missing, voice, prepare, cache, workers, finished)
 
     empty = [key for key, text in text_of.items() if key not in clips]
@@ -149,8 +165,9 @@ def _voice_with_processes(
     workers: int,
     finished: Callable[[str, SpeechClip], None],
 ) -> None:
-    """This process voices the shortest segments itself while `workers - 1` worker processes take
-    the longest: voicing starts at once, and the workers help as soon as they are up."""
+    """This process voices from the end of the queue (the shortest segments, longest first) while
+    `workers - 1` worker processes take from its front: voicing starts at once, and the workers
+    help as soon as they are up."""
     children = workers - 1
     queue = deque(jobs)
     in_flight: dict[Future[SpeechClip], str] = {}

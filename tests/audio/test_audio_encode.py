@@ -21,8 +21,8 @@ from producer.audio.assemble import Placement, Programme, plan_programme
 from producer.audio.assets import default_assets
 from producer.audio.encode import encode, write_chapters_json, write_vtt
 from producer.audio.ffmpeg import ffmpeg_exe
-from producer.audio.master import TARGETS, master
-from producer.audio.parts import PartCache
+from producer.audio.master import TARGETS, Target, master
+from producer.audio.parts import PartCache, PartEncoder
 from producer.errors import AudioError
 from producer.models import Chapter, Clip, Cue, EpisodeMeta
 
@@ -62,6 +62,13 @@ def decode(path: Path) -> np.ndarray:
     return np.frombuffer(subprocess.run(cmd, capture_output=True, check=True).stdout, "<f4")
 
 
+def encode_cached(
+    programme: Programme, target: Target, out: Path, cache: PartCache, workers: int = 1
+) -> None:
+    with PartEncoder(target, cache, workers=workers) as encoder:
+        encode(programme, target, out, meta_for(programme), encoder=encoder)
+
+
 @dataclass(frozen=True)
 class Encoded:
     path: Path
@@ -76,7 +83,7 @@ def podcast(tmp_path_factory: pytest.TempPathFactory) -> Encoded:
     programme = programme_for(target.rate)
     folder = tmp_path_factory.mktemp("podcast")
     out = folder / "bulletin.mp3"
-    encode(programme, target, out, meta_for(programme), parts=PartCache(folder / "parts", 1 << 30), workers=2)
+    encode_cached(programme, target, out, PartCache(folder / "parts", 1 << 30), workers=2)
     mastered = np.concatenate(list(master(programme, target)))
     return Encoded(out, programme, mastered, ebur128_samples(mastered, target.rate, folder))
 
@@ -118,11 +125,11 @@ def test_an_edit_re_encodes_only_the_parts_it_touched(tmp_path: Path) -> None:
     target = TARGETS["podcast"]
     cache = PartCache(tmp_path / "parts", 1 << 30)
     before = programme_for(target.rate)
-    encode(before, target, tmp_path / "before.mp3", meta_for(before), parts=cache)
+    encode_cached(before, target, tmp_path / "before.mp3", cache)
     stored = cache.stats().entries
     story = next(i for i, seg in enumerate(SCRIPT.segments) if seg.kind.value == "story")
     after = programme_for(target.rate, voiced(edited=story))
-    encode(after, target, tmp_path / "after.mp3", meta_for(after), parts=cache)
+    encode_cached(after, target, tmp_path / "after.mp3", cache)
     assert cache.stats().entries == stored + 1  # one new part, every other one reused
     # Byte for byte what a build from scratch writes.
     fresh = tmp_path / "fresh.mp3"
@@ -135,13 +142,13 @@ def test_a_damaged_part_is_encoded_again(tmp_path: Path) -> None:
     cache = PartCache(tmp_path / "parts", 1 << 30)
     programme = programme_for(target.rate)
     first = tmp_path / "first.mp3"
-    encode(programme, target, first, meta_for(programme), parts=cache)
+    encode_cached(programme, target, first, cache)
     victim = sorted((tmp_path / "parts").rglob("*.part"))[0]
     data = bytearray(victim.read_bytes())
     data[-100] ^= 0xFF
     victim.write_bytes(bytes(data))
     again = tmp_path / "again.mp3"
-    encode(programme, target, again, meta_for(programme), parts=cache)
+    encode_cached(programme, target, again, cache)
     assert again.read_bytes() == first.read_bytes()
 
 
@@ -277,7 +284,7 @@ def test_under_a_music_bed_the_episode_is_one_part(tmp_path: Path) -> None:
     assert programme.cuts == ()
     cache = PartCache(tmp_path / "parts", 1 << 30)
     out = tmp_path / "bed.mp3"
-    encode(programme, target, out, meta_for(programme), parts=cache)
+    encode_cached(programme, target, out, cache)
     assert cache.stats().entries == 1
     decoded = decode(out)
     assert len(decoded) == programme.frames

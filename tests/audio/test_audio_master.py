@@ -218,3 +218,13 @@ def test_the_filter_loads_once_when_parts_are_mastered_in_parallel() -> None:
         loaded = list(pool.map(lambda _: meter.cascade_filter(), range(4)))
     assert all(f is loaded[0] for f in loaded)
     assert "lambda" not in repr(loaded[0])  # scipy's compiled routine, not the fallback
+
+
+@pytest.mark.parametrize(("count", "width"), [(1, 1), (7, 1), (10, 3), (65, 65), (66, 65), (5000, 65)])
+def test_the_running_minimum_equals_the_minimum_of_every_window(count: int, width: int) -> None:
+    from numpy.lib.stride_tricks import sliding_window_view
+
+    from producer.audio.master import _running_min
+
+    x = np.random.default_rng(count).random(count).astype(np.float32)
+    np.testing.assert_array_equal(_running_min(x, width), sliding_window_view(x, width).min(axis=1))

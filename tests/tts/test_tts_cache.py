@@ -26,7 +26,7 @@ def test_a_stored_segment_reads_back_sample_for_sample(cache: SegmentCache, espe
     chunks = list(espeak.synthesize(MEDIUM))
     key = cache.key(espeak, "ar", MEDIUM)
     stored = cache.put(key, chunks)
-    assert stored.path.suffix == ".flac"
+    assert stored.path.suffix == ".wav"
     assert (stored.frames, stored.rate) == (sum(len(c.samples) for c in chunks), 22050)
     found = cache.get(key)
     assert found == stored
@@ -73,9 +73,9 @@ def _damage_flip_audio(path: Path) -> None:
 
 
 def _damage_flip_header(path: Path) -> None:
-    # Byte 18 sits in FLAC's STREAMINFO (sample rate field): decodable, but wrong.
+    # Bytes 24-27 are the WAV's sample rate: still a playable file, but at the wrong speed.
     data = bytearray(path.read_bytes())
-    data[18] ^= 0x10
+    data[25] ^= 0x10
     path.write_bytes(bytes(data))
 
 

@@ -80,13 +80,12 @@ LIST_LABELS = _keys(
     "اقرأ أيضا، اقرأ أيضاً، اقرأ ايضا، إقرأ أيضا، اقرأ، اقرأ كذلك، اقرأ المزيد، طالع أيضا، طالع، "
     "شاهد أيضا، شاهد أيضاً، شاهد، شاهد كذلك، شاهد الفيديو، للمزيد، لمزيد من الأخبار، قصص مقترحة، "
     "مواضيع مقترحة، مقالات مقترحة، قد يهمك، قد يهمك أيضا، قد يعجبك، قد يعجبك أيضا، ننصحك بقراءة، "
-    "يهمك أيضا، روابط ذات صلة، خبر عاجل، عاجل"
+    "يهمك أيضا، روابط ذات صلة، خبر عاجل، عاجل، أخبار عاجلة، الأخبار العاجلة، عاجل الآن، شريط الأخبار"
 )
 # "عاجل | …": a ticker on a web page, the headline of a channel post.
-BREAKING_LABELS = _keys("عاجل، خبر عاجل، عاجل جدا، عاجل جداً")
-# How many link lines a label may own: a breaking-news label owns one ticker line.
-LIST_LABEL_ITEMS = {key("خبر عاجل"): 1, key("عاجل"): 1}
-LIST_DEFAULT_ITEMS = 8
+BREAKING_LABELS = _keys("عاجل، خبر عاجل، عاجل جدا، عاجل جداً، أخبار عاجلة، الأخبار العاجلة، عاجل الآن")
+# How many link lines a label may own (a ticker band rotates several items, like a related list).
+LIST_ITEMS = 8
 
 # A line made only of these words is a share/follow widget or font-size control.
 SOCIAL_WORDS = _words(
@@ -123,6 +122,9 @@ DATE_ANCHORS = _words(
     "منذ، قبل، تحديث، التحديث، محدث، نشر، النشر، نشرت، بتاريخ، الموافق، غرينتش، غرينيتش، توقيت، "
     "بتوقيت، am، pm، gmt",
 )
+
+# "بتوقيت دمشق": the word after these names a place, and the stamp stays a stamp.
+TIME_ZONE_WORDS = _words("توقيت، بتوقيت")
 
 # Labels that open a date stamp, which may then name a place ("آخر تحديث: 15 أيلول 2017 بتوقيت دمشق").
 DATE_HEADS = _keys(
@@ -190,3 +192,17 @@ PROMO_TARGETS = _keys(
 
 # Cookie banners.
 COOKIE_MARKERS = _keys("ملفات تعريف الارتباط، الكوكيز، ملفات الكوكيز، كوكيز، cookies")
+
+# Words that name a news site rather than say something: "الجزيرة نت", "شبكة شام الإخبارية".
+SITE_WORDS = _words(
+    "نت، نيوز، بوست، أونلاين، اونلاين، الإخبارية، الاخبارية، الإخباري، الاخباري، موقع، شبكة، صحيفة، "
+    "جريدة، وكالة، قناة، تلفزيون، تلفزيونية، راديو، إذاعة، اذاعة، للأنباء، الأنباء، بوابة، ديجيتال، "
+    "news، net، online، tv"
+)
+
+# Words too common to tell what a line is about; left out when a headline is matched to the lead.
+FUNCTION_WORDS = _words(
+    "في، من، على، إلى، الى، عن، مع، بعد، قبل، حتى، منذ، خلال، بين، عند، نحو، حول، ضد، دون، أن، إن، "
+    "أنه، إنه، أنها، إنها، الذي، التي، الذين، ما، ماذا، لا، لم، لن، قد، هل، كيف، هذا، هذه، ذلك، تلك، "
+    "هو، هي، هم، كان، كانت، يكون، و، أو، ثم، بل، كل، بعض، غير، عبر، أمام، لدى، إثر، أي، أكثر، أول"
+)

@@ -22,7 +22,7 @@ from producer.ingest import vocab
 from producer.ingest.lines import Kind, Line
 from producer.ingest.vocab import key
 
-ABOUT_MIN_SHARE = 0.25  # headlines measured on our pages share 0.29–1.0, tickers above them ≤ 0.11
+ABOUT_MIN_SHARE = 0.25  # headlines on our pages share 0.29–1.0 (or nothing: found otherwise), tickers ≤ 0.11
 ABOUT_MIN_WORDS = 2
 SITE_NAME_WORDS = 4  # "بي بي سي نيوز عربي" is the longest site name a title carries
 _TAIL = re.compile(r"\s+[-|–—]\s+([^|\-–—]+)$")
@@ -51,6 +51,14 @@ def about(line: str, lead: str) -> bool:
     return shared >= ABOUT_MIN_WORDS and shared >= ABOUT_MIN_SHARE * len(words)
 
 
+def names_site(k: str) -> bool:
+    """Whether a folded key of four words or fewer names a news site: a known one, or by its words."""
+    words = k.split()
+    if not 0 < len(words) <= SITE_NAME_WORDS:
+        return False
+    return k in _AGENCY_KEYS or any(w in vocab.SITE_WORDS for w in words)
+
+
 def page_names(lines: Iterable[Line]) -> dict[str, set[str]]:
     """Names standing on the page: each short line, and each part of one ("المدن - عرب وعالم" gives
     the site and the section), mapped to the keys of the lines they stand in. A dateline's place
@@ -76,8 +84,7 @@ def without_site_name(text: str, names: dict[str, set[str]], min_words: int) -> 
         tail = key(m.group(1))
         if not tail or len(tail.split()) > SITE_NAME_WORDS or len(key(text[: m.start()]).split()) < min_words:
             break
-        named = tail in _AGENCY_KEYS or any(w in vocab.SITE_WORDS for w in tail.split())
-        if not (named or names.get(tail, set()) - {own}):
+        if not (names_site(tail) or names.get(tail, set()) - {own}):
             break  # the title's own copies are no evidence of a site name
         text = text[: m.start()].rstrip()
     return text

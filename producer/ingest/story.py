@@ -14,12 +14,12 @@ Choices a newsreader would make, applied as rules rather than per-site recipes:
   punctuation. They are written for the eye, so they are left out of what is read: a body line is
   kept when it ends a sentence (. ! ؟ : …) or is long enough to be prose (12 words or more).
 - Tags, comment forms, "follow us", related-article blocks and copyright notices end the article:
-  nothing after them is read. Related-link lists inside the body ("اقرأ أيضا" and the titles under
-  it), bylines, datelines, date stamps, share widgets, captions, counters, menus (4+ short lines in a
-  row), breadcrumbs, cookie banners and "عاجل" tickers (a label's rotating items too) are dropped
-  wherever they stand.
-- A site name or dateline glued to the first paragraph ("المدينة نيوز :- …", "دمشق - سانا: …") is
-  cut off; a paragraph the page prints twice is read once.
+  nothing after them is read; such a block above the body ("الأكثر قراءة") is a list of links.
+  Related-link lists inside the body ("اقرأ أيضا" and the titles under it), bylines, datelines, date
+  stamps, share widgets, captions, counters, menus (4+ short lines in a row), breadcrumbs, cookie
+  banners and "عاجل" tickers (a label's rotating items too) are dropped wherever they stand.
+- A site name or dateline glued to the first paragraph ("المدينة نيوز :- …", "دمشق - سانا: …",
+  "شفق نيوز/ …") is cut off; a paragraph the page prints twice is read once.
 - Quotes become «…» (see chars.py): paired, unambiguous for editors, silent for the engine. Words,
   digits and spelling stay exactly as written.
 - Every rule is applied to text already repaired the way a second cleaning would see it, so
@@ -35,7 +35,7 @@ from difflib import SequenceMatcher
 from producer.errors import InputError
 from producer.ingest import chars, headline
 from producer.ingest.lines import ARABIC_LETTER, Kind, Line, classify
-from producer.ingest.vocab import AGENCIES
+from producer.ingest.vocab import AGENCIES, LIST_ITEMS, key
 from producer.models import Story
 
 PROSE_WORDS = 12  # a line this long is prose even without final punctuation
@@ -49,6 +49,7 @@ STAMP_REACH = 3  # a byline or date stamp stands within this many lines under th
 # Layout cells copied from a page arrive separated by tabs or long runs of spaces.
 _CELL_BREAK = re.compile(r"\t|[ \u00a0\u2000-\u200a\u202f\u3000]{4,}")
 _SENTENCE_BREAK = re.compile(r"[.!?؟…]+")
+_SLASH_PREFIX = re.compile(r"([^/\n.،:]{2,40}?)\s*/\s+")
 
 
 def _site_prefix_patterns() -> tuple[re.Pattern[str], ...]:
@@ -135,9 +136,14 @@ def _body_like(line: Line) -> bool:
     return line.words >= 25 or (line.words >= 18 and line.sentence)
 
 
+def _is_lead(line: Line) -> bool:
+    """A full paragraph, still one once a glued site name or dateline is cut from it."""
+    return _body_like(line) and _body_like(classify(_first_paragraph(line.text)))
+
+
 def _find_headline(lines: list[Line], candidates: list[int]) -> tuple[int, Line]:
     """(index of the last line before the body, headline)."""
-    lead = next((i for i in candidates if _body_like(lines[i])), None)
+    lead = next((i for i in candidates if _is_lead(lines[i])), None)
     above = [i for i in candidates if lead is None or i < lead][-HEADER_SCAN:]
     names = headline.page_names(lines)
     if lead is not None and any(lines[i].words >= HEADLINE_MIN_WORDS for i in above):
@@ -174,7 +180,8 @@ def _headline_above(
     lead_text = _first_paragraph(lines[lead].text)
     titles = {i: _title(lines[i], names) for i in above if lines[i].words >= HEADLINE_MIN_WORDS}
     order = list(titles)
-    chosen = next((i for i in order if headline.about(titles[i].text, lead_text)), None)
+    # Measured on text as the body would keep it, so a second cleaning measures the same.
+    chosen = next((i for i in order if headline.about(_first_paragraph(titles[i].text), lead_text)), None)
     if chosen is None:
         chosen = next(
             (i for n, i in enumerate(order) if any(_same(titles[i], titles[j]) for j in order[n + 1 :])), None
@@ -228,6 +235,11 @@ def _strip_site_prefix(text: str) -> str:
                 text = text[m.end() :]
                 break
         else:
+            # "شفق نيوز/ …": a slash after a site's name, known or named as a site by its words.
+            m = _SLASH_PREFIX.match(text)
+            if m and headline.names_site(key(m.group(1))) and ARABIC_LETTER.search(text, m.end()):
+                text = text[m.end() :]
+                continue
             return text
     return text
 
@@ -261,6 +273,7 @@ def _body(lines: Iterable[Line], headline: Line, menu_free: Iterable[bool]) -> l
         if line.kind is Kind.TERMINAL:
             if paragraphs:
                 break
+            links = LIST_ITEMS  # a most-read or related block above the body: its titles are links
             continue
         if line.kind is Kind.LIST:
             links = line.items
@@ -269,7 +282,7 @@ def _body(lines: Iterable[Line], headline: Line, menu_free: Iterable[bool]) -> l
             continue
         if links:
             links -= 1
-            if line.words <= 25 and not (line.sentence and line.text.rstrip()[-1] in ".:؛"):
+            if not _body_like(line) and not (line.sentence and line.text.rstrip()[-1] in ".:؛"):
                 continue  # a related-article title
             links = 0
         kept = line if paragraphs else classify(_first_paragraph(line.text))

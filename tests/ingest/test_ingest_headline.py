@@ -100,3 +100,18 @@ def test_a_title_the_lead_shares_no_word_with_is_found_by_repetition_then_byline
 def test_the_page_title_and_its_repeat_far_below_are_one_title() -> None:
     text = page(f"{TITLE} - الخابور", "الخابور", *TICKERS, *TICKERS, TITLE, "الحسكة - الخابور", LEAD, SECOND)
     assert_story(text, TITLE)
+
+
+def test_a_full_paragraph_after_a_ticker_label_is_read_not_taken_for_an_item() -> None:
+    lead = LEAD.removesuffix(".") + " في مختلف مناطق المحافظة"  # 25 words, no full stop
+    assert_story(page(TITLE, "أخبار عاجلة", lead, SECOND), TITLE, (lead, SECOND))
+    # Found by the idempotency property: the lead a headline is measured against must be read.
+    text = (
+        "قال قال قال\nقال قال قال قال قال قال قال قد يهمك استمع الي الخبر\nاخبار عاجله\n"
+        + "قال " * 16
+        + "10:30 شاهد الفيديو قد يعجبك ايضا 0:0\n"
+        + "قال " * 17
+        + "15/9/2017 التعليقات مغلقه التعليقات مغلقه خبر عاجل\n"
+    )
+    story = clean(text)
+    assert clean(story.text) == story

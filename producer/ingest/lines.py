@@ -18,6 +18,15 @@ _SENTENCE_END = frozenset(".!?؟…:؛")
 _LABEL_SEP = re.compile(r"\s*(?::\s*-|[:|\-–—])\s*")
 _BREADCRUMB_SEP = re.compile(r"\s[>»›|/\\<«‹]\s|\s?[>›]\s?")
 _CAPTION_CREDIT = re.compile(r"[(\[]([^()\[\]]{1,40})[)\]]\s*$")
+# "عاجل/ …", "[عاجل] …", "عاجل.. …": a breaking label with any separator; with none ("عاجل …") only
+# on a ticker line, not on a sentence, which may open with the word ("عاجل وصل الوفد إلى دمشق.").
+_BREAKING_HEAD = re.compile(
+    r"[\[(]?\s*(?:"
+    + "|".join(
+        r"\s+".join(map(re.escape, p.split())) for p in sorted(vocab.BREAKING_PHRASES, key=len, reverse=True)
+    )
+    + r")(?![^\W\d_])([\s\])/.…:|\-–—]*)"
+)
 
 
 class Kind(Enum):
@@ -171,6 +180,11 @@ def classify(text: str) -> Line:
             return line(Kind.TERMINAL)  # "الوسوم: سوريا، روسيا"
         if label in vocab.BYLINE_HEADS and n <= 12 and not text.rstrip().endswith("."):
             return line(Kind.DROP, stamp=True)  # "كتب: فلان", "المصدر: وكالات"
+    breaking = _BREAKING_HEAD.match(text)
+    if breaking and (breaking.group(1).strip() or not sentence):
+        rest = text[breaking.end() :].strip()
+        if len(key(rest).split()) >= 3:
+            return Line(rest, key(rest), len(key(rest).split()), Kind.BREAKING)
     heads = _prefixes(words, 3)
     if not sentence and n <= 12 and any(p in vocab.TERMINAL_PREFIXES for p in heads):
         return line(Kind.TERMINAL)  # "الوسوم سوريا روسيا قسد"

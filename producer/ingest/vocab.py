@@ -83,7 +83,10 @@ LIST_LABELS = _keys(
     "يهمك أيضا، روابط ذات صلة، خبر عاجل، عاجل، أخبار عاجلة، الأخبار العاجلة، عاجل الآن، شريط الأخبار"
 )
 # "عاجل | …": a ticker on a web page, the headline of a channel post.
-BREAKING_LABELS = _keys("عاجل، خبر عاجل، عاجل جدا، عاجل جداً، أخبار عاجلة، الأخبار العاجلة، عاجل الآن")
+BREAKING_PHRASES = tuple(
+    _split("عاجل، خبر عاجل، عاجل جدا، عاجل جداً، أخبار عاجلة، الأخبار العاجلة، عاجل الآن")
+)
+BREAKING_LABELS = _keys(*BREAKING_PHRASES)
 # How many link lines a label may own (a ticker band rotates several items, like a related list).
 LIST_ITEMS = 8
 

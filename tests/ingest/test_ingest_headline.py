@@ -115,3 +115,12 @@ def test_a_full_paragraph_after_a_ticker_label_is_read_not_taken_for_an_item() -
     )
     story = clean(text)
     assert clean(story.text) == story
+
+
+BREAKING_FORMS = ["عاجل | ", "عاجل: ", "عاجل - ", "عاجل/ ", "[عاجل] ", "(عاجل) ", "عاجل.. ", "عاجل "]
+
+
+@pytest.mark.parametrize("label", BREAKING_FORMS)
+def test_breaking_lines_in_any_form_are_neither_headline_nor_read(label: str) -> None:
+    ticker = "الاحتلال يعلن مقتل جنديين في اشتباكات مع مقاومين شمالي قطاع غزة صباح اليوم بعد معارك عنيفة"
+    assert_story(page(f"{label}{ticker}", TITLE, f"{label}{ticker}", LEAD, SECOND), TITLE)

@@ -4,9 +4,10 @@
   (Snowball's Arabic stemmer, so "أطلقت"/"اطلق" and "الحملة"/"بحملة" meet) found in the lead. Tickers,
   most-read lists, site and section names share almost nothing with the article below them.
 - `without_site_name`: page titles carry the site, and often the section, after " - ", " | " or " — "
-  ("… | سياسة | تلفزيون سوريا"). A trailing part of four words or fewer is cut when it names a site
-  (a known agency, or a word such as نت، نيوز، شبكة) or stands elsewhere on the page as a short line
-  or part of one (the site's name in the header, a section in the menu, "المدن - عرب وعالم").
+  ("… | سياسة | تلفزيون سوريا"). A trailing part of four words or fewer is cut
+  when it names a site (a known agency, or a word such as نت، نيوز، شبكة), stands elsewhere on the
+  page as a short line or part of one (the site's name in the header, a section in the menu, "المدن -
+  عرب وعالم"), or is page furniture by itself: a date, a dateline, a media label ("فيديو"، "صور").
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from functools import lru_cache
 import snowballstemmer
 
 from producer.ingest import vocab
-from producer.ingest.lines import Kind, Line
+from producer.ingest.lines import ARABIC_LETTER, Kind, Line, classify
 from producer.ingest.vocab import key
 
 ABOUT_MIN_SHARE = 0.25  # headlines on our pages share 0.29–1.0 (or nothing: found otherwise), tickers ≤ 0.11
@@ -81,10 +82,12 @@ def without_site_name(text: str, names: dict[str, set[str]], min_words: int) -> 
         m = _TAIL.search(text)
         if m is None:
             break
-        tail = key(m.group(1))
+        part = m.group(1)
+        tail = key(part)
         if not tail or len(tail.split()) > SITE_NAME_WORDS or len(key(text[: m.start()]).split()) < min_words:
             break
-        if not (names_site(tail) or names.get(tail, set()) - {own}):
+        furniture = bool(ARABIC_LETTER.search(part)) and classify(part).kind is Kind.DROP
+        if not (furniture or names_site(tail) or names.get(tail, set()) - {own}):
             break  # the title's own copies are no evidence of a site name
         text = text[: m.start()].rstrip()
     return text

@@ -124,3 +124,13 @@ BREAKING_FORMS = ["عاجل | ", "عاجل: ", "عاجل - ", "عاجل/ ", "[ع
 def test_breaking_lines_in_any_form_are_neither_headline_nor_read(label: str) -> None:
     ticker = "الاحتلال يعلن مقتل جنديين في اشتباكات مع مقاومين شمالي قطاع غزة صباح اليوم بعد معارك عنيفة"
     assert_story(page(f"{label}{ticker}", TITLE, f"{label}{ticker}", LEAD, SECOND), TITLE)
+
+
+@pytest.mark.parametrize("tail", [" - فيديو", " | الثلاثاء 12 مارس 2024", " - رويترز", " — بالصور"])
+def test_furniture_glued_to_the_title_is_cut(tail: str) -> None:
+    assert_story(page(f"{TITLE}{tail}", LEAD, SECOND), TITLE)
+
+
+@pytest.mark.parametrize("tail", [" - الجزء الثاني", " - قراءة في الأرقام"])
+def test_a_part_of_the_title_itself_stays(tail: str) -> None:
+    assert_story(page(f"{TITLE}{tail}", LEAD, SECOND), f"{TITLE}{tail}")

@@ -137,8 +137,13 @@ def _body_like(line: Line) -> bool:
 
 
 def _is_lead(line: Line) -> bool:
-    """A full paragraph, still one once a glued site name or dateline is cut from it."""
-    return _body_like(line) and _body_like(classify(_first_paragraph(line.text)))
+    """A paragraph the body opens with (a full one, or a short wire paragraph: a prose sentence
+    closed by a full stop), still one once a glued site name or dateline is cut from it."""
+
+    def opens_body(line: Line) -> bool:
+        return _body_like(line) or (line.words >= PROSE_WORDS and line.text.rstrip().endswith("."))
+
+    return opens_body(line) and opens_body(classify(_first_paragraph(line.text)))
 
 
 def _find_headline(lines: list[Line], candidates: list[int]) -> tuple[int, Line]:

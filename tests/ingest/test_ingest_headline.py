@@ -134,3 +134,12 @@ def test_furniture_glued_to_the_title_is_cut(tail: str) -> None:
 @pytest.mark.parametrize("tail", [" - الجزء الثاني", " - قراءة في الأرقام"])
 def test_a_part_of_the_title_itself_stays(tail: str) -> None:
     assert_story(page(f"{TITLE}{tail}", LEAD, SECOND), f"{TITLE}{tail}")
+
+
+def test_short_wire_paragraphs_are_a_lead_too() -> None:
+    title = "ارتفاع أسعار الذهب في السوق المحلية لليوم الثالث"
+    body = (
+        "ارتفع سعر غرام الذهب عيار 21 في السوق المحلية اليوم بمقدار 5 آلاف ليرة.",
+        "وعزا تجار الارتفاع إلى صعود الأونصة عالميا وتراجع سعر الصرف.",
+    )
+    assert_story(page("الرئيسية", *TICKERS, title, *body), title, body)

@@ -179,22 +179,19 @@ def _headline_above(
     """The headline among the text lines above the lead paragraph.
 
     Tickers, most-read lists, site and section names stand there too, so the place on the page is
-    asked last: first the line the lead is about, then a title the page prints twice, then the line
-    right above a byline or date stamp, then the first line of three words or more.
+    asked last. Among the lines the lead is about (or all, when it is about none): a title the page
+    prints twice, then the line right above a byline or date stamp, then the first.
     """
     lead_text = _first_paragraph(lines[lead].text)
     titles = {i: _title(lines[i], names) for i in above if lines[i].words >= HEADLINE_MIN_WORDS}
     order = list(titles)
     # Measured on text as the body would keep it, so a second cleaning measures the same.
-    chosen = next((i for i in order if headline.about(_first_paragraph(titles[i].text), lead_text)), None)
+    pool = [i for i in order if headline.about(_first_paragraph(titles[i].text), lead_text)] or order
+    chosen = next((i for i in pool if any(_same(titles[i], titles[j]) for j in order if j != i)), None)
     if chosen is None:
-        chosen = next(
-            (i for n, i in enumerate(order) if any(_same(titles[i], titles[j]) for j in order[n + 1 :])), None
-        )
+        chosen = _right_above_stamp(lines, pool, lead)
     if chosen is None:
-        chosen = _right_above_stamp(lines, order, lead)
-    if chosen is None:
-        chosen = order[0]
+        chosen = pool[0]
     # The page title and the headline above the body are one title: the body starts after the last
     # copy, and the copy without a site name is read.
     copies = [j for j in order if j >= chosen and _same(titles[chosen], titles[j])]

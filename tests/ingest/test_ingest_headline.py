@@ -143,3 +143,10 @@ def test_short_wire_paragraphs_are_a_lead_too() -> None:
         "وعزا تجار الارتفاع إلى صعود الأونصة عالميا وتراجع سعر الصرف.",
     )
     assert_story(page("الرئيسية", *TICKERS, title, *body), title, body)
+
+
+def test_an_unlabelled_ticker_on_the_same_story_yields_to_the_title_above_the_byline() -> None:
+    ticker = "حصاد القمح في الحسكة يبدأ اليوم"
+    assert_story(page(ticker, "الرئيسية", TITLE, "الحسكة - سانا", LEAD, SECOND), TITLE)
+    assert_story(page(ticker, TITLE, "منذ ساعتين", LEAD, SECOND), TITLE)
+    assert_story(page(ticker, f"{TITLE} | الخابور", "اقتصاد", TITLE, LEAD, SECOND), TITLE)

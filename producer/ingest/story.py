@@ -2,14 +2,15 @@
 
 Choices a newsreader would make, applied as rules rather than per-site recipes:
 - The headline is the line the body is about, not merely the first on the page: tickers, most-read
-  lists and site or section names stand above it too. Among the text lines above the lead (the first
-  full paragraph) it is the first whose content words the lead largely shares (headline.py); failing
-  that, a title the page prints twice, then the line right above a byline or date stamp, then the
-  first line of three words or more. "عاجل" strips, date and "آخر تحديث" lines are never candidates.
-  The page title ("… - الجزيرة نت") and the headline above the body are one title: the body starts
-  after the last copy, and a site or section name glued to its end is cut. Without a full paragraph:
-  the first line repeated within the next few lines, else the first line of three words or more; a
-  paste that starts with a paragraph: its first sentence.
+  lists and site or section names stand above it too. Of the text lines above the lead (the first
+  full paragraph, or prose sentence closed by a full stop) the candidates are those whose content
+  words the lead largely shares (headline.py), or all when it shares none; of them a title the page
+  prints twice wins, then the line right above a byline or date stamp, then the first. "عاجل"
+  strips, date and "آخر تحديث" lines are never candidates. The page title ("… - الجزيرة نت") and the
+  headline above the body are one title: the body starts after the last copy, and a site or section
+  name, date or media label glued to its end is cut. Without a lead: the first line repeated within
+  the next few lines, else the first line of three words or more; a paste that starts with a
+  paragraph: its first sentence.
 - In-body subheadings, photo captions and related-link titles are short lines without sentence
   punctuation. They are written for the eye, so they are left out of what is read: a body line is
   kept when it ends a sentence (. ! ؟ : …) or is long enough to be prose (12 words or more).

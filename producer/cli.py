@@ -104,21 +104,37 @@ def clean(file: OneFile = "-") -> None:
     typer.echo(story.text)
 
 
-@app.command()
+@app.command(
+    help=(
+        "Print exactly the text handed to the TTS engine, one output line per input line.\n\n"
+        "The input is taken as script text and mapped line to line: nothing is cleaned away, so a raw "
+        "page's menus, dates and share buttons would be printed (and voiced) too. With --page the input "
+        "is a pasted page: it is cleaned first, as `build` does, and the headline and body paragraphs "
+        "are printed as the voice reads them."
+    )
+)
 def speakable(
     file: OneFile = "-",
     engine: Annotated[str | None, typer.Option(help="Engine the text is prepared for.")] = None,
     no_diacritics: Annotated[bool, typer.Option("--no-diacritics", help="Never add diacritics.")] = False,
+    page: Annotated[
+        bool, typer.Option("--page", help="FILE is a pasted page: clean it first (headline and body).")
+    ] = False,
 ) -> None:
-    """Print exactly the text handed to the TTS engine, one output line per input line."""
     from producer.arabic import Lexicon
     from producer.pipeline import speakable_lines
     from producer.tts.registry import wants_diacritics
 
     conf = settings()
-    lines = read_input(file).split("\n")
-    if lines and lines[-1] == "":
-        lines.pop()
+    text = read_input(file)
+    if page:
+        from producer.ingest import clean as clean_text
+
+        lines = clean_text(text).text.split("\n")
+    else:
+        lines = text.split("\n")
+        if lines and lines[-1] == "":
+            lines.pop()
     diacritize = not no_diacritics and wants_diacritics(engine or conf.engine)
     for line in speakable_lines(lines, Lexicon.load(conf.lexicon_file), diacritize=diacritize):
         typer.echo(line)

@@ -1,10 +1,12 @@
-"""Precision and recall of the lines `clean` keeps, over the hand-written page set.
+"""Precision and recall of the lines `clean` keeps, and how often it picks the right headline.
 
-Each page `tests/data/pages/NAME.txt` has `NAME.expected.txt`: the headline on line 1, then one body
+Each page `tests/data/pages*/NAME.txt` has `NAME.expected.txt`: the headline on line 1, then one body
 paragraph per line, written from what a newsreader should read. A produced line counts as right when
-the same line (whitespace normalized) is expected; lines are compared as multisets.
+the same line (whitespace normalized) is expected; lines are compared as multisets. The headline is
+right when the first produced line equals the first expected line.
 
-    python scripts/eval_clean.py [PAGES_DIR]
+    python scripts/eval_clean.py [PAGES_DIR ...]     # default: every tests/data/pages* folder
+    python scripts/eval_clean.py -v                  # also one row per page
 """
 
 from __future__ import annotations
@@ -17,17 +19,20 @@ from pathlib import Path
 from producer.errors import InputError
 from producer.ingest import clean
 
-PAGES = Path(__file__).resolve().parent.parent / "tests" / "data" / "pages"
+DATA = Path(__file__).resolve().parent.parent / "tests" / "data"
+HEADER = f"{'page set':34}  kept  want right   prec recall     F1 headline"
 
 
-def _lines(text: str) -> Counter[str]:
-    return Counter(" ".join(line.split()) for line in text.splitlines() if line.strip())
+def _norm(line: str) -> str:
+    return " ".join(line.split())
 
 
-def main(argv: list[str]) -> int:
-    pages = Path(argv[1]) if len(argv) > 1 else PAGES
-    rows = []
-    totals = Counter()
+def _lines(text: str) -> list[str]:
+    return [_norm(line) for line in text.splitlines() if line.strip()]
+
+
+def score_set(pages: Path, verbose: bool) -> Counter[str]:
+    totals: Counter[str] = Counter()
     for expected_path in sorted(pages.glob("*.expected.txt")):
         name = expected_path.name.removesuffix(".expected.txt")
         text = (pages / f"{name}.txt").read_text(encoding="utf-8")
@@ -36,25 +41,44 @@ def main(argv: list[str]) -> int:
         try:
             produced = _lines(clean(text).text)
         except InputError:
-            produced = Counter()
+            produced = []
         elapsed = time.perf_counter() - started
-        right = sum((produced & expected).values())
-        counts = Counter(right=right, produced=sum(produced.values()), expected=sum(expected.values()))
-        totals.update(counts)
-        rows.append((name, counts, elapsed))
-
-    print(f"{'page':34} {'kept':>5} {'want':>5} {'right':>5} {'prec':>6} {'recall':>6} {'ms':>6}")
-    for name, c, elapsed in rows:
-        print(
-            f"{name:34} {c['produced']:5} {c['expected']:5} {c['right']:5} "
-            f"{_ratio(c['right'], c['produced']):6.3f} {_ratio(c['right'], c['expected']):6.3f} "
-            f"{elapsed * 1000:6.2f}"
+        right = sum((Counter(produced) & Counter(expected)).values())
+        headline = bool(produced) and produced[0] == expected[0]
+        counts = Counter(
+            pages=1, right=right, produced=len(produced), expected=len(expected), headline=int(headline)
         )
+        totals.update(counts)
+        if verbose:
+            _row(name, counts, f"{elapsed * 1000:6.2f}")
+            if not headline:
+                print(f"{'':36}headline {produced[0] if produced else '—'!r}, want {expected[0]!r}")
+    return totals
+
+
+def _row(name: str, c: Counter[str], tail: str = "") -> None:
+    precision = _ratio(c["right"], c["produced"])
+    recall = _ratio(c["right"], c["expected"])
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
     print(
-        f"{'TOTAL (' + str(len(rows)) + ' pages)':34} {totals['produced']:5} {totals['expected']:5} "
-        f"{totals['right']:5} {_ratio(totals['right'], totals['produced']):6.3f} "
-        f"{_ratio(totals['right'], totals['expected']):6.3f}"
+        f"{name:34} {c['produced']:5} {c['expected']:5} {c['right']:5} {precision:6.3f} {recall:6.3f} "
+        f"{f1:6.3f} {c['headline']:4}/{c['pages']:<4} {tail}"
     )
+
+
+def main(argv: list[str]) -> int:
+    verbose = "-v" in argv[1:]
+    dirs = [Path(a) for a in argv[1:] if a != "-v"] or sorted(
+        d for d in DATA.glob("pages*") if d.is_dir() and any(d.glob("*.expected.txt"))
+    )
+    print(HEADER)
+    overall: Counter[str] = Counter()
+    for pages in dirs:
+        totals = score_set(pages, verbose)
+        _row(f"{pages.name} ({totals['pages']} pages)", totals)
+        overall.update(totals)
+    if len(dirs) > 1:
+        _row(f"ALL ({overall['pages']} pages)", overall)
     return 0
 
 

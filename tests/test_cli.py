@@ -181,6 +181,61 @@ def test_speakable_keeps_one_line_per_input_line():
     assert proc.stdout.decode() == "شنت الطائرات خمس غارات\n\nوصلت إحدى عشرة حافلة\n"
 
 
+RAW_PAGE = """الرئيسية
+أخبار
+سياسة
+اقتصاد
+عاجل | وزير الخارجية يستقبل 4 وفود عربية في دمشق
+افتتاح 3 مدارس جديدة في ريف حمص - الوطن أونلاين
+افتتاح 3 مدارس جديدة في ريف حمص
+كتب: سامر علي
+آخر تحديث: 15 أيلول 2024
+افتتحت مديرية التربية في حمص، اليوم الأحد، 3 مدارس جديدة في الريف الشمالي، بعد أعمال ترميم استمرت \
+أشهرا طويلة بتمويل من منظمات محلية.
+وقال مدير التربية إن كل مدرسة تضم 8 قاعات، وإن الدوام فيها يبدأ الأسبوع المقبل.
+شارك
+فيسبوك
+الوسوم
+حمص
+"""
+
+
+def test_speakable_page_cleans_first_and_prints_what_the_voice_reads(tmp_path):
+    page = tmp_path / "page.txt"
+    page.write_text(RAW_PAGE, encoding="utf-8")
+    proc = run("speakable", "--no-diacritics", "--page", str(page))
+    assert proc.returncode == 0, proc.stderr.decode()
+    assert proc.stdout.decode() == (
+        "افتتاح ثلاث مدارس جديدة في ريف حمص\n"
+        "افتتحت مديرية التربية في حمص، اليوم الأحد، ثلاث مدارس جديدة في الريف الشمالي، بعد أعمال ترميم "
+        "استمرت أشهرا طويلة بتمويل من منظمات محلية.\n"
+        "وقال مدير التربية إن كل مدرسة تضم ثماني قاعات، وإن الدوام فيها يبدأ الأسبوع المقبل.\n"
+    )
+    # Without --page the page is taken as script text: every line is mapped, furniture included.
+    raw = run("speakable", "--no-diacritics", str(page)).stdout.decode().splitlines()
+    assert len(raw) == len(RAW_PAGE.splitlines())
+    assert {"فيسبوك", "الوسوم", "آخر تحديث: الخامس عشر من أيلول عام ألفين وأربعة وعشرين"} <= set(raw)
+
+
+def test_speakable_page_is_clean_then_speakable_with_the_engines_diacritics(tmp_path):
+    page = tmp_path / "page.txt"
+    page.write_text(RAW_PAGE, encoding="utf-8")
+    cleaned = run("clean", str(page))
+    assert cleaned.returncode == 0, cleaned.stderr.decode()
+    piped = run("speakable", "-", stdin=cleaned.stdout)
+    direct = run("speakable", "--page", str(page))
+    assert direct.returncode == 0, direct.stderr.decode()
+    assert direct.stdout == piped.stdout
+    assert len(direct.stdout.decode().splitlines()) == 3
+    assert re.search("[\u064b-\u0652]", direct.stdout.decode())  # the engine's diacritics are in
+
+
+def test_speakable_page_without_article_is_a_one_line_error(tmp_path):
+    page = tmp_path / "page.txt"
+    page.write_text("الرئيسية\nشارك الخبر\nفيسبوك تويتر واتساب\nالتعليقات\n", encoding="utf-8")
+    assert "no article text" in one_line_error(run("speakable", "--page", str(page)))
+
+
 def one_line_error(proc: CompletedProcess) -> str:
     assert proc.returncode != 0
     lines = proc.stderr.decode().strip().splitlines()

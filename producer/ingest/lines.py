@@ -18,6 +18,15 @@ _SENTENCE_END = frozenset(".!?؟…:؛")
 _LABEL_SEP = re.compile(r"\s*(?::\s*-|[:|\-–—])\s*")
 _BREADCRUMB_SEP = re.compile(r"\s[>»›|/\\<«‹]\s|\s?[>›]\s?")
 _CAPTION_CREDIT = re.compile(r"[(\[]([^()\[\]]{1,40})[)\]]\s*$")
+# "عاجل/ …", "[عاجل] …", "عاجل.. …": a breaking label with any separator; with none ("عاجل …") only
+# on a ticker line, not on a sentence, which may open with the word ("عاجل وصل الوفد إلى دمشق.").
+_BREAKING_HEAD = re.compile(
+    r"[\[(]?\s*(?:"
+    + "|".join(
+        r"\s+".join(map(re.escape, p.split())) for p in sorted(vocab.BREAKING_PHRASES, key=len, reverse=True)
+    )
+    + r")(?![^\W\d_])([\s\])/.…:|\-–—]*)"
+)
 
 
 class Kind(Enum):
@@ -35,6 +44,7 @@ class Line:
     words: int
     kind: Kind
     items: int = 0  # for LIST: how many link lines the label may own
+    stamp: bool = False  # a byline, dateline or date stamp: what stands right under a headline
 
     @property
     def sentence(self) -> bool:
@@ -87,6 +97,8 @@ _AGENCY_KEYS = frozenset(key(a) for a in vocab.AGENCIES)
 def _is_date(words: list[str]) -> bool:
     if not any(w in vocab.DATE_ANCHORS or _is_number(w) for w in words):
         return False
+    # "… بتوقيت غزة": the place a time is given in belongs to the stamp.
+    words = [w for i, w in enumerate(words) if not (i and words[i - 1] in vocab.TIME_ZONE_WORDS)]
     missing = _missing(words, vocab.DATE_WORDS)
     if missing == 0:
         return True
@@ -141,8 +153,8 @@ def classify(text: str) -> Line:
     words = k.split()
     n = len(words)
 
-    def line(kind: Kind, items: int = 0) -> Line:
-        return Line(text, k, n, kind, items)
+    def line(kind: Kind, items: int = 0, *, stamp: bool = False) -> Line:
+        return Line(text, k, n, kind, items, stamp)
 
     if not ARABIC_LETTER.search(text):
         return line(Kind.DROP)  # share-button letters, lone numbers, English widget text
@@ -152,7 +164,7 @@ def classify(text: str) -> Line:
     if k in vocab.TERMINAL_LABELS:
         return line(Kind.TERMINAL)
     if k in vocab.LIST_LABELS:
-        return line(Kind.LIST, vocab.LIST_LABEL_ITEMS.get(k, vocab.LIST_DEFAULT_ITEMS))
+        return line(Kind.LIST, vocab.LIST_ITEMS)
     if n <= 60 and _contains(k, vocab.COOKIE_MARKERS):
         return line(Kind.DROP)
     if n <= 25 and set(words) & vocab.PROMO_MARKERS and _contains(k, vocab.PROMO_TARGETS):
@@ -167,18 +179,23 @@ def classify(text: str) -> Line:
         if label in vocab.TERMINAL_PREFIXES or label in vocab.TERMINAL_LABELS:
             return line(Kind.TERMINAL)  # "الوسوم: سوريا، روسيا"
         if label in vocab.BYLINE_HEADS and n <= 12 and not text.rstrip().endswith("."):
-            return line(Kind.DROP)  # "كتب: فلان", "المصدر: وكالات"
+            return line(Kind.DROP, stamp=True)  # "كتب: فلان", "المصدر: وكالات"
+    breaking = _BREAKING_HEAD.match(text)
+    if breaking and (breaking.group(1).strip() or not sentence):
+        rest = text[breaking.end() :].strip()
+        if len(key(rest).split()) >= 3:
+            return Line(rest, key(rest), len(key(rest).split()), Kind.BREAKING)
     heads = _prefixes(words, 3)
     if not sentence and n <= 12 and any(p in vocab.TERMINAL_PREFIXES for p in heads):
         return line(Kind.TERMINAL)  # "الوسوم سوريا روسيا قسد"
     if not sentence and n <= 5 and heads[0] in vocab.BYLINE_HEADS:
-        return line(Kind.DROP)  # "بقلم أحمد الخطيب"
+        return line(Kind.DROP, stamp=True)  # "بقلم أحمد الخطيب"
     if k in vocab.UI_LABELS:
         return line(Kind.DROP)
     if n <= 20 and _all_in(words, vocab.SOCIAL_WORDS):
         return line(Kind.DROP)  # "شارك الخبر فيسبوك تويتر واتساب", "تكبير الخط"
     if n <= 20 and _is_date(words):
-        return line(Kind.DROP)  # "آخر تحديث: …", "منذ 3 ساعات", "الجمعة 15 أيلول 2017"
+        return line(Kind.DROP, stamp=True)  # "آخر تحديث: …", "منذ 3 ساعات", "الجمعة 15 أيلول 2017"
     if (
         n <= 6
         and _all_in(words, vocab.COUNTER_WORDS)
@@ -187,7 +204,7 @@ def classify(text: str) -> Line:
     ):
         return line(Kind.DROP)  # "123 مشاهدة"
     if _is_dateline(text, words, sentence):
-        return line(Kind.DROP)
+        return line(Kind.DROP, stamp=True)
     if _is_caption(text, words, sentence):
         return line(Kind.DROP)
     if not sentence and n <= 24 and _is_breadcrumb(text):

@@ -1,18 +1,26 @@
 """From pasted lines to a Story: find the headline, keep the body, stop at the page footer.
 
 Choices a newsreader would make, applied as rules rather than per-site recipes:
-- The headline is the first line that the page repeats within the next few lines (sites print it as
-  the page title and again above the body); if none repeats, the first line of text that is not a
-  full paragraph; if the paste starts with a paragraph, its first sentence.
+- The headline is the line the body is about, not merely the first on the page: tickers, most-read
+  lists and site or section names stand above it too. Of the text lines above the lead (the first
+  full paragraph, or prose sentence closed by a full stop) the candidates are those whose content
+  words the lead largely shares (headline.py), or all when it shares none; of them a title the page
+  prints twice wins, then the line right above a byline or date stamp, then the first. "عاجل"
+  strips, date and "آخر تحديث" lines are never candidates. The page title ("… - الجزيرة نت") and the
+  headline above the body are one title: the body starts after the last copy, and a site or section
+  name, date or media label glued to its end is cut. Without a lead: the first line repeated within
+  the next few lines, else the first line of three words or more; a paste that starts with a
+  paragraph: its first sentence.
 - In-body subheadings, photo captions and related-link titles are short lines without sentence
   punctuation. They are written for the eye, so they are left out of what is read: a body line is
   kept when it ends a sentence (. ! ؟ : …) or is long enough to be prose (12 words or more).
 - Tags, comment forms, "follow us", related-article blocks and copyright notices end the article:
-  nothing after them is read. Related-link lists inside the body ("اقرأ أيضا" and the titles under
-  it), bylines, datelines, date stamps, share widgets, captions, counters, menus (4+ short lines in a
-  row), breadcrumbs, cookie banners and "عاجل |" tickers are dropped wherever they stand.
-- A site name or dateline glued to the first paragraph ("المدينة نيوز :- …", "دمشق - سانا: …") is
-  cut off; a paragraph the page prints twice is read once.
+  nothing after them is read; such a block above the body ("الأكثر قراءة") is a list of links.
+  Related-link lists inside the body ("اقرأ أيضا" and the titles under it), bylines, datelines, date
+  stamps, share widgets, captions, counters, menus (4+ short lines in a row), breadcrumbs, cookie
+  banners and "عاجل" tickers (a label's rotating items too) are dropped wherever they stand.
+- A site name or dateline glued to the first paragraph ("المدينة نيوز :- …", "دمشق - سانا: …",
+  "شفق نيوز/ …") is cut off; a paragraph the page prints twice is read once.
 - Quotes become «…» (see chars.py): paired, unambiguous for editors, silent for the engine. Words,
   digits and spelling stay exactly as written.
 - Every rule is applied to text already repaired the way a second cleaning would see it, so
@@ -26,9 +34,9 @@ from collections.abc import Iterable, Iterator
 from difflib import SequenceMatcher
 
 from producer.errors import InputError
-from producer.ingest import chars
+from producer.ingest import chars, headline
 from producer.ingest.lines import ARABIC_LETTER, Kind, Line, classify
-from producer.ingest.vocab import AGENCIES
+from producer.ingest.vocab import AGENCIES, LIST_ITEMS, key
 from producer.models import Story
 
 PROSE_WORDS = 12  # a line this long is prose even without final punctuation
@@ -36,11 +44,13 @@ HEADLINE_MIN_WORDS = 3
 HEADLINE_SCAN = 15  # how many text lines may precede the headline
 DUPLICATE_WINDOW = 5  # how far below the headline its repetition may stand
 MENU_RUN = 4  # this many short lines in a row are a navigation menu
+HEADER_SCAN = 30  # how many text lines above the lead paragraph are weighed as the headline
+STAMP_REACH = 3  # a byline or date stamp stands within this many lines under the headline
 
 # Layout cells copied from a page arrive separated by tabs or long runs of spaces.
 _CELL_BREAK = re.compile(r"\t|[ \u00a0\u2000-\u200a\u202f\u3000]{4,}")
 _SENTENCE_BREAK = re.compile(r"[.!?؟…]+")
-_SITE_SUFFIX = re.compile(r"\s+\|\s+[^|]{1,40}$")
+_SLASH_PREFIX = re.compile(r"([^/\n.،:]{2,40}?)\s*/\s+")
 
 
 def _site_prefix_patterns() -> tuple[re.Pattern[str], ...]:
@@ -127,8 +137,80 @@ def _body_like(line: Line) -> bool:
     return line.words >= 25 or (line.words >= 18 and line.sentence)
 
 
-def _find_headline(lines: list[Line], candidates: list[int]) -> tuple[int, str]:
-    """(index of the headline line, headline text); the body starts after that index."""
+def _is_lead(line: Line) -> bool:
+    """A paragraph the body opens with (a full one, or a short wire paragraph: a prose sentence
+    closed by a full stop), still one once a glued site name or dateline is cut from it."""
+
+    def opens_body(line: Line) -> bool:
+        return _body_like(line) or (line.words >= PROSE_WORDS and line.text.rstrip().endswith("."))
+
+    return opens_body(line) and opens_body(classify(_first_paragraph(line.text)))
+
+
+def _find_headline(lines: list[Line], candidates: list[int]) -> tuple[int, Line]:
+    """(index of the last line before the body, headline)."""
+    lead = next((i for i in candidates if _is_lead(lines[i])), None)
+    above = [i for i in candidates if lead is None or i < lead][-HEADER_SCAN:]
+    names = headline.page_names(lines)
+    if lead is not None and any(lines[i].words >= HEADLINE_MIN_WORDS for i in above):
+        return _headline_above(lines, above, lead, names)
+    repeated = _repeated_title(lines, candidates)
+    if repeated is not None:
+        return repeated, _title(lines[repeated], names)
+    # Section labels ("العالم العربي") stand above the headline; a headline has three words or more.
+    first = next((i for i in candidates if lines[i].words >= HEADLINE_MIN_WORDS), candidates[0])
+    if not _body_like(lines[first]):
+        return first, _title(lines[first], names)
+    # A channel post opens with "عاجل | headline" and goes straight into the text.
+    breaking = [i for i in range(first) if lines[i].kind is Kind.BREAKING]
+    if breaking:
+        return breaking[-1], lines[breaking[-1]]
+    # The paste starts with a paragraph: its first sentence is the headline, the paragraph stays.
+    paragraph = _first_paragraph(lines[first].text)
+    m = _SENTENCE_BREAK.search(paragraph)
+    probe = classify(_finish(paragraph[: m.end()] if m else paragraph))
+    if probe.kind is Kind.TEXT and probe.words >= HEADLINE_MIN_WORDS and not _body_like(probe):
+        return first - 1, probe
+    return first, lines[first]
+
+
+def _headline_above(
+    lines: list[Line], above: list[int], lead: int, names: dict[str, set[str]]
+) -> tuple[int, Line]:
+    """The headline among the text lines above the lead paragraph.
+
+    Tickers, most-read lists, site and section names stand there too, so the place on the page is
+    asked last. Among the lines the lead is about (or all, when it is about none): a title the page
+    prints twice, then the line right above a byline or date stamp, then the first.
+    """
+    lead_text = _first_paragraph(lines[lead].text)
+    titles = {i: _title(lines[i], names) for i in above if lines[i].words >= HEADLINE_MIN_WORDS}
+    order = list(titles)
+    # Measured on text as the body would keep it, so a second cleaning measures the same.
+    pool = [i for i in order if headline.about(_first_paragraph(titles[i].text), lead_text)] or order
+    chosen = next((i for i in pool if any(_same(titles[i], titles[j]) for j in order if j != i)), None)
+    if chosen is None:
+        chosen = _right_above_stamp(lines, pool, lead)
+    if chosen is None:
+        chosen = pool[0]
+    # The page title and the headline above the body are one title: the body starts after the last
+    # copy, and the copy without a site name is read.
+    copies = [j for j in order if j >= chosen and _same(titles[chosen], titles[j])]
+    return copies[-1], min((titles[j] for j in copies), key=lambda t: t.words)
+
+
+def _right_above_stamp(lines: list[Line], titles: list[int], lead: int) -> int | None:
+    """The title nearest above the first byline, dateline or date stamp that has one close above it."""
+    for s in range(titles[0] + 1, lead):
+        if lines[s].stamp:
+            near = [i for i in titles if s - STAMP_REACH <= i < s]
+            if near:
+                return near[-1]
+    return None
+
+
+def _repeated_title(lines: list[Line], candidates: list[int]) -> int | None:
+    """The first line the page repeats within the next few lines (the page title, then the headline)."""
     for n, i in enumerate(candidates[:HEADLINE_SCAN]):
         if _body_like(lines[i]):
             break
@@ -138,33 +220,14 @@ def _find_headline(lines: list[Line], candidates: list[int]) -> tuple[int, str]:
             if _body_like(lines[j]):
                 break  # a repeat after the body started is a subheading, not the page title
             if _same(lines[i], lines[j]):
-                return i, lines[i].text
-    # Section labels ("العالم العربي") stand above the headline; a headline has three words or more.
-    first = next((i for i in candidates if lines[i].words >= HEADLINE_MIN_WORDS), candidates[0])
-    if not _body_like(lines[first]):
-        return first, lines[first].text
-    # A channel post opens with "عاجل | headline" and goes straight into the text.
-    breaking = [i for i in range(first) if lines[i].kind is Kind.BREAKING]
-    if breaking:
-        return breaking[-1], lines[breaking[-1]].text
-    # The paste starts with a paragraph: its first sentence is the headline, the paragraph stays.
-    paragraph = _first_paragraph(lines[first].text)
-    m = _SENTENCE_BREAK.search(paragraph)
-    probe = classify(_finish(paragraph[: m.end()] if m else paragraph))
-    if probe.kind is Kind.TEXT and probe.words >= HEADLINE_MIN_WORDS and not _body_like(probe):
-        return first - 1, probe.text
-    return first, lines[first].text
+                return i
+    return None
 
 
-def _without_site_suffix(headline: Line) -> Line:
-    """ "العنوان | اسم الموقع" → "العنوان", when what is left is still a headline."""
-    m = _SITE_SUFFIX.search(headline.text)
-    if m is None or len(m.group().split()) > 5:
-        return headline
-    trimmed = classify(headline.text[: m.start()])
-    if trimmed.kind is Kind.TEXT and trimmed.words >= HEADLINE_MIN_WORDS:
-        return trimmed
-    return headline
+def _title(line: Line, names: dict[str, set[str]]) -> Line:
+    """The line without a site or section name glued to its end."""
+    text = headline.without_site_name(line.text, names, HEADLINE_MIN_WORDS)
+    return line if text == line.text else classify(text)
 
 
 def _strip_site_prefix(text: str) -> str:
@@ -175,6 +238,11 @@ def _strip_site_prefix(text: str) -> str:
                 text = text[m.end() :]
                 break
         else:
+            # "شفق نيوز/ …": a slash after a site's name, known or named as a site by its words.
+            m = _SLASH_PREFIX.match(text)
+            if m and headline.names_site(key(m.group(1))) and ARABIC_LETTER.search(text, m.end()):
+                text = text[m.end() :]
+                continue
             return text
     return text
 
@@ -208,6 +276,7 @@ def _body(lines: Iterable[Line], headline: Line, menu_free: Iterable[bool]) -> l
         if line.kind is Kind.TERMINAL:
             if paragraphs:
                 break
+            links = LIST_ITEMS  # a most-read or related block above the body: its titles are links
             continue
         if line.kind is Kind.LIST:
             links = line.items
@@ -216,7 +285,7 @@ def _body(lines: Iterable[Line], headline: Line, menu_free: Iterable[bool]) -> l
             continue
         if links:
             links -= 1
-            if line.words <= 25 and not (line.sentence and line.text.rstrip()[-1] in ".:؛"):
+            if not _body_like(line) and not (line.sentence and line.text.rstrip()[-1] in ".:؛"):
                 continue  # a related-article title
             links = 0
         kept = line if paragraphs else classify(_first_paragraph(line.text))
@@ -244,8 +313,7 @@ def clean(text: str) -> Story:
     candidates = [i for i, line in enumerate(lines) if line.kind is Kind.TEXT and i not in menu]
     if not candidates:
         raise InputError("no article text was found in the pasted page")
-    start, headline_text = _find_headline(lines, candidates)
-    headline = _without_site_suffix(classify(headline_text))
+    start, headline = _find_headline(lines, candidates)
     rest = range(start + 1, len(lines))
     paragraphs = _body((lines[i] for i in rest), headline, (i not in menu for i in rest))
     if not paragraphs:

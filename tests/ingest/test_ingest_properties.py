@@ -21,9 +21,13 @@ _PLAIN = (
 WORDS = [*_PLAIN.split(), "\u200f", "\u00a0", "\ufeff"]
 WORDS += sorted(vocab.TERMINAL_LABELS)[:20] + sorted(vocab.LIST_LABELS)[:20] + sorted(vocab.UI_LABELS)[:20]
 
-PAGES = Path(__file__).resolve().parent.parent / "data" / "pages"
+DATA = Path(__file__).resolve().parent.parent / "data"
 PAGE_LINES = sorted(
-    {line for p in PAGES.glob("*.txt") for line in p.read_text(encoding="utf-8").splitlines()}
+    {
+        line
+        for p in [*(DATA / "pages").glob("*.txt"), *(DATA / "pages_blind").glob("*.txt")]
+        for line in p.read_text(encoding="utf-8").splitlines()
+    }
 )
 
 word = st.one_of(st.sampled_from(WORDS), st.text(min_size=1, max_size=6))

@@ -19,7 +19,7 @@ from pydantic import BaseModel
 from sqlalchemy import text
 
 from producer.errors import InputError
-from producer.feed import Channel, Item, ItemChapter, render_feed
+from producer.feed import Channel, Item, ItemChapter, parse_summary, render_feed
 from producer.store import db
 from producer.store.files import CONTENT_TYPES, UNKNOWN_TYPE, StoredFile, check_key
 from producer.store.station import StationConfig
@@ -122,6 +122,8 @@ def _channel(config: StationConfig, base: str, changed: datetime | None) -> Chan
         category=config.feed_category,
         explicit=config.feed_explicit,
         updated=changed,
+        locked=config.feed_locked,
+        stylesheet_url=f"{base}/static/feed.xsl",
     )
 
 
@@ -138,6 +140,8 @@ def _item(episode: db.Episode, base: str) -> Item:
         transcript_url=f"{base}/media/{episode.transcript_key}",
         chapters_url=f"{base}/media/{episode.chapters_key}",
         chapters=tuple(ItemChapter(str(c["title"]), float(c["start"])) for c in episode.chapters),
+        stories=parse_summary(episode.description),
+        subtitles_url=f"{base}/media/{episode.subtitles_key}" if episode.subtitles_key else None,
     )
 
 

@@ -77,7 +77,9 @@ def test_database_made_before_migrations_is_stamped_and_upgraded(database: Datab
         s.flush()
         # A row as the old schema holds it (the model has columns later revisions added).
         s.execute(
-            old.tables["episodes"].insert().values(
+            old.tables["episodes"]
+            .insert()
+            .values(
                 guid="g1",
                 bulletin_id=bulletin.id,
                 title="حلقة",

@@ -35,6 +35,8 @@ if [ "$want_tests" = 1 ]; then
   command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
   # An MPEG stream validator, to check the episodes' frames and Xing/LAME header independently.
   command -v mp3val >/dev/null 2>&1 || missing+=(mp3val)
+  # gPodder's command line client, to subscribe to the served feed and download an episode.
+  command -v gpo >/dev/null 2>&1 || missing+=(gpodder)
   if [ "${#missing[@]}" -gt 0 ]; then
     apt_install "${missing[@]}"
   fi

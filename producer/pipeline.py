@@ -11,7 +11,7 @@ import tempfile
 import threading
 from collections.abc import Callable, Sequence
 from contextlib import ExitStack
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from importlib.metadata import version as package_version
 from pathlib import Path
@@ -20,8 +20,8 @@ from zoneinfo import ZoneInfo
 
 from producer.arabic import Diacritizer, Lexicon, get_diacritizer, speakable
 from producer.bulletin import BulletinOptions, compose
-from producer.errors import InputError
-from producer.models import Chapter, Cue, EpisodeMeta, Script, Story
+from producer.errors import InputError, ProducerError
+from producer.models import Chapter, Cue, EpisodeMeta, Script, SegmentKind, Story
 from producer.settings import Settings, Target
 from producer.tts.synth import Preparation
 
@@ -52,6 +52,36 @@ def compose_script(
 ) -> Script:
     options = BulletinOptions(settings.station_name, settings.programme_name, settings.templates_dir)
     return compose(stories, options, now or datetime.now(ZoneInfo(settings.timezone)), title=title)
+
+
+def at_render_time(script: Script, settings: Settings, now: datetime | None = None) -> Script:
+    """The script with its time-bound lines (the greeting's date and clock) said as of `now`.
+
+    A script may be voiced hours after it was composed. Only the lines the templates wrote that
+    are still exactly as composed are written again; a line staff edited is voiced as edited.
+    """
+    stories: dict[int, Story] = {}
+    for segment in script.segments:
+        if segment.kind is SegmentKind.STORY and segment.story is not None:
+            headline, *paragraphs = segment.text.split("\n")
+            stories.setdefault(segment.story, Story(headline, tuple(paragraphs)))
+    if sorted(stories) != list(range(len(stories))) or not stories:
+        return script
+    ordered = [stories[number] for number in range(len(stories))]
+    options = BulletinOptions(settings.station_name, settings.programme_name, settings.templates_dir)
+    try:
+        then = compose(ordered, options, script.created)
+        fresh = compose(ordered, options, now or datetime.now(ZoneInfo(settings.timezone)))
+    except ProducerError:
+        return script  # the templates changed since: the script is voiced as it stands
+    kinds = [seg.kind for seg in script.segments]
+    if kinds != [seg.kind for seg in then.segments] or kinds != [seg.kind for seg in fresh.segments]:
+        return script
+    segments = tuple(
+        new if current == old and current.kind is not SegmentKind.STORY else current
+        for current, old, new in zip(script.segments, then.segments, fresh.segments, strict=True)
+    )
+    return replace(script, segments=segments)
 
 
 def sidecar_paths(audio: Path) -> tuple[Path, Path, Path]:
@@ -193,6 +223,7 @@ def build_episode(
     from producer.tts.registry import create_engine
 
     report = progress or (lambda _fraction, _stage: None)
+    script = at_render_time(script, settings)
     chosen = TARGETS[target_for(out_audio, target)]
     out_dir = out_audio.parent
     if not out_dir.is_dir() or not os.access(out_dir, os.W_OK):

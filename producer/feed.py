@@ -185,7 +185,9 @@ def stories_of(script: Script) -> tuple[StorySummary, ...]:
     leads: dict[int, str] = {}
     for segment in script.segments:
         if segment.kind is SegmentKind.STORY and segment.story is not None and segment.story not in leads:
-            leads[segment.story] = first_sentence(segment.text.split("\n", 1)[0])
+            # A story's text starts with its headline line; the lead is its first paragraph's.
+            lines = segment.text.split("\n")
+            leads[segment.story] = first_sentence(lines[1]) if len(lines) > 1 else ""
     return tuple(
         StorySummary(headline, leads.get(number, "")) for number, headline in enumerate(script.headlines)
     )

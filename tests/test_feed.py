@@ -73,8 +73,12 @@ def test_stories_are_stored_and_read_back_with_their_first_sentence():
         segments=(
             Segment(SegmentKind.HEADLINES, "في هذه النشرة:\nعنوان أول\nعنوان ثان"),
             Segment(SegmentKind.TRANSITION, "نبدأ بهذا الخبر.", 0),
-            Segment(SegmentKind.STORY, "قال الوزير إن 5 مدارس فُتحت. وأضاف أن غيرها سيُفتح.\nفقرة ثانية.", 0),
-            Segment(SegmentKind.STORY, "وفي خبر آخر؟ نعم", 1),
+            Segment(
+                SegmentKind.STORY,
+                "عنوان أول\nقال الوزير إن 5 مدارس فُتحت. وأضاف أن غيرها سيُفتح.\nفقرة ثانية.",
+                0,
+            ),
+            Segment(SegmentKind.STORY, "عنوان ثان\nوفي خبر آخر؟ نعم", 1),
         ),
     )
     stories = stories_of(script)

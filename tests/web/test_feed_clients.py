@@ -80,6 +80,10 @@ def test_served_feed_describes_stories_and_links_both_transcripts(
     assert b'<?xml-stylesheet type="text/xsl"' in body
     with newsroom.server.client() as anonymous:
         xsl = anonymous.get("/static/feed.xsl")
+        # A browser gets the same document as XML, which it renders through the stylesheet.
+        as_page = anonymous.get("/feed.xml", headers={"Accept": "text/html,application/xml;q=0.9"})
+    assert as_page.headers["content-type"] == "text/xml; charset=utf-8" and as_page.content == body
+    assert "Accept" in as_page.headers["vary"]
     assert xsl.status_code == 200 and b"xsl:stylesheet" in xsl.content
 
 

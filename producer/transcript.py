@@ -184,10 +184,16 @@ def _split_words(span: _Span, pieces: int, weigh: Callable[[str], float]) -> lis
     return out
 
 
+def _fits_lines(text: str, style: CueStyle) -> bool:
+    return all(len(line) <= style.line_chars for line in wrap(text, style).split("\n"))
+
+
 def _fit(span: _Span, style: CueStyle, weigh: Callable[[str], float]) -> list[_Span]:
     pieces = max(
         math.ceil(len(span.text) / style.chars), math.ceil((span.end - span.start) / style.max_seconds)
     )
+    if pieces == 1 and not _fits_lines(span.text, style):
+        pieces = 2  # fits the letters, but its words do not break into lines short enough
     if pieces <= 1:
         return [span]
     result = _split_words(span, pieces, weigh)
@@ -207,6 +213,7 @@ def _group(spans: Sequence[_Span], style: CueStyle) -> list[_Span]:
             and not last.sentence_end
             and len(last.text) + 1 + len(span.text) <= style.chars
             and span.end - last.start <= style.max_seconds
+            and _fits_lines(f"{last.text} {span.text}", style)
         ):
             out[-1] = _Span(f"{last.text} {span.text}", last.start, span.end, span.sentence_end)
         else:

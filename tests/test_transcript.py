@@ -68,6 +68,14 @@ def test_wrap_balances_two_lines():
     )
 
 
+def test_a_clause_whose_words_break_badly_into_two_lines_becomes_two_cues():
+    # 80 letters, but split into two lines one of them would be longer than 42.
+    text = "أ" * 30 + " " + "ب" * 30 + " " + "ج" * 18 + "."
+    cues = line_cues(text, voice(4.0), RATE, offset=0.0)
+    assert len(cues) == 2
+    assert all(len(line) <= 42 for cue in cues for line in cue.text.split("\n"))
+
+
 def test_srt_numbers_cues_with_comma_milliseconds():
     assert srt_text([Cue(1.5, 3661.25, "سطر\n\nثان")]) == "1\n00:00:01,500 --> 01:01:01,250\nسطر\nثان\n"
 

@@ -72,6 +72,7 @@ def test_served_feed_describes_stories_and_links_both_transcripts(
         assert "<strong>" in entry.content[0].value
         links = {link.get("type"): link.get("url") for link in _transcripts(body)}
         assert links["text/vtt"] == episode["transcript_url"]
+        assert links["application/x-subrip"] == episode["subtitles_url"]
         srt = anonymous.get(links["application/x-subrip"])
         assert srt.status_code == 200 and srt.headers["content-type"] == "application/x-subrip; charset=utf-8"
         vtt = anonymous.get(links["text/vtt"]).text

@@ -97,3 +97,41 @@ def _transcripts(body: bytes) -> list[dict[str, str]]:
     root = etree.fromstring(body)
     item = next(i for i in root.iter("item") if i.findtext("title") == "نشرة الاختبار")
     return [dict(node.attrib) for node in item.iter(f"{ns}transcript")]
+
+
+def test_station_form_sets_apple_category_owner_and_lock(tmp_path: Path) -> None:
+    from tests.web.support import ADMIN_PASSWORD, login, server_env, start_server
+
+    data = tmp_path / "data"
+    data.mkdir()
+    server = start_server(data, server_env(data, PRODUCER_FEED_OWNER_EMAIL="desk@radio.example"))
+    try:
+        with server.client() as client:
+            feed = podcastparser.parse(server.url + "/feed.xml", io.BytesIO(client.get("/feed.xml").content))
+            # The owner's email comes from the environment until the settings page changes it.
+            assert feed["itunes_owner"]["email"] == "desk@radio.example"
+            csrf = login(client, "admin", ADMIN_PASSWORD)
+            station = {
+                "csrf_token": csrf,
+                "station_name": "راديو ألوان",
+                "programme_name": "نشرة الأخبار",
+                "engine": "espeak",
+                "target": "podcast",
+                "feed_title": "نشرة الأخبار",
+                "feed_author": "راديو ألوان",
+                "feed_owner_email": "news@radio.example",
+                "feed_category": "News/Daily News",
+            }
+            assert client.post("/settings/station", data={**station, "feed_locked": "on"}).status_code == 303
+            feed = podcastparser.parse(server.url + "/feed.xml", io.BytesIO(client.get("/feed.xml").content))
+            assert feed["itunes_categories"] == [["News", "Daily News"]]
+            assert feed["itunes_owner"]["email"] == "news@radio.example"
+            assert feed["import_prohibited"] is True
+            assert client.post("/settings/station", data=station).status_code == 303
+            feed = podcastparser.parse(server.url + "/feed.xml", io.BytesIO(client.get("/feed.xml").content))
+            assert feed["import_prohibited"] is False
+            refused = client.post("/settings/station", data={**station, "feed_category": "Daily News"})
+            assert refused.status_code == 422
+    finally:
+        server.stop()
+    assert server.group_gone()

@@ -21,6 +21,11 @@ if TYPE_CHECKING:
     from producer.store.db import Database
 
 
+# The page where the first-start hint sends the admin to change the password (its link in the menu
+# is named المستخدمون); a test checks the hint names a page the server has.
+FIRST_START_USERS_PATH = "/users"
+
+
 def _open_database(settings: Settings) -> Database:
     from producer.store.db import Database, database_url
 
@@ -95,7 +100,7 @@ def register(app: typer.Typer) -> None:
         if first_password:
             typer.echo(
                 f"first start: created the account admin with password {first_password} "
-                "(change it under الإعدادات > المستخدمون)",
+                f"(change it after logging in: the page المستخدمون, {FIRST_START_USERS_PATH})",
                 err=True,
             )
         if not is_loopback(host):

@@ -30,6 +30,8 @@ from typing import Any
 from huey import Huey, SqliteHuey
 
 from producer.errors import ProducerError
+from producer.feed import stories_of, summary_text
+from producer.scriptfile import script_from_dict
 from producer.settings import Settings
 from producer.store import db
 from producer.store.db import Bulletin, Database, Episode, Job, utcnow
@@ -92,6 +94,7 @@ class RenderResult:
     audio: Path
     transcript: Path
     chapters: Path
+    subtitles: Path
     duration: float
     chapters_list: list[dict[str, Any]]
     cues: list[dict[str, Any]]
@@ -330,20 +333,21 @@ class JobQueue:
             ("audio", result.audio),
             ("transcript", result.transcript),
             ("chapters", result.chapters),
+            ("subtitles", result.subtitles),
         ):
             keys[name] = f"{prefix}/{path.name}"
             self.store.put_file(keys[name], path)
         audio = self.store.stat(keys["audio"])
         if audio is None:
             raise ProducerError("the rendered audio vanished from the file store")
-        headlines = [str(h) for h in script.get("headlines", [])]
         with self.db.write() as s:
             episode = db.episode_of(s, bulletin_id)
             if episode is None:
                 episode = Episode(guid=guid, bulletin_id=bulletin_id)
                 s.add(episode)
             episode.title = str(script.get("title", ""))[:300]
-            episode.description = "\n".join(headlines)
+            # Each story's headline and first sentence, which the feed shows as the episode's description.
+            episode.description = summary_text(stories_of(script_from_dict(script)))
             episode.revision, episode.audio_key, episode.audio_type = (
                 revision,
                 keys["audio"],
@@ -351,6 +355,7 @@ class JobQueue:
             )
             episode.audio_bytes, episode.transcript_key = audio.size, keys["transcript"]
             episode.chapters_key, episode.duration = keys["chapters"], result.duration
+            episode.subtitles_key = keys["subtitles"]
             episode.chapters, episode.cues, episode.rendered = result.chapters_list, result.cues, utcnow()
             if episode.published:
                 db.touch_feed(s)
@@ -397,7 +402,6 @@ def _child_main(
 
     try:
         from producer.pipeline import build_episode
-        from producer.scriptfile import script_from_dict
 
         files = build_episode(
             script_from_dict(script),
@@ -412,6 +416,7 @@ def _child_main(
             "audio": files.audio,
             "transcript": files.transcript,
             "chapters": files.chapters,
+            "subtitles": files.subtitles,
             "duration": files.duration,
             "chapters_list": [
                 {"title": c.title, "start": c.start, "end": c.end} for c in files.chapters_list

@@ -20,8 +20,8 @@ from zoneinfo import ZoneInfo
 
 from producer.arabic import Diacritizer, Lexicon, get_diacritizer, speakable
 from producer.bulletin import BulletinOptions, compose
-from producer.errors import InputError
-from producer.models import Chapter, Cue, EpisodeMeta, Script, Story
+from producer.errors import InputError, ProducerError
+from producer.models import Chapter, Cue, EpisodeMeta, Script, SegmentKind, Story
 from producer.settings import Settings, Target
 from producer.tts.synth import Preparation, VoicedCallback
 
@@ -41,6 +41,7 @@ class EpisodeFiles:
     audio: Path
     transcript: Path
     chapters: Path
+    subtitles: Path
     duration: float
     chapters_list: tuple[Chapter, ...]
     cues: tuple[Cue, ...]
@@ -53,9 +54,39 @@ def compose_script(
     return compose(stories, options, now or datetime.now(ZoneInfo(settings.timezone)), title=title)
 
 
-def sidecar_paths(audio: Path) -> tuple[Path, Path]:
-    """OUT.mp3 → (OUT.vtt, OUT.chapters.json), the files written beside the audio."""
-    return audio.with_suffix(".vtt"), audio.with_suffix(".chapters.json")
+def at_render_time(script: Script, settings: Settings, now: datetime | None = None) -> Script:
+    """The script with its time-bound lines (the greeting's date and clock) said as of `now`.
+
+    A script may be voiced hours after it was composed. Only the lines the templates wrote that
+    are still exactly as composed are written again; a line staff edited is voiced as edited.
+    """
+    stories: dict[int, Story] = {}
+    for segment in script.segments:
+        if segment.kind is SegmentKind.STORY and segment.story is not None:
+            headline, *paragraphs = segment.text.split("\n")
+            stories.setdefault(segment.story, Story(headline, tuple(paragraphs)))
+    if sorted(stories) != list(range(len(stories))) or not stories:
+        return script
+    ordered = [stories[number] for number in range(len(stories))]
+    options = BulletinOptions(settings.station_name, settings.programme_name, settings.templates_dir)
+    try:
+        then = compose(ordered, options, script.created)
+        fresh = compose(ordered, options, now or datetime.now(ZoneInfo(settings.timezone)))
+    except ProducerError:
+        return script  # the templates changed since: the script is voiced as it stands
+    kinds = [seg.kind for seg in script.segments]
+    if kinds != [seg.kind for seg in then.segments] or kinds != [seg.kind for seg in fresh.segments]:
+        return script
+    segments = tuple(
+        new if current == old and current.kind is not SegmentKind.STORY else current
+        for current, old, new in zip(script.segments, then.segments, fresh.segments, strict=True)
+    )
+    return replace(script, segments=segments)
+
+
+def sidecar_paths(audio: Path) -> tuple[Path, Path, Path]:
+    """OUT.mp3 → (OUT.vtt, OUT.chapters.json, OUT.srt), the files written beside the audio."""
+    return audio.with_suffix(".vtt"), audio.with_suffix(".chapters.json"), audio.with_suffix(".srt")
 
 
 def target_for(out_audio: Path, target: Target | None) -> Target:
@@ -181,9 +212,9 @@ def build_episode(
     target: Target | None = None,
     progress: Progress | None = None,
 ) -> EpisodeFiles:
-    """Voice, assemble, master and encode `script` into OUT + OUT.vtt + OUT.chapters.json.
+    """Voice, assemble, master and encode `script` into OUT + OUT.vtt + OUT.srt + OUT.chapters.json.
 
-    All three files appear together or not at all: they are written under temporary names in the
+    All four files appear together or not at all: they are written under temporary names in the
     output folder and renamed at the end, so a failure leaves nothing half-written.
     """
     # Imported here: scipy and the engines take ~0.6 s to import, which `producer script` need not pay.
@@ -194,9 +225,11 @@ def build_episode(
     from producer.audio.encode import encode, write_chapters_json, write_vtt
     from producer.audio.master import TARGETS
     from producer.audio.parts import PartEncoder, open_part_cache
+    from producer.transcript import script_cues, write_srt
     from producer.tts.registry import create_engine
 
     report = progress or (lambda _fraction, _stage: None)
+    script = at_render_time(script, settings)
     chosen = TARGETS[target_for(out_audio, target)]
     lufs = settings.podcast_lufs if chosen.container == "mp3" else settings.broadcast_lufs
     chosen = replace(chosen, lufs=lufs)
@@ -243,17 +276,25 @@ def build_episode(
         )
         report(_SYNTH_SHARE, "assemble")
         programme = plan_programme(script, speech, assets, rate=chosen.rate, pacing=pacing, granule=granule)
+        # Sentence and clause cues timed from each line's own voice, instead of a cue per segment.
+        cues = script_cues(
+            script,
+            speech,
+            [(p.source, p.start, p.label) for p in programme.placements],
+            programme.rate,
+            weigh=lambda text: len(speakable(text, lexicon=lexicon)),
+        )
         meta = EpisodeMeta(
             title=script.title,
             station=script.station,
             programme=script.programme,
             created=script.created,
             chapters=programme.chapters,
-            cues=programme.cues,
+            cues=cues,
         )
-        vtt, chapters = sidecar_paths(out_audio)
+        vtt, chapters, srt = sidecar_paths(out_audio)
         tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(dir=out_dir, prefix=".producer-")))
-        tmp_audio, tmp_vtt, tmp_chapters = (tmp / p.name for p in (out_audio, vtt, chapters))
+        tmp_audio, tmp_vtt, tmp_chapters, tmp_srt = (tmp / p.name for p in (out_audio, vtt, chapters, srt))
         report(_SYNTH_SHARE, "encode")
         encode(
             programme,
@@ -267,16 +308,18 @@ def build_episode(
                 _SYNTH_SHARE + (1 - _SYNTH_SHARE) * done / max(total, 1), "encode"
             ),
         )
-        write_vtt(programme.cues, tmp_vtt)
+        write_vtt(cues, tmp_vtt)
+        write_srt(cues, tmp_srt)
         write_chapters_json(programme.chapters, tmp_chapters, title=script.title)
-        for src, dst in ((tmp_vtt, vtt), (tmp_chapters, chapters), (tmp_audio, out_audio)):
+        for src, dst in ((tmp_vtt, vtt), (tmp_srt, srt), (tmp_chapters, chapters), (tmp_audio, out_audio)):
             os.replace(src, dst)
     report(1.0, "done")
     return EpisodeFiles(
         audio=out_audio,
         transcript=vtt,
         chapters=chapters,
+        subtitles=srt,
         duration=programme.frames / programme.rate,
         chapters_list=programme.chapters,
-        cues=programme.cues,
+        cues=cues,
     )

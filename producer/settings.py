@@ -134,6 +134,14 @@ class Settings(BaseSettings):
     max_article_chars: int = Field(60_000, ge=100, description="Longest accepted article, in characters.")
     max_stories: int = Field(40, ge=1, description="Most stories in one bulletin.")
 
+    # The podcast feed.
+    feed_owner_email: str = Field(
+        "",
+        max_length=200,
+        description="Email of the feed's owner (itunes:owner, podcast:locked), which Apple requires to "
+        "list a podcast; the settings page can change it.",
+    )
+
     @property
     def cache_dir(self) -> Path:
         return self.data_dir / "cache"

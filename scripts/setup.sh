@@ -39,6 +39,8 @@ if [ "$want_tests" = 1 ]; then
   command -v ffprobe >/dev/null 2>&1 || missing+=(ffmpeg)
   command -v mpg123 >/dev/null 2>&1 || missing+=(mpg123)
   command -v gst-launch-1.0 >/dev/null 2>&1 || missing+=(gstreamer1.0-tools gstreamer1.0-plugins-good)
+  # gPodder's command line client, to subscribe to the served feed and download an episode.
+  command -v gpo >/dev/null 2>&1 || missing+=(gpodder)
   if [ "${#missing[@]}" -gt 0 ]; then
     apt_install "${missing[@]}"
   fi

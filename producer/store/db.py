@@ -158,6 +158,7 @@ class Episode(Base):
     audio_type: Mapped[str] = mapped_column(String(64))
     audio_bytes: Mapped[int] = mapped_column(BigInteger)
     transcript_key: Mapped[str] = mapped_column(String(500))
+    subtitles_key: Mapped[str | None] = mapped_column(String(500), nullable=True)
     chapters_key: Mapped[str] = mapped_column(String(500))
     duration: Mapped[float] = mapped_column(Float)
     chapters: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)

@@ -29,6 +29,7 @@ CONTENT_TYPES = {
     ".mp3": "audio/mpeg",
     ".wav": "audio/wav",
     ".vtt": "text/vtt; charset=utf-8",
+    ".srt": "application/x-subrip; charset=utf-8",
     ".json": "application/json",
     ".jpg": "image/jpeg",
     ".jpeg": "image/jpeg",

@@ -13,20 +13,13 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from producer.atomic import atomic_write_text
+from producer.feed import category_values
 from producer.settings import Settings
 from producer.store.files import FileStore
 
-# Apple Podcasts' top-level categories a newsroom would pick from (the feed may name any of Apple's).
-CATEGORIES = (
-    "News",
-    "Society & Culture",
-    "Government",
-    "Education",
-    "Business",
-    "Sports",
-    "Religion & Spirituality",
-)
-EDITABLE_TEMPLATES = ("ident", "greeting", "signoff")
+# Apple Podcasts' categories, "Top" or "Top/Sub" (see producer.feed.APPLE_CATEGORIES).
+CATEGORIES = category_values()
+EDITABLE_TEMPLATES = ("ident", "greeting", "headlines", "transition", "signoff")
 
 
 class StationConfig(BaseModel):
@@ -42,6 +35,7 @@ class StationConfig(BaseModel):
     feed_owner_email: str = Field("", max_length=200)
     feed_category: str = Field("News", max_length=100)
     feed_explicit: bool = False
+    feed_locked: bool = Field(True, description="podcast:locked: other platforms may not import the feed.")
     artwork_key: str | None = None
     jingle_intro_key: str | None = None
     jingle_outro_key: str | None = None
@@ -60,6 +54,7 @@ class StationConfig(BaseModel):
             "feed_title": settings.programme_name,
             "feed_description": f"{settings.programme_name} من {settings.station_name}",
             "feed_author": settings.station_name,
+            "feed_owner_email": settings.feed_owner_email,
         }
         known = {key: value for key, value in stored.items() if key in cls.model_fields}
         return cls.model_validate({**defaults, **known})

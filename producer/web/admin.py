@@ -22,6 +22,7 @@ from starlette.datastructures import FormData, UploadFile
 from producer import auth
 from producer.atomic import atomic_write_text
 from producer.errors import InputError, ProducerError
+from producer.feed import APPLE_CATEGORIES
 from producer.models import ROLES
 from producer.store import db
 from producer.store.db import User
@@ -37,7 +38,46 @@ AUDIO_TYPES = (".mp3", ".wav", ".ogg", ".oga", ".opus", ".flac", ".m4a", ".aac")
 MAX_JINGLE_SECONDS = 120.0
 MAX_TEMPLATE = 5000
 ROLE_LABELS = {"viewer": "مستمع (معاينة فقط)", "editor": "محرّر", "admin": "مدير"}
-TEMPLATE_LABELS = {"ident": "تعريف المحطة", "greeting": "التحية", "signoff": "الختام"}
+TEMPLATE_LABELS = {
+    "ident": "تعريف المحطة",
+    "greeting": "التحية",
+    "headlines": "العناوين",
+    "transition": "الانتقال بين الأخبار",
+    "signoff": "الختام",
+}
+# Apple's category names in Arabic for the settings page; the feed itself carries Apple's English names.
+CATEGORY_LABELS = {
+    "Arts": "الفنون",
+    "Business": "الأعمال",
+    "Comedy": "الكوميديا",
+    "Education": "التعليم",
+    "Fiction": "القصص",
+    "Government": "الحكومة",
+    "History": "التاريخ",
+    "Health & Fitness": "الصحة واللياقة",
+    "Kids & Family": "الأطفال والأسرة",
+    "Leisure": "الترفيه",
+    "Music": "الموسيقى",
+    "News": "الأخبار",
+    "News/Business News": "أخبار الأعمال",
+    "News/Daily News": "الأخبار اليومية",
+    "News/Entertainment News": "أخبار الترفيه",
+    "News/News Commentary": "التعليق على الأخبار",
+    "News/Politics": "السياسة",
+    "News/Sports News": "الأخبار الرياضية",
+    "News/Tech News": "أخبار التقنية",
+    "Religion & Spirituality": "الدين والروحانيات",
+    "Religion & Spirituality/Islam": "الإسلام",
+    "Religion & Spirituality/Christianity": "المسيحية",
+    "Science": "العلوم",
+    "Society & Culture": "المجتمع والثقافة",
+    "Sports": "الرياضة",
+    "Technology": "التقنية",
+    "True Crime": "الجريمة الحقيقية",
+    "TV & Film": "التلفزيون والسينما",
+}
+# The shipped jingles a station hears until it uploads its own.
+DEFAULT_JINGLES = {"intro": "intro.ogg", "outro": "outro.ogg", "stinger": "stinger.ogg"}
 
 
 def _field(form: FormData, name: str, default: str = "") -> str:
@@ -58,7 +98,8 @@ def _settings_page(request: Request, state: AppState, status: int = 200, **extra
         "config": config,
         "templates": templates,
         "template_labels": TEMPLATE_LABELS,
-        "categories": CATEGORIES,
+        "categories": APPLE_CATEGORIES,
+        "category_labels": CATEGORY_LABELS,
         "engines": engines_of(state),
         "lexicon": lexicon_text(state.settings, config),
         "audit": log,
@@ -109,6 +150,7 @@ def _save_station(request: Request, state: AppState, who: Identity, form: FormDa
     }
     values["voice"] = values["voice"] or None
     values["feed_explicit"] = _field(form, "feed_explicit") == "on"
+    values["feed_locked"] = _field(form, "feed_locked") == "on"
     try:
         for key in ("station_name", "programme_name", "feed_title", "feed_author"):
             if not values[key]:
@@ -151,24 +193,35 @@ def check_templates(state: AppState, texts: dict[str, str]) -> dict[str, str]:
             raise Rejected(413, f"قالب «{TEMPLATE_LABELS[name]}» أطول من {MAX_TEMPLATE} حرف.")
         service.check_text(text, f"قالب «{TEMPLATE_LABELS[name]}»", MAX_TEMPLATE)
     config = service.station(state)
-    sample = Story("عنوان خبر تجريبي", ("نص الخبر التجريبي.",))
+    # Two stories, so the transition between them is previewed too.
+    samples = [
+        Story("عنوان خبر تجريبي", ("نص الخبر التجريبي.",)),
+        Story("عنوان خبر ثان", ("نص الخبر الثاني.",)),
+    ]
     with tempfile.TemporaryDirectory() as folder:
         for name, text in texts.items():
             (Path(folder) / f"{name}.j2").write_text(text, encoding="utf-8")
         options = BulletinOptions(config.station_name, config.programme_name, Path(folder))
         try:
-            script = compose([sample], options, datetime.now(ZoneInfo(state.settings.timezone)))
+            script = compose(samples, options, datetime.now(ZoneInfo(state.settings.timezone)))
         except ProducerError as exc:
             raise Rejected(422, f"القالب غير صالح: {exc}") from exc
         except Exception as exc:
             # The template is the station's code: whatever it raises (1/0, "a" + 1, a range over
             # the sandbox's limit, endless recursion) makes it invalid, never a server error.
             raise Rejected(422, f"القالب غير صالح: {type(exc).__name__}: {exc}"[:300]) from exc
-    return {seg.kind.value: seg.text for seg in script.segments if seg.kind.value in texts}
+    preview: dict[str, list[str]] = {}
+    for seg in script.segments:
+        if seg.kind.value in texts:
+            preview.setdefault(seg.kind.value, []).append(seg.text)
+    return {name: "\n".join(parts) for name, parts in preview.items()}
 
 
 def _save_templates(request: Request, state: AppState, who: Identity, form: FormData) -> Response:
-    texts = {name: _field(form, name).replace("\r\n", "\n") for name in EDITABLE_TEMPLATES}
+    # A template the form does not send (an older page, an API client) stays the shipped one.
+    texts = {
+        name: _field(form, name, shipped_template(name)).replace("\r\n", "\n") for name in EDITABLE_TEMPLATES
+    }
     try:
         preview = check_templates(state, texts)
     except Rejected as exc:
@@ -195,6 +248,19 @@ async def _upload(form: FormData, state: AppState) -> tuple[str, bytes] | None:
         return None
     data = await upload.read(int(state.settings.max_upload_mb * 2**20) + 1)
     return Path(upload.filename).name, data
+
+
+@router.get("/settings/jingle/{slot}/default")
+def default_jingle(slot: str, who: Admin) -> Response:
+    """The shipped jingle of a slot, to listen to on the settings page."""
+    from fastapi.responses import FileResponse
+
+    from producer.resources import bundled
+
+    name = DEFAULT_JINGLES.get(slot)
+    if name is None:
+        return Response("not found", status_code=404, media_type="text/plain")
+    return FileResponse(bundled("audio") / name, media_type="audio/ogg")
 
 
 @router.post("/settings/jingle")

@@ -103,6 +103,9 @@ class EpisodeOut(BaseModel):
     audio_type: str
     audio_bytes: int
     transcript_url: str
+    subtitles_url: str | None = Field(
+        None, description="The transcript as SubRip (episodes rendered since SRT)."
+    )
     chapters_url: str
     duration: float
     chapters: list[ChapterOut]
@@ -165,6 +168,7 @@ def episode_out(episode: Episode, base: str) -> EpisodeOut:
         audio_type=episode.audio_type,
         audio_bytes=episode.audio_bytes,
         transcript_url=f"{base}/media/{episode.transcript_key}",
+        subtitles_url=f"{base}/media/{episode.subtitles_key}" if episode.subtitles_key else None,
         chapters_url=f"{base}/media/{episode.chapters_key}",
         duration=episode.duration,
         chapters=[ChapterOut.model_validate(c) for c in episode.chapters],

@@ -19,7 +19,7 @@ from pydantic import BaseModel
 from sqlalchemy import text
 
 from producer.errors import InputError
-from producer.feed import Channel, Item, ItemChapter, render_feed
+from producer.feed import Channel, Item, ItemChapter, parse_summary, render_feed
 from producer.store import db
 from producer.store.files import CONTENT_TYPES, UNKNOWN_TYPE, StoredFile, check_key
 from producer.store.station import StationConfig
@@ -31,6 +31,7 @@ _EPISODE_KEY = re.compile(r"episodes/([0-9a-f]{32})/([0-9a-f]{12})/[^/]+")
 _RANGE = re.compile(r"bytes=(\d*)-(\d*)")
 Unsatisfiable = Literal["unsatisfiable"]
 FEED_TYPE = "application/rss+xml; charset=utf-8"
+BROWSER_FEED_TYPE = "text/xml; charset=utf-8"
 INLINE_BYTES = 1024 * 1024  # ranges up to this size are sent from memory, larger ones streamed
 
 
@@ -100,12 +101,15 @@ def feed(request: Request, state: State) -> Response:
                 state.feed_cache.clear()
             state.feed_cache[cache_key] = cached
     body, etag = cached
-    headers = {"ETag": etag, "Cache-Control": "public, max-age=60"}
+    headers = {"ETag": etag, "Cache-Control": "public, max-age=60", "Vary": "Accept"}
     if changed is not None:
         headers["Last-Modified"] = format_datetime(changed, usegmt=True)
     if _not_modified(request, etag, changed):
         return Response(status_code=304, headers=headers)
-    return Response(body, media_type=FEED_TYPE, headers=headers)
+    # Browsers apply the feed's XSL stylesheet only to a document served as XML; podcast apps
+    # (which do not ask for HTML) get the feed's own type.
+    browser = "text/html" in request.headers.get("accept", "")
+    return Response(body, media_type=BROWSER_FEED_TYPE if browser else FEED_TYPE, headers=headers)
 
 
 def _channel(config: StationConfig, base: str, changed: datetime | None) -> Channel:
@@ -122,6 +126,8 @@ def _channel(config: StationConfig, base: str, changed: datetime | None) -> Chan
         category=config.feed_category,
         explicit=config.feed_explicit,
         updated=changed,
+        locked=config.feed_locked,
+        stylesheet_url=f"{base}/static/feed.xsl",
     )
 
 
@@ -138,6 +144,8 @@ def _item(episode: db.Episode, base: str) -> Item:
         transcript_url=f"{base}/media/{episode.transcript_key}",
         chapters_url=f"{base}/media/{episode.chapters_key}",
         chapters=tuple(ItemChapter(str(c["title"]), float(c["start"])) for c in episode.chapters),
+        stories=parse_summary(episode.description),
+        subtitles_url=f"{base}/media/{episode.subtitles_key}" if episode.subtitles_key else None,
     )
 
 

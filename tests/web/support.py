@@ -13,7 +13,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -95,6 +95,21 @@ class Server:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+        # What the server spawned (render processes, their voicing pool, ffmpeg) is in the server's
+        # own process group: a server killed mid-render must not leave them running after the test.
+        with suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGKILL)
+
+    def group_gone(self, timeout: float = 10.0) -> bool:
+        """Whether no process of the server's group is left (after stop())."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                os.killpg(self.process.pid, 0)
+            except ProcessLookupError:
+                return True
+            time.sleep(0.1)
+        return False
 
     def client(self, **kwargs: object) -> httpx.Client:
         return httpx.Client(base_url=self.url, timeout=60, **kwargs)  # type: ignore[arg-type]
@@ -109,6 +124,7 @@ def start_server(data_dir: Path, env: dict[str, str] | None = None) -> Server:
         env=env,
         stdout=log.open("wb"),
         stderr=subprocess.STDOUT,
+        start_new_session=True,  # its own process group, which stop() ends whole
     )
     server = Server(f"http://127.0.0.1:{port}", data_dir, process, log, env)
     deadline = time.monotonic() + 60

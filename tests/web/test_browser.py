@@ -132,3 +132,59 @@ def test_compose_edit_render_listen_publish(browser: object, newsroom: Newsroom)
     assert "<title>نشرة المتصفح</title>" in feed
     assert not errors, errors
     page.close()
+
+
+@pytest.mark.parametrize("newsroom", ["sqlite"], indirect=True)
+def test_feed_opens_as_an_arabic_page_with_a_way_back(
+    browser: object, newsroom: Newsroom, rendered: dict[str, object]
+) -> None:
+    from playwright.sync_api import Browser, expect
+
+    assert isinstance(browser, Browser)
+    page = browser.new_page(locale="ar")
+    page.goto(newsroom.server.url + "/feed.xml")
+    # Chromium renders the feed through its XSL stylesheet (a raw XML tree has no <h1>).
+    expect(page.locator("h1")).to_have_text("نشرة الأخبار")
+    assert page.evaluate("getComputedStyle(document.body).direction") == "rtl"
+    expect(page.locator("article.episode h2", has_text="نشرة الاختبار")).to_be_visible()
+    expect(page.locator("article.episode .description").first).to_contain_text("الفقرات:")
+    expect(page.locator("#feed-url")).to_have_text(newsroom.server.url + "/feed.xml")
+    page.click("#back")
+    expect(page).to_have_url(newsroom.server.url + "/login?next=/")
+    page.close()
+
+
+@pytest.mark.parametrize("newsroom", ["sqlite"], indirect=True)
+def test_settings_templates_read_right_to_left_and_jingles_play(browser: object, newsroom: Newsroom) -> None:
+    from playwright.sync_api import Browser, expect
+
+    from tests.web.support import ADMIN_PASSWORD
+
+    assert isinstance(browser, Browser)
+    page = browser.new_page(locale="ar")
+    page.set_default_timeout(30_000)
+    page.goto(newsroom.server.url + "/login?next=/settings")
+    page.fill("input[name=name]", "admin")
+    page.fill("input[name=password]", ADMIN_PASSWORD)
+    page.click("button[type=submit].primary")
+    expect(page.locator("h1")).to_have_text("المحطة والخلاصة")
+    # All five templates, right to left whatever their first character, so {{ }} sits where it is read.
+    areas = page.locator("#templates-form textarea")
+    expect(areas).to_have_count(5)
+    for index in range(5):
+        assert areas.nth(index).evaluate("el => getComputedStyle(el).direction") == "rtl"
+    # Apple's categories, grouped, named in Arabic and English.
+    expect(page.locator("select[name=feed_category] option[value='News/Daily News']")).to_have_text(
+        "الأخبار اليومية — Daily News"
+    )
+    # Each jingle in use has a player whose audio the browser decodes.
+    players = page.locator("audio[data-jingle]")
+    expect(players).to_have_count(3)
+    for index in range(3):
+        player = players.nth(index)
+        player.evaluate("el => { el.preload = 'auto'; el.load(); }")
+        page.wait_for_function(
+            "el => el.readyState >= 1 && isFinite(el.duration) && el.duration > 0",
+            arg=player.element_handle(),
+        )
+    page.close()

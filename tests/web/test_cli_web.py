@@ -77,6 +77,12 @@ def test_first_start_on_loopback_creates_an_admin_that_can_log_in(tmp_path: Path
         with server.client() as client:
             login(client, "admin", found.group(1))
             assert client.get("/settings").status_code == 200
+            # The hint names a page the admin can reach from the menu, by the menu's own words.
+            hint = re.search(r"the page (\S+), (/\S+)\)", server.log.read_text())
+            assert hint is not None, server.log.read_text()
+            page = client.get(hint.group(2))
+            assert page.status_code == 200 and "كلمة مرور جديدة" in page.text
+            assert f'<a href="{hint.group(2)}">{hint.group(1)}</a>' in client.get("/").text
     finally:
         server.stop()
     # The second start finds the account and creates none.

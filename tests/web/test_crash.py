@@ -54,6 +54,8 @@ def test_kill_during_render_then_restart(tmp_path: Path, backend: Backend) -> No
         api.close()
     finally:
         server.stop(signal.SIGKILL)
+    # The render the kill interrupted (and its voicing processes) is gone with the server.
+    assert server.group_gone()
 
     server = start_server(data, env)
     try:

@@ -248,10 +248,20 @@ def test_settings_save_and_audit(admin: tuple[httpx.Client, str], newsroom: News
             "ident": "هنا {{ station }}",
             "greeting": "{{ salutation }}",
             "signoff": "إلى اللقاء",
+            "headlines": "أهم الأخبار:{% for h in headlines %} {{ h }}{% endfor %}",
+            "transition": "{% if is_last %}وأخيرًا{% else %}الخبر {{ index }}{% endif %}",
         },
     )
     assert preview.status_code == 200
     assert "هنا راديو ألوان" in preview.text
+    # All five templates are editable and previewed, the transition between two sample stories too.
+    for name in ("ident", "greeting", "headlines", "transition", "signoff"):
+        assert f'name="{name}"' in preview.text and f'data-preview="{name}"' in preview.text
+    assert "أهم الأخبار: عنوان خبر تجريبي عنوان خبر ثان" in preview.text and "وأخيرًا" in preview.text
+    broken = client.post(
+        "/settings/templates", data={"csrf_token": csrf, "action": "preview", "transition": "{% if %}"}
+    )
+    assert broken.status_code == 422
     artwork = client.post(
         "/settings/artwork",
         data={"csrf_token": csrf},
@@ -275,10 +285,21 @@ def test_settings_save_and_audit(admin: tuple[httpx.Client, str], newsroom: News
         assert art is not None and "/media/station/artwork-" in art.group(1)
         image = anonymous.get(art.group(1))
         assert image.status_code == 200 and image.headers["content-type"] == "image/png"
-        jingle_key = re.search(r'href="/media/(station/jingle-intro-[^"]+)"', page)
+        jingle_key = re.search(
+            r'<audio controls preload="none" data-jingle="intro" src="/media/(station/jingle-intro-[^"]+)"',
+            page,
+        )
         assert jingle_key is not None
         assert anonymous.get("/media/" + jingle_key.group(1)).status_code == 404  # jingles are private
     assert client.get("/media/" + jingle_key.group(1)).status_code == 200
+    # The jingles in use can be listened to: the uploaded one, and the shipped ones until replaced.
+    for slot in ("outro", "stinger"):
+        assert f'data-jingle="{slot}" src="/settings/jingle/{slot}/default"' in page
+        shipped = client.get(f"/settings/jingle/{slot}/default")
+        assert shipped.status_code == 200 and shipped.headers["content-type"] == "audio/ogg"
+        assert shipped.content[:4] == b"OggS"
+    with newsroom.server.client() as anonymous:
+        assert anonymous.get("/settings/jingle/outro/default").status_code in (303, 401, 403)
     # Back to the defaults, so other tests render the shipped way.
     client.post("/settings/jingle", data={"csrf_token": csrf, "slot": "intro"})
 

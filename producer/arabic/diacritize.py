@@ -103,6 +103,21 @@ class Reading:
     text: str
     words: tuple[Word, ...]
 
+    def pieces(self) -> list[tuple[str, Word | None]]:
+        """The text cut into its words and what lies between them, in order."""
+        starts = [i for i, c in enumerate(self.text) if c not in DIACRITICS] + [len(self.text)]
+        out: list[tuple[str, Word | None]] = []
+        pos = 0
+        for word in self.words:
+            start, end = starts[word.start], starts[word.end]
+            if start > pos:
+                out.append((self.text[pos:start], None))
+            out.append((self.text[start:end], word))
+            pos = end
+        if pos < len(self.text):
+            out.append((self.text[pos:], None))
+        return out
+
 
 def _model_dir() -> Path:
     return Path(str(files("text2tashkeel") / "models"))

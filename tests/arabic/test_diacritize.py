@@ -89,3 +89,11 @@ def test_long_lines_are_split_and_rejoined() -> None:
     (reading,) = diacritizer.read([line])
     assert len(reading.words) == len(line.split())
     assert [strip_diacritics(line)[w.start : w.end] for w in reading.words] == line.split()
+
+
+def test_reading_pieces_cover_the_text() -> None:
+    (reading,) = get_diacritizer().read(["قال «المتحدث»: الوضع هادئ، UN 2"])
+    pieces = reading.pieces()
+    assert "".join(text for text, _ in pieces) == reading.text
+    assert [strip_diacritics(text) for text, word in pieces if word] == ["قال", "المتحدث", "الوضع", "هادئ"]
+    assert [text for text, word in pieces if word is None] == [" «", "»: ", " ", "، UN 2"]

@@ -97,3 +97,23 @@ def test_reading_pieces_cover_the_text() -> None:
     assert "".join(text for text, _ in pieces) == reading.text
     assert [strip_diacritics(text) for text, word in pieces if word] == ["قال", "المتحدث", "الوضع", "هادئ"]
     assert [text for text, word in pieces if word is None] == [" «", "»: ", " ", "، UN 2"]
+
+
+def test_vowels_typed_in_a_script_file_are_voiced() -> None:
+    """`producer build bulletin.script` reads what the editor typed: their vowels win over the model's."""
+    from producer.arabic import Lexicon
+    from producer.pipeline import speakable_texts
+    from producer.scriptfile import script_from_text
+
+    script = script_from_text(
+        "# producer script v1\n"
+        "title: نشرة\nstation: راديو ألوان\nprogramme: نشرة الأخبار\ncreated: 2026-01-05T12:00:00+02:00\n\n"
+        "[story 1]\n"
+        "قُتِلَتْ أمير الجماعة في غارة\n"
+        "وقال مراسلنا إن الهجوم بدأ فجرا.\n"
+    )
+    (story,) = speakable_texts(script, Lexicon.default(), diacritize=True)
+    headline, body = story.split("\n")
+    assert headline.startswith("قُتِلَتْ ")  # typed passive kept
+    assert strip_diacritics(headline) == "قتلت أمير الجماعة في غارة"
+    assert body.endswith(" فَجْرَا.")  # pausal: tanween fath on alif read as a long a

@@ -177,10 +177,13 @@ class Diacritizer:
 
     def read(self, lines: Sequence[str], *, pausal: bool = True) -> list[Reading]:
         """Each line as it will be voiced, with its words marked for the editor."""
-        pieces = [(i, piece) for i, line in enumerate(lines) for piece in _split(line)]
+        pieces: list[tuple[int, str, bool]] = []  # (line, piece, whether the piece ends its line)
+        for i, line in enumerate(lines):
+            cut = _split(line)
+            pieces.extend((i, piece, n == len(cut) - 1) for n, piece in enumerate(cut))
         skeletons: list[str] = []
         given: list[list[str]] = []
-        for _, piece in pieces:
+        for _, piece, _ in pieces:
             skeleton, marks = _split_given(piece)
             skeletons.append(skeleton)
             given.append(marks)
@@ -191,7 +194,7 @@ class Diacritizer:
             marks, confident = predicted[k]
             model = [_hamza_below(c, m) if is_letter(c) else "" for c, m in zip(skeleton, marks, strict=True)]
             if pausal:
-                model = apply_pausal(skeleton, model)
+                model = apply_pausal(skeleton, model, ends_in_pause=pieces[k][2])
             for j in range(len(skeleton)):
                 mine = given[k][j]
                 if mine and any(v in mine for v in _VOWELS):
@@ -202,8 +205,10 @@ class Diacritizer:
                     out_marks[k][j] = model[j]
                     sure[k][j] = confident[j]
         readings: list[list[Reading]] = [[] for _ in lines]
-        for k, (i, _) in enumerate(pieces):
-            readings[i].append(_reading(skeletons[k], out_marks[k], sure[k], given[k]))
+        for k, (i, _, _) in enumerate(pieces):
+            # A piece cut from the middle of a line opens a sentence only after a sentence end.
+            opens = not readings[i] or skeletons[k - 1].rstrip()[-1:] in _SENTENCE_END
+            readings[i].append(_reading(skeletons[k], out_marks[k], sure[k], given[k], opens_sentence=opens))
         return [_join(parts) for parts in readings]
 
     def _predict(self, skeletons: list[str]) -> list[tuple[list[str], list[bool]]]:
@@ -246,9 +251,11 @@ def _split_given(text: str) -> tuple[str, list[str]]:
     return skeleton, [_canonical(m) for m in marks]
 
 
-def _reading(skeleton: str, marks: list[str], sure: list[bool], given: list[str]) -> Reading:
+def _reading(
+    skeleton: str, marks: list[str], sure: list[bool], given: list[str], *, opens_sentence: bool
+) -> Reading:
     found: list[Word] = []
-    sentence_start = True
+    sentence_start = opens_sentence
     previous_end = 0
     for start, end in words(skeleton):
         if any(c in _SENTENCE_END for c in skeleton[previous_end:start]):

@@ -63,14 +63,14 @@ def words(skeleton: str) -> list[tuple[int, int]]:
     return spans
 
 
-def before_pause(skeleton: str, end: int) -> bool:
-    """Whether the word ending at `end` is followed by a pause (or ends the text)."""
+def before_pause(skeleton: str, end: int, *, ends_in_pause: bool = True) -> bool:
+    """Whether the word ending at `end` is followed by a pause, or ends a text that ends in one."""
     for c in skeleton[end:]:
         if c in PAUSES:
             return True
         if not (c.isspace() or c in _CLOSERS):
             return False
-    return True
+    return ends_in_pause
 
 
 def pausal_word(letters: str, marks: list[str]) -> list[str]:
@@ -94,11 +94,12 @@ def pausal_word(letters: str, marks: list[str]) -> list[str]:
     return out
 
 
-def apply_pausal(skeleton: str, marks: list[str]) -> list[str]:
-    """`marks` with every word before a pause in its pausal form."""
+def apply_pausal(skeleton: str, marks: list[str], *, ends_in_pause: bool = True) -> list[str]:
+    """`marks` with every word before a pause in its pausal form; the end of the text is one unless
+    `ends_in_pause` is False (a piece cut from the middle of a line)."""
     out = list(marks)
     for start, end in words(skeleton):
-        if before_pause(skeleton, end):
+        if before_pause(skeleton, end, ends_in_pause=ends_in_pause):
             out[start:end] = pausal_word(skeleton[start:end], out[start:end])
     return out
 

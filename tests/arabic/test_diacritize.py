@@ -117,3 +117,14 @@ def test_vowels_typed_in_a_script_file_are_voiced() -> None:
     assert headline.startswith("قُتِلَتْ ")  # typed passive kept
     assert strip_diacritics(headline) == "قتلت أمير الجماعة في غارة"
     assert body.endswith(" فَجْرَا.")  # pausal: tanween fath on alif read as a long a
+
+
+def test_a_long_line_is_paused_only_where_it_pauses() -> None:
+    line = " ".join(["وقال المسؤول إن القوات ستطلق الهجوم"] * 20)  # no punctuation: one clause
+    assert len(line) > 400  # cut into pieces for the model
+    (paused,) = get_diacritizer().diacritize([line])
+    (full,) = get_diacritizer().diacritize([line], pausal=False)
+    assert paused.split()[:-1] == full.split()[:-1]  # only the last word is before a pause
+    assert paused.split()[-1] != full.split()[-1]
+    (reading,) = get_diacritizer().read([line])
+    assert [w.opens_with_verb for w in reading.words].count(True) <= 1

@@ -38,3 +38,11 @@ from producer.arabic.pausal import pausal
 )
 def test_pausal_form(full: str, read: str) -> None:
     assert pausal(full) == read
+
+
+def test_the_end_of_a_piece_cut_mid_line_is_no_pause() -> None:
+    from producer.arabic.pausal import apply_pausal, split_marks
+
+    skeleton, marks = split_marks("قَالَ الْوَزِيرُ")
+    assert apply_pausal(skeleton, marks, ends_in_pause=False) == marks
+    assert apply_pausal(skeleton, marks)[-1] == "ْ"

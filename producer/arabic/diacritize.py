@@ -56,7 +56,8 @@ MODEL_ID = f"text2tashkeel-{package_version('text2tashkeel')}-rawi-v2+rawi"
 _MAX_PIECE = 400
 # A letter whose mark the models chose with less than this probability makes its word "unsure".
 # On the evaluation set 0.7 flags 15 % of the words; with the sentence-opening verbs the marks
-# cover 69 % of the words voiced wrong and 53 of the 60 meaning-bearing words voiced wrong.
+# cover 78 % of the words voiced wrong and 54 of the 60 meaning-bearing words voiced wrong
+# (scripts/eval_diacritizers.py prints these figures).
 UNSURE_BELOW = 0.7
 # Sentence ends: a verb right after one opens a sentence.
 _SENTENCE_END = frozenset(".!?؟\n")

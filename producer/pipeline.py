@@ -13,12 +13,12 @@ from collections.abc import Callable, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, replace
 from datetime import datetime
-from importlib.metadata import version as package_version
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 from zoneinfo import ZoneInfo
 
 from producer.arabic import Diacritizer, Lexicon, get_diacritizer, speakable
+from producer.arabic.diacritize import MODEL_ID
 from producer.bulletin import BulletinOptions, compose
 from producer.errors import InputError, ProducerError
 from producer.models import Chapter, Cue, EpisodeMeta, Script, SegmentKind, Story
@@ -132,8 +132,9 @@ def speakable_texts(script: Script, lexicon: Lexicon, *, diacritize: bool) -> li
     )
 
 
-# The model ships in the piper-tts wheel: a new release may bring a new model.
-DIACRITIZER_ID = f"libtashkeel-piper-{package_version('piper-tts')}"
+# The models ship in the text2tashkeel wheel (a new release may bring new models); the pausal
+# form is part of what the engine is fed.
+DIACRITIZER_ID = f"{MODEL_ID}-pausal"
 
 
 class _Diacritize:

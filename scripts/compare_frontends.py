@@ -95,7 +95,7 @@ def main() -> int:
     started = time.perf_counter()
     diacritizer.diacritize(spoken)
     rate = len(spoken) / (time.perf_counter() - started)
-    print(f"producer diacritizer: {rate:,.0f} sentences/s (libtashkeel ONNX, batched)")
+    print(f"producer diacritizer: {rate:,.0f} sentences/s (text2tashkeel rawi ONNX)")
     return 0
 
 

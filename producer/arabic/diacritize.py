@@ -1,132 +1,297 @@
-"""Diacritization with libtashkeel, the ONNX model that ships inside the piper-tts wheel.
+"""Diacritization with the rawi models that ship in the text2tashkeel wheel (Apache-2.0, ONNX, offline).
 
-piper's own `TashkeelDiacritizer` runs one text per inference; here lines are padded into
-batches so a whole script goes through the model in a few runs. The model's character and
-diacritic maps come from the same folder as the model. Diacritics already in the text (from the
-lexicon) are passed to the model as hints and kept; characters the model does not know (Latin,
-tatweel, symbols) pass through untouched.
+Chosen by measurement on tests/data/tashkeel_eval.tsv (scripts/eval_diacritizers.py): the gated pair
+rawi-v2 (decides where a mark goes) + rawi (decides which) made the fewest word errors of every
+candidate that runs offline. Both are bidirectional LSTMs without a length mask, so padding a line
+changes what they predict: lines are batched only with lines of the same length, never padded.
+
+What the wrapper guarantees, whatever the model predicts:
+- the letters of the text are never changed: the model only picks marks for the input's own
+  characters (its hamza and dagger-alif predictions are dropped, only the eight harakat are written);
+- marks already in the text (typed by an editor, or from the lexicon) are kept (in Unicode's
+  canonical order, as all output marks are); a letter
+  with only a shadda gets the model's vowel beside it;
+- the pausal form (producer.arabic.pausal) is applied to the model's marks before pauses, never
+  to marks that were in the text.
+It also reports, per word, whether the model was unsure of it, and whether a sentence opens with
+a verb whose voice (active or passive) the spelling leaves open, for the editor to check.
 """
 
 from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Sequence
+import unicodedata
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from importlib.metadata import version as package_version
+from importlib.resources import files
 from pathlib import Path
 
 import numpy as np
 
+from producer.arabic.pausal import (
+    DAMMA,
+    FATHA,
+    KASRA,
+    MARKS,
+    SHADDA,
+    SUKUN,
+    apply_pausal,
+    is_letter,
+    join_marks,
+    split_marks,
+    words,
+)
 from producer.errors import EngineUnavailable
 
-_PAD = "_"
-_DIGITS = set("0123456789٠١٢٣٤٥٦٧٨٩")
-_DIGIT_SYMBOL = "#"
-DIACRITICS = frozenset("\u064b\u064c\u064d\u064e\u064f\u0650\u0651\u0652")
-_ARABIC_LETTERS = frozenset(chr(c) for c in range(0x0621, 0x064B))
-# Long lines are split at spaces so a batch pads to a sensible length.
+DIACRITICS = MARKS
+_VOWELS = frozenset((FATHA, DAMMA, KASRA, "\u064b", "\u064c", "\u064d", SUKUN))
+# Models (file, vocabulary) inside text2tashkeel's package: the gate decides where, the value which.
+_GATE = ("rawi_v2.int8.onnx", "rawi_v2.vocab.json")
+_VALUE = ("rawi.int8.onnx", "rawi.vocab.json")
+MODEL_ID = f"text2tashkeel-{package_version('text2tashkeel')}-rawi-v2+rawi"
+# Long lines are cut after a space so one run stays short (an LSTM runs letter by letter).
 _MAX_PIECE = 400
-# Lines per model run. Padded batches of 8 were no faster on this CPU and held ~120 MB more
-# activations than single lines, which matters for the 250 MB bound of a long programme.
-_BATCH = 1
+# A letter whose mark the models chose with less than this probability makes its word "unsure".
+# On the evaluation set 0.7 flags 15 % of the words; with the sentence-opening verbs the marks
+# cover 78 % of the words voiced wrong and 54 of the 60 meaning-bearing words voiced wrong
+# (scripts/eval_diacritizers.py prints these figures).
+UNSURE_BELOW = 0.7
+# Sentence ends: a verb right after one opens a sentence.
+_SENTENCE_END = frozenset(".!?؟\n")
+# Words that open sentences and end in a fatha like a past verb, but are not verbs.
+_NOT_VERBS = frozenset(
+    ("بين", "تحت", "فوق", "عند", "بعد", "قبل", "حيث", "ثم", "لكن", "إن", "أن", "كما", "منذ", "خلال", "أمام")
+)
+
+
+def looks_like_verb(word: str) -> bool:
+    """Whether a vowelled word reads as a past or present verb, the forms whose passive and active
+    are spelled alike (قَتَلَ/قُتِلَ، قَتَلَتْ/قُتِلَتْ، يَقْتُلُ/يُقْتَلُ)."""
+    skeleton, marks = split_marks(word)
+    if len(skeleton) > 3 and skeleton[0] in "وف":
+        skeleton, marks = skeleton[1:], marks[1:]
+    if len(skeleton) < 3 or skeleton.startswith("ال") or skeleton in _NOT_VERBS:
+        return False
+    # The first vowel: on the first letter, or after a hamzat wasl (اُعْتُقِلَ، اسْتُهْدِفَ).
+    first = next((m for m in marks[:3] if any(v in m for v in (FATHA, DAMMA, KASRA))), "")
+    if not (FATHA in first or DAMMA in first) or (marks[0] == "" and skeleton[0] != "ا"):
+        return False
+    last = marks[-1]
+    present = skeleton[0] in "يت" and skeleton[-1] != "ة" and (DAMMA in last or FATHA in last)
+    past = (FATHA in last and skeleton[-1] not in "ةى") or skeleton.endswith(("ت", "وا"))
+    return present or past
+
+
+@dataclass(frozen=True)
+class Word:
+    """One word as it will be voiced."""
+
+    start: int  # offsets in the line's letters-and-punctuation skeleton
+    end: int
+    text: str  # with its marks, as voiced
+    unsure: bool  # the model was unsure of a mark before the case ending
+    opens_with_verb: bool  # first word of a sentence, vowelled as a verb (active/passive open)
+    given: bool  # its marks were in the text (typed or from the lexicon)
+
+
+@dataclass(frozen=True)
+class Reading:
+    """A line as voiced: the vowelled text, and its words for the editor's view."""
+
+    text: str
+    words: tuple[Word, ...]
+
+    def pieces(self) -> list[tuple[str, Word | None]]:
+        """The text cut into its words and what lies between them, in order."""
+        starts = [i for i, c in enumerate(self.text) if c not in DIACRITICS] + [len(self.text)]
+        out: list[tuple[str, Word | None]] = []
+        pos = 0
+        for word in self.words:
+            start, end = starts[word.start], starts[word.end]
+            if start > pos:
+                out.append((self.text[pos:start], None))
+            out.append((self.text[start:end], word))
+            pos = end
+        if pos < len(self.text):
+            out.append((self.text[pos:], None))
+        return out
 
 
 def _model_dir() -> Path:
-    try:
-        from piper.tashkeel import TASHKEEL_DIR
-    except ImportError as exc:  # pragma: no cover - piper-tts is a runtime dependency
-        raise EngineUnavailable(
-            "the diacritizer needs the piper-tts package, which is not installed."
-        ) from exc
-    return Path(TASHKEEL_DIR)
+    return Path(str(files("text2tashkeel") / "models"))
 
 
 def strip_diacritics(text: str) -> str:
     return "".join(c for c in text if c not in DIACRITICS)
 
 
-class Diacritizer:
-    """Adds Arabic diacritics to lines with libtashkeel; load once, call with many lines."""
+def _base(c: str) -> str:
+    """The model's input letter for `c`: the NFD base letter (أ → ا); the models never see hamza."""
+    decomposed = "".join(d for d in unicodedata.normalize("NFD", c) if unicodedata.category(d) != "Mn")
+    return decomposed[:1] or c
 
-    def __init__(self, model_dir: Path | None = None, *, threads: int = 0) -> None:
-        """`threads` caps the model's threads (0: one per core, onnxruntime's default)."""
+
+class _Model:
+    def __init__(self, folder: Path, names: tuple[str, str], threads: int) -> None:
         from onnxruntime import InferenceSession, SessionOptions
 
+        onnx, vocab_file = names
+        options = SessionOptions()
+        options.log_severity_level = 3
+        options.intra_op_num_threads = threads
+        self.session = InferenceSession(str(folder / onnx), options)
+        vocab = json.loads((folder / vocab_file).read_text("utf-8"))
+        self.ids: dict[str, int] = vocab["char_to_idx"]
+        self.unknown = self.ids.get("<UNK>", 1)
+        by_id = {i: mark for mark, i in vocab["diac_to_idx"].items()}
+        # Only the eight harakat.
+        self.marks = [_canonical(m for m in by_id.get(i, "") if m in MARKS) for i in range(max(by_id) + 1)]
+
+    def probabilities(self, rows: list[str]) -> np.ndarray:
+        """(rows, letters, classes) probabilities for equally long rows of base letters."""
+        ids = np.array([[self.ids.get(c, self.unknown) for c in row] for row in rows], dtype=np.int64)
+        logits = self.session.run(None, {"input": ids})[0]
+        logits = logits - logits.max(axis=-1, keepdims=True)
+        exp = np.exp(logits)
+        return exp / exp.sum(axis=-1, keepdims=True)
+
+
+class Diacritizer:
+    """Adds Arabic diacritics to lines; load once, call with many lines."""
+
+    def __init__(self, model_dir: Path | None = None, *, threads: int = 0) -> None:
+        """`threads` caps each model's threads (0: one per core, onnxruntime's default)."""
         folder = model_dir or _model_dir()
         try:
-            options = SessionOptions()
-            options.log_severity_level = 3
-            options.intra_op_num_threads = threads
-            self._session = InferenceSession(str(folder / "model.onnx"), options)
-            self._input_ids: dict[str, int] = json.loads((folder / "input_id_map.json").read_text("utf-8"))
-            self._hint_ids: dict[str, int] = json.loads((folder / "hint_id_map.json").read_text("utf-8"))
-            targets: dict[str, int] = json.loads((folder / "target_id_map.json").read_text("utf-8"))
-        except (OSError, ValueError) as exc:
+            self._gate = _Model(folder, _GATE, threads)
+            self._value = _Model(folder, _VALUE, threads)
+        except Exception as exc:  # onnxruntime's own load errors have no common base class
             raise EngineUnavailable(f"the diacritization model in {folder} cannot be loaded: {exc}.") from exc
-        self._target_chars = {i: c for c, i in targets.items() if c != _PAD}
 
-    def diacritize(self, lines: Sequence[str]) -> list[str]:
-        """Each line with diacritics added; same number of lines, non-Arabic characters untouched."""
-        pieces: list[tuple[int, str]] = [(i, piece) for i, line in enumerate(lines) for piece in _split(line)]
-        order = sorted(range(len(pieces)), key=lambda k: len(pieces[k][1]))
-        done: dict[int, str] = {}
-        for first in range(0, len(order), _BATCH):
-            batch = order[first : first + _BATCH]
-            for k, text in zip(batch, self._run([pieces[k][1] for k in batch]), strict=True):
-                done[k] = text
-        out = [""] * len(lines)
-        for k, (i, _) in enumerate(pieces):
-            out[i] += done[k]
+    def diacritize(self, lines: Sequence[str], *, pausal: bool = True) -> list[str]:
+        """Each line with diacritics added (in the pausal form before pauses unless `pausal` is
+        False); same number of lines, every character of the input kept."""
+        return [reading.text for reading in self.read(lines, pausal=pausal)]
+
+    def read(self, lines: Sequence[str], *, pausal: bool = True) -> list[Reading]:
+        """Each line as it will be voiced, with its words marked for the editor."""
+        pieces: list[tuple[int, str, bool]] = []  # (line, piece, whether the piece ends its line)
+        for i, line in enumerate(lines):
+            cut = _split(line)
+            pieces.extend((i, piece, n == len(cut) - 1) for n, piece in enumerate(cut))
+        skeletons: list[str] = []
+        given: list[list[str]] = []
+        for _, piece, _ in pieces:
+            skeleton, marks = _split_given(piece)
+            skeletons.append(skeleton)
+            given.append(marks)
+        predicted = self._predict(skeletons)
+        out_marks: list[list[str]] = [[""] * len(s) for s in skeletons]
+        sure: list[list[bool]] = [[True] * len(s) for s in skeletons]
+        for k, skeleton in enumerate(skeletons):
+            marks, confident = predicted[k]
+            model = [_hamza_below(c, m) if is_letter(c) else "" for c, m in zip(skeleton, marks, strict=True)]
+            if pausal:
+                model = apply_pausal(skeleton, model, ends_in_pause=pieces[k][2])
+            for j in range(len(skeleton)):
+                mine = given[k][j]
+                if mine and any(v in mine for v in _VOWELS):
+                    out_marks[k][j] = mine
+                elif mine:  # a shadda alone: the model's vowel beside it
+                    out_marks[k][j] = _canonical(mine + model[j].replace(SHADDA, ""))
+                else:
+                    out_marks[k][j] = model[j]
+                    sure[k][j] = confident[j]
+        readings: list[list[Reading]] = [[] for _ in lines]
+        for k, (i, _, _) in enumerate(pieces):
+            # A piece cut from the middle of a line opens a sentence only after a sentence end.
+            opens = not readings[i] or skeletons[k - 1].rstrip()[-1:] in _SENTENCE_END
+            readings[i].append(_reading(skeletons[k], out_marks[k], sure[k], given[k], opens_sentence=opens))
+        return [_join(parts) for parts in readings]
+
+    def _predict(self, skeletons: list[str]) -> list[tuple[list[str], list[bool]]]:
+        """Per skeleton: the predicted marks of each character and whether the models were sure."""
+        bases = ["".join(_base(c) for c in s) for s in skeletons]
+        by_length: dict[int, list[int]] = defaultdict(list)
+        for k, row in enumerate(bases):
+            by_length[len(row)].append(k)
+        out: list[tuple[list[str], list[bool]]] = [([], []) for _ in skeletons]
+        for length, group in by_length.items():
+            if length == 0:
+                continue
+            rows = [bases[k] for k in group]
+            gate = self._gate.probabilities(rows)
+            value = self._value.probabilities(rows)
+            for row, k in enumerate(group):
+                marked = gate[row].argmax(-1) != 0
+                chosen = value[row].argmax(-1)
+                marks = [self._value.marks[int(c)] if m else "" for c, m in zip(chosen, marked, strict=True)]
+                confidence = np.where(marked, value[row].max(-1) * (1 - gate[row][:, 0]), gate[row][:, 0])
+                out[k] = (marks, [bool(p >= UNSURE_BELOW) for p in confidence])
         return out
 
-    def _encode(self, text: str) -> tuple[list[int], list[int]]:
-        """Model character ids and hint ids (diacritics already present after each character)."""
-        chars: list[int] = []
-        hints: list[str] = []
-        for c in text:
-            if c in DIACRITICS:
-                if hints:
-                    hints[-1] += c
-                continue
-            key = _DIGIT_SYMBOL if c in _DIGITS else c
-            if key in self._input_ids:
-                chars.append(self._input_ids[key])
-                hints.append("")
-        # A shadda typed after its vowel is the same mark as the model's shadda-first spelling.
-        none = self._hint_ids[""]
-        return chars, [self._hint_ids.get(h, self._hint_ids.get(h[::-1], none)) for h in hints]
 
-    def _run(self, texts: list[str]) -> list[str]:
-        encoded = [self._encode(t) for t in texts]
-        longest = max((len(chars) for chars, _ in encoded), default=0)
-        if longest == 0:
-            return list(texts)
-        char_ids = np.zeros((len(texts), longest), dtype=np.int64)
-        hint_ids = np.zeros((len(texts), longest), dtype=np.int64)
-        lengths = np.zeros(len(texts), dtype=np.int64)
-        for row, (chars, hints) in enumerate(encoded):
-            char_ids[row, : len(chars)] = chars
-            hint_ids[row, : len(hints)] = hints
-            lengths[row] = max(len(chars), 1)
-        predictions = self._session.run(
-            None, {"char_inputs": char_ids, "diac_inputs": hint_ids, "input_lengths": lengths}
-        )[0]
-        return [self._annotate(text, predictions[row]) for row, text in enumerate(texts)]
+def _hamza_below(letter: str, marks: str) -> str:
+    """إ is always read with i; the models, which never see the hamza, often leave it bare."""
+    if letter == "إ" and not any(v in marks for v in _VOWELS):
+        return marks + KASRA
+    return marks
 
-    def _annotate(self, text: str, predicted: np.ndarray) -> str:
-        """Rebuild `text` with one predicted diacritic after each Arabic letter."""
-        out: list[str] = []
-        index = 0
-        for c in text:
-            if c in DIACRITICS:
-                continue  # the model saw it as a hint and predicts it back
-            out.append(c)
-            key = _DIGIT_SYMBOL if c in _DIGITS else c
-            if key in self._input_ids:
-                diacritic = self._target_chars.get(int(predicted[index]), "")
-                index += 1
-                if c in _ARABIC_LETTERS:
-                    out.append(diacritic)
-        return "".join(out)
+
+def _canonical(marks: Iterable[str]) -> str:
+    """Marks in Unicode's canonical order (a vowel before shadda), as NFC text has them."""
+    return "".join(sorted(marks, key=unicodedata.combining))
+
+
+def _split_given(text: str) -> tuple[str, list[str]]:
+    """The text's skeleton and the marks already on each character, in canonical order."""
+    skeleton, marks = split_marks(text)
+    return skeleton, [_canonical(m) for m in marks]
+
+
+def _reading(
+    skeleton: str, marks: list[str], sure: list[bool], given: list[str], *, opens_sentence: bool
+) -> Reading:
+    found: list[Word] = []
+    sentence_start = opens_sentence
+    previous_end = 0
+    for start, end in words(skeleton):
+        if any(c in _SENTENCE_END for c in skeleton[previous_end:start]):
+            sentence_start = True
+        text = join_marks(skeleton[start:end], marks[start:end])
+        verb = sentence_start and looks_like_verb(text)
+        # The case ending (the last letter, or the one before a final alif) is left to the pausal
+        # form and to grammar the editor sees in context; the stem is what changes a word's meaning.
+        stem_end = end - 2 if skeleton[end - 1] in "اى" and end - start > 2 else end - 1
+        found.append(
+            Word(
+                start=start,
+                end=end,
+                text=text,
+                unsure=not all(sure[start:stem_end]),
+                opens_with_verb=verb,
+                given=any(given[start:end]),
+            )
+        )
+        sentence_start = False
+        previous_end = end
+    return Reading(join_marks(skeleton, marks), tuple(found))
+
+
+def _join(parts: list[Reading]) -> Reading:
+    if len(parts) == 1:
+        return parts[0]
+    text, found, offset = "", [], 0
+    for part in parts:
+        skeleton_length = len(strip_diacritics(part.text))
+        for w in part.words:
+            found.append(Word(w.start + offset, w.end + offset, w.text, w.unsure, w.opens_with_verb, w.given))
+        text += part.text
+        offset += skeleton_length
+    return Reading(text, tuple(found))
 
 
 def _split(line: str) -> list[str]:
@@ -146,9 +311,12 @@ _instance: Diacritizer | None = None
 
 
 def get_diacritizer() -> Diacritizer:
-    """The process-wide diacritizer, loaded on first use (the model takes a moment to load)."""
+    """The process-wide diacritizer, loaded on first use."""
     global _instance
     with _lock:
         if _instance is None:
             _instance = Diacritizer()
         return _instance
+
+
+__all__ = ["DIACRITICS", "MODEL_ID", "Diacritizer", "Reading", "Word", "get_diacritizer"]

@@ -22,7 +22,12 @@ def _espeak(settings: Settings) -> Engine:
 
 
 def _piper(settings: Settings) -> Engine:
-    from producer.tts.piper import PiperConfig, PiperEngine
+    try:
+        from producer.tts.piper import PiperConfig, PiperEngine
+    except ImportError as exc:
+        raise EngineUnavailable(
+            "The piper engine needs the piper-tts package: install it with pip install 'producer[piper]'."
+        ) from exc
 
     return PiperEngine(PiperConfig(voices_dir=settings.voices_dir))
 

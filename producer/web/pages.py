@@ -34,6 +34,7 @@ from producer.web.deps import (
     read_form,
 )
 from producer.web.preview import EngineInfo, engine_catalog, voice_segment
+from producer.web.reading import spoken_views
 from producer.web.service import Draft, Rejected
 
 router = APIRouter(include_in_schema=False)
@@ -306,14 +307,14 @@ def _editor(
     request: Request, state: AppState, bulletin: Bulletin, status: int = 200, **extra: Any
 ) -> Response:
     segments = (bulletin.script or {}).get("segments", [])
+    config = service.station(state)
     try:
-        spoken = service.speakable_texts(state, [seg["text"] for seg in segments])
+        spoken = spoken_views(state, [seg["text"] for seg in segments], bulletin.engine or config.engine)
     except (ProducerError, Rejected):
-        spoken = ["" for _ in segments]
+        spoken = [[] for _ in segments]
     with state.db.read() as s:
         episode = db.episode_of(s, bulletin.id)
         job = db.latest_job(s, bulletin.id)
-    config = service.station(state)
     return render(
         request,
         "bulletin.html",
@@ -371,12 +372,62 @@ def _save_script(request: Request, state: AppState, bulletin_id: int, form: Form
 async def speakable(bulletin_id: RowId, request: Request, state: State, who: Viewer) -> Response:
     form = await read_form(request)
     try:
-        spoken = await run_in_threadpool(service.speakable_texts, state, [_field(form, "text")])
+        engine = _field(form, "engine") or service.station(state).engine
+        service.check_engine(engine)
+        (lines,) = await run_in_threadpool(spoken_views, state, [_field(form, "text")], engine)
     except Rejected as exc:
         return JSONResponse({"detail": exc.message}, status_code=exc.status)
     except ProducerError as exc:
         return JSONResponse({"detail": f"تعذّر تحضير النص: {exc}"}, status_code=422)
-    return JSONResponse({"speakable": spoken[0]})
+    html = state.templates.get_template("_spoken.html").render(lines=lines)
+    return JSONResponse(
+        {"speakable": "\n".join("".join(p.text for p in line) for line in lines), "html": html}
+    )
+
+
+@router.post("/bulletins/{bulletin_id}/vowels")
+async def set_word_vowels(bulletin_id: RowId, request: Request, state: State, who: Editor) -> Response:
+    """An editor's vowels for one word: in this bulletin's script (scope=bulletin, the segments as
+    currently typed are sent along and saved), or as a station lexicon entry (scope=station, admins)."""
+    form = await read_form(request)
+    try:
+        texts = await run_in_threadpool(_set_word_vowels, state, who, bulletin_id, form)
+    except Rejected as exc:
+        return JSONResponse({"detail": exc.message}, status_code=exc.status)
+    return JSONResponse({"segments": texts})
+
+
+def _set_word_vowels(state: AppState, who: Identity, bulletin_id: int, form: FormData) -> list[str]:
+    from producer.arabic.vowels import checked, lexicon_with, set_vowels
+    from producer.atomic import atomic_write_text
+    from producer.errors import InputError
+    from producer.store.station import lexicon_text
+    from producer.web.admin import _save as save_station_values
+
+    word, vowels = _field(form, "word"), _field(form, "vowels")
+    try:
+        checked(word, vowels)
+    except InputError as exc:
+        raise Rejected(422, "التشكيل يجب أن يضيف حركات إلى حروف الكلمة نفسها فقط.") from exc
+    bulletin = service.get_bulletin(state, bulletin_id)
+    old = (bulletin.script or {}).get("segments", [])
+    texts = [_field(form, f"seg-{i}", seg["text"]) for i, seg in enumerate(old)]
+    scope = _field(form, "scope")
+    if scope == "station":
+        if not auth.has_role(who.user, "admin"):
+            raise Rejected(403, "إضافة كلمة إلى معجم المحطة للمشرفين فقط.")
+        text = lexicon_with(lexicon_text(state.settings, service.station(state)), word, vowels)
+        save_station_values(state, who, "settings.lexicon", {"lexicon": text})
+        atomic_write_text(state.settings.lexicon_file, text)  # the CLI on this machine reads the same words
+        return texts
+    if scope != "bulletin":
+        raise Rejected(422, "اختاروا: لهذه النشرة أو للمحطة.")
+    if (_int(_field(form, "count")) or 0) != len(old):
+        raise Rejected(409, "تغيّرت النشرة منذ فتح الصفحة؛ أعيدوا تحميلها.")
+    texts = [set_vowels(text, word, vowels)[0] for text in texts]
+    segments = [{**seg, "text": text} for seg, text in zip(old, texts, strict=True)]
+    service.edit_script(state, bulletin_id, title=None, segments=segments)
+    return texts
 
 
 @router.post("/bulletins/{bulletin_id}/listen")

@@ -39,18 +39,23 @@ function setupCompose(form) {
 // ---- script editor: live "how it will be read" and listening to one segment ----
 function setupEditor(form) {
   const id = form.dataset.bulletin;
+  const engine = () => form.querySelector("#engine")?.value;
+  async function refresh(segment) {
+    const response = await post(`/bulletins/${id}/speakable`, {
+      text: segment.querySelector("textarea").value, engine: engine(),
+    });
+    if (response.ok) segment.querySelector(".speakable").innerHTML = (await response.json()).html;
+  }
+  form.querySelector("#engine")?.addEventListener("change", () => form.querySelectorAll(".segment").forEach(refresh));
   for (const segment of form.querySelectorAll(".segment")) {
     const textarea = segment.querySelector("textarea");
-    const spoken = segment.querySelector(".speakable");
     const status = segment.querySelector(".segment-status");
     let timer = null;
     textarea.addEventListener("input", () => {
       clearTimeout(timer);
-      timer = setTimeout(async () => {
-        const response = await post(`/bulletins/${id}/speakable`, { text: textarea.value });
-        if (response.ok) spoken.textContent = (await response.json()).speakable;
-      }, 600);
+      timer = setTimeout(() => refresh(segment), 600);
     });
+    setupVowels(segment);
     const button = segment.querySelector("[data-listen]");
     const audio = segment.querySelector("audio");
     button.addEventListener("click", async () => {
@@ -72,6 +77,50 @@ function setupEditor(form) {
         button.disabled = false;
       }
     });
+  }
+
+  // Click a word of the spoken view, type its vowels, keep them for this bulletin (they go into
+  // the script) or for the station (a lexicon entry); the segment is then voiced again at once.
+  function setupVowels(segment) {
+    const box = segment.querySelector(".vowel-editor");
+    if (!box) return;
+    const input = box.querySelector(".vowels");
+    const note = box.querySelector(".vowel-status");
+    const open = (word) => {
+      box.hidden = false;
+      box.dataset.word = word.dataset.word;
+      box.querySelector(".vowel-word").textContent = word.dataset.word;
+      input.value = word.textContent;
+      note.textContent = "";
+      input.focus();
+    };
+    segment.querySelector(".speakable").addEventListener("click", (event) => {
+      const word = event.target.closest(".w");
+      if (word) open(word);
+    });
+    segment.querySelector(".speakable").addEventListener("keydown", (event) => {
+      const word = event.target.closest(".w");
+      if (word && (event.key === "Enter" || event.key === " ")) { event.preventDefault(); open(word); }
+    });
+    for (const button of box.querySelectorAll("[data-scope]")) {
+      button.addEventListener("click", async () => {
+        const fields = Object.fromEntries(new FormData(form));
+        const response = await post(`/bulletins/${id}/vowels`, {
+          ...fields, word: box.dataset.word, vowels: input.value, scope: button.dataset.scope,
+        });
+        if (!response.ok) { note.textContent = await errorText(response); return; }
+        const texts = (await response.json()).segments;
+        const all = [...form.querySelectorAll(".segment")];
+        await Promise.all(all.map((other, i) => {
+          const area = other.querySelector("textarea");
+          const changed = area.value !== texts[i];
+          area.value = texts[i];
+          return changed || button.dataset.scope === "station" || other === segment ? refresh(other) : null;
+        }));
+        note.textContent = button.dataset.scope === "station" ? "أُضيفت إلى معجم المحطة." : "حُفظ التشكيل في النشرة.";
+        segment.querySelector("[data-listen]").click();
+      });
+    }
   }
 }
 

@@ -99,6 +99,7 @@ def register(app: typer.Typer) -> None:
                 err=True,
             )
         if not is_loopback(host):
+            web.state.producer.public_bind = True
             with web.state.producer.db.read() as s:
                 safe = auth.admin_is_safe(s)
             if not safe:
@@ -136,13 +137,41 @@ def register(app: typer.Typer) -> None:
         typer.echo(f"user {name} added with role {role}", err=True)
 
     @token_app.command("create")
-    def token_create(name: Annotated[str, typer.Argument(help="The user the token acts as.")]) -> None:
+    def token_create(
+        name: Annotated[str, typer.Argument(help="The user the token acts as.")],
+        days: Annotated[
+            float | None, typer.Option(min=0.01, help="Days the token stays valid (default: until revoked).")
+        ] = None,
+    ) -> None:
         """Print a new API token for a user (shown once; store it safely)."""
         from producer import auth
 
         with _database(load_settings()).write() as s:
-            token = auth.create_token(s, name)
+            token = auth.create_token(s, name, days)
         typer.echo(token)
+
+    @token_app.command("list")
+    def token_list() -> None:
+        """Every API token: its number, user, creation and expiry (the tokens themselves are not kept)."""
+        from producer.store.db import list_tokens
+
+        with _database(load_settings()).read() as s:
+            for token, user in list_tokens(s):
+                expires = token.expires.isoformat(timespec="minutes") if token.expires else "never"
+                created = token.created.isoformat(timespec="minutes")
+                typer.echo(f"{token.id}\t{user.name}\t{created}\t{expires}")
+
+    @token_app.command("revoke")
+    def token_revoke(
+        number: Annotated[int, typer.Argument(help="The token's number from `token list`.")],
+    ) -> None:
+        """Revoke an API token at once."""
+        from producer.store.db import drop_token
+
+        with _database(load_settings()).write() as s:
+            if not drop_token(s, number):
+                raise ProducerError(f"no API token number {number}: see `producer token list`")
+        typer.echo(f"token {number} revoked", err=True)
 
     @db_app.command("upgrade")
     def db_upgrade() -> None:

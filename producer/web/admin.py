@@ -336,13 +336,15 @@ def users_page(request: Request, state: State, who: Admin) -> Response:
     return _users_page(request, state)
 
 
-def _check_password(password: str) -> None:
-    if len(password) < auth.MIN_PASSWORD or password in auth.DEFAULT_PASSWORDS:
-        raise Rejected(
-            422, f"كلمة المرور يجب أن تكون {auth.MIN_PASSWORD} محارف على الأقل وليست من الكلمات الشائعة."
-        )
-    if len(password) > 1024:
+def _check_password(password: str, name: str) -> None:
+    if len(password) > auth.MAX_PASSWORD:
         raise Rejected(413, "كلمة المرور أطول من اللازم.")
+    if not auth.password_is_strong(password, name):
+        raise Rejected(
+            422,
+            f"كلمة المرور سهلة التخمين: {auth.MIN_PASSWORD} محارف على الأقل، لا كلمة شائعة ولا كلمة "
+            "تتبعها أرقام؛ بضع كلمات لا رابط بينها تصلح.",
+        )
 
 
 @router.post("/users")
@@ -356,11 +358,12 @@ def _add_user(
     request: Request, state: AppState, who: Identity, name: str, role: str, password: str
 ) -> Response:
     try:
-        if not name or len(name) > 64 or not name.isprintable():
-            raise Rejected(422, "اسم المستخدم من 1 إلى 64 محرفًا مطبوعًا.")
+        name = auth.normal_name(name)
+        if not auth.name_is_valid(name):
+            raise Rejected(422, "اسم المستخدم من 1 إلى 64 محرفًا مطبوعًا، بلا حروف من كتابة أخرى تشبه حروفه.")
         if role not in ROLES:
             raise Rejected(422, "اختاروا دورًا من القائمة.")
-        _check_password(password)
+        _check_password(password, name)
         with state.db.write() as s:
             if db.user_by_name(s, name) is not None:
                 raise Rejected(409, f"المستخدم «{name}» موجود من قبل.")
@@ -384,18 +387,20 @@ def _change_user(
     try:
         if role not in ROLES:
             raise Rejected(422, "اختاروا دورًا من القائمة.")
-        if password:
-            _check_password(password)
         with state.db.write() as s:
             user = s.get(User, user_id)
             if user is None:
                 raise Rejected(404, "المستخدم غير موجود.")
+            if password:
+                _check_password(password, user.name)
             admins = [u for u in db.list_users(s) if u.role == "admin" and u.active and u.id != user.id]
             if not admins and (role != "admin" or not active):
                 raise Rejected(409, "لا بد من بقاء مدير نشط واحد على الأقل.")
+            if user.active and not active:
+                auth.end_access(s, user)  # a deactivated account keeps no session or token
             user.role, user.active = role, active
             if password:
-                auth.set_password(user, password)
+                auth.set_password(s, user, password)
             db.audit(
                 s, who.user.name, "user.change", user.name, role=role, active=active, password=bool(password)
             )

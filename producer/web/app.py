@@ -122,7 +122,9 @@ def create_app(settings: Settings) -> FastAPI:
     app.mount("/static", StaticFiles(directory=web_dir / "static"), name="static")
     app.state.route_methods = route_methods(app.routes)
     _install_handlers(app, templates)
-    app.add_middleware(BodyLimit, limit=int(settings.max_upload_mb * 2**20) + 64 * 1024)
+    app.add_middleware(
+        BodyLimit, limit=int(settings.max_upload_mb * 2**20) + 64 * 1024, per_path={"/login": LOGIN_BODY}
+    )
     # Added last, so outermost: the body limit's own 413 carries the headers too.
     app.add_middleware(SecurityHeaders)
     return app
@@ -298,18 +300,24 @@ class _TooLarge(StarletteHTTPException):
         super().__init__(413, TOO_LARGE)
 
 
-class BodyLimit:
-    """Refuses request bodies over the limit with 413, by Content-Length or while streaming."""
+# A login form is a name, a password and two tokens: a few hundred bytes.
+LOGIN_BODY = 16 * 1024
 
-    def __init__(self, app: ASGIApp, limit: int) -> None:
-        self.app, self.limit = app, limit
+
+class BodyLimit:
+    """Refuses request bodies over the limit with 413, by Content-Length or while streaming;
+    `per_path` gives some paths a smaller limit."""
+
+    def __init__(self, app: ASGIApp, limit: int, per_path: dict[str, int] | None = None) -> None:
+        self.app, self.default, self.per_path = app, limit, per_path or {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self.per_path.get(scope.get("path", ""), self.default)
         declared = dict(scope.get("headers", [])).get(b"content-length")
-        if declared is not None and (not declared.isdigit() or int(declared) > self.limit):
+        if declared is not None and (not declared.isdigit() or len(declared) > 12 or int(declared) > limit):
             await self._reject(scope, send)
             return
         seen = 0
@@ -320,7 +328,7 @@ class BodyLimit:
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
-                if seen > self.limit:
+                if seen > limit:
                     raise _TooLarge()
             return message
 

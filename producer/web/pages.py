@@ -7,6 +7,7 @@ the thread pool (sync helpers), never on the event loop.
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
@@ -35,6 +36,8 @@ from producer.web.deps import (
 )
 from producer.web.preview import EngineInfo, engine_catalog, voice_segment
 from producer.web.service import Draft, Rejected
+
+log = logging.getLogger("producer.web")
 
 router = APIRouter(include_in_schema=False)
 
@@ -115,43 +118,61 @@ async def login(request: Request, state: State) -> Response:
             status,
             token=state.prelogin_token(fresh),
             next=target,
-            name=name,
+            name=name[: auth.MAX_NAME],
             error=message,
         )
         _set_cookie(request, state, response, PRELOGIN_COOKIE, fresh, max_age=3600)
         return response
 
+    # Lengths first: nothing else (throttle, hashing, the database) sees an oversized field.
+    if len(name) > auth.MAX_NAME or len(password) > auth.MAX_PASSWORD:
+        return again(422, "اسم المستخدم أو كلمة المرور أطول من المسموح.")
     if not nonce or not auth.same(_field(form, "csrf_token"), state.prelogin_token(nonce)):
         return again(403, "انتهت صلاحية نموذج الدخول؛ حاولوا مجددًا.")
-    if state.throttle.blocked(address, name):
+    outcome = await run_in_threadpool(
+        _login, state, address, name, password, request.cookies.get(SESSION_COOKIE)
+    )
+    if outcome == "throttled":
         return again(429, "محاولات دخول خاطئة كثيرة؛ انتظروا بضع دقائق ثم حاولوا مجددًا.")
-    session = await run_in_threadpool(_login, state, name, password, request.cookies.get(SESSION_COOKIE))
-    if session is None:
-        state.throttle.failed(address, name)
+    if outcome == "weak":
+        return again(403, "كلمة مرور الحساب سهلة التخمين ولا تُقبل على خادم عام؛ اطلبوا من المدير تغييرها.")
+    if outcome is None:
         return again(401, "اسم المستخدم أو كلمة المرور غير صحيحة.")
-    state.throttle.succeeded(address, name)
     response = redirect(target)
     _set_cookie(
         request,
         state,
         response,
         SESSION_COOKIE,
-        session.token,
+        outcome.token,
         max_age=int(state.settings.session_hours * 3600),
     )
     response.delete_cookie(PRELOGIN_COOKIE, path="/")
     return response
 
 
-def _login(state: AppState, name: str, password: str, old_token: str | None) -> auth.NewSession | None:
+def _login(
+    state: AppState, address: str, name: str, password: str, old_token: str | None
+) -> auth.NewSession | str | None:
+    """A new session, None for a wrong name or password, or why the login is refused."""
+    now = utcnow()
+    with state.db.read() as s:
+        if auth.login_wait(s, address, name, now) > 0:
+            return "throttled"
     with state.db.write() as s:
         user = auth.authenticate(s, name, password)
         if user is None:
+            wait = auth.login_failed(s, address, name, now)
+            if wait:
+                log.warning("login throttled: %s for one account, %.0f s", address, wait)
             return None
+        auth.login_succeeded(s, address, name)
+        if state.public_bind and not auth.password_is_strong(password, user.name):
+            return "weak"
         if old_token:
             # A new session id at every login, so a planted cookie never becomes a logged-in one.
             db.drop_session(s, auth.digest(old_token))
-        return auth.start_session(s, user, state.settings.session_hours, utcnow())
+        return auth.start_session(s, user, state.settings.session_hours, now)
 
 
 def _set_cookie(

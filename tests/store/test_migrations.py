@@ -33,11 +33,15 @@ def database(database_url: str) -> Iterator[Database]:
 
 
 def before_migrations() -> MetaData:
-    """The schema create_all made before there were migrations: today's, but audio_bytes 32-bit."""
+    """The schema create_all made before there were migrations: today's, but audio_bytes 32-bit,
+    without 0003_hostile's login_failures table and token expiry."""
     old = MetaData()
     for table in Base.metadata.sorted_tables:
-        table.to_metadata(old)
+        if table.name != "login_failures":
+            table.to_metadata(old)
     old.tables["episodes"].c.audio_bytes.type = Integer()
+    tokens = old.tables["api_tokens"]
+    tokens._columns.remove(tokens.c.expires)
     return old
 
 
@@ -51,9 +55,9 @@ def differences(database: Database, metadata: MetaData) -> list[Any]:
 def test_fresh_database_upgrades_to_exactly_the_models(database: Database) -> None:
     database.migrate()
     assert differences(database, Base.metadata) == []
-    assert database.revision() == migrations.head() == "0002"
+    assert database.revision() == migrations.head() == "0003_hostile"
     database.migrate()  # a second start finds nothing to do
-    assert database.revision() == "0002"
+    assert database.revision() == "0003_hostile"
 
 
 def test_baseline_is_the_schema_create_all_made(database: Database) -> None:

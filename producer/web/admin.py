@@ -152,12 +152,20 @@ def check_templates(state: AppState, texts: dict[str, str]) -> dict[str, str]:
         service.check_text(text, f"قالب «{TEMPLATE_LABELS[name]}»", MAX_TEMPLATE)
     config = service.station(state)
     sample = Story("عنوان خبر تجريبي", ("نص الخبر التجريبي.",))
+    # Also a bulletin of the most stories allowed, with long headlines: a template that only fails
+    # or runs away on a full bulletin is refused now, not at the first big render.
+    full = [
+        Story(f"عنوان خبر تجريبي طويل رقم {i} " + "ـ" * 150, ("نص.",))
+        for i in range(state.settings.max_stories)
+    ]
     with tempfile.TemporaryDirectory() as folder:
         for name, text in texts.items():
             (Path(folder) / f"{name}.j2").write_text(text, encoding="utf-8")
         options = BulletinOptions(config.station_name, config.programme_name, Path(folder))
+        now = datetime.now(ZoneInfo(state.settings.timezone))
         try:
-            script = compose([sample], options, datetime.now(ZoneInfo(state.settings.timezone)))
+            compose(full, options, now)
+            script = compose([sample], options, now)
         except ProducerError as exc:
             raise Rejected(422, f"القالب غير صالح: {exc}") from exc
         except Exception as exc:

@@ -213,7 +213,7 @@ async def save_jingle(request: Request, state: State, who: Admin) -> Response:
 
 
 def check_jingle(state: AppState, name: str, data: bytes) -> None:
-    from producer.audio.ffmpeg import decode_file
+    from producer.audio.ffmpeg import decode_file, read_header
 
     if not name.lower().endswith(AUDIO_TYPES):
         raise Rejected(415, "الفاصل يجب أن يكون ملف صوت (mp3 أو wav أو ogg أو flac أو m4a).")
@@ -225,7 +225,10 @@ def check_jingle(state: AppState, name: str, data: bytes) -> None:
         path = Path(folder) / f"upload{Path(name).suffix.lower()}"
         path.write_bytes(data)
         try:
-            clip = decode_file(path, 8000)
+            # The header first: a long or high-rate file is refused before any decoding.
+            if read_header(path).seconds > MAX_JINGLE_SECONDS:
+                raise Rejected(422, f"الفاصل أطول من {MAX_JINGLE_SECONDS:.0f} ثانية.")
+            clip = decode_file(path, 8000, MAX_JINGLE_SECONDS + 1)
         except ProducerError as exc:
             raise Rejected(422, "تعذّرت قراءة ملف الفاصل كصوت؛ تأكدوا أنه ملف صوتي سليم.") from exc
     if clip.duration > MAX_JINGLE_SECONDS:

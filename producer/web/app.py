@@ -36,7 +36,7 @@ from producer.settings import Settings
 from producer.store.db import Database, database_url
 from producer.store.files import open_store
 from producer.web import admin, api, pages, public
-from producer.web.deps import AppState, CsrfFailed, Forbidden, LoginRequired
+from producer.web.deps import AppState, CsrfFailed, Forbidden, LoginRequired, Viewer
 from producer.web.service import Rejected
 
 log = logging.getLogger("producer.web")
@@ -66,7 +66,7 @@ def secret_key(settings: Settings) -> bytes:
 
 
 def is_api(path: str) -> bool:
-    return path.startswith("/api/")
+    return path.startswith("/api/") or path == "/openapi.json"
 
 
 def create_app(settings: Settings) -> FastAPI:
@@ -113,8 +113,15 @@ def create_app(settings: Settings) -> FastAPI:
         lifespan=lifespan,
         docs_url=None,
         redoc_url=None,
+        openapi_url=None,
     )
     app.state.producer = state
+
+    # The schema maps every route and limit: for the newsroom's own clients, not for anyone asking.
+    @app.api_route("/openapi.json", methods=["GET", "HEAD"], include_in_schema=False)
+    def openapi_schema(_who: Viewer) -> JSONResponse:
+        return JSONResponse(app.openapi())
+
     app.include_router(public.router)
     app.include_router(api.router)
     app.include_router(pages.router)
@@ -125,8 +132,10 @@ def create_app(settings: Settings) -> FastAPI:
     app.add_middleware(
         BodyLimit, limit=int(settings.max_upload_mb * 2**20) + 64 * 1024, per_path={"/login": LOGIN_BODY}
     )
-    # Added last, so outermost: the body limit's own 413 carries the headers too.
-    app.add_middleware(SecurityHeaders)
+    # Outside even Starlette's error middleware, so every response carries the headers: the body
+    # limit's own 413 and the 500 of a crash included.
+    build = app.build_middleware_stack
+    app.build_middleware_stack = lambda: SecurityHeaders(build())  # type: ignore[method-assign]
     return app
 
 

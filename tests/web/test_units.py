@@ -36,6 +36,9 @@ from producer.web.public import parse_range
         ("bytes=0-1,5-6", 1000, None),  # several ranges: answered whole
         ("items=0-1", 1000, None),
         ("bytes=-", 1000, None),
+        ("bytes=" + "9" * 5000 + "-", 1000, "unsatisfiable"),  # past Python's int-digits limit
+        ("bytes=0-" + "9" * 5000, 1000, (0, 999)),
+        ("bytes=-" + "9" * 5000, 1000, (0, 999)),
         ("", 1000, None),
         (" bytes=0-0 ", 1000, (0, 0)),
     ],

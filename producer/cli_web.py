@@ -86,6 +86,15 @@ def register(app: typer.Typer) -> None:
         from producer.web.app import create_app
 
         settings = load_settings()
+        if settings.base_url is None:
+            if not is_loopback(host):
+                # Else the Host header of any request would choose the public feed's enclosure URLs.
+                raise ProducerError(
+                    f"refusing to listen on {host} without PRODUCER_BASE_URL: set it to the public "
+                    "address the feed and media are reached at (https://news.example.org)"
+                )
+            shown = f"[{host}]" if ":" in host else host
+            settings = settings.model_copy(update={"base_url": f"http://{shown}:{port}"})
         web = create_app(settings)
         # Only on loopback: a public address needs an admin password chosen on purpose (below).
         first_password = None
@@ -107,8 +116,21 @@ def register(app: typer.Typer) -> None:
                     f"refusing to listen on {host} while no admin account has a strong password: set "
                     "PRODUCER_ADMIN_PASSWORD or run `producer user add NAME --role admin` first"
                 )
-        # Forwarded headers are trusted from a reverse proxy on this machine only.
-        uvicorn.run(web, host=host, port=port, proxy_headers=True, forwarded_allow_ips="127.0.0.1")
+        from producer.web.limits import guarded_protocol
+
+        # Forwarded headers are believed only from the configured proxies: otherwise any client
+        # could pick the address the login throttle counts.
+        proxies = [p.strip() for p in settings.trusted_proxies.split(",") if p.strip()]
+        uvicorn.run(
+            web,
+            host=host,
+            port=port,
+            http=guarded_protocol(settings.header_timeout, settings.max_connections),
+            proxy_headers=bool(proxies),
+            forwarded_allow_ips=proxies or None,
+            timeout_keep_alive=int(max(1, settings.keepalive_timeout)),
+            h11_max_incomplete_event_size=32 * 1024,
+        )
 
     @app.command()
     def worker() -> None:

@@ -65,6 +65,16 @@ def secret_key(settings: Settings) -> bytes:
     return path.read_bytes().strip()
 
 
+def keep_private(settings: Settings) -> None:
+    """The data folder 0700 and its database files 0600: accounts, sessions and drafts are no
+    business of the machine's other users."""
+    settings.data_dir.chmod(0o700)
+    for name in ("producer.db", "producer.db-wal", "producer.db-shm", "queue.db", "secret_key"):
+        path = settings.data_dir / name
+        if path.exists():
+            path.chmod(0o600)
+
+
 def is_api(path: str) -> bool:
     return path.startswith("/api/") or path == "/openapi.json"
 
@@ -73,6 +83,7 @@ def create_app(settings: Settings) -> FastAPI:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     database = Database(database_url(settings.data_dir, settings.database_url))
     database.migrate()
+    keep_private(settings)
     if settings.admin_password is not None:
         with database.write() as s:
             auth.ensure_admin(s, settings.admin_password.get_secret_value())

@@ -26,6 +26,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from producer import auth
@@ -228,6 +229,12 @@ def _install_handlers(app: FastAPI, templates: Jinja2Templates) -> None:
         response = error_page(request, exc.status_code, message)
         response.headers.update(headers)
         return response
+
+    @app.exception_handler(ClientDisconnect)
+    async def gone(request: Request, _exc: ClientDisconnect) -> Response:
+        # The client left mid-body: nothing to answer and nothing broken, so one line, no traceback.
+        log.info("client left during %s %s", request.method, request.url.path)
+        return Response(status_code=400)
 
     @app.exception_handler(Exception)
     async def crashed(request: Request, exc: Exception) -> Response:

@@ -28,7 +28,7 @@ from producer.jobs import JobQueue
 from producer.settings import Settings
 from producer.store.db import Database, User, utcnow
 from producer.store.files import FileStore
-from producer.web.preview import EngineInfo
+from producer.web.preview import EngineInfo, PreviewGate
 
 SESSION_COOKIE = "producer_session"
 PRELOGIN_COOKIE = "producer_prelogin"
@@ -44,6 +44,7 @@ class AppState:
     templates: Jinja2Templates
     secret: bytes
     previews: Executor
+    preview_gate: PreviewGate = field(default_factory=PreviewGate)
     # Set by `serve` on a non-loopback address: logins with a guessable password are refused there.
     public_bind: bool = False
     feed_cache: dict[tuple[str, str], tuple[bytes, str]] = field(default_factory=dict)

@@ -7,6 +7,7 @@ the thread pool (sync helpers), never on the event loop.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import UTC, datetime
 from typing import Any
@@ -38,6 +39,8 @@ from producer.web.preview import EngineInfo, engine_catalog, voice_segment
 from producer.web.service import Draft, Rejected
 
 log = logging.getLogger("producer.web")
+MAX_PREVIEW_CHARS = 20_000
+PREVIEW_TIMEOUT = 300.0
 
 router = APIRouter(include_in_schema=False)
 
@@ -407,26 +410,42 @@ async def listen(bulletin_id: RowId, request: Request, state: State, who: Viewer
     if not text:
         return JSONResponse({"detail": "المقطع فارغ."}, status_code=422)
     try:
-        service.check_text(text, "المقطع", 20_000)
-        wav = await run_in_threadpool(
-            _voice, state, text, _field(form, "engine") or None, _field(form, "voice") or None
+        service.check_text(text, "المقطع", MAX_PREVIEW_CHARS)
+    except Rejected as exc:
+        return JSONResponse({"detail": exc.message}, status_code=exc.status)
+    if not state.preview_gate.enter(who.user.id):
+        return JSONResponse(
+            {"detail": "مقاطع كثيرة قيد الاستماع الآن؛ انتظروا انتهاء ما طلبتم ثم أعيدوا المحاولة."},
+            status_code=429,
+            headers={"Retry-After": "5"},
         )
+    try:
+        wav = await _voice(state, text, _field(form, "engine") or None, _field(form, "voice") or None)
     except Rejected as exc:
         return JSONResponse({"detail": exc.message}, status_code=exc.status)
     except ProducerError as exc:
         return JSONResponse({"detail": f"تعذّر توليد المقطع: {exc}"}, status_code=422)
+    except TimeoutError:
+        return JSONResponse({"detail": "استغرق توليد المقطع وقتًا أطول من اللازم."}, status_code=422)
+    finally:
+        state.preview_gate.leave(who.user.id)
     return Response(wav, media_type="audio/wav", headers={"Cache-Control": "no-store"})
 
 
-def _voice(state: AppState, text: str, engine: str | None, voice: str | None) -> bytes:
+async def _voice(state: AppState, text: str, engine: str | None, voice: str | None) -> bytes:
+    """The segment voiced in the preview process, awaited without holding one of the web
+    process's threads (a flood of previews once left none for the feed)."""
     from producer.store.station import station_settings
 
     if engine:
         service.check_engine(engine)
-    config = service.station(state)
+    config = await run_in_threadpool(service.station, state)
     with service.workdir(state) as work:
-        conf = station_settings(state.settings, config, state.store, work, with_audio=False)
-        return state.previews.submit(voice_segment, conf, text, engine, voice).result(timeout=300)
+        conf = await run_in_threadpool(
+            station_settings, state.settings, config, state.store, work, with_audio=False
+        )
+        future = state.previews.submit(voice_segment, conf, text, engine, voice)
+        return await asyncio.wait_for(asyncio.wrap_future(future), timeout=PREVIEW_TIMEOUT)
 
 
 # ---- render and jobs ---------------------------------------------------------------------------------

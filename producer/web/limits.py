@@ -4,7 +4,8 @@ head and a ceiling on open connections, and floods logged once a minute instead 
 uvicorn closes idle keep-alive connections but never one that keeps sending a request head a byte
 at a time: three hundred such clients held every file handle. Here a connection must deliver its
 request head within `header_timeout` seconds of opening (or of its previous response), and
-connections past `max_connections` are closed as soon as they are accepted.
+at `max_connections` a new connection takes the place of the one that has waited longest without
+sending its request head (or is closed when every connection is busy with a request).
 """
 
 from __future__ import annotations
@@ -48,13 +49,32 @@ class GuardedH11Protocol(H11Protocol):
         self._head_timer: asyncio.TimerHandle | None = None
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-        if len(self.connections) >= self.max_connections:
+        if len(self.connections) >= self.max_connections and not self._evict_oldest_waiting():
             self.transport = transport  # connection_lost closes it
             self.flood.note("over the connection limit")
             transport.abort()
             return
         super().connection_made(transport)
         self._arm()
+
+    def _evict_oldest_waiting(self) -> bool:
+        """Close the connection that has waited longest without sending a request head, so a
+        client that sends its request at once still gets in while slow ones fill the limit."""
+        waiting = [
+            c
+            for c in self.connections
+            if isinstance(c, GuardedH11Protocol)
+            and c._head_timer is not None
+            and c.conn.their_state is h11.IDLE
+        ]
+        if not waiting:
+            return False
+        oldest = min(waiting, key=lambda c: c._head_timer.when())  # type: ignore[union-attr]
+        oldest._disarm()
+        self.flood.note("waiting connections closed for new ones")
+        oldest.transport.abort()
+        self.connections.discard(oldest)
+        return True
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._disarm()

@@ -316,13 +316,13 @@ async def save_lexicon(request: Request, state: State, who: Admin) -> Response:
 
 
 def _save_lexicon(request: Request, state: AppState, who: Identity, text: str) -> Response:
-    from producer.arabic.lexicon import parse_lexicon
+    from producer.arabic.lexicon import Lexicon, parse_lexicon
 
     text = text.replace("\r\n", "\n")
     try:
         service.check_text(text.replace("\t", " "), "المعجم", 500_000)
         try:
-            entries = parse_lexicon(text, source="the lexicon")
+            entries = Lexicon(parse_lexicon(text, source="the lexicon")).entries()
         except InputError as exc:
             raise Rejected(422, f"المعجم غير صالح: {exc}") from exc
         _save(state, who, "settings.lexicon", {"lexicon": text})
@@ -339,7 +339,9 @@ def _save_lexicon(request: Request, state: AppState, who: Identity, text: str) -
 def _users_page(request: Request, state: AppState, status: int = 200, **extra: Any) -> Response:
     with state.db.read() as s:
         users = db.list_users(s)
-    return render(request, "users.html", status, users=users, roles=ROLES, role_labels=ROLE_LABELS, **extra)
+        tokens = db.list_tokens(s)
+    context = {"users": users, "tokens": tokens, "roles": ROLES, "role_labels": ROLE_LABELS}
+    return render(request, "users.html", status, **context, **extra)
 
 
 @router.get("/users")
@@ -382,6 +384,15 @@ def _add_user(
             db.audit(s, who.user.name, "user.add", name, role=role)
     except Rejected as exc:
         return _users_page(request, state, exc.status, error=exc.message, name=name)
+    return redirect("/users")
+
+
+@router.post("/tokens/{token_id}/revoke")
+def revoke_token(token_id: RowId, request: Request, state: State, who: Admin) -> Response:
+    with state.db.write() as s:
+        if not db.drop_token(s, token_id):
+            return _users_page(request, state, 404, error="رمز API غير موجود.")
+        db.audit(s, who.user.name, "token.revoke", str(token_id))
     return redirect("/users")
 
 

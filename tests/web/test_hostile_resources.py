@@ -340,3 +340,20 @@ def test_the_data_folder_and_database_are_private(station: Station) -> None:
     database = data_dir / "producer.db"
     if database.exists():  # SQLite
         assert database.stat().st_mode & 0o077 == 0
+
+
+def test_an_admin_revokes_a_token_on_the_users_page(station: Station) -> None:
+    token = run_cli(
+        station.server.data_dir, "token", "create", "editor", "--days", "7", env=station.server.env
+    )
+    secret = token.stdout.strip()
+    headers = {"Authorization": f"Bearer {secret}"}
+    assert httpx.get(f"{station.server.url}/openapi.json", headers=headers, timeout=60).status_code == 200
+    page = station.admin.get("/users").text
+    numbers = re.findall(r'action="/tokens/(\d+)/revoke"', page)
+    assert numbers
+    revoked = station.admin.post(
+        f"/tokens/{max(map(int, numbers))}/revoke", data={"csrf_token": station.admin_csrf}
+    )
+    assert revoked.status_code == 303
+    assert httpx.get(f"{station.server.url}/openapi.json", headers=headers, timeout=60).status_code == 401

@@ -233,7 +233,7 @@ def _install_handlers(app: FastAPI, templates: Jinja2Templates) -> None:
     @app.exception_handler(ClientDisconnect)
     async def gone(request: Request, _exc: ClientDisconnect) -> Response:
         # The client left mid-body: nothing to answer and nothing broken, so one line, no traceback.
-        log.info("client left during %s %s", request.method, request.url.path)
+        log.warning("client left during %s %s", request.method, request.url.path)
         return Response(status_code=400)
 
     @app.exception_handler(Exception)

@@ -357,3 +357,21 @@ def test_an_admin_revokes_a_token_on_the_users_page(station: Station) -> None:
     )
     assert revoked.status_code == 303
     assert httpx.get(f"{station.server.url}/openapi.json", headers=headers, timeout=60).status_code == 401
+
+
+def test_clients_leaving_mid_body_log_no_tracebacks(station: Station) -> None:
+    host, port = station.server.url.removeprefix("http://").split(":")
+    cookie = "; ".join(f"{name}={value}" for name, value in station.editor.cookies.items())
+    for _ in range(5):
+        with socket.create_connection((host, int(port))) as sock:
+            head = (
+                "POST /bulletins HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+                f"Cookie: {cookie}\r\nX-CSRF-Token: {station.editor_csrf}\r\nContent-Length: 100000\r\n\r\n"
+            )
+            sock.sendall(head.encode() + b"article=" + b"x" * 1000)
+    time.sleep(1)
+    with station.server.client() as client:
+        assert client.get("/healthz").status_code == 200
+    log = station.server.log.read_text()
+    assert "Traceback" not in log
+    assert "client left during POST /bulletins" in log

@@ -420,7 +420,13 @@ async def listen(bulletin_id: RowId, request: Request, state: State, who: Viewer
             headers={"Retry-After": "5"},
         )
     try:
-        wav = await _voice(state, text, _field(form, "engine") or None, _field(form, "voice") or None)
+        wav = await _voice(
+            state,
+            text,
+            _field(form, "engine") or None,
+            _field(form, "voice") or None,
+            shared_cache=auth.has_role(who.user, "editor"),
+        )
     except Rejected as exc:
         return JSONResponse({"detail": exc.message}, status_code=exc.status)
     except ProducerError as exc:
@@ -432,9 +438,15 @@ async def listen(bulletin_id: RowId, request: Request, state: State, who: Viewer
     return Response(wav, media_type="audio/wav", headers={"Cache-Control": "no-store"})
 
 
-async def _voice(state: AppState, text: str, engine: str | None, voice: str | None) -> bytes:
+async def _voice(
+    state: AppState, text: str, engine: str | None, voice: str | None, *, shared_cache: bool
+) -> bytes:
     """The segment voiced in the preview process, awaited without holding one of the web
-    process's threads (a flood of previews once left none for the feed)."""
+    process's threads (a flood of previews once left none for the feed).
+
+    Editors' previews go into the shared segment cache (their render reuses them); a viewer's are
+    voiced into a throwaway cache in the scratch folder, so viewers cannot fill the shared one.
+    """
     from producer.store.station import station_settings
 
     if engine:
@@ -444,6 +456,14 @@ async def _voice(state: AppState, text: str, engine: str | None, voice: str | No
         conf = await run_in_threadpool(
             station_settings, state.settings, config, state.store, work, with_audio=False
         )
+        if not shared_cache:
+            conf = conf.model_copy(
+                update={
+                    "data_dir": work / "viewer",
+                    "piper_voices_dir": conf.voices_dir,
+                    "lexicon_path": conf.lexicon_file,
+                }
+            )
         future = state.previews.submit(voice_segment, conf, text, engine, voice)
         return await asyncio.wait_for(asyncio.wrap_future(future), timeout=PREVIEW_TIMEOUT)
 

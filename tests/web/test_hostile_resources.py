@@ -375,3 +375,39 @@ def test_clients_leaving_mid_body_log_no_tracebacks(station: Station) -> None:
     log = station.server.log.read_text()
     assert "Traceback" not in log
     assert "client left during POST /bulletins" in log
+
+
+def test_a_viewer_s_previews_do_not_fill_the_shared_cache(station: Station) -> None:
+    added = station.admin.post(
+        "/users",
+        data={
+            "csrf_token": station.admin_csrf,
+            "name": "huda",
+            "role": "viewer",
+            "password": "huda-teapot-meadow",
+        },
+    )
+    assert added.status_code == 303
+    created = httpx.post(
+        f"{station.server.url}/api/v1/bulletins",
+        json={"articles": [ARTICLE_WATER]},
+        headers={"Authorization": f"Bearer {station.token}"},
+        timeout=60,
+    )
+    bulletin = created.json()["id"]
+    cache = station.server.data_dir / "cache"
+
+    def cached() -> int:
+        return sum(1 for p in cache.rglob("*") if p.is_file()) if cache.exists() else 0
+
+    with station.server.client() as viewer:
+        csrf = login(viewer, "huda", "huda-teapot-meadow")
+        before = cached()
+        for i in range(3):
+            data = {"csrf_token": csrf, "text": f"نص لم يُسمع من قبل رقم {i + 731} عن الطقس."}
+            reply = viewer.post(f"/bulletins/{bulletin}/listen", data=data)
+            assert reply.status_code == 200 and reply.content[:4] == b"RIFF"
+        assert cached() == before
+    data = {"csrf_token": station.editor_csrf, "text": "نص لم يسمعه المحرر من قبل عن الطقس."}
+    assert station.editor.post(f"/bulletins/{bulletin}/listen", data=data).status_code == 200
+    assert cached() > before  # an editor's preview is kept for the render

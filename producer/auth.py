@@ -10,11 +10,9 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-import threading
-import time
-from collections import defaultdict, deque
+import unicodedata
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -29,6 +27,10 @@ TOKEN_PREFIX = "prd_"
 # Passwords an attacker tries first; `serve` refuses a public address while the admin uses one.
 DEFAULT_PASSWORDS = ("", "admin", "password", "producer", "changeme", "123456", "12345678", "admin123")
 MIN_PASSWORD = 8
+MAX_NAME = 64
+MAX_PASSWORD = 1024
+# zxcvbn's score: 3 means about 10^8 guesses or more ("safely unguessable" for online attacks).
+MIN_STRENGTH = 3
 
 _hasher = PasswordHasher()
 # Verified when the user does not exist, so a wrong name costs as long as a wrong password.
@@ -54,16 +56,50 @@ def check_password(stored_hash: str, password: str) -> bool:
         return False
 
 
+def normal_name(name: str) -> str:
+    """A user name as stored and looked up: NFKC, so full-width or ligature forms are one name."""
+    return unicodedata.normalize("NFKC", name[: MAX_NAME * 4])
+
+
+def name_is_valid(name: str) -> bool:
+    """1-64 printable characters without surrounding spaces, in one script: a Cyrillic «а» in
+    «аdmin» would make a second account that reads as the admin's."""
+    from confusable_homoglyphs import confusables
+
+    if not name or len(name) > MAX_NAME or not name.isprintable() or name.strip() != name:
+        return False
+    return not confusables.is_dangerous(name)
+
+
+def password_is_strong(password: str, name: str = "") -> bool:
+    """At least MIN_PASSWORD characters, and zxcvbn finds it hard to guess (its dictionaries hold
+    the passwords of public breaches, keyboard walks, dates and the user's own name)."""
+    import zxcvbn
+
+    if len(password) < MIN_PASSWORD or len(password) > MAX_PASSWORD or password in DEFAULT_PASSWORDS:
+        return False
+    # zxcvbn's cost grows with length; past 100 characters the length alone is the strength.
+    checked = password[:100]
+    return bool(zxcvbn.zxcvbn(checked, user_inputs=[name, "producer", "admin"])["score"] >= MIN_STRENGTH)
+
+
 def validate_new_user(name: str, role: str, password: str) -> None:
-    if not name or len(name) > 64 or not name.isprintable() or name.strip() != name:
-        raise InputError("a user name is 1-64 printable characters without surrounding spaces")
+    if not name_is_valid(name):
+        raise InputError(
+            "a user name is 1-64 printable characters without surrounding spaces and without "
+            "look-alike letters of another script"
+        )
     if role not in ROLES:
         raise InputError(f"unknown role {role!r}: use {', '.join(ROLES)}")
-    if len(password) < MIN_PASSWORD or password in DEFAULT_PASSWORDS:
-        raise InputError(f"the password must have at least {MIN_PASSWORD} characters and not be a common one")
+    if not password_is_strong(password, name):
+        raise InputError(
+            f"the password is too easy to guess: use at least {MIN_PASSWORD} characters, not a common "
+            "password or a word with digits (a few unrelated words work well)"
+        )
 
 
 def add_user(s: Session, name: str, role: str, password: str) -> User:
+    name = normal_name(name)
     validate_new_user(name, role, password)
     if db.user_by_name(s, name) is not None:
         raise InputError(f"user {name!r} already exists")
@@ -73,13 +109,24 @@ def add_user(s: Session, name: str, role: str, password: str) -> User:
     return user
 
 
-def set_password(user: User, password: str) -> None:
+def set_password(s: Session, user: User, password: str) -> None:
+    """A new password ends every session and API token of the user: whoever knew the old one
+    is out."""
     validate_new_user(user.name, user.role, password)
     user.password_hash = hash_password(password)
+    end_access(s, user)
+
+
+def end_access(s: Session, user: User) -> None:
+    """Log the user out everywhere and revoke their API tokens (password change, deactivation)."""
+    db.drop_user_sessions(s, user.id)
+    db.drop_user_tokens(s, user.id)
 
 
 def authenticate(s: Session, name: str, password: str) -> User | None:
-    user = db.user_by_name(s, name)
+    if len(name) > MAX_NAME * 4 or len(password) > MAX_PASSWORD:
+        return None
+    user = db.user_by_name(s, normal_name(name))
     if user is None or not user.active:
         check_password(_DUMMY_HASH, password)
         return None
@@ -96,7 +143,7 @@ def ensure_admin(s: Session, password: str) -> None:
     if user is None:
         add_user(s, "admin", "admin", password)
     elif not check_password(user.password_hash, password):
-        set_password(user, password)
+        set_password(s, user, password)
         user.role, user.active = "admin", True
 
 
@@ -142,63 +189,87 @@ def renewal_due(row: LoginSession, hours: float, now: datetime) -> bool:
     return now + timedelta(hours=hours) - row.expires > timedelta(minutes=1)
 
 
-def create_token(s: Session, user_name: str) -> str:
-    user = db.user_by_name(s, user_name)
+def create_token(s: Session, user_name: str, days: float | None = None, now: datetime | None = None) -> str:
+    """A new API token for the user, valid `days` days (None: until revoked)."""
+    user = db.user_by_name(s, normal_name(user_name))
     if user is None:
         raise InputError(f"no user named {user_name!r}: add one with `producer user add`")
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    s.add(ApiToken(user_id=user.id, digest=digest(token)))
+    expires = None if days is None else (now or datetime.now(UTC)) + timedelta(days=days)
+    s.add(ApiToken(user_id=user.id, digest=digest(token), expires=expires))
     return token
 
 
-def token_user(s: Session, token: str) -> User | None:
-    if not token.startswith(TOKEN_PREFIX):
+def token_user(s: Session, token: str, now: datetime | None = None) -> User | None:
+    if not token.startswith(TOKEN_PREFIX) or len(token) > 200:
         return None
-    user = db.user_by_token(s, digest(token))
-    return user if user is not None and user.active else None
+    found = db.token_by_digest(s, digest(token))
+    if found is None:
+        return None
+    row, user = found
+    if row.expires is not None and row.expires < (now or datetime.now(UTC)):
+        return None
+    return user if user.active else None
 
 
 def same(a: str, b: str) -> bool:
     return hmac.compare_digest(a.encode("utf-8"), b.encode("utf-8"))
 
 
-class LoginThrottle:
-    """Failed logins allowed per user name and per client address within `window` seconds.
+@dataclass(frozen=True)
+class Throttle:
+    """How failed logins slow down further tries, kept in the database so every web process
+    shares it.
 
-    The per-name limit stops guessing one account's password; the looser per-address limit stops
-    one client trying many accounts without locking out a whole office behind one address.
+    Counted per (client address, account): someone guessing a colleague's password from another
+    address never locks the colleague out. After `free` failures of a pair each further one doubles
+    the wait, from `first_wait` up to `max_wait`. An address that fails `per_address` times over any
+    accounts waits the same way. Entries expire `forget` after their last failure once their wait is
+    over, and the table never holds more than `max_rows` (the oldest go first).
     """
 
-    def __init__(self, per_name: int = 5, per_address: int = 20, window: float = 300.0) -> None:
-        self.limits = {"u": per_name, "a": per_address}
-        self.window = window
-        self._failures: dict[str, deque[float]] = defaultdict(deque)
-        self._lock = threading.Lock()
+    free: int = 5
+    per_address: int = 50
+    first_wait: float = 30.0
+    max_wait: float = 900.0
+    forget: float = 3600.0
+    max_rows: int = 10_000
 
-    def _count(self, key: str, now: float) -> int:
-        times = self._failures.get(key)
-        if times is None:
-            return 0
-        while times and times[0] <= now - self.window:
-            times.popleft()
-        if not times:
-            del self._failures[key]
-            return 0
-        return len(times)
+    def wait_after(self, failures: int, free: int) -> float:
+        if failures < free:
+            return 0.0
+        return min(self.max_wait, self.first_wait * 2.0 ** min(failures - free, 30))
 
-    def blocked(self, address: str, name: str) -> bool:
-        now = time.monotonic()
-        with self._lock:
-            return self._count(f"u:{name}", now) >= self.limits["u"] or (
-                self._count(f"a:{address}", now) >= self.limits["a"]
-            )
 
-    def failed(self, address: str, name: str) -> None:
-        now = time.monotonic()
-        with self._lock:
-            for key in (f"u:{name}", f"a:{address}"):
-                self._failures[key].append(now)
+def _throttle_keys(address: str, name: str) -> tuple[str, str]:
+    # Digests of length-limited text: a 19 MB name costs 64 bytes of key, like any other.
+    address, name = address[:64], name[:MAX_NAME]
+    return digest(f"pair\n{address}\n{name}"), digest(f"address\n{address}")
 
-    def succeeded(self, address: str, name: str) -> None:
-        with self._lock:
-            self._failures.pop(f"u:{name}", None)
+
+def login_wait(s: Session, address: str, name: str, now: datetime) -> float:
+    """Seconds this address must still wait before trying this account again (0: it may try)."""
+    waits = [
+        (row.blocked_until - now).total_seconds()
+        for row in db.login_failures(s, _throttle_keys(address, name))
+        if row.blocked_until is not None
+    ]
+    return max([0.0, *waits])
+
+
+def login_failed(s: Session, address: str, name: str, now: datetime, rule: Throttle = Throttle()) -> float:
+    """Count a failed login; the wait it starts, in seconds (0 while it is within the free tries)."""
+    pair, by_address = _throttle_keys(address, name)
+    waits = []
+    for key, free in ((pair, rule.free), (by_address, rule.per_address)):
+        failures = db.count_login_failure(s, key, now)
+        wait = rule.wait_after(failures, free)
+        if wait:
+            db.block_login(s, key, now + timedelta(seconds=wait))
+        waits.append(wait)
+    db.forget_login_failures(s, now - timedelta(seconds=rule.forget), now, rule.max_rows)
+    return max(waits)
+
+
+def login_succeeded(s: Session, address: str, name: str) -> None:
+    db.drop_login_failures(s, _throttle_keys(address, name)[:1])

@@ -91,6 +91,15 @@ def register(app: typer.Typer) -> None:
         from producer.web.app import create_app
 
         settings = load_settings()
+        if settings.base_url is None:
+            if not is_loopback(host):
+                # Else the Host header of any request would choose the public feed's enclosure URLs.
+                raise ProducerError(
+                    f"refusing to listen on {host} without PRODUCER_BASE_URL: set it to the public "
+                    "address the feed and media are reached at (https://news.example.org)"
+                )
+            shown = f"[{host}]" if ":" in host else host
+            settings = settings.model_copy(update={"base_url": f"http://{shown}:{port}"})
         web = create_app(settings)
         # Only on loopback: a public address needs an admin password chosen on purpose (below).
         first_password = None
@@ -104,6 +113,7 @@ def register(app: typer.Typer) -> None:
                 err=True,
             )
         if not is_loopback(host):
+            web.state.producer.public_bind = True
             with web.state.producer.db.read() as s:
                 safe = auth.admin_is_safe(s)
             if not safe:
@@ -111,8 +121,21 @@ def register(app: typer.Typer) -> None:
                     f"refusing to listen on {host} while no admin account has a strong password: set "
                     "PRODUCER_ADMIN_PASSWORD or run `producer user add NAME --role admin` first"
                 )
-        # Forwarded headers are trusted from a reverse proxy on this machine only.
-        uvicorn.run(web, host=host, port=port, proxy_headers=True, forwarded_allow_ips="127.0.0.1")
+        from producer.web.limits import guarded_protocol
+
+        # Forwarded headers are believed only from the configured proxies: otherwise any client
+        # could pick the address the login throttle counts.
+        proxies = [p.strip() for p in settings.trusted_proxies.split(",") if p.strip()]
+        uvicorn.run(
+            web,
+            host=host,
+            port=port,
+            http=guarded_protocol(settings.header_timeout, settings.max_connections),
+            proxy_headers=bool(proxies),
+            forwarded_allow_ips=proxies or None,
+            timeout_keep_alive=int(max(1, settings.keepalive_timeout)),
+            h11_max_incomplete_event_size=32 * 1024,
+        )
 
     @app.command()
     def worker() -> None:
@@ -141,13 +164,41 @@ def register(app: typer.Typer) -> None:
         typer.echo(f"user {name} added with role {role}", err=True)
 
     @token_app.command("create")
-    def token_create(name: Annotated[str, typer.Argument(help="The user the token acts as.")]) -> None:
+    def token_create(
+        name: Annotated[str, typer.Argument(help="The user the token acts as.")],
+        days: Annotated[
+            float | None, typer.Option(min=0.01, help="Days the token stays valid (default: until revoked).")
+        ] = None,
+    ) -> None:
         """Print a new API token for a user (shown once; store it safely)."""
         from producer import auth
 
         with _database(load_settings()).write() as s:
-            token = auth.create_token(s, name)
+            token = auth.create_token(s, name, days)
         typer.echo(token)
+
+    @token_app.command("list")
+    def token_list() -> None:
+        """Every API token: its number, user, creation and expiry (the tokens themselves are not kept)."""
+        from producer.store.db import list_tokens
+
+        with _database(load_settings()).read() as s:
+            for token, user in list_tokens(s):
+                expires = token.expires.isoformat(timespec="minutes") if token.expires else "never"
+                created = token.created.isoformat(timespec="minutes")
+                typer.echo(f"{token.id}\t{user.name}\t{created}\t{expires}")
+
+    @token_app.command("revoke")
+    def token_revoke(
+        number: Annotated[int, typer.Argument(help="The token's number from `token list`.")],
+    ) -> None:
+        """Revoke an API token at once."""
+        from producer.store.db import drop_token
+
+        with _database(load_settings()).write() as s:
+            if not drop_token(s, number):
+                raise ProducerError(f"no API token number {number}: see `producer token list`")
+        typer.echo(f"token {number} revoked", err=True)
 
     @db_app.command("upgrade")
     def db_upgrade() -> None:

@@ -142,6 +142,22 @@ class Settings(BaseSettings):
         "list a podcast; the settings page can change it.",
     )
 
+    # Limits of `producer serve` against slow or flooding clients.
+    trusted_proxies: str = Field(
+        "",
+        description="Comma-separated addresses (or networks) of reverse proxies whose X-Forwarded-For "
+        "and X-Forwarded-Proto are believed; unset = none, the client's own address counts.",
+    )
+    max_connections: int = Field(
+        1000, ge=10, description="Open connections `serve` accepts at once; more are closed at once."
+    )
+    header_timeout: float = Field(
+        10.0, gt=0, description="Seconds a connection has to send a complete request head."
+    )
+    keepalive_timeout: float = Field(
+        5.0, gt=0, description="Seconds an idle keep-alive connection stays open."
+    )
+
     @property
     def cache_dir(self) -> Path:
         return self.data_dir / "cache"

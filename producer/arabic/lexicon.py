@@ -31,6 +31,18 @@ _SECONDS_PER_PATTERN = 1.0  # a sane pattern takes microseconds on a paragraph
 _PROBES = tuple(run * 40 + end for run in ("ا", "1", " ", "اب ", "a") for end in ("!", "؟", ""))
 _PROBE_SECONDS = 0.2
 
+# What one entry and one application may do to a text's length: a spoken form is a phrase, a
+# `re:` replacement at most GROWTH characters per character its pattern must match (and at most two
+# group references), and every application ends within GROWTH × the input (plus a margin).
+MAX_PATTERN = 300
+MAX_REPLACEMENT = 200
+MAX_GROUP_REFS = 2
+GROWTH = 10
+_MARGIN = 1000
+MAX_ENTRIES = 20_000
+MAX_REGEX_ENTRIES = 300
+_GROUP_REF = re.compile(r"\\(?:\d{1,2}|g<\w+>)")
+
 _PREFIX = "[وف]?(?:لل|[بك]?ال|[بكل])?"
 _TATWEEL = "\u0640"
 
@@ -51,6 +63,10 @@ def _validate(pattern: str, replacement: str) -> None:
             raise InputError("a lexicon entry cannot contain a tab or a line break.")
     if not pattern.strip() or pattern == REGEX_PREFIX:
         raise InputError("a lexicon entry needs a word or a re: pattern.")
+    if len(pattern) > MAX_PATTERN or len(replacement) > MAX_REPLACEMENT:
+        raise InputError(
+            f"a lexicon entry is at most {MAX_PATTERN} characters, its spoken form at most {MAX_REPLACEMENT}."
+        )
     if pattern.startswith(REGEX_PREFIX):
         try:
             compiled = regex.compile(pattern[len(REGEX_PREFIX) :], regex.VERSION0)
@@ -60,9 +76,38 @@ def _validate(pattern: str, replacement: str) -> None:
             ) from exc
         try:
             for probe in _PROBES:
-                compiled.search(probe, timeout=_PROBE_SECONDS)
+                if any(m.start() == m.end() for m in compiled.finditer(probe, timeout=_PROBE_SECONDS)):
+                    raise InputError(_multiplies(pattern, "it can match empty text"))
         except TimeoutError as exc:
             raise InputError(_too_slow(pattern)) from exc
+        _check_growth(pattern, replacement)
+
+
+def _min_width(pattern: str) -> int | None:
+    """The fewest characters the pattern can match; None when Python's parser cannot tell (the
+    `regex` module's own syntax, such as \\p{Arabic})."""
+    import re._parser as sre_parse  # the standard library's own width analysis
+
+    try:
+        return int(sre_parse.parse(pattern).getwidth()[0])
+    except (re.error, OverflowError, RecursionError, ValueError):
+        return None
+
+
+def _check_growth(pattern: str, replacement: str) -> None:
+    width = _min_width(pattern[len(REGEX_PREFIX) :])
+    if width == 0:
+        raise InputError(_multiplies(pattern, "it can match empty text"))
+    refs = len(_GROUP_REF.findall(replacement))
+    literal = len(_GROUP_REF.sub("", replacement))
+    if refs > MAX_GROUP_REFS:
+        raise InputError(_multiplies(pattern, f"its replacement repeats groups {refs} times"))
+    if literal > GROWTH * (width or 1):
+        raise InputError(_multiplies(pattern, "its replacement is much longer than what it matches"))
+
+
+def _multiplies(pattern: str, why: str) -> str:
+    return f"the lexicon pattern {pattern!r} could multiply the text ({why}); make it match more."
 
 
 def _too_slow(pattern: str) -> str:
@@ -103,6 +148,13 @@ class Lexicon:
     def add(self, pattern: str, replacement: str) -> None:
         """Add an entry, or replace the one with the same pattern."""
         _validate(pattern, replacement)
+        if pattern not in self._entries:
+            if len(self._entries) >= MAX_ENTRIES:
+                raise InputError(f"the lexicon holds {MAX_ENTRIES:,} entries, the most it may.")
+            if pattern.startswith(REGEX_PREFIX) and sum(e.is_regex for e in self._entries.values()) >= (
+                MAX_REGEX_ENTRIES
+            ):
+                raise InputError(f"the lexicon holds {MAX_REGEX_ENTRIES} re: patterns, the most it may.")
         self._entries[pattern] = LexiconEntry(pattern, replacement)
         self._matchers = None
 
@@ -123,11 +175,14 @@ class Lexicon:
         if self._matchers is None:
             self._matchers = _compile(self._entries.values())
         words, spoken, regexes = self._matchers
+        # Every step stays within GROWTH × the input: entries that each grow the text a little
+        # cannot chain into megabytes.
+        limit = GROWTH * len(text) + _MARGIN
         if words is not None:
-            text = words.sub(lambda m: self._replace_word(m, spoken), text)
+            text = _bounded(words.sub(lambda m: self._replace_word(m, spoken), text), limit, "")
         for pattern, compiled, replacement in regexes:
             try:
-                text = compiled.sub(replacement, text, timeout=_SECONDS_PER_PATTERN)
+                text = _bounded(compiled.sub(replacement, text, timeout=_SECONDS_PER_PATTERN), limit, pattern)
             except TimeoutError as exc:
                 raise InputError(_too_slow(REGEX_PREFIX + pattern)) from exc
         return text
@@ -141,6 +196,13 @@ class Lexicon:
                 return match[0]
             return prefix[:-1] + join_prefix("ل", spoken["ا" + word])
         return join_prefix(prefix, spoken[word])
+
+
+def _bounded(text: str, limit: int, pattern: str) -> str:
+    if len(text) > limit:
+        culprit = f" (at the pattern {REGEX_PREFIX + pattern!r})" if pattern else ""
+        raise InputError(f"the lexicon makes this text more than {GROWTH} times longer{culprit}.")
+    return text
 
 
 _Matchers = tuple[re.Pattern[str] | None, dict[str, str], list[tuple[str, regex.Pattern[str], str]]]

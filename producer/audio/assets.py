@@ -9,6 +9,9 @@ from producer.audio.ffmpeg import decode_file
 from producer.models import Clip
 from producer.resources import bundled
 
+# A station's jingles, stinger and bed: a bed may run under a long bulletin, nothing needs more.
+MAX_ASSET_SECONDS = 900.0
+
 
 def default_assets(
     rate: int,
@@ -26,7 +29,7 @@ def default_assets(
     shipped = bundled("audio")
 
     def load(path: Path | None, name: str) -> Clip:
-        return decode_file(path or shipped / name, rate)
+        return decode_file(path or shipped / name, rate, MAX_ASSET_SECONDS)
 
     return Assets(
         intro=load(intro, "intro.ogg"),

@@ -6,13 +6,19 @@ import codecs
 import io
 import re
 import zipfile
+import zlib
 from pathlib import PurePath
 
 from producer.errors import InputError
 from producer.ingest.lines import ARABIC_LETTER
 
-MAX_DOCX_UNPACKED = 20 * 1024 * 1024  # bytes a .docx may expand to
+MAX_DOCX_UNPACKED = 20 * 1024 * 1024  # bytes a .docx may expand to, counted as they are inflated
 MAX_DOCX_MEMBERS = 2000
+_INFLATE_CHUNK = 64 * 1024
+# A saved news page is a few hundred KB; libxml2 also stops at 256 levels unless told otherwise
+# (huge_tree), and a page that deep is refused rather than read in part.
+MAX_HTML_BYTES = 5 * 1024 * 1024
+MAX_HTML_ELEMENTS = 200_000
 ALLOWED = (".txt", ".html", ".htm", ".docx")
 
 # C0 controls other than tab, newlines and form feed do not occur in text someone pasted.
@@ -147,13 +153,20 @@ def _html_text(data: bytes) -> str:
     import lxml.etree
     import lxml.html
 
+    if len(data) > MAX_HTML_BYTES:
+        raise InputError(f"the HTML page is over {MAX_HTML_BYTES // 2**20} MB; save only the article")
     markup = _XML_DECLARATION.sub("", _decode_html(data))
     if not markup.strip():
         return ""
+    parser = lxml.html.HTMLParser(huge_tree=False, no_network=True)
     try:
-        root = lxml.html.document_fromstring(markup)
+        root = lxml.html.document_fromstring(markup, parser=parser)
     except (lxml.etree.ParserError, ValueError) as exc:
         raise InputError("the HTML page cannot be read") from exc
+    if any(e.type_name == "ERR_RESOURCE_LIMIT" for e in parser.error_log):
+        raise InputError("the HTML page is nested too deeply to be a news article")
+    if sum(1 for _ in root.iter()) > MAX_HTML_ELEMENTS:
+        raise InputError("the HTML page has too many elements to be a news article")
     doomed = [el for el in root.iter(lxml.etree.Comment, lxml.etree.ProcessingInstruction)]
     for el in root.iter(*_DROPPED_TAGS):
         doomed.append(el)
@@ -193,21 +206,58 @@ def _html_text(data: bytes) -> str:
 # --- DOCX -------------------------------------------------------------------------------------------
 
 
-def _docx_text(data: bytes) -> str:
-    import docx
-    from docx.table import Table
+def _unpacked(data: bytes) -> bytes:
+    """The .docx re-packed uncompressed from members inflated piece by piece under a hard cap.
 
+    The sizes a zip declares may lie, and zipfile inflates a whole member in one call when asked
+    for all of it (a 1 MB entry claiming 4 KB became 1 GB in memory): so every member is read in
+    small pieces, counting the bytes actually produced, and python-docx only sees the copy.
+    """
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
     except zipfile.BadZipFile as exc:
         raise InputError("the .docx file is damaged or not a Word document") from exc
-    with archive:
+    out = io.BytesIO()
+    produced = 0
+    too_big = InputError(f"the .docx file expands to more than {MAX_DOCX_UNPACKED // 2**20} MB")
+    with archive, zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as copy:
         members = archive.infolist()
-        # Declared sizes bound what zipfile will inflate, so checking them first stops zip bombs.
-        if len(members) > MAX_DOCX_MEMBERS or sum(m.file_size for m in members) > MAX_DOCX_UNPACKED:
-            raise InputError("the .docx file expands to more than 20 MB, which no news article needs")
+        if len(members) > MAX_DOCX_MEMBERS:
+            raise InputError("the .docx file has too many parts to be a Word document")
+        if sum(m.file_size for m in members) > MAX_DOCX_UNPACKED:
+            raise too_big
+        for member in members:
+            if member.is_dir():
+                continue
+            pieces = []
+            try:
+                with archive.open(member) as stream:
+                    while piece := stream.read(_INFLATE_CHUNK):
+                        produced += len(piece)
+                        if produced > MAX_DOCX_UNPACKED:
+                            raise too_big
+                        pieces.append(piece)
+            except (
+                zipfile.BadZipFile,
+                zipfile.LargeZipFile,
+                zlib.error,
+                NotImplementedError,
+                OSError,
+                EOFError,
+            ) as exc:
+                # A member longer or shorter than declared fails its CRC check here.
+                raise InputError("the .docx file is damaged or not a Word document") from exc
+            copy.writestr(member.filename, b"".join(pieces))
+    return out.getvalue()
+
+
+def _docx_text(data: bytes) -> str:
+    import docx
+    from docx.table import Table
+
+    unpacked = _unpacked(data)
     try:
-        document = docx.Document(io.BytesIO(data))
+        document = docx.Document(io.BytesIO(unpacked))
     except Exception as exc:  # python-docx raises KeyError, ValueError, lxml errors … on bad parts
         raise InputError("the .docx file is damaged or not a Word document") from exc
     paragraphs: list[str] = []

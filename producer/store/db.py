@@ -32,6 +32,7 @@ from sqlalchemy import (
     create_engine,
     delete,
     event,
+    func,
     select,
     text,
 )
@@ -88,6 +89,20 @@ class ApiToken(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     digest: Mapped[str] = mapped_column(String(64), unique=True)
     created: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class LoginFailure(Base):
+    """Failed logins of one (client address, account) pair or of one address, shared by every web
+    process. The key is a digest of the length-limited pair, so a row's size never depends on
+    what a client typed."""
+
+    __tablename__ = "login_failures"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    blocked_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    last: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
 
 
 class LoginSession(Base):
@@ -338,8 +353,74 @@ def drop_expired_sessions(s: Session, now: datetime) -> None:
     s.execute(delete(LoginSession).where(LoginSession.expires < now))
 
 
+def drop_user_sessions(s: Session, user_id: int) -> None:
+    s.execute(delete(LoginSession).where(LoginSession.user_id == user_id))
+
+
 def user_by_token(s: Session, digest: str) -> User | None:
     return s.scalar(select(User).join(ApiToken, ApiToken.user_id == User.id).where(ApiToken.digest == digest))
+
+
+def token_by_digest(s: Session, digest: str) -> tuple[ApiToken, User] | None:
+    row = s.execute(
+        select(ApiToken, User).join(User, User.id == ApiToken.user_id).where(ApiToken.digest == digest)
+    ).first()
+    return None if row is None else (row[0], row[1])
+
+
+def list_tokens(s: Session) -> Sequence[tuple[ApiToken, User]]:
+    rows = s.execute(select(ApiToken, User).join(User, User.id == ApiToken.user_id).order_by(ApiToken.id))
+    return [(row[0], row[1]) for row in rows]
+
+
+def drop_token(s: Session, token_id: int) -> bool:
+    return bool(s.execute(delete(ApiToken).where(ApiToken.id == token_id)).rowcount)  # type: ignore[attr-defined]
+
+
+def drop_user_tokens(s: Session, user_id: int) -> None:
+    s.execute(delete(ApiToken).where(ApiToken.user_id == user_id))
+
+
+# ---- login throttle ---------------------------------------------------------------------------
+
+
+def login_failures(s: Session, keys: Sequence[str]) -> Sequence[LoginFailure]:
+    return s.scalars(select(LoginFailure).where(LoginFailure.key.in_(keys))).all()
+
+
+def count_login_failure(s: Session, key: str, now: datetime) -> int:
+    """One more failure under the key (the caller holds the write lock); the count so far."""
+    row = s.get(LoginFailure, key)
+    if row is None:
+        row = LoginFailure(key=key, failures=0)
+        s.add(row)
+    row.failures, row.last = row.failures + 1, now
+    return row.failures
+
+
+def block_login(s: Session, key: str, until: datetime) -> None:
+    row = s.get(LoginFailure, key)
+    if row is not None:
+        row.blocked_until = until
+
+
+def drop_login_failures(s: Session, keys: Sequence[str]) -> None:
+    s.execute(delete(LoginFailure).where(LoginFailure.key.in_(keys)))
+
+
+def forget_login_failures(s: Session, before: datetime, now: datetime, max_rows: int) -> None:
+    """Drop entries idle since `before` whose wait is over, then the oldest beyond `max_rows`."""
+    s.flush()
+    s.execute(
+        delete(LoginFailure).where(
+            LoginFailure.last < before,
+            (LoginFailure.blocked_until.is_(None)) | (LoginFailure.blocked_until < now),
+        )
+    )
+    extra = (s.scalar(select(func.count()).select_from(LoginFailure)) or 0) - max_rows
+    if extra > 0:
+        oldest = select(LoginFailure.key).order_by(LoginFailure.last).limit(extra).scalar_subquery()
+        s.execute(delete(LoginFailure).where(LoginFailure.key.in_(oldest)))
 
 
 # ---- bulletins ---------------------------------------------------------------------------------

@@ -198,12 +198,20 @@ def check_templates(state: AppState, texts: dict[str, str]) -> dict[str, str]:
         Story("عنوان خبر تجريبي", ("نص الخبر التجريبي.",)),
         Story("عنوان خبر ثان", ("نص الخبر الثاني.",)),
     ]
+    # Also a bulletin of the most stories allowed, with long headlines: a template that only fails
+    # or runs away on a full bulletin is refused now, not at the first big render.
+    full = [
+        Story(f"عنوان خبر تجريبي طويل رقم {i} " + "ـ" * 150, ("نص.",))
+        for i in range(state.settings.max_stories)
+    ]
     with tempfile.TemporaryDirectory() as folder:
         for name, text in texts.items():
             (Path(folder) / f"{name}.j2").write_text(text, encoding="utf-8")
         options = BulletinOptions(config.station_name, config.programme_name, Path(folder))
+        now = datetime.now(ZoneInfo(state.settings.timezone))
         try:
-            script = compose(samples, options, datetime.now(ZoneInfo(state.settings.timezone)))
+            compose(full, options, now)
+            script = compose(samples, options, now)
         except ProducerError as exc:
             raise Rejected(422, f"القالب غير صالح: {exc}") from exc
         except Exception as exc:
@@ -271,7 +279,7 @@ async def save_jingle(request: Request, state: State, who: Admin) -> Response:
 
 
 def check_jingle(state: AppState, name: str, data: bytes) -> None:
-    from producer.audio.ffmpeg import decode_file
+    from producer.audio.ffmpeg import decode_file, read_header
 
     if not name.lower().endswith(AUDIO_TYPES):
         raise Rejected(415, "الفاصل يجب أن يكون ملف صوت (mp3 أو wav أو ogg أو flac أو m4a).")
@@ -283,7 +291,10 @@ def check_jingle(state: AppState, name: str, data: bytes) -> None:
         path = Path(folder) / f"upload{Path(name).suffix.lower()}"
         path.write_bytes(data)
         try:
-            clip = decode_file(path, 8000)
+            # The header first: a long or high-rate file is refused before any decoding.
+            if read_header(path).seconds > MAX_JINGLE_SECONDS:
+                raise Rejected(422, f"الفاصل أطول من {MAX_JINGLE_SECONDS:.0f} ثانية.")
+            clip = decode_file(path, 8000, MAX_JINGLE_SECONDS + 1)
         except ProducerError as exc:
             raise Rejected(422, "تعذّرت قراءة ملف الفاصل كصوت؛ تأكدوا أنه ملف صوتي سليم.") from exc
     if clip.duration > MAX_JINGLE_SECONDS:
@@ -371,13 +382,13 @@ async def save_lexicon(request: Request, state: State, who: Admin) -> Response:
 
 
 def _save_lexicon(request: Request, state: AppState, who: Identity, text: str) -> Response:
-    from producer.arabic.lexicon import parse_lexicon
+    from producer.arabic.lexicon import Lexicon, parse_lexicon
 
     text = text.replace("\r\n", "\n")
     try:
         service.check_text(text.replace("\t", " "), "المعجم", 500_000)
         try:
-            entries = parse_lexicon(text, source="the lexicon")
+            entries = Lexicon(parse_lexicon(text, source="the lexicon")).entries()
         except InputError as exc:
             raise Rejected(422, f"المعجم غير صالح: {exc}") from exc
         _save(state, who, "settings.lexicon", {"lexicon": text})
@@ -394,7 +405,9 @@ def _save_lexicon(request: Request, state: AppState, who: Identity, text: str) -
 def _users_page(request: Request, state: AppState, status: int = 200, **extra: Any) -> Response:
     with state.db.read() as s:
         users = db.list_users(s)
-    return render(request, "users.html", status, users=users, roles=ROLES, role_labels=ROLE_LABELS, **extra)
+        tokens = db.list_tokens(s)
+    context = {"users": users, "tokens": tokens, "roles": ROLES, "role_labels": ROLE_LABELS}
+    return render(request, "users.html", status, **context, **extra)
 
 
 @router.get("/users")
@@ -402,13 +415,15 @@ def users_page(request: Request, state: State, who: Admin) -> Response:
     return _users_page(request, state)
 
 
-def _check_password(password: str) -> None:
-    if len(password) < auth.MIN_PASSWORD or password in auth.DEFAULT_PASSWORDS:
-        raise Rejected(
-            422, f"كلمة المرور يجب أن تكون {auth.MIN_PASSWORD} محارف على الأقل وليست من الكلمات الشائعة."
-        )
-    if len(password) > 1024:
+def _check_password(password: str, name: str) -> None:
+    if len(password) > auth.MAX_PASSWORD:
         raise Rejected(413, "كلمة المرور أطول من اللازم.")
+    if not auth.password_is_strong(password, name):
+        raise Rejected(
+            422,
+            f"كلمة المرور سهلة التخمين: {auth.MIN_PASSWORD} محارف على الأقل، لا كلمة شائعة ولا كلمة "
+            "تتبعها أرقام؛ بضع كلمات لا رابط بينها تصلح.",
+        )
 
 
 @router.post("/users")
@@ -422,11 +437,12 @@ def _add_user(
     request: Request, state: AppState, who: Identity, name: str, role: str, password: str
 ) -> Response:
     try:
-        if not name or len(name) > 64 or not name.isprintable():
-            raise Rejected(422, "اسم المستخدم من 1 إلى 64 محرفًا مطبوعًا.")
+        name = auth.normal_name(name)
+        if not auth.name_is_valid(name):
+            raise Rejected(422, "اسم المستخدم من 1 إلى 64 محرفًا مطبوعًا، بلا حروف من كتابة أخرى تشبه حروفه.")
         if role not in ROLES:
             raise Rejected(422, "اختاروا دورًا من القائمة.")
-        _check_password(password)
+        _check_password(password, name)
         with state.db.write() as s:
             if db.user_by_name(s, name) is not None:
                 raise Rejected(409, f"المستخدم «{name}» موجود من قبل.")
@@ -434,6 +450,15 @@ def _add_user(
             db.audit(s, who.user.name, "user.add", name, role=role)
     except Rejected as exc:
         return _users_page(request, state, exc.status, error=exc.message, name=name)
+    return redirect("/users")
+
+
+@router.post("/tokens/{token_id}/revoke")
+def revoke_token(token_id: RowId, request: Request, state: State, who: Admin) -> Response:
+    with state.db.write() as s:
+        if not db.drop_token(s, token_id):
+            return _users_page(request, state, 404, error="رمز API غير موجود.")
+        db.audit(s, who.user.name, "token.revoke", str(token_id))
     return redirect("/users")
 
 
@@ -450,18 +475,20 @@ def _change_user(
     try:
         if role not in ROLES:
             raise Rejected(422, "اختاروا دورًا من القائمة.")
-        if password:
-            _check_password(password)
         with state.db.write() as s:
             user = s.get(User, user_id)
             if user is None:
                 raise Rejected(404, "المستخدم غير موجود.")
+            if password:
+                _check_password(password, user.name)
             admins = [u for u in db.list_users(s) if u.role == "admin" and u.active and u.id != user.id]
             if not admins and (role != "admin" or not active):
                 raise Rejected(409, "لا بد من بقاء مدير نشط واحد على الأقل.")
+            if user.active and not active:
+                auth.end_access(s, user)  # a deactivated account keeps no session or token
             user.role, user.active = role, active
             if password:
-                auth.set_password(user, password)
+                auth.set_password(s, user, password)
             db.audit(
                 s, who.user.name, "user.change", user.name, role=role, active=active, password=bool(password)
             )

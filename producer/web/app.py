@@ -26,6 +26,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from producer import auth
@@ -36,7 +37,7 @@ from producer.settings import Settings
 from producer.store.db import Database, database_url
 from producer.store.files import open_store
 from producer.web import admin, api, pages, public
-from producer.web.deps import AppState, CsrfFailed, Forbidden, LoginRequired
+from producer.web.deps import AppState, CsrfFailed, Forbidden, LoginRequired, Viewer
 from producer.web.service import Rejected
 
 log = logging.getLogger("producer.web")
@@ -65,14 +66,25 @@ def secret_key(settings: Settings) -> bytes:
     return path.read_bytes().strip()
 
 
+def keep_private(settings: Settings) -> None:
+    """The data folder 0700 and its database files 0600: accounts, sessions and drafts are no
+    business of the machine's other users."""
+    settings.data_dir.chmod(0o700)
+    for name in ("producer.db", "producer.db-wal", "producer.db-shm", "queue.db", "secret_key"):
+        path = settings.data_dir / name
+        if path.exists():
+            path.chmod(0o600)
+
+
 def is_api(path: str) -> bool:
-    return path.startswith("/api/")
+    return path.startswith("/api/") or path == "/openapi.json"
 
 
 def create_app(settings: Settings) -> FastAPI:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     database = Database(database_url(settings.data_dir, settings.database_url))
     database.migrate()
+    keep_private(settings)
     if settings.admin_password is not None:
         with database.write() as s:
             auth.ensure_admin(s, settings.admin_password.get_secret_value())
@@ -113,8 +125,15 @@ def create_app(settings: Settings) -> FastAPI:
         lifespan=lifespan,
         docs_url=None,
         redoc_url=None,
+        openapi_url=None,
     )
     app.state.producer = state
+
+    # The schema maps every route and limit: for the newsroom's own clients, not for anyone asking.
+    @app.api_route("/openapi.json", methods=["GET", "HEAD"], include_in_schema=False)
+    def openapi_schema(_who: Viewer) -> JSONResponse:
+        return JSONResponse(app.openapi())
+
     app.include_router(public.router)
     app.include_router(api.router)
     app.include_router(pages.router)
@@ -122,9 +141,13 @@ def create_app(settings: Settings) -> FastAPI:
     app.mount("/static", StaticFiles(directory=web_dir / "static"), name="static")
     app.state.route_methods = route_methods(app.routes)
     _install_handlers(app, templates)
-    app.add_middleware(BodyLimit, limit=int(settings.max_upload_mb * 2**20) + 64 * 1024)
-    # Added last, so outermost: the body limit's own 413 carries the headers too.
-    app.add_middleware(SecurityHeaders)
+    app.add_middleware(
+        BodyLimit, limit=int(settings.max_upload_mb * 2**20) + 64 * 1024, per_path={"/login": LOGIN_BODY}
+    )
+    # Outside even Starlette's error middleware, so every response carries the headers: the body
+    # limit's own 413 and the 500 of a crash included.
+    build = app.build_middleware_stack
+    app.build_middleware_stack = lambda: SecurityHeaders(build())  # type: ignore[method-assign]
     return app
 
 
@@ -206,6 +229,12 @@ def _install_handlers(app: FastAPI, templates: Jinja2Templates) -> None:
         response = error_page(request, exc.status_code, message)
         response.headers.update(headers)
         return response
+
+    @app.exception_handler(ClientDisconnect)
+    async def gone(request: Request, _exc: ClientDisconnect) -> Response:
+        # The client left mid-body: nothing to answer and nothing broken, so one line, no traceback.
+        log.warning("client left during %s %s", request.method, request.url.path)
+        return Response(status_code=400)
 
     @app.exception_handler(Exception)
     async def crashed(request: Request, exc: Exception) -> Response:
@@ -298,18 +327,24 @@ class _TooLarge(StarletteHTTPException):
         super().__init__(413, TOO_LARGE)
 
 
-class BodyLimit:
-    """Refuses request bodies over the limit with 413, by Content-Length or while streaming."""
+# A login form is a name, a password and two tokens: a few hundred bytes.
+LOGIN_BODY = 16 * 1024
 
-    def __init__(self, app: ASGIApp, limit: int) -> None:
-        self.app, self.limit = app, limit
+
+class BodyLimit:
+    """Refuses request bodies over the limit with 413, by Content-Length or while streaming;
+    `per_path` gives some paths a smaller limit."""
+
+    def __init__(self, app: ASGIApp, limit: int, per_path: dict[str, int] | None = None) -> None:
+        self.app, self.default, self.per_path = app, limit, per_path or {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self.per_path.get(scope.get("path", ""), self.default)
         declared = dict(scope.get("headers", [])).get(b"content-length")
-        if declared is not None and (not declared.isdigit() or int(declared) > self.limit):
+        if declared is not None and (not declared.isdigit() or len(declared) > 12 or int(declared) > limit):
             await self._reject(scope, send)
             return
         seen = 0
@@ -320,7 +355,7 @@ class BodyLimit:
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
-                if seen > self.limit:
+                if seen > limit:
                     raise _TooLarge()
             return message
 

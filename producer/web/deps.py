@@ -28,7 +28,7 @@ from producer.jobs import JobQueue
 from producer.settings import Settings
 from producer.store.db import Database, User, utcnow
 from producer.store.files import FileStore
-from producer.web.preview import EngineInfo
+from producer.web.preview import EngineInfo, PreviewGate
 
 SESSION_COOKIE = "producer_session"
 PRELOGIN_COOKIE = "producer_prelogin"
@@ -44,7 +44,9 @@ class AppState:
     templates: Jinja2Templates
     secret: bytes
     previews: Executor
-    throttle: auth.LoginThrottle = field(default_factory=auth.LoginThrottle)
+    preview_gate: PreviewGate = field(default_factory=PreviewGate)
+    # Set by `serve` on a non-loopback address: logins with a guessable password are refused there.
+    public_bind: bool = False
     feed_cache: dict[tuple[str, str], tuple[bytes, str]] = field(default_factory=dict)
     engines: list[EngineInfo] | None = None  # asked of the preview process once, then kept
 
@@ -96,7 +98,7 @@ def identify(request: Request, state: AppState, token: str | None) -> Identity |
     now = utcnow()
     if token:
         with state.db.read() as s:
-            user = auth.token_user(s, token)
+            user = auth.token_user(s, token, now)
         return Identity(user, None) if user else None
     cookie = request.cookies.get(SESSION_COOKIE)
     if not cookie:

@@ -7,6 +7,8 @@ the thread pool (sync helpers), never on the event loop.
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
@@ -36,6 +38,10 @@ from producer.web.deps import (
 from producer.web.preview import EngineInfo, engine_catalog, voice_segment
 from producer.web.reading import spoken_views
 from producer.web.service import Draft, Rejected
+
+log = logging.getLogger("producer.web")
+MAX_PREVIEW_CHARS = 20_000
+PREVIEW_TIMEOUT = 300.0
 
 router = APIRouter(include_in_schema=False)
 
@@ -116,43 +122,61 @@ async def login(request: Request, state: State) -> Response:
             status,
             token=state.prelogin_token(fresh),
             next=target,
-            name=name,
+            name=name[: auth.MAX_NAME],
             error=message,
         )
         _set_cookie(request, state, response, PRELOGIN_COOKIE, fresh, max_age=3600)
         return response
 
+    # Lengths first: nothing else (throttle, hashing, the database) sees an oversized field.
+    if len(name) > auth.MAX_NAME or len(password) > auth.MAX_PASSWORD:
+        return again(422, "اسم المستخدم أو كلمة المرور أطول من المسموح.")
     if not nonce or not auth.same(_field(form, "csrf_token"), state.prelogin_token(nonce)):
         return again(403, "انتهت صلاحية نموذج الدخول؛ حاولوا مجددًا.")
-    if state.throttle.blocked(address, name):
+    outcome = await run_in_threadpool(
+        _login, state, address, name, password, request.cookies.get(SESSION_COOKIE)
+    )
+    if outcome == "throttled":
         return again(429, "محاولات دخول خاطئة كثيرة؛ انتظروا بضع دقائق ثم حاولوا مجددًا.")
-    session = await run_in_threadpool(_login, state, name, password, request.cookies.get(SESSION_COOKIE))
-    if session is None:
-        state.throttle.failed(address, name)
+    if outcome == "weak":
+        return again(403, "كلمة مرور الحساب سهلة التخمين ولا تُقبل على خادم عام؛ اطلبوا من المدير تغييرها.")
+    if outcome is None:
         return again(401, "اسم المستخدم أو كلمة المرور غير صحيحة.")
-    state.throttle.succeeded(address, name)
     response = redirect(target)
     _set_cookie(
         request,
         state,
         response,
         SESSION_COOKIE,
-        session.token,
+        outcome.token,
         max_age=int(state.settings.session_hours * 3600),
     )
     response.delete_cookie(PRELOGIN_COOKIE, path="/")
     return response
 
 
-def _login(state: AppState, name: str, password: str, old_token: str | None) -> auth.NewSession | None:
+def _login(
+    state: AppState, address: str, name: str, password: str, old_token: str | None
+) -> auth.NewSession | str | None:
+    """A new session, None for a wrong name or password, or why the login is refused."""
+    now = utcnow()
+    with state.db.read() as s:
+        if auth.login_wait(s, address, name, now) > 0:
+            return "throttled"
     with state.db.write() as s:
         user = auth.authenticate(s, name, password)
         if user is None:
+            wait = auth.login_failed(s, address, name, now)
+            if wait:
+                log.warning("login throttled: %s for one account, %.0f s", address, wait)
             return None
+        auth.login_succeeded(s, address, name)
+        if state.public_bind and not auth.password_is_strong(password, user.name):
+            return "weak"
         if old_token:
             # A new session id at every login, so a planted cookie never becomes a logged-in one.
             db.drop_session(s, auth.digest(old_token))
-        return auth.start_session(s, user, state.settings.session_hours, utcnow())
+        return auth.start_session(s, user, state.settings.session_hours, now)
 
 
 def _set_cookie(
@@ -437,26 +461,62 @@ async def listen(bulletin_id: RowId, request: Request, state: State, who: Viewer
     if not text:
         return JSONResponse({"detail": "المقطع فارغ."}, status_code=422)
     try:
-        service.check_text(text, "المقطع", 20_000)
-        wav = await run_in_threadpool(
-            _voice, state, text, _field(form, "engine") or None, _field(form, "voice") or None
+        service.check_text(text, "المقطع", MAX_PREVIEW_CHARS)
+    except Rejected as exc:
+        return JSONResponse({"detail": exc.message}, status_code=exc.status)
+    if not state.preview_gate.enter(who.user.id):
+        return JSONResponse(
+            {"detail": "مقاطع كثيرة قيد الاستماع الآن؛ انتظروا انتهاء ما طلبتم ثم أعيدوا المحاولة."},
+            status_code=429,
+            headers={"Retry-After": "5"},
+        )
+    try:
+        wav = await _voice(
+            state,
+            text,
+            _field(form, "engine") or None,
+            _field(form, "voice") or None,
+            shared_cache=auth.has_role(who.user, "editor"),
         )
     except Rejected as exc:
         return JSONResponse({"detail": exc.message}, status_code=exc.status)
     except ProducerError as exc:
         return JSONResponse({"detail": f"تعذّر توليد المقطع: {exc}"}, status_code=422)
+    except TimeoutError:
+        return JSONResponse({"detail": "استغرق توليد المقطع وقتًا أطول من اللازم."}, status_code=422)
+    finally:
+        state.preview_gate.leave(who.user.id)
     return Response(wav, media_type="audio/wav", headers={"Cache-Control": "no-store"})
 
 
-def _voice(state: AppState, text: str, engine: str | None, voice: str | None) -> bytes:
+async def _voice(
+    state: AppState, text: str, engine: str | None, voice: str | None, *, shared_cache: bool
+) -> bytes:
+    """The segment voiced in the preview process, awaited without holding one of the web
+    process's threads (a flood of previews once left none for the feed).
+
+    Editors' previews go into the shared segment cache (their render reuses them); a viewer's are
+    voiced into a throwaway cache in the scratch folder, so viewers cannot fill the shared one.
+    """
     from producer.store.station import station_settings
 
     if engine:
         service.check_engine(engine)
-    config = service.station(state)
+    config = await run_in_threadpool(service.station, state)
     with service.workdir(state) as work:
-        conf = station_settings(state.settings, config, state.store, work, with_audio=False)
-        return state.previews.submit(voice_segment, conf, text, engine, voice).result(timeout=300)
+        conf = await run_in_threadpool(
+            station_settings, state.settings, config, state.store, work, with_audio=False
+        )
+        if not shared_cache:
+            conf = conf.model_copy(
+                update={
+                    "data_dir": work / "viewer",
+                    "piper_voices_dir": conf.voices_dir,
+                    "lexicon_path": conf.lexicon_file,
+                }
+            )
+        future = state.previews.submit(voice_segment, conf, text, engine, voice)
+        return await asyncio.wait_for(asyncio.wrap_future(future), timeout=PREVIEW_TIMEOUT)
 
 
 # ---- render and jobs ---------------------------------------------------------------------------------

@@ -7,9 +7,39 @@ functions run in the app's single-worker process pool and return plain, picklabl
 from __future__ import annotations
 
 import io
-from dataclasses import dataclass
+import threading
+from dataclasses import dataclass, field
 
 from producer.settings import Settings
+
+
+@dataclass
+class PreviewGate:
+    """Segment previews waiting or voicing: at most `per_user` for one account and `total` in all.
+
+    The preview process voices one segment at a time; past these a request is answered 429 at
+    once instead of queueing behind a flood (80 previews from one viewer once held up everyone).
+    """
+
+    per_user: int = 2
+    total: int = 8
+    _busy: dict[int, int] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def enter(self, user_id: int) -> bool:
+        with self._lock:
+            if self._busy.get(user_id, 0) >= self.per_user or sum(self._busy.values()) >= self.total:
+                return False
+            self._busy[user_id] = self._busy.get(user_id, 0) + 1
+            return True
+
+    def leave(self, user_id: int) -> None:
+        with self._lock:
+            left = self._busy.get(user_id, 0) - 1
+            if left > 0:
+                self._busy[user_id] = left
+            else:
+                self._busy.pop(user_id, None)
 
 
 @dataclass(frozen=True)

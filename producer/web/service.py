@@ -10,6 +10,7 @@ import logging
 import re
 import secrets
 import tempfile
+import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -27,6 +28,9 @@ log = logging.getLogger("producer.web")
 SPEAKABLE_FAULT = "تعذّر تحضير نص القراءة بسبب خلل في البرنامج وسُجّل الخطأ؛ يمكنكم متابعة تحرير النص."
 UPLOAD_TYPES = (".txt", ".html", ".htm", ".docx")
 MAX_TITLE = 200
+# Uploads being unpacked and parsed at once: each may take tens of MB while it is read.
+_PARSING = threading.BoundedSemaphore(2)
+PARSE_WAIT = 20.0
 # C0 controls other than tab, newline, carriage return and form feed: their presence means binary.
 _BINARY = re.compile("[\x00-\x08\x0b\x0e-\x1f\x7f]")
 # Bidi embeddings, overrides and isolates: pasted text carries them by accident, and in a title or
@@ -100,10 +104,14 @@ def extract_upload(state: AppState, filename: str, data: bytes) -> str:
         raise Rejected(422, f"الملف «{name[:80]}» فارغ.")
     if len(data) > state.settings.max_upload_mb * 2**20:
         raise Rejected(413, f"الملف «{name[:80]}» أكبر من الحد المسموح.")
+    if not _PARSING.acquire(timeout=PARSE_WAIT):
+        raise Rejected(429, "ملفات كثيرة تُقرأ الآن؛ أعيدوا المحاولة بعد قليل.")
     try:
         return extract_text(data, name)
     except InputError as exc:
         raise Rejected(422, f"تعذّرت قراءة الملف «{name[:80]}»: {exc}") from exc
+    finally:
+        _PARSING.release()
 
 
 def save_draft(state: AppState, user: User, draft: Draft, bulletin_id: int | None) -> int:

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import codecs
 import io
+import struct
+import subprocess
+import sys
 import zipfile
+from pathlib import Path
 
 import docx
 import pytest
@@ -164,3 +168,88 @@ def test_extract_html_keeps_an_article_whose_wrapper_has_a_chrome_sounding_class
     assert extract_text(page.encode("utf-8"), "page.html") == (
         "عنوان الخبر هنا\n\nنص الخبر الطويل الذي يقرأ على الهواء."
     )
+
+
+def lying_bomb(inflated: int, claimed: int = 4096) -> bytes:
+    """A .docx whose document.xml claims `claimed` bytes but inflates to `inflated` (sizes patched
+    in the local header and the central directory after writing)."""
+    out = io.BytesIO()
+    with (
+        zipfile.ZipFile(io.BytesIO(_docx_bytes())) as source,
+        zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as bomb,
+    ):
+        for item in source.infolist():
+            if item.filename != "word/document.xml":
+                bomb.writestr(item, source.read(item))
+        with bomb.open("word/document.xml", "w") as member:
+            chunk = b"<" + b"a" * (2**20 - 1)
+            for _ in range(inflated // 2**20):
+                member.write(chunk)
+    data = bytearray(out.getvalue())
+    local = data.rindex(b"PK\x03\x04", 0, data.index(b"word/document.xml"))
+    struct.pack_into("<I", data, local + 22, claimed)
+    central = data.rindex(b"PK\x01\x02", 0, data.rindex(b"word/document.xml"))
+    struct.pack_into("<I", data, central + 24, claimed)
+    return bytes(data)
+
+
+# Run in a fresh interpreter, so the peak resident size measured is this upload's alone.
+_MEASURE = """
+import resource, sys
+from producer.errors import InputError
+from producer.ingest import extract_text
+data = open(sys.argv[1], "rb").read()
+name = sys.argv[2]
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+try:
+    extract_text(data, name)
+    outcome = "accepted"
+except InputError as exc:
+    outcome = str(exc)
+after = resource.getrusage(resource.RUSAGE_SELF)
+print(after.ru_maxrss - before, after.ru_utime + after.ru_stime, outcome, sep="\\t")
+"""
+
+
+def measured(tmp_path: Path, data: bytes, name: str) -> tuple[float, float, str]:
+    """(peak RSS growth in MB, CPU seconds, the error or "accepted") of extracting one file."""
+    path = tmp_path / name
+    path.write_bytes(data)
+    done = subprocess.run(
+        [sys.executable, "-c", _MEASURE, str(path), name], capture_output=True, text=True, check=True
+    )
+    grown, cpu, outcome = done.stdout.strip().split("\t", 2)
+    return int(grown) / 1024, float(cpu), outcome
+
+
+def test_a_zip_bomb_lying_about_its_size_is_inflated_under_a_hard_cap(tmp_path: Path) -> None:
+    data = lying_bomb(512 * 2**20)
+    assert len(data) < 2 * 2**20
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        assert archive.getinfo("word/document.xml").file_size == 4096  # the lie
+    grown, _cpu, outcome = measured(tmp_path, data, "bomb.docx")
+    assert "docx" in outcome
+    assert grown < 100, f"extracting the bomb grew the process by {grown:.0f} MB"
+
+
+def test_a_docx_inflating_past_the_cap_with_honest_small_parts_is_refused(tmp_path: Path) -> None:
+    data = lying_bomb(64 * 2**20, claimed=64 * 2**20 - 1)
+    grown, _cpu, outcome = measured(tmp_path, data, "bomb.docx")
+    assert "20 MB" in outcome
+    assert grown < 100
+
+
+@pytest.mark.parametrize(
+    ("page", "reason"),
+    [
+        ("<div>نص " * 5000, "nested too deeply"),
+        ("<span class='tags'>نص " * 300, "nested too deeply"),
+        ("<p>نص</p>" * 250_000, "too many elements"),
+        ("<p>" + "نص " * 1_200_000 + "</p>", "over 5 MB"),
+    ],
+    ids=["deep divs", "deep spans", "many elements", "6 MB"],
+)
+def test_hostile_html_is_refused_cheaply(tmp_path: Path, page: str, reason: str) -> None:
+    grown, cpu, outcome = measured(tmp_path, page.encode(), "page.html")
+    assert reason in outcome
+    assert grown < 200 and cpu < 10, (grown, cpu)

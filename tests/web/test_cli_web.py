@@ -18,7 +18,7 @@ ON_EACH_DATABASE = pytest.mark.parametrize("backend", ["sqlite", "postgresql"], 
 def serve_public(data_dir: Path, **env: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         producer_command("serve", "--host", "0.0.0.0", "--port", "1"),
-        env=server_env(data_dir, **env),
+        env=server_env(data_dir, **{"PRODUCER_BASE_URL": "https://news.example.org", **env}),
         capture_output=True,
         text=True,
         timeout=60,
@@ -47,6 +47,15 @@ def test_serve_refuses_public_host_without_a_strong_admin(tmp_path: Path) -> Non
     assert serve_public(data, PRODUCER_ADMIN_PASSWORD="").returncode != 0
 
 
+def test_serve_refuses_public_host_without_a_base_url(tmp_path: Path) -> None:
+    # The Host header of any request would otherwise choose the public feed's enclosure URLs.
+    refused = serve_public(
+        tmp_path / "e", PRODUCER_BASE_URL="", PRODUCER_ADMIN_PASSWORD="mango-violin-harbour"
+    )
+    assert refused.returncode != 0
+    assert "without PRODUCER_BASE_URL" in refused.stderr
+
+
 @ON_EACH_DATABASE
 def test_user_and_token_commands(tmp_path: Path, backend: Backend) -> None:
     data = tmp_path / "d"
@@ -63,6 +72,14 @@ def test_user_and_token_commands(tmp_path: Path, backend: Backend) -> None:
         assert result.returncode != 0, args
     token = run_cli(data, "token", "create", "huda", env=env)
     assert token.returncode == 0 and token.stdout.startswith("prd_") and len(token.stdout.strip()) > 40
+    assert run_cli(data, "token", "create", "huda", "--days", "30", env=env).returncode == 0
+    listed = run_cli(data, "token", "list", env=env).stdout.splitlines()
+    assert [line.split("\t")[1] for line in listed] == ["huda", "huda"]
+    assert listed[0].endswith("\tnever") and not listed[1].endswith("\tnever")
+    number = listed[0].split("\t")[0]
+    assert run_cli(data, "token", "revoke", number, env=env).returncode == 0
+    assert run_cli(data, "token", "revoke", number, env=env).returncode != 0  # already gone
+    assert len(run_cli(data, "token", "list", env=env).stdout.splitlines()) == 1
 
 
 @ON_EACH_DATABASE

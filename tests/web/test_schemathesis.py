@@ -133,6 +133,8 @@ def test_api_conforms_to_its_schema(fuzzed: Fuzzed, tmp_path: Path) -> None:
             str(config),
             "run",
             f"{fuzzed.server.url}/openapi.json",
+            "--header",
+            f"Authorization: Bearer {fuzzed.token}",
         ],
         env={
             **os.environ,
@@ -161,7 +163,7 @@ def test_schema_names_the_registry_engines() -> None:
 
 
 def test_schema_declares_the_bearer_scheme(fuzzed: Fuzzed) -> None:
-    with fuzzed.server.client() as client:
+    with fuzzed.server.client(headers={"Authorization": f"Bearer {fuzzed.token}"}) as client:
         document = client.get("/openapi.json").json()
     assert document["components"]["securitySchemes"]["HTTPBearer"] == {
         "type": "http",

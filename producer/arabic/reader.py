@@ -30,6 +30,7 @@ from producer.arabic.context import (
     clearly_noun,
     counted_noun,
     in_table,
+    is_verb,
     is_word_char,
     next_word,
     number_case,
@@ -429,6 +430,8 @@ def _noun_case(before: list[tuple[str, int]]) -> Case:
     noun = strip_conj(before[-1][0])
     if noun[:1] in "بلك" and not noun.startswith("ال"):
         return "gen"
+    if len(before) > 1 and is_verb(before[-2][0]):
+        return "nom"  # a noun right after its verb is read as its subject: "افتتح المؤتمر 21 للحزب"
     return case_from_words(before[:-1])
 
 

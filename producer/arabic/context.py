@@ -90,7 +90,9 @@ _NOT_SUBJECT = _word_set(
     "أمس اليوم الليلة غدا مساء صباح صباحا فجر ظهر ليلا حتى الآن أيضا قد لقد فقط مجددا مؤخرا"
 )
 # Words that end the verb's reach: a new clause begins after them.
-_VERB_BARRIER = _word_set("إن أن الذي التي الذين اللذين اللتين اللواتي ما لا لم لن حيث عندما بينما لكن بل ثم أو")
+_VERB_BARRIER = _word_set(
+    "إن أن الذي التي الذين اللذين اللتين اللواتي ما لا لم لن حيث عندما بينما لكن بل ثم أو"
+)
 _RELATIVE = _word_set("الذي التي الذين اللذين اللتين اللواتي ما مما")
 # Verbs and verbal nouns spelled alike ("جرح": wounded, or wounding): clause-initial, they are the verb.
 _VERB_OR_NOUN = _word_set("جرح أسر خطف")

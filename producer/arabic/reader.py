@@ -363,9 +363,9 @@ def _integer(
         return ordinal(n, case=case), end
     # "المؤتمر 21" is its 21st session, but "المؤتمر 21 دولة" counts states.
     counts_next = follower is not None and _counts(follower, n)
-    if _ordinal_noun(prev) and 1 <= n <= 999 and not prefix and not counts_next:
-        feminine = noun_gender(_ordinal_noun(prev)) == "f"
-        return ordinal(n, feminine=feminine, case=_noun_case(before)), end
+    if (head := _ordinal_head(before)) is not None and 1 <= n <= 999 and not prefix and not counts_next:
+        noun, at = head
+        return ordinal(n, feminine=noun_gender(noun) == "f", case=_noun_case(before[: at + 1])), end
     if n >= 100 and in_table(prev, YEAR_BEFORE) and not is_known_noun(next_word(text, end) or ""):
         return year_words(n), end
     gender, construct = counted_noun(state, end, n)
@@ -413,13 +413,38 @@ def _after_month(before: list[tuple[str, int]]) -> bool:
     return last in MONTHS or two in MONTHS
 
 
+_PRONOUN_SUFFIX = re.compile(r"(?:هما|هم|هن|ها|ه|نا|كم)$")
+
+
 def _ordinal_noun(word: str) -> str | None:
-    """The definite noun in `word` (clitics stripped) if it calls for an ordinal after it."""
-    for candidate in (word, word[1:], "ال" + word[2:] if word.startswith("لل") else ""):
-        if candidate in ORDINAL_BEFORE:
-            return candidate
-    if word[:1] in "بلك" and word[1:] in ORDINAL_BEFORE:
-        return word[1:]
+    """The definite noun in `word` (clitics and a pronoun suffix stripped) if it calls for an
+    ordinal after it: "الدورة", "دورتها" and "بدورتها" all give "الدورة"."""
+    stems = [word, word[1:], "ال" + word[2:] if word.startswith("لل") else ""]
+    if word[:1] in "بلك":
+        stems.append(word[1:])
+    for stem in list(stems):
+        if len(stem) > 3 and (bare := _PRONOUN_SUFFIX.sub("", stem)) != stem:
+            noun = bare[:-1] + "ة" if bare.endswith("ت") else bare
+            stems += ["ال" + noun, "ال" + noun[1:]]
+    stems += ["ال" + stem for stem in stems if stem and not stem.startswith("ال")]
+    return next((stem for stem in stems if stem in ORDINAL_BEFORE), None)
+
+
+def _ordinal_head(before: list[tuple[str, int]]) -> tuple[str, int] | None:
+    """The noun calling for an ordinal and its index in `before`: the word right before the number
+    ("الدورة 5", "في دورتها 17") or the head of a genitive chain ending there ("بعيد ميلاده 60",
+    "جولة المفاوضات 7"), whose later terms are definite or carry a pronoun."""
+    for back in range(1, min(3, len(before)) + 1):
+        at = len(before) - back
+        word = strip_conj(before[at][0])
+        definite = word.startswith("ال") or (word[:1] in "بلك" and word[1:].startswith("ال"))
+        # "ولايته": a و that is the word's own first letter, not a conjunction, is tried too.
+        noun = _ordinal_noun(word) or _ordinal_noun(before[at][0])
+        if noun is not None and (back == 1 or not definite):
+            # Further back, the head is in construct: indefinite, or with its pronoun ("دورتها").
+            return noun, at
+        if not (definite or _PRONOUN_SUFFIX.search(word)) or DIGIT.search(word):
+            return None
     return None
 
 

@@ -56,17 +56,28 @@ from producer.arabic.numbers import (
     noun_gender,
     ordinal,
 )
-from producer.arabic.units import UNIT_AFTER, UNITS_BEFORE, Unit, counted, unit_after
+from producer.arabic.units import (
+    CURRENCIES,
+    UNIT_AFTER,
+    UNITS_BEFORE,
+    Unit,
+    counted,
+    money,
+    noun_form,
+    unit_after,
+)
 
 _W = WORD_CHARS
 _NUM = r"\d+(?:[.,:/]\d+)*"
 _PREFIX = r"[وف](?:لل|[بك]?ال|[بكل])?|لل|[بك]?ال|[بكل]"
+_CURRENCY_BEFORE = "|".join(re.escape(sign) for sign in sorted(UNITS_BEFORE, key=len, reverse=True))
 _CHUNK = re.compile(
     rf"(?:(?<![{_W}])(?P<pre>{_PREFIX})(?:\u0640 ?)?)?"
     r"(?:(?P<phone>(?:\+|00)\d[\d -]{5,}\d|0\d{1,3}(?:-\d{3,})+)"
     r"|(?P<iso>\d{4}(?P<sep>[-./])\d{1,2}(?P=sep)\d{1,2})(?![\d]|[-.,/]\d)"
     r"|(?P<dmy>\d{1,2}[-./]\d{1,2}[-./](?:\d{4}|\d{2}))(?![\d]|[-.,/]\d)"
-    rf"|(?P<cur>[$€£] ?)?(?P<sign>[-+](?=\d))?(?P<num>{_NUM})(?:(?P<dash> ?[-–—] ?)(?P<num2>{_NUM}))?)"
+    rf"|(?P<cur>(?:{_CURRENCY_BEFORE}) ?)?(?P<sign>[-+](?=\d))?(?P<num>{_NUM})"
+    rf"(?:(?P<dash> ?[-–—] ?)(?P<num2>{_NUM}))?)"
 )
 _MONTH_AFTER = re.compile(
     r"\s+(?P<min>من\s+)?(?:شهر\s+)?(?:" + "|".join(sorted(MONTHS, key=len, reverse=True)) + rf")(?![{_W}])"
@@ -264,14 +275,18 @@ def _single(state: Line, m: re.Match[str], prefix: str) -> tuple[str, int]:
         if cur is not None or unit_m is not None:
             unit = cur or unit_after(unit_m["unit"])
             end = end if cur is not None else unit_m.end()
-            if frac.rstrip("0") == "5" and whole <= MAX_CARDINAL:
+            if unit.cents is not None and len(frac) == 2 and whole <= MAX_CARDINAL:
+                # Money written to the hundredth is said in units and cents, as prices are read.
+                words = money(whole, int(frac), unit, unit.cents, case)
+            elif frac.rstrip("0") == "5" and whole <= MAX_CARDINAL:
                 # "1.5 كم" is said as people say it: "كيلومتر ونصف", "نصف كيلومتر" for 0.5.
                 if whole <= 1:
                     words = f"نصف {unit.singular}" if whole == 0 else f"{unit.singular} ونصف"
                 else:
                     words = f"{counted(whole, unit, case)} ونصف"
             else:
-                words += f" {unit.singular}"
+                # "فاصلة" keeps the counted noun in the form the last number said calls for.
+                words += " " + noun_form(int(frac.lstrip("0") or "0"), unit, case)
     else:
         words, end = _integer(state, m, prefix, whole, case, cur)
     return join_prefix(_no_article(prefix) if words.startswith("ال") else prefix, words), end
@@ -280,6 +295,10 @@ def _single(state: Line, m: re.Match[str], prefix: str) -> tuple[str, int]:
 def _scaled(
     state: Line, whole: int, frac: str | None, scale: int, case: Case, end: int, cur: Unit | None
 ) -> tuple[str, int]:
+    sign = UNIT_AFTER.match(state.text, end) if cur is None else None
+    if sign is not None and unit_after(sign["unit"]) in CURRENCIES:
+        # "40 مليون £": the sign is the counted noun of مليون, said after it ("مليون جنيه إسترليني").
+        cur, end = unit_after(sign["unit"]), sign.end()
     gender, construct = counted_noun(state, end)
     construct = construct or cur is not None
     if frac is None:

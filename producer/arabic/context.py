@@ -157,6 +157,7 @@ class Line:
     text: str
     family: MonthFamily
     sports: bool
+    dial24: bool = False  # the station reads 24-hour times on the 24-hour dial ("الحادية والعشرين")
     cases: dict[int, Case] = field(default_factory=dict)
 
 

@@ -41,6 +41,7 @@ from producer.arabic.dates import (
     MonthFamily,
     clock_words,
     day_words,
+    hour24_words,
     hour_words,
     month_name,
     period_of_day,
@@ -105,6 +106,11 @@ _DAY_SPAN_AFTER = re.compile(
     + "|".join(sorted(MONTHS, key=len, reverse=True))
     + rf")(?![{_W}])"
 )
+# "من 6 حتى 9 مساء", "بين 7 و9 صباحا": the first number of a span of hours that ends in a part of the day.
+_HOUR_SPAN_AFTER = re.compile(
+    rf"\s*(?:إلى|حتى|و|-|–)\s*(?:الساعة\s+)?\d{{1,2}}(?::\d{{2}})?\s?"
+    rf"(?:صباحا|صباح|مساء|ظهرا|عصرا|ليلا|فجرا|بعد الظهر)(?![{_W}])"
+)
 _GMT_AFTER = re.compile(rf"\s?(?:بتوقيت غرينتش|بتوقيت غرينيتش|توقيت غرينتش|GMT|ت\.غ|ت\. غ|UTC)(?![{_W}])")
 
 _FRACTION_ONE = {2: "نصف", 3: "ثلث", 4: "ربع", 5: "خمس", 6: "سدس", 7: "سبع", 8: "ثمن", 9: "تسع", 10: "عشر"}
@@ -120,11 +126,12 @@ _FRACTION_PLURAL = {
 }
 
 
-def read_numbers(line: str, family: MonthFamily) -> str:
-    """`line` with every number read in words (the line is already normalized)."""
+def read_numbers(line: str, family: MonthFamily, *, dial24: bool = False) -> str:
+    """`line` with every number read in words (the line is already normalized); `dial24` reads
+    24-hour times on the 24-hour dial instead of the 12-hour one with the part of the day."""
     if not DIGIT.search(line):
         return line
-    state = Line(line, family, bool(SPORTS.search(line)))
+    state = Line(line, family, bool(SPORTS.search(line)), dial24)
     out: list[str] = []
     pos = 0
     while (m := _CHUNK.search(line, pos)) is not None:
@@ -246,7 +253,7 @@ def _decimal_words(whole: int, frac: str, case: Case) -> str:
 def _single(state: Line, m: re.Match[str], prefix: str) -> tuple[str, int]:
     text, start, end, num = state.text, m.start(), m.end(), m["num"]
     if re.fullmatch(r"\d{1,2}:\d{2}(?::\d{2})?", num):
-        clock = _clock(state, num, end)
+        clock = _clock(state, num, end, _clock_case(state, start, prefix))
         if clock is not None:
             return join_prefix(_no_article(prefix), clock[0]), clock[1]
     if re.fullmatch(r"\d{1,2}/\d{1,2}", num):
@@ -341,6 +348,8 @@ def _integer(
     if prev == "الساعة" and n <= 12 and (ampm := _CLOCK_PERIOD_AFTER.match(text, end)) is not None:
         # "الساعة 8 م" is eight in the evening: after an hour م is مساءً, not metres.
         hour = n % 12 + (12 if ampm["p"].lower().startswith("p") or ampm["p"] == "م" else 0)
+        if state.dial24:
+            return hour24_words(hour, _noun_case(before)), ampm.end()
         return f"{hour_words(hour)} {period_of_day(hour)}", ampm.end()
     if (unit_m := UNIT_AFTER.match(text, end)) is not None and not _is_year_mark(n, unit_m, prev):
         return counted(n, unit_after(unit_m["unit"]), case), unit_m.end()
@@ -360,13 +369,18 @@ def _integer(
     if n >= 100 and _after_month(before):
         return f"عام {year_words(n)}", end
     # "الساعة 8", and "بين الساعة 8 و10": a number coordinated with an hour is an hour too.
+    # "من 8 حتى 10 مساء", "من الساعة 8 حتى 10": both ends of a span of hours are hours.
     hour_context = (
         prev == "الساعة"
-        or (prefix in ("و", "ف") and any(w == "الساعة" for w, _ in before[-3:]))
+        or ((prefix in ("و", "ف") or prev in ("حتى", "إلى")) and any(w == "الساعة" for w, _ in before[-3:]))
         or _DAY_PART_AFTER.match(text, end) is not None
+        or (n <= 12 and _HOUR_SPAN_AFTER.match(text, end) is not None)
     )
     if hour_context and n <= 24:
-        period = "" if _PERIOD_WORD_AFTER.match(text, end) or n <= 12 else f" {period_of_day(n)}"
+        day_part = _PERIOD_WORD_AFTER.match(text, end) is not None
+        if state.dial24 and n > 12 and not day_part:
+            return hour24_words(n, _noun_case(before) if prev == "الساعة" else case), end
+        period = "" if day_part or n <= 12 else f" {period_of_day(n)}"
         return hour_words(n) + period, end
     follower = next_word(text, end)
     if prefix.endswith(("ال", "لل")) and follower and _counts(follower, n):
@@ -517,7 +531,17 @@ def _is_24h(num: str) -> bool:
     return hour >= 13 or hour == 0 or num.startswith("0")
 
 
-def _clock(state: Line, num: str, end: int, *, force_period: bool = False) -> tuple[str, int] | None:
+def _clock_case(state: Line, start: int, prefix: str) -> Case:
+    """The case of a clock time: that of الساعة when it follows it ("عند الساعة 16:50"), else its own."""
+    before = words_before(state.text, start)
+    if not prefix and before and strip_conj(before[-1][0]) == "الساعة":
+        return _noun_case(before)
+    return number_case(state, start, prefix)
+
+
+def _clock(
+    state: Line, num: str, end: int, case: Case, *, force_period: bool = False
+) -> tuple[str, int] | None:
     hour, minute = (int(x) for x in num.split(":")[:2])
     if hour > 24 or minute > 59:
         return None
@@ -534,7 +558,7 @@ def _clock(state: Line, num: str, end: int, *, force_period: bool = False) -> tu
     if (gmt := _GMT_AFTER.match(text, end)) is not None:
         suffix = " بالتوقيت العالمي" if "UTC" in gmt.group(0) else " بتوقيت غرينتش"
         end = gmt.end()
-    return clock_words(hour % 24, minute, period=period) + suffix, end
+    return clock_words(hour % 24, minute, period=period, case=case, dial24=state.dial24) + suffix, end
 
 
 def _range(state: Line, m: re.Match[str], prefix: str) -> tuple[str, int]:
@@ -544,8 +568,8 @@ def _range(state: Line, m: re.Match[str], prefix: str) -> tuple[str, int]:
     if clock.fullmatch(a_txt) and clock.fullmatch(b_txt):
         # One 24-hour time makes the whole range 24-hour: both ends get their part of the day.
         both = _is_24h(a_txt) or _is_24h(b_txt)
-        first = _clock(state, a_txt, m.start("dash"), force_period=both)
-        second = _clock(state, b_txt, end, force_period=both)
+        first = _clock(state, a_txt, m.start("dash"), "gen", force_period=both)
+        second = _clock(state, b_txt, end, "gen", force_period=both)
         if first and second:
             return f"{prefix}من {first[0]} إلى {second[0]}", second[1]
     if not (a_txt.isdigit() and b_txt.isdigit()):
@@ -566,6 +590,11 @@ def _range(state: Line, m: re.Match[str], prefix: str) -> tuple[str, int]:
         tail = "" if month["min"] else " من"
         lead = "" if prev == "من" else "من "
         return f"{prefix}{lead}{ordinal(a, case='gen')} إلى {ordinal(b, case='gen')}{tail}", end
+    if a <= 12 and b <= 12 and _DAY_PART_AFTER.match(text, end) is not None:
+        # "9-11 صباحا": a span of hours, the part of the day said once after it.
+        lead = "" if prev in ("من", "بين") else "من "
+        joiner = " و" if prev == "بين" else " إلى "
+        return f"{prefix}{lead}{hour_words(a)}{joiner}{hour_words(b)}", end
     if prev not in ("من", "بين") and ((state.sports and a <= 20 and b <= 20) or a >= b):
         gender, construct = counted_noun(state, end)
         first = cardinal_words(a, gender=gender, case=case)

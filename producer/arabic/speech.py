@@ -8,11 +8,14 @@ number, date, time, percentage, currency and unit in words. No diacritics are ad
 from __future__ import annotations
 
 from functools import cache
+from typing import Literal
 
 from producer.arabic.context import month_family
 from producer.arabic.lexicon import Lexicon
 from producer.arabic.normalize import normalize_line
 from producer.arabic.reader import read_numbers
+
+ClockDial = Literal["12h", "24h"]
 
 
 @cache
@@ -20,8 +23,16 @@ def _default_lexicon() -> Lexicon:
     return Lexicon.default()
 
 
-def speakable(text: str, *, lexicon: Lexicon | None = None) -> str:
-    """`text` as it is to be spoken: no digit left, lexicon applied; the shipped lexicon if None."""
+def speakable(text: str, *, lexicon: Lexicon | None = None, clock: ClockDial = "12h") -> str:
+    """`text` as it is to be spoken: no digit left, lexicon applied; the shipped lexicon if None.
+
+    `clock` is the station's reading of 24-hour times: "12h" says the hour on the 12-hour dial with
+    the part of the day ("21:40" → "العاشرة إلا ثلثا مساء"), "24h" on the 24-hour dial ("الحادية
+    والعشرون وأربعون دقيقة").
+    """
     lexicon = _default_lexicon() if lexicon is None else lexicon
     family = month_family(text)
-    return "\n".join(read_numbers(lexicon.apply(normalize_line(line)), family) for line in text.split("\n"))
+    dial24 = clock == "24h"
+    return "\n".join(
+        read_numbers(lexicon.apply(normalize_line(line)), family, dial24=dial24) for line in text.split("\n")
+    )

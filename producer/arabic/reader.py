@@ -349,7 +349,7 @@ def _integer(
         # "الساعة 8 م" is eight in the evening: after an hour م is مساءً, not metres.
         hour = n % 12 + (12 if ampm["p"].lower().startswith("p") or ampm["p"] == "م" else 0)
         if state.dial24:
-            return hour24_words(hour, _noun_case(before)), ampm.end()
+            return hour24_words(hour, _hour_case(before)), ampm.end()
         return f"{hour_words(hour)} {period_of_day(hour)}", ampm.end()
     if (unit_m := UNIT_AFTER.match(text, end)) is not None and not _is_year_mark(n, unit_m, prev):
         return counted(n, unit_after(unit_m["unit"]), case), unit_m.end()
@@ -379,7 +379,7 @@ def _integer(
     if hour_context and n <= 24:
         day_part = _PERIOD_WORD_AFTER.match(text, end) is not None
         if state.dial24 and n > 12 and not day_part:
-            return hour24_words(n, _noun_case(before) if prev == "الساعة" else case), end
+            return hour24_words(n, _hour_case(before) if prev == "الساعة" else case), end
         period = "" if day_part or n <= 12 else f" {period_of_day(n)}"
         return hour_words(n) + period, end
     follower = next_word(text, end)
@@ -535,8 +535,16 @@ def _clock_case(state: Line, start: int, prefix: str) -> Case:
     """The case of a clock time: that of الساعة when it follows it ("عند الساعة 16:50"), else its own."""
     before = words_before(state.text, start)
     if not prefix and before and strip_conj(before[-1][0]) == "الساعة":
-        return _noun_case(before)
+        return _hour_case(before)
     return number_case(state, start, prefix)
+
+
+def _hour_case(before: list[tuple[str, int]]) -> Case:
+    """The case of an hour after "الساعة": genitive after a preposition ("عند الساعة"), nominative
+    opening the clause, else accusative: الساعة is then an adverb of time ("يبدأ البث الساعة 20:05")."""
+    if len(before) == 1:
+        return "nom"
+    return "gen" if case_from_words(before[:-1]) == "gen" else "acc"
 
 
 def _clock(
@@ -571,7 +579,8 @@ def _range(state: Line, m: re.Match[str], prefix: str) -> tuple[str, int]:
         first = _clock(state, a_txt, m.start("dash"), "gen", force_period=both)
         second = _clock(state, b_txt, end, "gen", force_period=both)
         if first and second:
-            return f"{prefix}من {first[0]} إلى {second[0]}", second[1]
+            lead = "" if strip_conj(_word_before(text, start)) == "من" else "من "
+            return f"{prefix}{lead}{first[0]} إلى {second[0]}", second[1]
     if not (a_txt.isdigit() and b_txt.isdigit()):
         suffix = ""
         if (pct := _PERCENT_AFTER.match(text, end)) is not None:
@@ -617,6 +626,11 @@ def _range(state: Line, m: re.Match[str], prefix: str) -> tuple[str, int]:
         return f"{prefix}{first} و{second}{suffix}", end
     lead = "" if prev == "من" else "من "
     return f"{prefix}{lead}{first} إلى {second}{suffix}", end
+
+
+def _word_before(text: str, start: int) -> str:
+    before = words_before(text, start, limit=1)
+    return before[-1][0] if before else ""
 
 
 def _plain_or_words(num: str) -> str:

@@ -2,7 +2,8 @@
 
 Per line: normalize characters (one digit set, no stray symbols), apply the station's lexicon
 (its entries win over everything else, so they may spell out numbers too), then read every
-number, date, time, percentage, currency and unit in words. No diacritics are added here.
+number, date, time, percentage, currency and unit in words, and last write the Latin words the
+lexicon did not name in Arabic letters (`latin`). No diacritics are added here.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from functools import cache
 from typing import Literal
 
 from producer.arabic.context import month_family
+from producer.arabic.latin import arabize_latin
 from producer.arabic.lexicon import Lexicon
 from producer.arabic.normalize import normalize_line
 from producer.arabic.reader import read_numbers
@@ -34,5 +36,6 @@ def speakable(text: str, *, lexicon: Lexicon | None = None, clock: ClockDial = "
     family = month_family(text)
     dial24 = clock == "24h"
     return "\n".join(
-        read_numbers(lexicon.apply(normalize_line(line)), family, dial24=dial24) for line in text.split("\n")
+        arabize_latin(read_numbers(lexicon.apply(normalize_line(line)), family, dial24=dial24))
+        for line in text.split("\n")
     )

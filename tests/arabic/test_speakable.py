@@ -40,8 +40,9 @@ def test_station_lexicon_is_applied_before_numbers() -> None:
     )
 
 
-def test_empty_lexicon_leaves_abbreviations() -> None:
-    assert speakable("قالت UN", lexicon=Lexicon()) == "قالت UN"
+def test_without_a_lexicon_entry_latin_is_spelled_or_transliterated() -> None:
+    assert speakable("قالت UN", lexicon=Lexicon()) == "قالت يو إن"
+    assert speakable("قال Johnson", lexicon=Lexicon()) == "قال جونسون"
 
 
 ARABIC_TEXT = st.text(

@@ -1,0 +1,77 @@
+"""Latin words left after the lexicon, spelled in Arabic letters so the Arabic voice can say them.
+
+The station's lexicon decides first (brands and names news meets: "Samsung" → "سامسونغ"); what is
+left is written in Arabic letters by rule, never skipped and never handed to the voice as Latin:
+- an acronym (all capitals, up to six letters: "NRC") is spelled by the letters' Arabic names
+  ("إن آر سي"), the way BBC and CNN are said;
+- any other word is transliterated by sound, as the Levantine press writes foreign names: digraphs
+  first (sh → ش, ch → تش, th → ث, ph → ف, kh → خ, gh → غ, oo/ou → و, ee/ea → ي), c and g soft
+  before e/i/y (س, ج), hard otherwise (ك, غ); a vowel opening the word is carried by a hamza (أ, إ,
+  أو), long vowels inside it are written (a → ا, e/i → ي, o/u → و), a final silent e is dropped and
+  doubled letters are written once ("Marco" → "ماركو", "Bernard" → "بيرنارد").
+"""
+
+from __future__ import annotations
+
+import re
+
+LETTER_NAMES = {
+    "A": "إيه", "B": "بي", "C": "سي", "D": "دي", "E": "إي", "F": "إف", "G": "جي", "H": "إتش", "I": "آي",
+    "J": "جيه", "K": "كيه", "L": "إل", "M": "إم", "N": "إن", "O": "أو", "P": "بي", "Q": "كيو", "R": "آر",
+    "S": "إس", "T": "تي", "U": "يو", "V": "في", "W": "دبليو", "X": "إكس", "Y": "واي", "Z": "زد",
+}  # fmt: skip
+
+_LATIN_WORD = re.compile(r"(?<![0-9A-Za-z\u00c0-\u024f])[A-Za-z]+(?:'[A-Za-z]+)?(?![0-9A-Za-z\u00c0-\u024f])")
+_ACRONYM = re.compile(r"[A-Z]{1,6}")
+_DIGRAPHS = (
+    ("sch", "ش"), ("tch", "تش"), ("sh", "ش"), ("ch", "تش"), ("th", "ث"), ("ph", "ف"), ("kh", "خ"),
+    ("gh", "غ"), ("ck", "ك"), ("qu", "كو"), ("oo", "و"), ("ou", "و"), ("ee", "ي"), ("ea", "ي"),
+    ("ie", "ي"), ("ai", "اي"), ("ay", "اي"), ("ei", "اي"), ("ey", "اي"), ("au", "او"), ("aw", "او"),
+)  # fmt: skip
+_CONSONANTS = {
+    "b": "ب", "d": "د", "f": "ف", "h": "ه", "j": "ج", "k": "ك", "l": "ل", "m": "م", "n": "ن", "p": "ب",
+    "q": "ك", "r": "ر", "s": "س", "t": "ت", "v": "ف", "w": "و", "x": "كس", "z": "ز",
+}  # fmt: skip
+_VOWELS_INSIDE = {"a": "ا", "e": "ي", "i": "ي", "o": "و", "u": "و", "y": "ي"}
+_VOWELS_FIRST = {"a": "أ", "e": "إ", "i": "إ", "o": "أو", "u": "أو", "y": "ي"}
+
+
+def spell_letters(letters: str) -> str:
+    """Capital letters by their Arabic names: "MS" → "إم إس"."""
+    return " ".join(LETTER_NAMES[c] for c in letters.upper() if c in LETTER_NAMES)
+
+
+def transliterate(word: str) -> str:
+    """One Latin word in Arabic letters (an acronym spelled letter by letter)."""
+    if _ACRONYM.fullmatch(word):
+        return spell_letters(word)
+    text = re.sub(r"(.)\1", r"\1", word.lower().replace("'", ""))
+    if len(text) > 2 and text.endswith("e") and text[-2] not in "aeiouy":
+        text = text[:-1]  # the silent final e ("Claire", "George")
+    out: list[str] = []
+    i = 0
+    while i < len(text):
+        for latin, arabic in _DIGRAPHS:
+            if text.startswith(latin, i):
+                out.append(("أ" + arabic if i == 0 and latin[0] in "aeiou" else arabic).replace("أا", "آ"))
+                i += len(latin)
+                break
+        else:
+            char, after = text[i], text[i + 1 : i + 2]
+            if char in _VOWELS_INSIDE:
+                out.append(_VOWELS_FIRST[char] if i == 0 else _VOWELS_INSIDE[char])
+            elif char == "c":
+                out.append("س" if after in ("e", "i", "y") else "ك")
+            elif char == "g":
+                out.append("ج" if after in ("e", "i", "y") else "غ")
+            elif char == "h" and i > 0 and after not in _VOWELS_INSIDE:
+                pass  # silent after a vowel: "Johnson" → "جونسون"
+            else:
+                out.append(_CONSONANTS.get(char, ""))
+            i += 1
+    return "".join(out)
+
+
+def arabize_latin(line: str) -> str:
+    """`line` with every Latin word that is left written in Arabic letters."""
+    return _LATIN_WORD.sub(lambda m: transliterate(m[0]), line)

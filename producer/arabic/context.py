@@ -127,6 +127,13 @@ ORDINAL_BEFORE = _word_set(
     "الصف الطابق المركز المرتبة الفرقة اللواء الفيلق الكتيبة الدقيقة الشوط المؤتمر الأسبوع "
     "الصفحة الموسم الدرجة الفئة الخطوة الدفعة القافلة الشحنة المجموعة الجلسة العيد الولاية المهرجان القمة"
 )
+# Words after which a number of three digits or more is an identifier, read digit by digit.
+IDENTIFIER_BEFORE = _word_set(
+    "هاتف الهاتف هاتفه هاتفها جوال الجوال موبايل الموبايل فاكس الفاكس واتساب الاتصال للاتصال الطوارئ "
+    "الساخن البريدي بريد رمز الرمز رحلة الرحلة رحلتها لوحة اللوحة"
+)
+# Words after which a dotted number is a version ("التحديث 17.2" → "سبعة عشر نقطة اثنان").
+VERSION_BEFORE = _word_set("الإصدار إصدار الإصدارة إصدارة التحديث تحديث النسخة نسخة")
 # Words after a number that are not the counted noun.
 NOT_COUNTED = _word_set(
     "في من على إلى عن مع حتى منذ بين قبل بعد خلال أو ثم لكن بل إن أن إذ إذا كما لا لم لن قد ما هذا هذه "

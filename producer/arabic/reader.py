@@ -20,9 +20,11 @@ from datetime import date
 from producer.arabic.context import (
     DATE_BEFORE,
     DIGIT,
+    IDENTIFIER_BEFORE,
     MONTHS,
     ORDINAL_BEFORE,
     SPORTS,
+    VERSION_BEFORE,
     WORD_AFTER,
     YEAR_BEFORE,
     Line,
@@ -47,6 +49,7 @@ from producer.arabic.dates import (
     period_of_day,
     year_words,
 )
+from producer.arabic.latin import spell_letters
 from producer.arabic.normalize import WORD_CHARS, join_prefix
 from producer.arabic.numbers import (
     MAX_CARDINAL,
@@ -74,7 +77,9 @@ _PREFIX = r"[وف](?:لل|[بك]?ال|[بكل])?|لل|[بك]?ال|[بكل]"
 _CURRENCY_BEFORE = "|".join(re.escape(sign) for sign in sorted(UNITS_BEFORE, key=len, reverse=True))
 _CHUNK = re.compile(
     rf"(?:(?<![{_W}])(?P<pre>{_PREFIX})(?:\u0640 ?)?)?"
-    r"(?:(?P<phone>(?:\+|00)\d[\d -]{5,}\d|0\d{1,3}(?:-\d{3,})+)"
+    r"(?:(?P<phone>(?:\+|00)\d[\d -]{5,}\d|0\d{1,3}(?:-\d{3,})+|0\d{2,4}(?: \d{2,8}){1,3}(?!\d))"
+    r"|(?P<code>(?<![A-Za-z0-9])(?P<letters>[A-Z]{1,3})-?(?P<code_digits>\d{2,}))"
+    r"|(?P<extra>\d{1,3}\+\d{1,2})(?![\d.,:/])"
     r"|(?P<iso>\d{4}(?P<sep>[-./])\d{1,2}(?P=sep)\d{1,2})(?![\d]|[-.,/]\d)"
     r"|(?P<dmy>\d{1,2}[-./]\d{1,2}[-./](?:\d{4}|\d{2}))(?![\d]|[-.,/]\d)"
     rf"|(?P<cur>(?:{_CURRENCY_BEFORE}) ?)?(?P<sign>[-+](?=\d))?(?P<num>{_NUM})"
@@ -157,6 +162,13 @@ def _read_chunk(state: Line, m: re.Match[str]) -> tuple[str, int]:
     start = m.start()
     if m["phone"]:
         return prefix + _phone(m["phone"]), m.end()
+    if m["code"]:
+        # "MS985", "CR-5521": a flight or file number, its letters by name and its digits one by one.
+        digits = m["code_digits"]
+        said = cardinal_words(int(digits)) if len(digits) <= 2 and digits[0] != "0" else digits_words(digits)
+        return f"{prefix}{spell_letters(m['letters'])} {said}", m.end()
+    if m["extra"]:
+        return prefix + _added_time(state, start, m["extra"]), m.end()
     if m["iso"]:
         y, mo, d = (int(x) for x in re.split(r"[-./]", m["iso"]))
         return _date_chunk(state, start, prefix, d, mo, y, m.end()) or (_plain_digits(m["iso"]), m.end())
@@ -190,6 +202,15 @@ def _plain_digits(digits: str) -> str:
 def _phone(text: str) -> str:
     words = _plain_digits(text)
     return "زائد " + words if text.startswith("+") else words
+
+
+def _added_time(state: Line, start: int, text: str) -> str:
+    """ "الدقيقة 90+3" is the third minute of added time, as commentators say it; elsewhere a sum."""
+    base, extra = (int(x) for x in text.split("+"))
+    before = words_before(state.text, start)
+    if before and strip_conj(before[-1][0]).lstrip("بل") in ("الدقيقة", "دقيقة", "لدقيقة"):
+        return f"{ordinal(extra, feminine=True, case=_noun_case(before))} من الوقت بدل الضائع"
+    return f"{cardinal_words(base)} زائد {cardinal_words(extra)}"
 
 
 def _date_chunk(
@@ -238,6 +259,19 @@ def _parse(num: str, scale_follows: bool) -> tuple[int, str | None] | None:
     return None
 
 
+def _is_version(state: Line, start: int, num: str) -> bool:
+    """A version number: three or more dotted parts that are not thousands ("2.4.1"), or two after
+    a word naming a version or a Latin product name ("التحديث 17.2")."""
+    if not re.fullmatch(r"\d+(?:\.\d+)+", num):
+        return False
+    parts = num.split(".")
+    if len(parts) >= 3:
+        return not all(len(p) == 3 for p in parts[1:])
+    before = words_before(state.text, start, limit=1)
+    prev = strip_conj(before[-1][0]) if before else ""
+    return in_table(prev, VERSION_BEFORE) or re.fullmatch(r"[A-Za-z]+", prev) is not None
+
+
 def _say(n: int, case: Case = "nom") -> str:
     """A cardinal in words, or digit by digit past the largest number read in words."""
     return cardinal_words(n, case=case) if n <= MAX_CARDINAL else digits_words(str(n))
@@ -260,6 +294,9 @@ def _single(state: Line, m: re.Match[str], prefix: str) -> tuple[str, int]:
         return _slash_pair(state, start, prefix, num, end)
     if re.fullmatch(r"\d{1,15}/\d{1,15}", num):
         return _numbered(state, start, prefix, num, end)
+    if _is_version(state, start, num):
+        # "الإصدار 2.4.1": each part on its own, the dots said ("اثنان نقطة أربعة نقطة واحد").
+        return prefix + " نقطة ".join(_plain_or_words(part) for part in num.split(".")), end
     scale = _SCALE_AFTER.match(text, end)
     parsed = _parse(num, scale is not None)
     if parsed is None:
@@ -343,6 +380,11 @@ def _integer(
         return digits_words(num), end
     if n > MAX_CARDINAL:
         return digits_words(num), end
+    if len(num) >= 3 and "," not in num and "." not in num and _identifier_before(prev):
+        # "هاتف المكتب 445 7788", "الرمز البريدي 11511", "رحلة RJ 402": digit by digit, every group.
+        groups = re.compile(r"(?: \d+)*").match(text, end)
+        end = groups.end() if groups else end
+        return _plain_digits(num + text[m.end() : end]), end
     if cur is not None:
         return counted(n, cur, case), end
     if prev == "الساعة" and n <= 12 and (ampm := _CLOCK_PERIOD_AFTER.match(text, end)) is not None:
@@ -414,6 +456,12 @@ def _integer(
         # A modern year on its own is read as after an understood عام ("كأس العالم 2022").
         return year_words(n), end
     return cardinal_words(n, gender=gender, case=case, construct=construct), end
+
+
+def _identifier_before(prev: str) -> bool:
+    """Whether the word before a number makes it an identifier: a phone, postal or flight word, or a
+    Latin code written apart ("RJ 402")."""
+    return in_table(prev, IDENTIFIER_BEFORE) or re.fullmatch(r"[A-Z]{1,3}", prev) is not None
 
 
 def _is_year_mark(n: int, mark: re.Match[str], prev: str) -> bool:

@@ -34,7 +34,7 @@ _DIACRITICS = dict.fromkeys(map(ord, "\u064b\u064c\u064d\u064e\u064f\u0650\u0651
 # time, and nouns news puts in construct with a number.
 GENITIVE_BEFORE = _word_set(
     "في من على إلى عن حتى منذ مذ بين ب ل حوالي حوالى نحو قرابة زهاء قبل بعد خلال مع عند لدى دون فوق تحت "
-    "عبر ضمن طيلة طوال أصل مقابل مقتل إصابة جرح اعتقال سقوط نزوح تهجير خطف اختطاف إعدام استشهاد وفاة "
+    "سوى غير عبر ضمن طيلة طوال أصل مقابل مقتل إصابة جرح اعتقال سقوط نزوح تهجير خطف اختطاف إعدام استشهاد وفاة "
     "مصرع هلاك أسر إطلاق إجلاء تسجيل رصد توثيق عودة وصول دخول خروج فرار عام سنة عامي سنتي لعام "
     "مطلع منتصف نهاية بداية أواخر أوائل أواسط صيف شتاء خريف مسافة ارتفاع عمق طول عرض وزن مساحة قيمة "
     "مبلغ نسبة معدل بمعدل بواقع مجموع إجمالي حصيلة رقم تاريخ مدة فترة أكثر أقل انخفاض زيادة "
@@ -89,6 +89,11 @@ _KANA = (
 _NOT_SUBJECT = _word_set(
     "أمس اليوم الليلة غدا مساء صباح صباحا فجر ظهر ليلا حتى الآن أيضا قد لقد فقط مجددا مؤخرا"
 )
+# Prepositions and adverbs opening a phrase between a verb and the number: not its subject.
+_PREPOSITIONS = _word_set(
+    "في من على إلى عن حتى منذ بين ب ل مع عند لدى دون فوق تحت عبر ضمن خلال قبل بعد طيلة طوال نحو حوالي "
+    "حوالى قرابة زهاء لنحو بنحو"
+)
 # Words that end the verb's reach: a new clause begins after them.
 _VERB_BARRIER = _word_set(
     "إن أن الذي التي الذين اللذين اللتين اللواتي ما لا لم لن حيث عندما بينما لكن بل ثم أو"
@@ -133,7 +138,7 @@ IDENTIFIER_BEFORE = _word_set(
     "الساخن البريدي بريد رمز الرمز رحلة الرحلة رحلتها لوحة اللوحة"
 )
 # Words after which a dotted number is a version ("التحديث 17.2" → "سبعة عشر نقطة اثنان").
-VERSION_BEFORE = _word_set("الإصدار إصدار الإصدارة إصدارة التحديث تحديث النسخة نسخة")
+VERSION_BEFORE = _word_set("الإصدار إصدار الإصدارة إصدارة التحديث تحديث النسخة نسخة المادة البند الفقرة")
 # Words after a number that are not the counted noun.
 NOT_COUNTED = _word_set(
     "في من على إلى عن مع حتى منذ بين قبل بعد خلال أو ثم لكن بل إن أن إذ إذا كما لا لم لن قد ما هذا هذه "
@@ -205,12 +210,13 @@ def in_table(word: str, table: frozenset[str]) -> bool:
 
 def _verbal_noun(stem: str) -> bool:
     """An indefinite verbal noun by its pattern: افتعال/انفعال/استفعال (استيراد، انقضاء), إفعال
-    (إيواء، إطلاق), تفعيل (توقيف، تأهيل), فعول (مرور، وصول), or any …اء (بناء)."""
+    (إيواء، إطلاق), تفعيل (توقيف، تأهيل), فعول (مرور، وصول), فعْي (مضي), or any …اء (بناء)."""
     return (
         re.fullmatch(r"ا\w{2,4}ا\w", stem) is not None
         or re.fullmatch(r"إ\w{2}ا\w", stem) is not None
         or re.fullmatch(r"ت\w{2}ي\w", stem) is not None
         or re.fullmatch(r"\w{2}و\w", stem) is not None
+        or re.fullmatch(r"\w{2}ي", stem) is not None
         or (len(stem) >= 4 and stem.endswith("اء"))
     )
 
@@ -239,7 +245,7 @@ def _verb_case(before: list[tuple[str, int]]) -> Case | None:
                 return None
             continue
         subject = [w for w in between if w not in _NOT_SUBJECT and w not in WEEKDAYS]
-        has_subject = bool(subject) and subject[0] not in GENITIVE_BEFORE
+        has_subject = bool(subject) and subject[0] not in _PREPOSITIONS
         if kana:
             return "acc" if has_subject else "nom"
         if has_subject or word in ACCUSATIVE_VERBS or stem in ACCUSATIVE_VERBS:

@@ -41,10 +41,16 @@ def spell_letters(letters: str) -> str:
     return " ".join(LETTER_NAMES[c] for c in letters.upper() if c in LETTER_NAMES)
 
 
+# English words of names that no spelling rule gets right ("The Guardian" → "ذا غوارديان").
+_WORDS = {"the": "ذا", "of": "أوف", "and": "آند", "new": "نيو", "for": "فور", "news": "نيوز"}
+
+
 def transliterate(word: str) -> str:
     """One Latin word in Arabic letters (an acronym spelled letter by letter)."""
     if _ACRONYM.fullmatch(word):
         return spell_letters(word)
+    if word.lower() in _WORDS:
+        return _WORDS[word.lower()]
     text = re.sub(r"(.)\1", r"\1", word.lower().replace("'", ""))
     if len(text) > 2 and text.endswith("e") and text[-2] not in "aeiouy":
         text = text[:-1]  # the silent final e ("Claire", "George")

@@ -19,6 +19,11 @@ def test_speakable(text: str, expected: str) -> None:
     assert speakable(text) == expected
 
 
+@pytest.mark.parametrize(("text", "expected"), rows("speakable_blind2"))
+def test_speakable_blind_set_of_the_second_pass(text: str, expected: str) -> None:
+    assert speakable(text) == expected
+
+
 def test_keeps_one_output_line_per_input_line() -> None:
     text = "قتل 5 مدنيين\n\nفي 15/9/2017\r\n# \n"
     out = speakable(text)

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
 from producer.arabic import Lexicon, speakable
@@ -185,3 +190,21 @@ def test_transliteration_rule(word: str, arabic: str) -> None:
 
 def test_letters_by_name() -> None:
     assert spell_letters("NGO") == "إن جي أو"
+
+
+@pytest.mark.parametrize(
+    ("dial", "expected"),
+    [("12h", "عند العاشرة إلا ثلثا مساء"), ("24h", "عند الحادية والعشرين وأربعين دقيقة")],
+)
+def test_the_station_setting_chooses_the_dial(tmp_path: Path, dial: str, expected: str) -> None:
+    env = {**os.environ, "PRODUCER_DATA_DIR": str(tmp_path), "PRODUCER_CLOCK_DIAL": dial}
+    proc = subprocess.run(
+        [sys.executable, "-m", "producer", "speakable", "--no-diacritics", "-"],
+        input="عند 21:40\n".encode(),
+        capture_output=True,
+        env=env,
+        timeout=120,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr.decode()
+    assert proc.stdout.decode() == expected + "\n"

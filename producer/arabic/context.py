@@ -215,7 +215,7 @@ def _verbal_noun(stem: str) -> bool:
         re.fullmatch(r"ا\w{2,4}ا\w", stem) is not None
         or re.fullmatch(r"إ\w{2}ا\w", stem) is not None
         or re.fullmatch(r"ت\w{2}ي\w", stem) is not None
-        or re.fullmatch(r"\w{2}و\w", stem) is not None
+        or re.fullmatch(r"[^يتنأ]\wو\w", stem) is not None  # not a present verb: يقول، تعود
         or re.fullmatch(r"\w{2}ي", stem) is not None
         or (len(stem) >= 4 and stem.endswith("اء"))
     )

@@ -329,8 +329,10 @@ def _single(state: Line, m: re.Match[str], prefix: str) -> tuple[str, int]:
                 else:
                     words = f"{counted(whole, unit, case)} ونصف"
             else:
-                # "فاصلة" keeps the counted noun in the form the last number said calls for.
-                words += " " + noun_form(int(frac.lstrip("0") or "0"), unit, case)
+                # After "فاصلة" the noun takes the form the last number said calls for ("فاصلة
+                # سبعة دولارات"), but stays singular after one and two ("فاصلة اثنان دولار").
+                last = int(frac.lstrip("0") or "0")
+                words += " " + (noun_form(last, unit, case) if last > 2 else unit.singular)
     else:
         words, end = _integer(state, m, prefix, whole, case, cur)
     return join_prefix(_no_article(prefix) if words.startswith("ال") else prefix, words), end

@@ -34,7 +34,7 @@ class Settings(BaseSettings):
     timezone: str = Field("Asia/Damascus", description="Time zone for the greeting's date and time.")
     clock_dial: Literal["12h", "24h"] = Field(
         "12h",
-        description="How 24-hour times are read: 12h (21:40 → العاشرة إلا ثلثا مساء) or 24h "
+        description="How 24-hour times are read: 12h (21:40 → التاسعة وأربعين دقيقة مساء) or 24h "
         "(الحادية والعشرون وأربعون دقيقة).",
     )
     templates_dir: Path | None = Field(

@@ -32,7 +32,8 @@ HIJRI_MONTHS = (
 # Hour of the day (0-23) → the part of the day said after a 24-hour time.
 _PERIODS = ((0, "ليلا"), (3, "فجرا"), (6, "صباحا"), (12, "ظهرا"), (15, "عصرا"), (18, "مساء"))
 _MINUTE_FRACTIONS = {15: "والربع", 20: "والثلث", 30: "والنصف"}
-_BEFORE_HOUR = {40: "إلا ثلثا", 45: "إلا ربعا"}
+# Only a quarter is said before the hour: "إلا ثلثا" is heard less than the minutes themselves.
+_BEFORE_HOUR = {45: "إلا ربعا"}
 
 
 def weekday_name(d: date) -> str:

@@ -29,7 +29,7 @@ def speakable(text: str, *, lexicon: Lexicon | None = None, clock: ClockDial = "
     """`text` as it is to be spoken: no digit left, lexicon applied; the shipped lexicon if None.
 
     `clock` is the station's reading of 24-hour times: "12h" says the hour on the 12-hour dial with
-    the part of the day ("21:40" → "العاشرة إلا ثلثا مساء"), "24h" on the 24-hour dial ("الحادية
+    the part of the day ("21:40" → "التاسعة وأربعين دقيقة مساء"), "24h" on the 24-hour dial ("الحادية
     والعشرون وأربعون دقيقة").
     """
     lexicon = _default_lexicon() if lexicon is None else lexicon

@@ -99,7 +99,7 @@ def test_money(text: str, expected: str) -> None:
 @pytest.mark.parametrize(
     ("text", "twelve", "twenty_four"),
     [
-        ("عند 21:40", "عند العاشرة إلا ثلثا مساء", "عند الحادية والعشرين وأربعين دقيقة"),
+        ("عند 21:40", "عند التاسعة وأربعين دقيقة مساء", "عند الحادية والعشرين وأربعين دقيقة"),
         (
             "يبدأ البث الساعة 20:05",
             "يبدأ البث الساعة الثامنة وخمس دقائق مساء",
@@ -194,7 +194,7 @@ def test_letters_by_name() -> None:
 
 @pytest.mark.parametrize(
     ("dial", "expected"),
-    [("12h", "عند العاشرة إلا ثلثا مساء"), ("24h", "عند الحادية والعشرين وأربعين دقيقة")],
+    [("12h", "عند التاسعة وأربعين دقيقة مساء"), ("24h", "عند الحادية والعشرين وأربعين دقيقة")],
 )
 def test_the_station_setting_chooses_the_dial(tmp_path: Path, dial: str, expected: str) -> None:
     env = {**os.environ, "PRODUCER_DATA_DIR": str(tmp_path), "PRODUCER_CLOCK_DIAL": dial}

@@ -507,7 +507,8 @@ def _ordinal_noun(word: str) -> str | None:
         stems.append(word[1:])
     for stem in list(stems):
         if len(stem) > 3 and (bare := _PRONOUN_SUFFIX.sub("", stem)) != stem:
-            noun = bare[:-1] + "ة" if bare.endswith("ت") else bare
+            # The ة and ى of the noun are written ت and ا before the pronoun: دورتها، ذكراها.
+            noun = bare[:-1] + "ة" if bare.endswith("ت") else bare[:-1] + "ى" if bare.endswith("ا") else bare
             stems += ["ال" + noun, "ال" + noun[1:]]
     stems += ["ال" + stem for stem in stems if stem and not stem.startswith("ال")]
     return next((stem for stem in stems if stem in ORDINAL_BEFORE), None)

@@ -31,6 +31,7 @@ from producer.arabic.latin import spell_letters, transliterate
         ("قتل في القصف 25 شخصا", "قتل في القصف خمسة وعشرون شخصا"),
         ("اعتقل 12 شابا", "اعتقل اثنا عشر شابا"),
         ("جرح 2 من المارة", "جرح اثنان من المارة"),
+        ("فقد 40 مهاجرا في البحر", "فقد أربعون مهاجرا في البحر"),
         # ... unless a relative pronoun before it is its subject
         ("الهجوم الذي قتل 25 شخصا", "الهجوم الذي قتل خمسة وعشرين شخصا"),
         # no verb, no governing word: nominative (a verb that is not transitive leaves it so)
@@ -48,6 +49,10 @@ from producer.arabic.latin import spell_letters, transliterate
         ("عقب اعتقال 22 ناشطا", "عقب اعتقال اثنين وعشرين ناشطا"),
         ("من أجل تأمين 2 مليون وجبة", "من أجل تأمين مليوني وجبة"),
         ("لإعادة 12 ألف لاجئ", "لإعادة اثني عشر ألف لاجئ"),
+        ("وسط وجود 20 ألف مقاتل", "وسط وجود عشرين ألف مقاتل"),
+        # a verb's spelling after تم or a preposition is its verbal noun
+        ("تم نقل 40 مريضا", "تم نقل أربعين مريضا"),
+        ("بعد قتل 20 شخصا", "بعد قتل عشرين شخصا"),
     ],
 )
 def test_case_from_the_governing_word(text: str, expected: str) -> None:
@@ -63,6 +68,7 @@ def test_case_from_the_governing_word(text: str, expected: str) -> None:
         ),
         ("في موسمه 13 مع النادي", "في موسمه الثالث عشر مع النادي"),
         ("خلال ولايتها 3", "خلال ولايتها الثالثة"),
+        ("في ذكراها 50", "في ذكراها الخمسين"),
         ("مع نهاية الجولة 30", "مع نهاية الجولة الثلاثين"),
         ("يحتفل النادي بعيد تأسيسه 100", "يحتفل النادي بعيد تأسيسه المئة"),
         ("انطلقت الدورة 20 للمهرجان", "انطلقت الدورة العشرون للمهرجان"),

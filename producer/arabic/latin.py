@@ -27,6 +27,7 @@ _DIGRAPHS = (
     ("sch", "ش"), ("tch", "تش"), ("sh", "ش"), ("ch", "تش"), ("th", "ث"), ("ph", "ف"), ("kh", "خ"),
     ("gh", "غ"), ("ck", "ك"), ("qu", "كو"), ("oo", "و"), ("ou", "و"), ("ee", "ي"), ("ea", "ي"),
     ("ie", "ي"), ("ai", "اي"), ("ay", "اي"), ("ei", "اي"), ("ey", "اي"), ("au", "او"), ("aw", "او"),
+    ("ow", "او"),
 )  # fmt: skip
 _CONSONANTS = {
     "b": "ب", "d": "د", "f": "ف", "h": "ه", "j": "ج", "k": "ك", "l": "ل", "m": "م", "n": "ن", "p": "ب",
@@ -42,7 +43,10 @@ def spell_letters(letters: str) -> str:
 
 
 # English words of names that no spelling rule gets right ("The Guardian" → "ذا غوارديان").
-_WORDS = {"the": "ذا", "of": "أوف", "and": "آند", "new": "نيو", "for": "فور", "news": "نيوز"}
+_WORDS = {
+    "the": "ذا", "of": "أوف", "and": "آند", "new": "نيو", "for": "فور", "news": "نيوز",
+    "mr": "مستر", "mrs": "ميسز", "ms": "ميز", "dr": "دكتور", "st": "سانت",
+}  # fmt: skip
 
 
 def transliterate(word: str) -> str:
@@ -78,6 +82,10 @@ def transliterate(word: str) -> str:
     return "".join(out)
 
 
+# The dot of a title is not a full stop the voice should pause on ("Mr. Brown").
+_TITLE_DOT = re.compile(r"(?<![A-Za-z])(Mr|Mrs|Ms|Dr|St)\.")
+
+
 def arabize_latin(line: str) -> str:
     """`line` with every Latin word that is left written in Arabic letters."""
-    return _LATIN_WORD.sub(lambda m: transliterate(m[0]), line)
+    return _LATIN_WORD.sub(lambda m: transliterate(m[0]), _TITLE_DOT.sub(r"\1", line))

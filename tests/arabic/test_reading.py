@@ -36,6 +36,8 @@ from producer.arabic.latin import spell_letters, transliterate
         ("الهجوم الذي قتل 25 شخصا", "الهجوم الذي قتل خمسة وعشرين شخصا"),
         # no verb, no governing word: nominative (a verb that is not transitive leaves it so)
         ("وصل 20 لاجئا", "وصل عشرون لاجئا"),
+        ("استقال 22 نائبا", "استقال اثنان وعشرون نائبا"),
+        ("حضر الاجتماع 40 مسؤولا", "حضر الاجتماع أربعون مسؤولا"),
         ("عدد القتلى 40", "عدد القتلى أربعون"),
         # كان and its sisters: predicate accusative, subject nominative
         ("كانت الحصيلة 90 قتيلا", "كانت الحصيلة تسعين قتيلا"),
@@ -168,6 +170,7 @@ def test_identifiers(text: str, expected: str) -> None:
         ("صرح John Smith للصحفيين", "صرح جون سميث للصحفيين"),
         ("نشرت صحيفة The Guardian تقريرا", "نشرت صحيفة ذا غوارديان تقريرا"),
         ("قالت منظمة IRC", "قالت منظمة آي آر سي"),
+        ("وقال Mr. Brown إن الوضع", "وقال مستر براون إن الوضع"),
     ],
 )
 def test_latin_names_are_said_in_arabic(text: str, expected: str) -> None:

@@ -208,7 +208,8 @@ def _added_time(state: Line, start: int, text: str) -> str:
     """ "الدقيقة 90+3" is the third minute of added time, as commentators say it; elsewhere a sum."""
     base, extra = (int(x) for x in text.split("+"))
     before = words_before(state.text, start)
-    if before and strip_conj(before[-1][0]).lstrip("بل") in ("الدقيقة", "دقيقة", "لدقيقة"):
+    minute_word = before and strip_conj(before[-1][0]).lstrip("بل") in ("الدقيقة", "دقيقة", "لدقيقة")
+    if minute_word and extra >= 1:
         return f"{ordinal(extra, feminine=True, case=_noun_case(before))} من الوقت بدل الضائع"
     return f"{cardinal_words(base)} زائد {cardinal_words(extra)}"
 

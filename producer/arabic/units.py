@@ -133,7 +133,7 @@ def unit_after(surface: str) -> Unit:
 def money(whole: int, cents: int, unit: Unit, cent: Unit, case: Case) -> str:
     """An amount with hundredths: "تسعة دولارات وأربعون سنتا", or only the cents below one unit."""
     if not whole:
-        return counted(cents, cent, case)
+        return counted(cents, cent, case) if cents else f"صفر {unit.singular}"
     spoken = counted(whole, unit, case)
     return f"{spoken} و{counted(cents, cent, case)}" if cents else spoken
 

@@ -212,14 +212,14 @@ def in_table(word: str, table: frozenset[str]) -> bool:
 
 def _verbal_noun(stem: str) -> bool:
     """An indefinite verbal noun by its pattern: افتعال/انفعال/استفعال (استيراد، انقضاء), إفعال
-    (إيواء، إطلاق), تفعيل (توقيف، تأهيل), فعول (مرور، وصول), فعْي (مضي), or any …اء (بناء)."""
+    (إيواء، إطلاق), تفعيل (توقيف، تأهيل), فعول (مرور، وصول), فعْي/فعْء (مضي، بدء), or any …اء (بناء)."""
     # The past of a hollow verb looks alike but is a letter shorter: استقال (استقالة), اختار.
     return (
         (re.fullmatch(r"ا\w{2,4}ا\w", stem) is not None and len(stem) >= (7 if stem.startswith("است") else 6))
         or re.fullmatch(r"إ\w{2}ا\w", stem) is not None
         or re.fullmatch(r"ت\w{2}ي\w", stem) is not None
         or re.fullmatch(r"[^يتنأ]\wو\w", stem) is not None  # not a present verb: يقول، تعود
-        or re.fullmatch(r"\w{2}ي", stem) is not None
+        or re.fullmatch(r"\w{2}[يء]", stem) is not None
         or (len(stem) >= 4 and stem.endswith("اء"))
     )
 

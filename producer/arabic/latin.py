@@ -14,6 +14,7 @@ left is written in Arabic letters by rule, never skipped and never handed to the
 from __future__ import annotations
 
 import re
+import unicodedata
 
 LETTER_NAMES = {
     "A": "إيه", "B": "بي", "C": "سي", "D": "دي", "E": "إي", "F": "إف", "G": "جي", "H": "إتش", "I": "آي",
@@ -21,7 +22,9 @@ LETTER_NAMES = {
     "S": "إس", "T": "تي", "U": "يو", "V": "في", "W": "دبليو", "X": "إكس", "Y": "واي", "Z": "زد",
 }  # fmt: skip
 
-_LATIN_WORD = re.compile(r"(?<![0-9A-Za-z\u00c0-\u024f])[A-Za-z]+(?:'[A-Za-z]+)?(?![0-9A-Za-z\u00c0-\u024f])")
+_LATIN_WORD = re.compile(
+    r"(?<![0-9A-Za-z\u00c0-\u024f])[A-Za-z\u00c0-\u024f]+(?:'[A-Za-z]+)?(?![0-9A-Za-z\u00c0-\u024f])"
+)
 _ACRONYM = re.compile(r"[A-Z]{1,6}")
 _DIGRAPHS = (
     ("sch", "ش"), ("tch", "تش"), ("sh", "ش"), ("ch", "تش"), ("th", "ث"), ("ph", "ف"), ("kh", "خ"),
@@ -55,9 +58,15 @@ def transliterate(word: str) -> str:
         return spell_letters(word)
     if word.lower() in _WORDS:
         return _WORDS[word.lower()]
-    text = re.sub(r"(.)\1", r"\1", word.lower().replace("'", ""))
+    # Accents go (Müller → muller); ß, ç and æ/œ are spelled out.
+    plain = unicodedata.normalize(
+        "NFKD", word.lower().replace("ß", "ss").replace("ç", "s").replace("æ", "ae").replace("œ", "oe")
+    )
+    text = re.sub(r"(.)\1", r"\1", "".join(c for c in plain if c.isascii() and c.isalpha()))
     if len(text) > 2 and text.endswith("e") and text[-2] not in "aeiouy":
         text = text[:-1]  # the silent final e ("Claire", "George")
+    if len(text) > 3 and text.endswith("er"):
+        text = text[:-2] + "r"  # an unstressed -er: "Peter" → "بيتر"
     out: list[str] = []
     i = 0
     while i < len(text):

@@ -19,8 +19,8 @@ def test_speakable(text: str, expected: str) -> None:
     assert speakable(text) == expected
 
 
-@pytest.mark.parametrize(("text", "expected"), rows("speakable_blind2"))
-def test_speakable_blind_set_of_the_second_pass(text: str, expected: str) -> None:
+@pytest.mark.parametrize(("text", "expected"), rows("speakable_blind2") + rows("speakable_held3"))
+def test_speakable_blind_sets_of_the_second_pass(text: str, expected: str) -> None:
     assert speakable(text) == expected
 
 

@@ -116,6 +116,8 @@ _HOUR_SPAN_AFTER = re.compile(
     rf"\s*(?:إلى|حتى|و|-|–)\s*(?:الساعة\s+)?\d{{1,2}}(?::\d{{2}})?\s?"
     rf"(?:صباحا|صباح|مساء|ظهرا|عصرا|ليلا|فجرا|بعد الظهر)(?![{_W}])"
 )
+# The further groups of an identifier typed with spaces ("445 7788").
+_DIGIT_GROUPS = re.compile(r"(?: \d+)*")
 _GMT_AFTER = re.compile(rf"\s?(?:بتوقيت غرينتش|بتوقيت غرينيتش|توقيت غرينتش|GMT|ت\.غ|ت\. غ|UTC)(?![{_W}])")
 
 _FRACTION_ONE = {2: "نصف", 3: "ثلث", 4: "ربع", 5: "خمس", 6: "سدس", 7: "سبع", 8: "ثمن", 9: "تسع", 10: "عشر"}
@@ -385,8 +387,8 @@ def _integer(
         return digits_words(num), end
     if len(num) >= 3 and "," not in num and "." not in num and _identifier_before(prev):
         # "هاتف المكتب 445 7788", "الرمز البريدي 11511", "رحلة RJ 402": digit by digit, every group.
-        groups = re.compile(r"(?: \d+)*").match(text, end)
-        end = groups.end() if groups else end
+        if (groups := _DIGIT_GROUPS.match(text, end)) is not None:
+            end = groups.end()
         return _plain_digits(num + text[m.end() : end]), end
     if cur is not None:
         return counted(n, cur, case), end

@@ -1,9 +1,10 @@
 """Latin words left after the lexicon, spelled in Arabic letters so the Arabic voice can say them.
 
-The station's lexicon decides first (brands and names news meets: "Samsung" → "سامسونغ"); what is
-left is written in Arabic letters by rule, never skipped and never handed to the voice as Latin:
-- an acronym (all capitals, up to six letters: "NRC") is spelled by the letters' Arabic names
-  ("إن آر سي"), the way BBC and CNN are said;
+The station's lexicon decides first (brands and names news meets: "Samsung" → "سامسونغ"), and the
+shipped names also when typed in another case ("facebook"); what is left is written in Arabic
+letters by rule, never skipped and never handed to the voice as Latin:
+- an acronym (all capitals, up to four letters or without a vowel: "NRC") is spelled by the
+  letters' Arabic names ("إن آر سي"), the way BBC and CNN are said;
 - any other word is transliterated by sound, as the Levantine press writes foreign names: digraphs
   first (sh → ش, ch → تش, th → ث, ph → ف, kh → خ, gh → غ, oo/ou → و, ee/ea → ي), c and g soft
   before e/i/y (س, ج), hard otherwise (ك, غ); a vowel opening the word is carried by a hamza (أ, إ,
@@ -15,6 +16,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import cache
+
+from producer.arabic.lexicon import Lexicon
 
 LETTER_NAMES = {
     "A": "إيه", "B": "بي", "C": "سي", "D": "دي", "E": "إي", "F": "إف", "G": "جي", "H": "إتش", "I": "آي",
@@ -25,7 +29,9 @@ LETTER_NAMES = {
 _LATIN_WORD = re.compile(
     r"(?<![0-9A-Za-z\u00c0-\u024f])[A-Za-z\u00c0-\u024f]+(?:'[A-Za-z]+)?(?![0-9A-Za-z\u00c0-\u024f])"
 )
-_ACRONYM = re.compile(r"[A-Z]{1,6}")
+# Capitals up to four letters, or longer without a vowel to say them by ("IAEA", "NRC", "BRICS"
+# is a word): spelled letter by letter.
+_ACRONYM = re.compile(r"[A-Z]{1,4}|[B-DF-HJ-NP-TV-Z]{5,}")
 _DIGRAPHS = (
     ("sch", "ش"), ("tch", "تش"), ("sh", "ش"), ("ch", "تش"), ("th", "ث"), ("ph", "ف"), ("kh", "خ"),
     ("gh", "غ"), ("ck", "ك"), ("qu", "كو"), ("oo", "و"), ("ou", "و"), ("ee", "ي"), ("ea", "ي"),
@@ -52,8 +58,24 @@ _WORDS = {
 }  # fmt: skip
 
 
+@cache
+def _shipped_names() -> dict[str, str]:
+    """The shipped lexicon's Latin names by their lower case, for names typed in another case
+    ("facebook", "YouTube"); short ones stay out: "us" and "who" are English words too."""
+    return {
+        entry.pattern.lower(): entry.replacement
+        for entry in Lexicon.default().entries()
+        if not entry.is_regex
+        and len(entry.pattern) >= 4
+        and entry.pattern.isascii()
+        and entry.pattern.isalpha()
+    }
+
+
 def transliterate(word: str) -> str:
     """One Latin word in Arabic letters (an acronym spelled letter by letter)."""
+    if (shipped := _shipped_names().get(word.lower())) is not None:
+        return shipped
     if _ACRONYM.fullmatch(word):
         return spell_letters(word)
     if word.lower() in _WORDS:

@@ -172,6 +172,9 @@ def test_identifiers(text: str, expected: str) -> None:
         ("نشرت صحيفة The Guardian تقريرا", "نشرت صحيفة ذا غوارديان تقريرا"),
         ("قالت منظمة IRC", "قالت منظمة آي آر سي"),
         ("وقال Mr. Brown إن الوضع", "وقال مستر براون إن الوضع"),
+        # a shipped name typed in another case, a long word in capitals
+        ("تابعونا على facebook", "تابعونا على فيسبوك"),
+        ("مجموعة BRICS", "مجموعة بريكس"),
     ],
 )
 def test_latin_names_are_said_in_arabic(text: str, expected: str) -> None:

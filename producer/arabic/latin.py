@@ -59,17 +59,25 @@ _WORDS = {
 
 
 @cache
-def _shipped_names() -> dict[str, str]:
-    """The shipped lexicon's Latin names by their lower case, for names typed in another case
-    ("facebook", "YouTube"); short ones stay out: "us" and "who" are English words too."""
+def _shipped_latin() -> dict[str, str]:
+    """The shipped lexicon's plain Latin names as written ("COP" → "كوب")."""
     return {
-        entry.pattern.lower(): entry.replacement
+        entry.pattern: entry.replacement
         for entry in Lexicon.default().entries()
-        if not entry.is_regex
-        and len(entry.pattern) >= 4
-        and entry.pattern.isascii()
-        and entry.pattern.isalpha()
+        if not entry.is_regex and entry.pattern.isascii() and entry.pattern.isalpha()
     }
+
+
+@cache
+def _shipped_names() -> dict[str, str]:
+    """The shipped Latin names by their lower case, for names typed in another case ("facebook",
+    "YouTube"); short ones stay out: "us" and "who" are English words too."""
+    return {name.lower(): spoken for name, spoken in _shipped_latin().items() if len(name) >= 4}
+
+
+def code_letters(letters: str) -> str:
+    """The letters of a code glued to its number ("COP28", "MS985"): a shipped name, else by name."""
+    return _shipped_latin().get(letters) or spell_letters(letters)
 
 
 def transliterate(word: str) -> str:

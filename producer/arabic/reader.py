@@ -49,7 +49,7 @@ from producer.arabic.dates import (
     period_of_day,
     year_words,
 )
-from producer.arabic.latin import spell_letters
+from producer.arabic.latin import code_letters
 from producer.arabic.normalize import WORD_CHARS, join_prefix
 from producer.arabic.numbers import (
     MAX_CARDINAL,
@@ -168,7 +168,7 @@ def _read_chunk(state: Line, m: re.Match[str]) -> tuple[str, int]:
         # "MS985", "CR-5521": a flight or file number, its letters by name and its digits one by one.
         digits = m["code_digits"]
         said = cardinal_words(int(digits)) if len(digits) <= 2 and digits[0] != "0" else digits_words(digits)
-        return f"{prefix}{spell_letters(m['letters'])} {said}", m.end()
+        return f"{prefix}{code_letters(m['letters'])} {said}", m.end()
     if m["extra"]:
         return prefix + _added_time(state, start, m["extra"]), m.end()
     if m["iso"]:

@@ -136,7 +136,8 @@ def speakable(
         if lines and lines[-1] == "":
             lines.pop()
     diacritize = not no_diacritics and wants_diacritics(engine or conf.engine)
-    for line in speakable_lines(lines, Lexicon.load(conf.lexicon_file), diacritize=diacritize):
+    lexicon = Lexicon.load(conf.lexicon_file)
+    for line in speakable_lines(lines, lexicon, diacritize=diacritize, clock=conf.clock_dial):
         typer.echo(line)
 
 

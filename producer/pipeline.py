@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 
 from producer.arabic import Diacritizer, Lexicon, get_diacritizer, speakable
 from producer.arabic.diacritize import MODEL_ID
+from producer.arabic.speech import ClockDial
 from producer.bulletin import BulletinOptions, compose
 from producer.errors import InputError, ProducerError
 from producer.models import Chapter, Cue, EpisodeMeta, Script, SegmentKind, Story
@@ -101,9 +102,11 @@ def target_for(out_audio: Path, target: Target | None) -> Target:
     return implied  # type: ignore[return-value]
 
 
-def speakable_lines(lines: Sequence[str], lexicon: Lexicon, *, diacritize: bool) -> list[str]:
+def speakable_lines(
+    lines: Sequence[str], lexicon: Lexicon, *, diacritize: bool, clock: ClockDial = "12h"
+) -> list[str]:
     """Exactly what the engine is fed, one line per input line."""
-    spoken = [speakable(line, lexicon=lexicon) for line in lines]
+    spoken = [speakable(line, lexicon=lexicon, clock=clock) for line in lines]
     # One batch for everything: the model is loaded once and runs faster on many lines.
     return get_diacritizer().diacritize(spoken) if diacritize else spoken
 
@@ -125,10 +128,12 @@ def map_lines(texts: Sequence[str], transform: Callable[[list[str]], list[str]])
     return ["\n".join(lines) for lines in per_line(texts, transform)]
 
 
-def speakable_texts(script: Script, lexicon: Lexicon, *, diacritize: bool) -> list[str]:
+def speakable_texts(
+    script: Script, lexicon: Lexicon, *, diacritize: bool, clock: ClockDial = "12h"
+) -> list[str]:
     return map_lines(
         [seg.text for seg in script.segments],
-        lambda lines: speakable_lines(lines, lexicon, diacritize=diacritize),
+        lambda lines: speakable_lines(lines, lexicon, diacritize=diacritize, clock=clock),
     )
 
 
@@ -247,7 +252,7 @@ def build_episode(
             )
         report(0.0, "speakable")
         lexicon = Lexicon.load(settings.lexicon_file)
-        texts = speakable_texts(script, lexicon, diacritize=False)
+        texts = speakable_texts(script, lexicon, diacritize=False, clock=settings.clock_dial)
         assets = default_assets(
             chosen.rate,
             intro=settings.jingle_intro,
@@ -283,7 +288,7 @@ def build_episode(
             speech,
             [(p.source, p.start, p.label) for p in programme.placements],
             programme.rate,
-            weigh=lambda text: len(speakable(text, lexicon=lexicon)),
+            weigh=lambda text: len(speakable(text, lexicon=lexicon, clock=settings.clock_dial)),
         )
         meta = EpisodeMeta(
             title=script.title,

@@ -32,6 +32,11 @@ class Settings(BaseSettings):
     station_name: str = Field("راديو ألوان", description="Station name used in the ident and tags.")
     programme_name: str = Field("نشرة الأخبار", description="Programme name (ID3 album, feed title).")
     timezone: str = Field("Asia/Damascus", description="Time zone for the greeting's date and time.")
+    clock_dial: Literal["12h", "24h"] = Field(
+        "12h",
+        description="How 24-hour times are read: 12h (21:40 → التاسعة وأربعين دقيقة مساء) or 24h "
+        "(الحادية والعشرون وأربعون دقيقة).",
+    )
     templates_dir: Path | None = Field(
         None, description="A folder of the station's own script templates overriding the shipped ones."
     )

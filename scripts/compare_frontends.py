@@ -2,8 +2,9 @@
 
     python scripts/compare_frontends.py
 
-Exact-match accuracy on tests/data/speakable.tsv (whole sentences) and tests/data/cardinals.tsv
-(numbers alone, with the gender and case the table asks for). num2words only spells numbers, so it
+Exact-match accuracy on every tests/data/speakable*.tsv (whole sentences: speakable.tsv and the blind
+sets written before each round of work) and tests/data/cardinals.tsv (numbers alone, with the gender
+and case the table asks for). num2words only spells numbers, so it
 is run as the usual minimal front-end: every number in the sentence replaced by num2words(n, "ar").
 arabic-tts-frontend is a reference point only, not a dependency of producer:
 `pip install arabic-tts-frontend` first; without it its column says "not installed".
@@ -57,20 +58,21 @@ def accuracy(pairs: list[tuple[str, str]]) -> str:
 def main() -> int:
     atf_text, atf_number = load_arabic_tts_frontend()
     lexicon = Lexicon.default()
-    sentences = rows("speakable")
     numbers = rows("cardinals")
 
     print(f"{'table':<24}{'producer':>20}{'num2words':>20}{'arabic-tts-frontend':>24}")
-    ours = accuracy([(speakable(text, lexicon=lexicon), want) for text, want in sentences])
-    n2w = accuracy([(num2words_frontend(text), want) for text, want in sentences])
-    atf = accuracy([(atf_text(text), want) for text, want in sentences]) if atf_text else "not installed"
-    print(f"{'speakable.tsv':<24}{ours:>20}{n2w:>20}{atf:>24}")
-    # The same, only on the sentences that have a number to read (the others test that text is kept).
-    digits = [(text, want) for text, want in sentences if re.search(r"\d", text.translate(_EASTERN))]
-    ours = accuracy([(speakable(text, lexicon=lexicon), want) for text, want in digits])
-    n2w = accuracy([(num2words_frontend(text), want) for text, want in digits])
-    atf = accuracy([(atf_text(text), want) for text, want in digits]) if atf_text else "not installed"
-    print(f"{'  with numbers only':<24}{ours:>20}{n2w:>20}{atf:>24}")
+    for table in sorted(DATA.glob("speakable*.tsv")):
+        sentences = [(row[0], row[1]) for row in rows(table.stem)]
+        ours = accuracy([(speakable(text, lexicon=lexicon), want) for text, want in sentences])
+        n2w = accuracy([(num2words_frontend(text), want) for text, want in sentences])
+        atf = accuracy([(atf_text(text), want) for text, want in sentences]) if atf_text else "not installed"
+        print(f"{table.name:<24}{ours:>20}{n2w:>20}{atf:>24}")
+        # The same, only on the sentences that have a number to read (the others test that text is kept).
+        digits = [(text, want) for text, want in sentences if re.search(r"\d", text.translate(_EASTERN))]
+        ours = accuracy([(speakable(text, lexicon=lexicon), want) for text, want in digits])
+        n2w = accuracy([(num2words_frontend(text), want) for text, want in digits])
+        atf = accuracy([(atf_text(text), want) for text, want in digits]) if atf_text else "not installed"
+        print(f"{'  with numbers only':<24}{ours:>20}{n2w:>20}{atf:>24}")
 
     ours = accuracy([(cardinal(int(n), feminine=g == "f", case=c), want) for n, g, c, want in numbers])  # type: ignore[arg-type]
     n2w = accuracy([(str(num2words(int(n), lang="ar")), want) for n, _g, _c, want in numbers])
@@ -81,6 +83,7 @@ def main() -> int:
     )
     print(f"{'cardinals.tsv':<24}{ours:>20}{n2w:>20}{atf:>24}")
 
+    sentences = [(row[0], row[1]) for row in rows("speakable")]
     texts = [text for text, _ in sentences] * 20
     started = time.perf_counter()
     for text in texts:

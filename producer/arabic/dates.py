@@ -32,7 +32,8 @@ HIJRI_MONTHS = (
 # Hour of the day (0-23) → the part of the day said after a 24-hour time.
 _PERIODS = ((0, "ليلا"), (3, "فجرا"), (6, "صباحا"), (12, "ظهرا"), (15, "عصرا"), (18, "مساء"))
 _MINUTE_FRACTIONS = {15: "والربع", 20: "والثلث", 30: "والنصف"}
-_BEFORE_HOUR = {40: "إلا ثلثا", 45: "إلا ربعا"}
+# Only a quarter is said before the hour: "إلا ثلثا" is heard less than the minutes themselves.
+_BEFORE_HOUR = {45: "إلا ربعا"}
 
 
 def weekday_name(d: date) -> str:
@@ -73,30 +74,45 @@ def period_of_day(hour: int) -> str:
     return next(word for start, word in reversed(_PERIODS) if hour >= start)
 
 
-def _minutes_words(minutes: int) -> str:
+def _minutes_words(minutes: int, case: Case) -> str:
+    """The minutes after the hour, in the case of the hour they are joined to ("عند التاسعة وعشرين دقيقة")."""
     if minutes == 1:
         return "ودقيقة"
     if minutes == 2:
-        return "ودقيقتان"
+        return "ودقيقتان" if case == "nom" else "ودقيقتين"
     noun = "دقائق" if minutes <= 10 else "دقيقة"
-    return f"و{cardinal_words(minutes, gender='f', construct=True)} {noun}"
+    return f"و{cardinal_words(minutes, gender='f', case=case, construct=True)} {noun}"
 
 
-def clock_words(hour: int, minute: int, *, period: bool) -> str:
-    """hour:minute in words; `period` adds the part of the day (needed when the clock is 24-hour)."""
+def clock_words(hour: int, minute: int, *, period: bool, case: Case = "nom", dial24: bool = False) -> str:
+    """hour:minute in words; `period` adds the part of the day (needed when the clock is 24-hour).
+
+    `case` is the case the clock's position gives it, shown on the minutes ("وعشرين دقيقة" after
+    في or عند) and on the 24-hour dial's tens. `dial24` reads the hour on the 24-hour dial
+    ("الحادية والعشرين") instead of the 12-hour one; a minute before the hour is then counted too,
+    as the dial is read, never "إلا ربعا".
+    """
     if hour == 0 and minute == 0:
         return "منتصف الليل"
-    spoken_hour = (hour + 1) % 24 if minute in _BEFORE_HOUR else hour
-    words = [hour_words(spoken_hour)]
-    if minute in _BEFORE_HOUR:
+    before_hour = minute in _BEFORE_HOUR and not dial24
+    spoken_hour = (hour + 1) % 24 if before_hour else hour
+    words = [hour24_words(spoken_hour, case) if dial24 else hour_words(spoken_hour)]
+    if before_hour:
         words.append(_BEFORE_HOUR[minute])
     elif minute in _MINUTE_FRACTIONS:
         words.append(_MINUTE_FRACTIONS[minute])
     elif minute:
-        words.append(_minutes_words(minute))
-    if period:
+        words.append(_minutes_words(minute, case))
+    if period and not dial24:
         words.append(period_of_day(spoken_hour))
     return " ".join(words)
+
+
+def hour24_words(hour: int, case: Case) -> str:
+    """An hour on the 24-hour dial: 21 → "الحادية والعشرون" (the tens show the case)."""
+    if hour == 0:
+        return "منتصف الليل"
+    return "الواحدة" if hour == 1 else ordinal(hour, feminine=True, case=case)
 
 
 def time_words(t: time) -> str:

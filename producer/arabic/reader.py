@@ -20,9 +20,11 @@ from datetime import date
 from producer.arabic.context import (
     DATE_BEFORE,
     DIGIT,
+    IDENTIFIER_BEFORE,
     MONTHS,
     ORDINAL_BEFORE,
     SPORTS,
+    VERSION_BEFORE,
     WORD_AFTER,
     YEAR_BEFORE,
     Line,
@@ -30,6 +32,7 @@ from producer.arabic.context import (
     clearly_noun,
     counted_noun,
     in_table,
+    is_verb,
     is_word_char,
     next_word,
     number_case,
@@ -40,11 +43,13 @@ from producer.arabic.dates import (
     MonthFamily,
     clock_words,
     day_words,
+    hour24_words,
     hour_words,
     month_name,
     period_of_day,
     year_words,
 )
+from producer.arabic.latin import code_letters
 from producer.arabic.normalize import WORD_CHARS, join_prefix
 from producer.arabic.numbers import (
     MAX_CARDINAL,
@@ -55,17 +60,30 @@ from producer.arabic.numbers import (
     noun_gender,
     ordinal,
 )
-from producer.arabic.units import UNIT_AFTER, UNITS_BEFORE, Unit, counted, unit_after
+from producer.arabic.units import (
+    CURRENCIES,
+    UNIT_AFTER,
+    UNITS_BEFORE,
+    Unit,
+    counted,
+    money,
+    noun_form,
+    unit_after,
+)
 
 _W = WORD_CHARS
 _NUM = r"\d+(?:[.,:/]\d+)*"
 _PREFIX = r"[وف](?:لل|[بك]?ال|[بكل])?|لل|[بك]?ال|[بكل]"
+_CURRENCY_BEFORE = "|".join(re.escape(sign) for sign in sorted(UNITS_BEFORE, key=len, reverse=True))
 _CHUNK = re.compile(
     rf"(?:(?<![{_W}])(?P<pre>{_PREFIX})(?:\u0640 ?)?)?"
-    r"(?:(?P<phone>(?:\+|00)\d[\d -]{5,}\d|0\d{1,3}(?:-\d{3,})+)"
+    r"(?:(?P<phone>(?:\+|00)\d[\d -]{5,}\d|0\d{1,3}(?:-\d{3,})+|0\d{2,4}(?: \d{2,8}){1,3}(?!\d))"
+    r"|(?P<code>(?<![A-Za-z0-9])(?P<letters>[A-Z]{1,3})-?(?P<code_digits>\d{2,}))"
+    r"|(?P<extra>\d{1,3}\+\d{1,2})(?![\d.,:/])"
     r"|(?P<iso>\d{4}(?P<sep>[-./])\d{1,2}(?P=sep)\d{1,2})(?![\d]|[-.,/]\d)"
     r"|(?P<dmy>\d{1,2}[-./]\d{1,2}[-./](?:\d{4}|\d{2}))(?![\d]|[-.,/]\d)"
-    rf"|(?P<cur>[$€£] ?)?(?P<sign>[-+](?=\d))?(?P<num>{_NUM})(?:(?P<dash> ?[-–—] ?)(?P<num2>{_NUM}))?)"
+    rf"|(?P<cur>(?:{_CURRENCY_BEFORE}) ?)?(?P<sign>[-+](?=\d))?(?P<num>{_NUM})"
+    rf"(?:(?P<dash> ?[-–—] ?)(?P<num2>{_NUM}))?)"
 )
 _MONTH_AFTER = re.compile(
     r"\s+(?P<min>من\s+)?(?:شهر\s+)?(?:" + "|".join(sorted(MONTHS, key=len, reverse=True)) + rf")(?![{_W}])"
@@ -93,6 +111,13 @@ _DAY_SPAN_AFTER = re.compile(
     + "|".join(sorted(MONTHS, key=len, reverse=True))
     + rf")(?![{_W}])"
 )
+# "من 6 حتى 9 مساء", "بين 7 و9 صباحا": the first number of a span of hours that ends in a part of the day.
+_HOUR_SPAN_AFTER = re.compile(
+    rf"\s*(?:إلى|حتى|و|-|–)\s*(?:الساعة\s+)?\d{{1,2}}(?::\d{{2}})?\s?"
+    rf"(?:صباحا|صباح|مساء|ظهرا|عصرا|ليلا|فجرا|بعد الظهر)(?![{_W}])"
+)
+# The further groups of an identifier typed with spaces ("445 7788").
+_DIGIT_GROUPS = re.compile(r"(?: \d+)*")
 _GMT_AFTER = re.compile(rf"\s?(?:بتوقيت غرينتش|بتوقيت غرينيتش|توقيت غرينتش|GMT|ت\.غ|ت\. غ|UTC)(?![{_W}])")
 
 _FRACTION_ONE = {2: "نصف", 3: "ثلث", 4: "ربع", 5: "خمس", 6: "سدس", 7: "سبع", 8: "ثمن", 9: "تسع", 10: "عشر"}
@@ -108,11 +133,12 @@ _FRACTION_PLURAL = {
 }
 
 
-def read_numbers(line: str, family: MonthFamily) -> str:
-    """`line` with every number read in words (the line is already normalized)."""
+def read_numbers(line: str, family: MonthFamily, *, dial24: bool = False) -> str:
+    """`line` with every number read in words (the line is already normalized); `dial24` reads
+    24-hour times on the 24-hour dial instead of the 12-hour one with the part of the day."""
     if not DIGIT.search(line):
         return line
-    state = Line(line, family, bool(SPORTS.search(line)))
+    state = Line(line, family, bool(SPORTS.search(line)), dial24)
     out: list[str] = []
     pos = 0
     while (m := _CHUNK.search(line, pos)) is not None:
@@ -138,6 +164,13 @@ def _read_chunk(state: Line, m: re.Match[str]) -> tuple[str, int]:
     start = m.start()
     if m["phone"]:
         return prefix + _phone(m["phone"]), m.end()
+    if m["code"]:
+        # "MS985", "CR-5521": a flight or file number, its letters by name and its digits one by one.
+        digits = m["code_digits"]
+        said = cardinal_words(int(digits)) if len(digits) <= 2 and digits[0] != "0" else digits_words(digits)
+        return f"{prefix}{code_letters(m['letters'])} {said}", m.end()
+    if m["extra"]:
+        return prefix + _added_time(state, start, m["extra"]), m.end()
     if m["iso"]:
         y, mo, d = (int(x) for x in re.split(r"[-./]", m["iso"]))
         return _date_chunk(state, start, prefix, d, mo, y, m.end()) or (_plain_digits(m["iso"]), m.end())
@@ -171,6 +204,16 @@ def _plain_digits(digits: str) -> str:
 def _phone(text: str) -> str:
     words = _plain_digits(text)
     return "زائد " + words if text.startswith("+") else words
+
+
+def _added_time(state: Line, start: int, text: str) -> str:
+    """ "الدقيقة 90+3" is the third minute of added time, as commentators say it; elsewhere a sum."""
+    base, extra = (int(x) for x in text.split("+"))
+    before = words_before(state.text, start)
+    minute_word = before and strip_conj(before[-1][0]).lstrip("بل") in ("الدقيقة", "دقيقة", "لدقيقة")
+    if minute_word and extra >= 1:
+        return f"{ordinal(extra, feminine=True, case=_noun_case(before))} من الوقت بدل الضائع"
+    return f"{cardinal_words(base)} زائد {cardinal_words(extra)}"
 
 
 def _date_chunk(
@@ -219,6 +262,19 @@ def _parse(num: str, scale_follows: bool) -> tuple[int, str | None] | None:
     return None
 
 
+def _is_version(state: Line, start: int, num: str) -> bool:
+    """A version number: three or more dotted parts that are not thousands ("2.4.1"), or two after
+    a word naming a version or a Latin product name ("التحديث 17.2")."""
+    if not re.fullmatch(r"\d+(?:\.\d+)+", num):
+        return False
+    parts = num.split(".")
+    if len(parts) >= 3:
+        return not all(len(p) == 3 for p in parts[1:])
+    before = words_before(state.text, start, limit=1)
+    prev = strip_conj(before[-1][0]) if before else ""
+    return in_table(prev, VERSION_BEFORE) or re.fullmatch(r"[A-Za-z]+", prev) is not None
+
+
 def _say(n: int, case: Case = "nom") -> str:
     """A cardinal in words, or digit by digit past the largest number read in words."""
     return cardinal_words(n, case=case) if n <= MAX_CARDINAL else digits_words(str(n))
@@ -234,13 +290,16 @@ def _decimal_words(whole: int, frac: str, case: Case) -> str:
 def _single(state: Line, m: re.Match[str], prefix: str) -> tuple[str, int]:
     text, start, end, num = state.text, m.start(), m.end(), m["num"]
     if re.fullmatch(r"\d{1,2}:\d{2}(?::\d{2})?", num):
-        clock = _clock(state, num, end)
+        clock = _clock(state, num, end, _clock_case(state, start, prefix))
         if clock is not None:
             return join_prefix(_no_article(prefix), clock[0]), clock[1]
     if re.fullmatch(r"\d{1,2}/\d{1,2}", num):
         return _slash_pair(state, start, prefix, num, end)
     if re.fullmatch(r"\d{1,15}/\d{1,15}", num):
         return _numbered(state, start, prefix, num, end)
+    if _is_version(state, start, num):
+        # "الإصدار 2.4.1": each part on its own, the dots said ("اثنان نقطة أربعة نقطة واحد").
+        return prefix + " نقطة ".join(_plain_or_words(part) for part in num.split(".")), end
     scale = _SCALE_AFTER.match(text, end)
     parsed = _parse(num, scale is not None)
     if parsed is None:
@@ -263,14 +322,20 @@ def _single(state: Line, m: re.Match[str], prefix: str) -> tuple[str, int]:
         if cur is not None or unit_m is not None:
             unit = cur or unit_after(unit_m["unit"])
             end = end if cur is not None else unit_m.end()
-            if frac.rstrip("0") == "5" and whole <= MAX_CARDINAL:
+            if unit.cents is not None and len(frac) == 2 and whole <= MAX_CARDINAL:
+                # Money written to the hundredth is said in units and cents, as prices are read.
+                words = money(whole, int(frac), unit, unit.cents, case)
+            elif frac.rstrip("0") == "5" and whole <= MAX_CARDINAL:
                 # "1.5 كم" is said as people say it: "كيلومتر ونصف", "نصف كيلومتر" for 0.5.
                 if whole <= 1:
                     words = f"نصف {unit.singular}" if whole == 0 else f"{unit.singular} ونصف"
                 else:
                     words = f"{counted(whole, unit, case)} ونصف"
             else:
-                words += f" {unit.singular}"
+                # After "فاصلة" the noun takes the form the last number said calls for ("فاصلة
+                # سبعة دولارات"), but stays singular after one and two ("فاصلة اثنان دولار").
+                last = int(frac.lstrip("0") or "0")
+                words += " " + (noun_form(last, unit, case) if last > 2 else unit.singular)
     else:
         words, end = _integer(state, m, prefix, whole, case, cur)
     return join_prefix(_no_article(prefix) if words.startswith("ال") else prefix, words), end
@@ -279,6 +344,10 @@ def _single(state: Line, m: re.Match[str], prefix: str) -> tuple[str, int]:
 def _scaled(
     state: Line, whole: int, frac: str | None, scale: int, case: Case, end: int, cur: Unit | None
 ) -> tuple[str, int]:
+    sign = UNIT_AFTER.match(state.text, end) if cur is None else None
+    if sign is not None and unit_after(sign["unit"]) in CURRENCIES:
+        # "40 مليون £": the sign is the counted noun of مليون, said after it ("مليون جنيه إسترليني").
+        cur, end = unit_after(sign["unit"]), sign.end()
     gender, construct = counted_noun(state, end)
     construct = construct or cur is not None
     if frac is None:
@@ -316,11 +385,18 @@ def _integer(
         return digits_words(num), end
     if n > MAX_CARDINAL:
         return digits_words(num), end
+    if len(num) >= 3 and "," not in num and "." not in num and _identifier_before(prev):
+        # "هاتف المكتب 445 7788", "الرمز البريدي 11511", "رحلة RJ 402": digit by digit, every group.
+        if (groups := _DIGIT_GROUPS.match(text, end)) is not None:
+            end = groups.end()
+        return _plain_digits(num + text[m.end() : end]), end
     if cur is not None:
         return counted(n, cur, case), end
     if prev == "الساعة" and n <= 12 and (ampm := _CLOCK_PERIOD_AFTER.match(text, end)) is not None:
         # "الساعة 8 م" is eight in the evening: after an hour م is مساءً, not metres.
         hour = n % 12 + (12 if ampm["p"].lower().startswith("p") or ampm["p"] == "م" else 0)
+        if state.dial24:
+            return hour24_words(hour, _hour_case(before)), ampm.end()
         return f"{hour_words(hour)} {period_of_day(hour)}", ampm.end()
     if (unit_m := UNIT_AFTER.match(text, end)) is not None and not _is_year_mark(n, unit_m, prev):
         return counted(n, unit_after(unit_m["unit"]), case), unit_m.end()
@@ -340,13 +416,18 @@ def _integer(
     if n >= 100 and _after_month(before):
         return f"عام {year_words(n)}", end
     # "الساعة 8", and "بين الساعة 8 و10": a number coordinated with an hour is an hour too.
+    # "من 8 حتى 10 مساء", "من الساعة 8 حتى 10": both ends of a span of hours are hours.
     hour_context = (
         prev == "الساعة"
-        or (prefix in ("و", "ف") and any(w == "الساعة" for w, _ in before[-3:]))
+        or ((prefix in ("و", "ف") or prev in ("حتى", "إلى")) and any(w == "الساعة" for w, _ in before[-3:]))
         or _DAY_PART_AFTER.match(text, end) is not None
+        or (n <= 12 and _HOUR_SPAN_AFTER.match(text, end) is not None)
     )
     if hour_context and n <= 24:
-        period = "" if _PERIOD_WORD_AFTER.match(text, end) or n <= 12 else f" {period_of_day(n)}"
+        day_part = _PERIOD_WORD_AFTER.match(text, end) is not None
+        if state.dial24 and n > 12 and not day_part:
+            return hour24_words(n, _hour_case(before) if prev == "الساعة" else case), end
+        period = "" if day_part or n <= 12 else f" {period_of_day(n)}"
         return hour_words(n) + period, end
     follower = next_word(text, end)
     if prefix.endswith(("ال", "لل")) and follower and _counts(follower, n):
@@ -362,9 +443,9 @@ def _integer(
         return ordinal(n, case=case), end
     # "المؤتمر 21" is its 21st session, but "المؤتمر 21 دولة" counts states.
     counts_next = follower is not None and _counts(follower, n)
-    if _ordinal_noun(prev) and 1 <= n <= 999 and not prefix and not counts_next:
-        feminine = noun_gender(_ordinal_noun(prev)) == "f"
-        return ordinal(n, feminine=feminine, case=_noun_case(before)), end
+    if (head := _ordinal_head(before)) is not None and 1 <= n <= 999 and not prefix and not counts_next:
+        noun, at = head
+        return ordinal(n, feminine=noun_gender(noun) == "f", case=_noun_case(before[: at + 1])), end
     if n >= 100 and in_table(prev, YEAR_BEFORE) and not is_known_noun(next_word(text, end) or ""):
         return year_words(n), end
     gender, construct = counted_noun(state, end, n)
@@ -380,6 +461,12 @@ def _integer(
         # A modern year on its own is read as after an understood عام ("كأس العالم 2022").
         return year_words(n), end
     return cardinal_words(n, gender=gender, case=case, construct=construct), end
+
+
+def _identifier_before(prev: str) -> bool:
+    """Whether the word before a number makes it an identifier: a phone, postal or flight word, or a
+    Latin code written apart ("RJ 402")."""
+    return in_table(prev, IDENTIFIER_BEFORE) or re.fullmatch(r"[A-Z]{1,3}", prev) is not None
 
 
 def _is_year_mark(n: int, mark: re.Match[str], prev: str) -> bool:
@@ -412,13 +499,39 @@ def _after_month(before: list[tuple[str, int]]) -> bool:
     return last in MONTHS or two in MONTHS
 
 
+_PRONOUN_SUFFIX = re.compile(r"(?:هما|هم|هن|ها|ه|نا|كم)$")
+
+
 def _ordinal_noun(word: str) -> str | None:
-    """The definite noun in `word` (clitics stripped) if it calls for an ordinal after it."""
-    for candidate in (word, word[1:], "ال" + word[2:] if word.startswith("لل") else ""):
-        if candidate in ORDINAL_BEFORE:
-            return candidate
-    if word[:1] in "بلك" and word[1:] in ORDINAL_BEFORE:
-        return word[1:]
+    """The definite noun in `word` (clitics and a pronoun suffix stripped) if it calls for an
+    ordinal after it: "الدورة", "دورتها" and "بدورتها" all give "الدورة"."""
+    stems = [word, word[1:], "ال" + word[2:] if word.startswith("لل") else ""]
+    if word[:1] in "بلك":
+        stems.append(word[1:])
+    for stem in list(stems):
+        if len(stem) > 3 and (bare := _PRONOUN_SUFFIX.sub("", stem)) != stem:
+            # The ة and ى of the noun are written ت and ا before the pronoun: دورتها، ذكراها.
+            noun = bare[:-1] + "ة" if bare.endswith("ت") else bare[:-1] + "ى" if bare.endswith("ا") else bare
+            stems += ["ال" + noun, "ال" + noun[1:]]
+    stems += ["ال" + stem for stem in stems if stem and not stem.startswith("ال")]
+    return next((stem for stem in stems if stem in ORDINAL_BEFORE), None)
+
+
+def _ordinal_head(before: list[tuple[str, int]]) -> tuple[str, int] | None:
+    """The noun calling for an ordinal and its index in `before`: the word right before the number
+    ("الدورة 5", "في دورتها 17") or the head of a genitive chain ending there ("بعيد ميلاده 60",
+    "جولة المفاوضات 7"), whose later terms are definite or carry a pronoun."""
+    for back in range(1, min(3, len(before)) + 1):
+        at = len(before) - back
+        word = strip_conj(before[at][0])
+        definite = word.startswith("ال") or (word[:1] in "بلك" and word[1:].startswith("ال"))
+        # "ولايته": a و that is the word's own first letter, not a conjunction, is tried too.
+        noun = _ordinal_noun(word) or _ordinal_noun(before[at][0])
+        if noun is not None and (back == 1 or not definite):
+            # Further back, the head is in construct: indefinite, or with its pronoun ("دورتها").
+            return noun, at
+        if not (definite or _PRONOUN_SUFFIX.search(word)) or DIGIT.search(word):
+            return None
     return None
 
 
@@ -429,6 +542,8 @@ def _noun_case(before: list[tuple[str, int]]) -> Case:
     noun = strip_conj(before[-1][0])
     if noun[:1] in "بلك" and not noun.startswith("ال"):
         return "gen"
+    if len(before) > 1 and is_verb(before[-2][0]):
+        return "nom"  # a noun right after its verb is read as its subject: "افتتح المؤتمر 21 للحزب"
     return case_from_words(before[:-1])
 
 
@@ -470,7 +585,25 @@ def _is_24h(num: str) -> bool:
     return hour >= 13 or hour == 0 or num.startswith("0")
 
 
-def _clock(state: Line, num: str, end: int, *, force_period: bool = False) -> tuple[str, int] | None:
+def _clock_case(state: Line, start: int, prefix: str) -> Case:
+    """The case of a clock time: that of الساعة when it follows it ("عند الساعة 16:50"), else its own."""
+    before = words_before(state.text, start)
+    if not prefix and before and strip_conj(before[-1][0]) == "الساعة":
+        return _hour_case(before)
+    return number_case(state, start, prefix)
+
+
+def _hour_case(before: list[tuple[str, int]]) -> Case:
+    """The case of an hour after "الساعة": genitive after a preposition ("عند الساعة"), nominative
+    opening the clause, else accusative: الساعة is then an adverb of time ("يبدأ البث الساعة 20:05")."""
+    if len(before) == 1:
+        return "nom"
+    return "gen" if case_from_words(before[:-1]) == "gen" else "acc"
+
+
+def _clock(
+    state: Line, num: str, end: int, case: Case, *, force_period: bool = False
+) -> tuple[str, int] | None:
     hour, minute = (int(x) for x in num.split(":")[:2])
     if hour > 24 or minute > 59:
         return None
@@ -487,7 +620,7 @@ def _clock(state: Line, num: str, end: int, *, force_period: bool = False) -> tu
     if (gmt := _GMT_AFTER.match(text, end)) is not None:
         suffix = " بالتوقيت العالمي" if "UTC" in gmt.group(0) else " بتوقيت غرينتش"
         end = gmt.end()
-    return clock_words(hour % 24, minute, period=period) + suffix, end
+    return clock_words(hour % 24, minute, period=period, case=case, dial24=state.dial24) + suffix, end
 
 
 def _range(state: Line, m: re.Match[str], prefix: str) -> tuple[str, int]:
@@ -497,10 +630,11 @@ def _range(state: Line, m: re.Match[str], prefix: str) -> tuple[str, int]:
     if clock.fullmatch(a_txt) and clock.fullmatch(b_txt):
         # One 24-hour time makes the whole range 24-hour: both ends get their part of the day.
         both = _is_24h(a_txt) or _is_24h(b_txt)
-        first = _clock(state, a_txt, m.start("dash"), force_period=both)
-        second = _clock(state, b_txt, end, force_period=both)
+        first = _clock(state, a_txt, m.start("dash"), "gen", force_period=both)
+        second = _clock(state, b_txt, end, "gen", force_period=both)
         if first and second:
-            return f"{prefix}من {first[0]} إلى {second[0]}", second[1]
+            lead = "" if strip_conj(_word_before(text, start)) == "من" else "من "
+            return f"{prefix}{lead}{first[0]} إلى {second[0]}", second[1]
     if not (a_txt.isdigit() and b_txt.isdigit()):
         suffix = ""
         if (pct := _PERCENT_AFTER.match(text, end)) is not None:
@@ -519,6 +653,11 @@ def _range(state: Line, m: re.Match[str], prefix: str) -> tuple[str, int]:
         tail = "" if month["min"] else " من"
         lead = "" if prev == "من" else "من "
         return f"{prefix}{lead}{ordinal(a, case='gen')} إلى {ordinal(b, case='gen')}{tail}", end
+    if a <= 12 and b <= 12 and _DAY_PART_AFTER.match(text, end) is not None:
+        # "9-11 صباحا": a span of hours, the part of the day said once after it.
+        lead = "" if prev in ("من", "بين") else "من "
+        joiner = " و" if prev == "بين" else " إلى "
+        return f"{prefix}{lead}{hour_words(a)}{joiner}{hour_words(b)}", end
     if prev not in ("من", "بين") and ((state.sports and a <= 20 and b <= 20) or a >= b):
         gender, construct = counted_noun(state, end)
         first = cardinal_words(a, gender=gender, case=case)
@@ -541,6 +680,11 @@ def _range(state: Line, m: re.Match[str], prefix: str) -> tuple[str, int]:
         return f"{prefix}{first} و{second}{suffix}", end
     lead = "" if prev == "من" else "من "
     return f"{prefix}{lead}{first} إلى {second}{suffix}", end
+
+
+def _word_before(text: str, start: int) -> str:
+    before = words_before(text, start, limit=1)
+    return before[-1][0] if before else ""
 
 
 def _plain_or_words(num: str) -> str:

@@ -2,17 +2,22 @@
 
 Per line: normalize characters (one digit set, no stray symbols), apply the station's lexicon
 (its entries win over everything else, so they may spell out numbers too), then read every
-number, date, time, percentage, currency and unit in words. No diacritics are added here.
+number, date, time, percentage, currency and unit in words, and last write the Latin words the
+lexicon did not name in Arabic letters (`latin`). No diacritics are added here.
 """
 
 from __future__ import annotations
 
 from functools import cache
+from typing import Literal
 
 from producer.arabic.context import month_family
+from producer.arabic.latin import arabize_latin
 from producer.arabic.lexicon import Lexicon
 from producer.arabic.normalize import normalize_line
 from producer.arabic.reader import read_numbers
+
+ClockDial = Literal["12h", "24h"]
 
 
 @cache
@@ -20,8 +25,17 @@ def _default_lexicon() -> Lexicon:
     return Lexicon.default()
 
 
-def speakable(text: str, *, lexicon: Lexicon | None = None) -> str:
-    """`text` as it is to be spoken: no digit left, lexicon applied; the shipped lexicon if None."""
+def speakable(text: str, *, lexicon: Lexicon | None = None, clock: ClockDial = "12h") -> str:
+    """`text` as it is to be spoken: no digit left, lexicon applied; the shipped lexicon if None.
+
+    `clock` is the station's reading of 24-hour times: "12h" says the hour on the 12-hour dial with
+    the part of the day ("21:40" → "التاسعة وأربعين دقيقة مساء"), "24h" on the 24-hour dial ("الحادية
+    والعشرون وأربعون دقيقة").
+    """
     lexicon = _default_lexicon() if lexicon is None else lexicon
     family = month_family(text)
-    return "\n".join(read_numbers(lexicon.apply(normalize_line(line)), family) for line in text.split("\n"))
+    dial24 = clock == "24h"
+    return "\n".join(
+        arabize_latin(read_numbers(lexicon.apply(normalize_line(line)), family, dial24=dial24))
+        for line in text.split("\n")
+    )

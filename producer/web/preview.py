@@ -87,7 +87,7 @@ def voice_segment(settings: Settings, text: str, engine: str | None, voice: str 
     tts = create_engine(engine or settings.engine, settings)
     try:
         lexicon = Lexicon.load(settings.lexicon_file)
-        spoken = speakable_lines(text.split("\n"), lexicon, diacritize=False)
+        spoken = speakable_lines(text.split("\n"), lexicon, diacritize=False, clock=settings.clock_dial)
         (lines,) = voice_lines(tts, ["\n".join(spoken)], voice=voice or settings.voice, settings=settings)
         clips = [clip.load() for clip in lines if clip.frames]
     finally:

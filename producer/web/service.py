@@ -354,7 +354,8 @@ def speakable_texts(state: AppState, texts: Sequence[str]) -> list[str]:
     lines = [line for group in groups for line in group]
     try:
         # One call for every line, as the render does, so the lexicon is compiled once.
-        flat = iter(speakable_lines(lines, Lexicon(entries), diacritize=False))
+        clock = state.settings.clock_dial
+        flat = iter(speakable_lines(lines, Lexicon(entries), diacritize=False, clock=clock))
     except ProducerError:
         raise
     except Exception as exc:

@@ -19,6 +19,11 @@ def test_speakable(text: str, expected: str) -> None:
     assert speakable(text) == expected
 
 
+@pytest.mark.parametrize(("text", "expected"), rows("speakable_blind2") + rows("speakable_held3"))
+def test_speakable_blind_sets_of_the_second_pass(text: str, expected: str) -> None:
+    assert speakable(text) == expected
+
+
 def test_keeps_one_output_line_per_input_line() -> None:
     text = "قتل 5 مدنيين\n\nفي 15/9/2017\r\n# \n"
     out = speakable(text)
@@ -40,8 +45,9 @@ def test_station_lexicon_is_applied_before_numbers() -> None:
     )
 
 
-def test_empty_lexicon_leaves_abbreviations() -> None:
-    assert speakable("قالت UN", lexicon=Lexicon()) == "قالت UN"
+def test_without_a_lexicon_entry_latin_is_spelled_or_transliterated() -> None:
+    assert speakable("قالت UN", lexicon=Lexicon()) == "قالت يو إن"
+    assert speakable("قال Johnson", lexicon=Lexicon()) == "قال جونسون"
 
 
 ARABIC_TEXT = st.text(

@@ -9,6 +9,7 @@ the encoded parts of episodes are each kept in one.
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 import threading
 import time
@@ -19,6 +20,13 @@ from typing import TypeVar
 
 _LOW_WATER = 0.9  # evict down to this share of the limit, so one eviction scan serves many writes
 _STALE_TEMP_SECONDS = 3600.0
+# The disk is "nearly full" below this much free space (or 2 % of it): caches then shrink to half,
+# so renders, saves and the database keep room to write.
+MIN_FREE_BYTES = 512 * 2**20
+_FULL_DISK_SHARE = 0.5
+# Lookups counted by every cache of this process, for the render's report to its worker's metrics.
+_TOTALS = {"hits": 0, "misses": 0}
+_TOTALS_LOCK = threading.Lock()
 T = TypeVar("T")
 
 
@@ -62,6 +70,8 @@ class FileCache:
                 self._hits += 1
             else:
                 self._misses += 1
+        with _TOTALS_LOCK:
+            _TOTALS["hits" if hit else "misses"] += 1
 
     @staticmethod
     def touch(path: Path) -> bool:
@@ -115,11 +125,13 @@ class FileCache:
             over = self._estimated_bytes > self.max_bytes
         if over:
             self._evict(keep=written)
+        elif disk_nearly_full(self.root):
+            self._evict(keep=written, share=_FULL_DISK_SHARE)
 
-    def _evict(self, keep: Path) -> None:
+    def _evict(self, keep: Path, share: float | None = None) -> None:
         entries = sorted(self._entries(), key=lambda e: e.mtime)
         total = sum(e.size for e in entries)
-        target = int(self.max_bytes * _LOW_WATER)
+        target = int(self.max_bytes * _LOW_WATER) if share is None else int(total * share)
         for entry in entries:
             if total <= target:
                 break
@@ -163,6 +175,20 @@ class FileCache:
         with self._lock:
             self._estimated_bytes = 0
         return removed
+
+
+def disk_nearly_full(path: Path) -> bool:
+    try:
+        usage = shutil.disk_usage(path)
+    except OSError:
+        return False
+    return usage.free < max(MIN_FREE_BYTES, usage.total // 50)
+
+
+def lookup_totals() -> tuple[int, int]:
+    """(hits, misses) of every cache lookup in this process so far."""
+    with _TOTALS_LOCK:
+        return _TOTALS["hits"], _TOTALS["misses"]
 
 
 def discard(path: Path, identity: os.stat_result) -> None:

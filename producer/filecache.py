@@ -8,6 +8,7 @@ the encoded parts of episodes are each kept in one.
 
 from __future__ import annotations
 
+import errno
 import os
 import shutil
 import tempfile
@@ -20,10 +21,12 @@ from typing import TypeVar
 
 _LOW_WATER = 0.9  # evict down to this share of the limit, so one eviction scan serves many writes
 _STALE_TEMP_SECONDS = 3600.0
-# The disk is "nearly full" below this much free space (or 2 % of it): caches then shrink to half,
-# so renders, saves and the database keep room to write.
+# The disk is "nearly full" below this much free space (or 5 % of a small disk): caches then shrink
+# by half, entries unused for an hour first, so renders, saves and the database keep room to write.
 MIN_FREE_BYTES = 512 * 2**20
 _FULL_DISK_SHARE = 0.5
+_RECENT_SECONDS = 3600.0
+_FULL_SLACK = 256 * 1024  # less free space than this after a write: the write may have been cut
 # Lookups counted by every cache of this process, for the render's report to its worker's metrics.
 _TOTALS = {"hits": 0, "misses": 0}
 _TOTALS_LOCK = threading.Lock()
@@ -106,6 +109,10 @@ class FileCache:
         os.close(fd)
         try:
             writer(temp_name)
+            if disk_full(path.parent):
+                # Some writers (libsndfile) drop what a full disk refuses without an error: an
+                # entry written then may be cut short, and would be a damaged hit later.
+                raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path.name))
             os.replace(temp_name, path)
         except BaseException:
             Path(temp_name).unlink(missing_ok=True)
@@ -132,8 +139,10 @@ class FileCache:
         entries = sorted(self._entries(), key=lambda e: e.mtime)
         total = sum(e.size for e in entries)
         target = int(self.max_bytes * _LOW_WATER) if share is None else int(total * share)
+        # On a nearly full disk, entries used lately stay: a render under way reads them again.
+        recent = time.time() - _RECENT_SECONDS if share is not None else None
         for entry in entries:
-            if total <= target:
+            if total <= target or (recent is not None and entry.mtime > recent):
                 break
             if entry.path == keep:
                 continue  # the entry just made is needed now, even if it alone is over the limit
@@ -177,12 +186,19 @@ class FileCache:
         return removed
 
 
+def disk_full(path: Path) -> bool:
+    try:
+        return shutil.disk_usage(path).free < _FULL_SLACK
+    except OSError:
+        return False
+
+
 def disk_nearly_full(path: Path) -> bool:
     try:
         usage = shutil.disk_usage(path)
     except OSError:
         return False
-    return usage.free < max(MIN_FREE_BYTES, usage.total // 50)
+    return usage.free < min(MIN_FREE_BYTES, usage.total // 20)
 
 
 def lookup_totals() -> tuple[int, int]:

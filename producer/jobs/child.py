@@ -169,7 +169,7 @@ class RenderError:
 
 def _child_main(conn: Connection, request: RenderRequest) -> None:
     """The render itself, in its own process; everything it reports goes through `conn`."""
-    _die_with_parent()
+    die_with_parent()
     # A render is batch work: at a lower priority (inherited by its ffmpeg), the web server and
     # the feed stay responsive while it runs on the same cores.
     os.nice(RENDER_NICENESS)
@@ -215,9 +215,12 @@ def _child_main(conn: Connection, request: RenderRequest) -> None:
         conn.close()
 
 
-def _die_with_parent() -> None:
+def die_with_parent() -> None:
     """A render whose worker was killed stops too, instead of running on unobserved: Linux's
-    parent-death signal when there is one, else a thread watching the parent's pid."""
+    parent-death signal when there is one, else a thread watching the parent's pid.
+
+    The signal comes when the *thread* that started this process ends: the worker's loop thread
+    lives as long as the worker. A process started from short-lived threads uses `watch_parent`."""
     parent = os.getppid()
     try:
         libc = ctypes.CDLL(None, use_errno=True)
@@ -225,6 +228,12 @@ def _die_with_parent() -> None:
             return
     except (OSError, AttributeError):
         pass
+    watch_parent()
+
+
+def watch_parent() -> None:
+    """Exit within a second once the parent process is gone (it was killed outright)."""
+    parent = os.getppid()
 
     def watch() -> None:
         while True:

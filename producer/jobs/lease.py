@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, select, update
 from sqlalchemy.orm import Session
 
 from producer.errors import ProducerError
@@ -244,7 +244,7 @@ def unsent(database: Database, resend_after: float, broker_empty: bool) -> list[
     """Queued jobs whose message was never sent, or (when the broker holds none) may be lost."""
     with database.read() as s:
         now = database.now(s)
-        lost = Job.enqueued.is_(None)
+        lost: ColumnElement[bool] = Job.enqueued.is_(None)
         if broker_empty:
             lost = lost | (Job.enqueued < now - timedelta(seconds=resend_after))
         return list(

@@ -209,6 +209,8 @@ class JobQueue:
                 self._settle(claim, lambda: fail(self.db, claim, reason))
             finally:
                 shutil.rmtree(work, ignore_errors=True)
+                # Also the folders of this machine's attempts that died with an earlier process.
+                self._clean_work_folders()
                 self.metrics.render_seconds.labels(outcome).observe(time.monotonic() - started)
 
     def _settle(self, claim: Claim, write: Callable[[], object]) -> None:

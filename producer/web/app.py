@@ -30,6 +30,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from producer import auth
 from producer.jobs import JobQueue
+from producer.jobs.child import watch_parent
 from producer.metrics import Metrics
 from producer.resources import bundled
 from producer.settings import Settings
@@ -96,7 +97,10 @@ def create_app(settings: Settings) -> FastAPI:
         templates=templates,
         secret=secret_key(settings, database),
         # Segment previews voice text in a separate process: engines keep process-wide state.
-        previews=ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")),
+        # It dies with the server, so a kill -9 of `serve` leaves no preview process behind.
+        previews=ProcessPoolExecutor(
+            max_workers=1, mp_context=multiprocessing.get_context("spawn"), initializer=watch_parent
+        ),
     )
 
     @asynccontextmanager

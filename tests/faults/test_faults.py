@@ -16,6 +16,7 @@ import signal
 import subprocess
 import time
 from collections.abc import Callable, Iterator
+from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -329,3 +330,39 @@ def test_a_full_disk_fails_the_job_with_a_reason_then_renders_once_freed(cluster
             worker.terminate()
             worker.wait(30)
         subprocess.run(["umount", "-l", str(disk)], check=False)
+
+
+def children_of(pid: int) -> set[int]:
+    found: set[int] = set()
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        with suppress(OSError):
+            found |= {int(child) for child in (task / "children").read_text().split()}
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def test_kill_9_of_a_worker_leaves_no_process_or_work_folder(cluster: Cluster) -> None:
+    """#15: the render child dies with its worker; the restarted worker removes the dead
+    attempt's work folder and takes the job again once its lease has run out."""
+    worker = cluster.start_worker("w1")
+    job_id = cluster.render(cluster.bulletin(ARTICLE_WATER)).json()["job"]
+    cluster.wait(lambda: cluster.job(job_id).state == "running" and bool(children_of(worker.pid)))
+    renders = children_of(worker.pid)
+    work = cluster.tmp / "w1" / "work" / f"{job_id}-1"
+    assert work.is_dir()
+    worker.kill()
+    worker.wait()
+    cluster.wait(lambda: not any(alive(pid) for pid in renders), timeout=30)
+    cluster.start_worker("w1")
+    (job,) = cluster.wait_ended(job_id)
+    assert job.state == "done" and job.attempts == 2, job.error
+    assert not work.exists()
+    assert list((cluster.tmp / "w1" / "work").iterdir()) == []
+    cluster.check_published()

@@ -24,7 +24,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -80,8 +80,14 @@ def create_app(settings: Settings) -> FastAPI:
     database = Database(database_url(settings.data_dir, settings.database_url))
     database.migrate()
     if settings.admin_password is not None:
-        with database.write() as s:
-            auth.ensure_admin(s, settings.admin_password.get_secret_value())
+        try:
+            with database.write() as s:
+                auth.ensure_admin(s, settings.admin_password.get_secret_value())
+        except IntegrityError:
+            # Another server starting at the same time made the account first (PostgreSQL writers
+            # run side by side): now it is there to be checked.
+            with database.write() as s:
+                auth.ensure_admin(s, settings.admin_password.get_secret_value())
     store = open_checked_store(settings)
     metrics = Metrics()
     queue = JobQueue(settings, database, store, metrics)

@@ -366,3 +366,39 @@ def test_kill_9_of_a_worker_leaves_no_process_or_work_folder(cluster: Cluster) -
     assert not work.exists()
     assert list((cluster.tmp / "w1" / "work").iterdir()) == []
     cluster.check_published()
+
+
+def test_saves_and_logins_on_a_full_disk_say_so(tmp_path: Path) -> None:
+    """#15: with the server's data disk full (SQLite), a save answers 507 with a sentence, not a
+    bare 500; once space is freed saving works and nothing saved before was lost."""
+    if os.geteuid() != 0:
+        pytest.skip("mounting a small tmpfs needs root")
+    data = tmp_path / "data"
+    data.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=8m", "tmpfs", str(data)], check=False).returncode:
+        pytest.skip("cannot mount a tmpfs here")
+    server = None
+    try:
+        env = server_env(data, PRODUCER_EMBEDDED_WORKER="false")
+        server = start_server(data, env)
+        token = run_cli(data, "token", "create", "admin", env=env).stdout.strip()
+        api = server.client(headers={"Authorization": f"Bearer {token}"})
+        saved = api.post("/api/v1/bulletins", json={"articles": [ARTICLE_WATER]})
+        assert saved.status_code == 201
+        filler = data / "filler"
+        with filler.open("wb") as out, pytest.raises(OSError):
+            while True:
+                out.write(b"\0" * 65536)
+                out.flush()
+        refused = [api.post("/api/v1/bulletins", json={"articles": [ARTICLE_SCHOOL * 40]}) for _ in range(3)]
+        assert {r.status_code for r in refused} == {507}, [r.text for r in refused]
+        assert all("امتلأ" in r.json()["detail"] for r in refused)
+        filler.unlink()
+        again = api.post("/api/v1/bulletins", json={"articles": [ARTICLE_SCHOOL]})
+        assert again.status_code == 201
+        assert api.get(f"/api/v1/bulletins/{saved.json()['id']}").status_code == 200
+        api.close()
+    finally:
+        if server is not None:
+            server.stop()
+        subprocess.run(["umount", "-l", str(data)], check=False)

@@ -181,9 +181,14 @@ def _child_main(conn: Connection, request: RenderRequest) -> None:
             os._exit(3)
 
     try:
-        from producer.filecache import lookup_totals
+        from producer.filecache import lookup_totals, use_shared_tier
         from producer.pipeline import build_episode
         from producer.scriptfile import script_from_dict
+        from producer.store.files import open_store
+
+        if request.settings.storage == "s3":
+            # Scale-out: the voiced segments and encoded parts are shared through the bucket.
+            use_shared_tier(open_store(request.settings), request.settings.cache_dir)
 
         files = build_episode(
             script_from_dict(request.script),

@@ -402,3 +402,39 @@ def test_saves_and_logins_on_a_full_disk_say_so(tmp_path: Path) -> None:
         if server is not None:
             server.stop()
         subprocess.run(["umount", "-l", str(data)], check=False)
+
+
+def test_a_second_worker_reuses_what_the_first_voiced_and_encoded(cluster: Cluster) -> None:
+    """The shared cache tier: a re-render on another machine (its own empty cache folder) reads
+    every segment and part from the bucket and writes none of them again."""
+    first = cluster.start_worker("w1")
+    bulletin = cluster.bulletin(ARTICLE_WATER, ARTICLE_SCHOOL)
+    (cold,) = cluster.wait_ended(cluster.render(bulletin).json()["job"])
+    assert cold.state == "done", cold.error
+    first.terminate()
+    first.wait(60)
+
+    def shared() -> dict[str, tuple[str, Any]]:
+        pages = cluster.s3.get_paginator("list_objects_v2").paginate(
+            Bucket=BUCKET, Prefix=cluster.prefix + "cache/"
+        )
+        return {
+            item["Key"].removeprefix(cluster.prefix): (item["ETag"], item["LastModified"])
+            for page in pages
+            for item in page.get("Contents", [])
+        }
+
+    before = shared()
+    assert any(key.startswith("cache/speech/") for key in before)
+    assert any(key.startswith("cache/parts/") for key in before)
+    cluster.start_worker("w2")
+    (warm,) = cluster.wait_ended(cluster.render(bulletin).json()["job"])
+    assert warm.state == "done", warm.error
+    assert shared() == before  # nothing voiced or encoded again
+    local = {
+        "cache/" + path.relative_to(cluster.tmp / "w2" / "cache").as_posix()
+        for path in (cluster.tmp / "w2" / "cache").rglob("*")
+        if path.is_file()
+    }
+    assert set(before) <= local  # fetched from the shared tier into the local one
+    cluster.check_published()

@@ -22,6 +22,7 @@ from producer.metrics import Metrics
 from producer.web.deps import AppState, State
 
 router = APIRouter()
+_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 
 
 class Liveness(BaseModel):
@@ -107,6 +108,7 @@ class HttpMetrics:
             await self.app(scope, receive, send_status)
         finally:
             route = getattr(scope.get("route"), "path", "unmatched")
-            self.metrics.http_seconds.labels(scope["method"], route, str(status)).observe(
+            method = scope["method"] if scope["method"] in _METHODS else "OTHER"
+            self.metrics.http_seconds.labels(method, route, str(status)).observe(
                 time.perf_counter() - start
             )

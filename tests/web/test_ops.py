@@ -152,3 +152,21 @@ def test_readyz_names_the_dependency_that_is_down(s3_endpoint: str, tmp_path: Pa
         assert checks["database"]["status"] == checks["storage"]["status"] == "ok"
     finally:
         server.stop()
+
+
+def test_signing_key_is_generated_once_and_rotated_by_the_cli(tmp_path: Path) -> None:
+    settings = load_settings(data_dir=tmp_path)
+    keys = []
+    for _ in range(2):
+        state = create_app(settings).state.producer
+        keys.append(state.secret)
+        state.previews.shutdown()
+        state.db.dispose()
+    rotated = run_cli(tmp_path, "secret", "rotate", env=server_env(tmp_path))
+    assert rotated.returncode == 0, rotated.stderr
+    state = create_app(settings).state.producer
+    keys.append(state.secret)
+    state.previews.shutdown()
+    state.db.dispose()
+    assert keys[0] == keys[1] != keys[2] and len(keys[2]) == 64
+    assert not (tmp_path / "secret_key").exists()  # in the database, not a per-machine file

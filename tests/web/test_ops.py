@@ -20,6 +20,7 @@ from tests.web.support import (
     ARTICLE_WATER,
     Newsroom,
     free_port,
+    login,
     run_cli,
     server_env,
     start_server,
@@ -73,6 +74,15 @@ def test_cancel_a_queued_render_from_the_api(tmp_path: Path) -> None:
             assert api.post(f"/api/v1/jobs/{job}/cancel").status_code == 409
             again = api.post(f"/api/v1/bulletins/{bulletin['id']}/render").json()["job"]
             assert again != job  # a cancelled job does not block the next render
+        with server.client() as browser:  # and from the job page's button
+            csrf = login(browser, "admin", ADMIN_PASSWORD)
+            page = browser.get(f"/jobs/{again}").text
+            assert f'action="/jobs/{again}/cancel"' in page
+            assert browser.post(f"/jobs/{again}/cancel", data={}).status_code == 403  # no CSRF token
+            sent = browser.post(f"/jobs/{again}/cancel", data={"csrf_token": csrf})
+            assert sent.status_code == 303 and sent.headers["location"] == f"/jobs/{again}"
+            page = browser.get(f"/jobs/{again}").text
+            assert "أُلغيت المهمة" in page and f'action="/jobs/{again}/cancel"' not in page
     finally:
         server.stop()
 

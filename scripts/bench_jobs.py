@@ -3,9 +3,10 @@
 - heartbeats: HEARTBEAT_PROCS processes each hold a claimed job and renew its lease (with a
   progress write) as fast as the lease thread would under load, for --seconds; prints p50 / p99 /
   max of one renewal. With no global write lock they do not queue behind each other.
-- throughput: six bulletins rendered by a cluster (`serve` without its worker, PostgreSQL, Redis,
-  moto's S3 server) with 1 and then 2 `producer worker` processes on data folders of their own;
-  prints the seconds from the first request to the last episode.
+- throughput: six bulletins (each its own text, so little comes from the caches) rendered by a
+  cluster (`serve` without its worker, PostgreSQL, Redis, moto's S3 server) with 1 and then 2
+  `producer worker` processes on data folders of their own, each run with a cache of its own;
+  prints the seconds from the first render request to the last episode.
 
 Usage: python scripts/bench_jobs.py [heartbeats|throughput|all] [--seconds 10]
 Timings depend on the machine's load: report them with `uptime`.
@@ -14,9 +15,11 @@ Timings depend on the machine's load: report them with `uptime`.
 from __future__ import annotations
 
 import argparse
+import logging
 import multiprocessing
 import os
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -106,6 +109,14 @@ def throughput() -> None:
     bindir, redis_binary = postgres_bindir(), shutil.which("redis-server")
     if bindir is None or redis_binary is None:
         raise SystemExit("PostgreSQL and redis-server are needed")
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto's request log
+
+    def distinct(n: int) -> list[str]:
+        return [
+            "\n".join(f"{line} في النشرة رقم {n + 1}." for line in article.splitlines() if line.strip())
+            for article in (ARTICLE_WATER, ARTICLE_SCHOOL)
+        ]
+
     moto = ThreadedMotoServer(ip_address="127.0.0.1", port=free_port(), verbose=False)
     moto.start()
     host, port = moto.get_host_and_port()
@@ -150,10 +161,8 @@ def throughput() -> None:
                     token = run_cli(data, "token", "create", "admin", env=env).stdout.strip()
                     with server.client(headers={"Authorization": f"Bearer {token}"}) as api:
                         ids = [
-                            api.post(
-                                "/api/v1/bulletins", json={"articles": [ARTICLE_WATER, ARTICLE_SCHOOL]}
-                            ).json()["id"]
-                            for _ in range(BULLETINS)
+                            api.post("/api/v1/bulletins", json={"articles": distinct(n)}).json()["id"]
+                            for n in range(BULLETINS)
                         ]
                         start = time.monotonic()
                         jobs = [api.post(f"/api/v1/bulletins/{b}/render").json()["job"] for b in ids]
@@ -177,6 +186,8 @@ def main() -> None:
     parser.add_argument("what", nargs="?", default="all", choices=("heartbeats", "throughput", "all"))
     parser.add_argument("--seconds", type=float, default=10.0)
     args = parser.parse_args()
+    # Stopped with SIGTERM, the servers and workers it started are stopped too (finally blocks).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
     if args.what in ("heartbeats", "all"):
         heartbeats(args.seconds)
     if args.what in ("throughput", "all"):

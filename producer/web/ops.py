@@ -109,6 +109,4 @@ class HttpMetrics:
         finally:
             route = getattr(scope.get("route"), "path", "unmatched")
             method = scope["method"] if scope["method"] in _METHODS else "OTHER"
-            self.metrics.http_seconds.labels(method, route, str(status)).observe(
-                time.perf_counter() - start
-            )
+            self.metrics.http_seconds.labels(method, route, str(status)).observe(time.perf_counter() - start)

@@ -44,7 +44,7 @@ class Metrics:
         self.registry = CollectorRegistry()
         self.render_seconds = Histogram(
             "producer_render_seconds",
-            "Seconds from claim to published episode, by outcome",
+            "Seconds from claim to the end of an attempt, by outcome (done, failed, retry, lost)",
             ["outcome"],
             buckets=RENDER_BUCKETS,
             registry=self.registry,

@@ -190,9 +190,11 @@ class JobQueue:
                 else:
                     self._settle(claim, lambda: fail(self.db, claim, reason))
             except StoreError as exc:
+                outcome = "retry"
                 log.warning("job %s attempt %d: storage failed (%s)", claim.job_id, claim.attempt, exc)
                 self._settle(claim, lambda: give_back(self.db, claim, STORAGE_DOWN))
             except SQLAlchemyError as exc:
+                outcome = "retry"
                 log.warning("job %s attempt %d: database failed (%s)", claim.job_id, claim.attempt, exc)
                 self._settle(claim, lambda: give_back(self.db, claim, DATABASE_DOWN))
             except (ProducerError, OSError) as exc:

@@ -10,7 +10,6 @@ import gc
 import json
 import logging
 import multiprocessing
-import os
 import re
 import secrets
 from collections.abc import AsyncIterator, Sequence
@@ -25,18 +24,21 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from sqlalchemy.exc import IntegrityError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from producer import auth
-from producer.atomic import atomic_write_bytes
 from producer.jobs import JobQueue
+from producer.jobs.child import watch_parent
+from producer.metrics import Metrics
 from producer.resources import bundled
 from producer.settings import Settings
+from producer.store import db
 from producer.store.db import Database, database_url
-from producer.store.files import open_store
-from producer.web import admin, api, pages, public
+from producer.store.files import open_checked_store
+from producer.web import admin, api, ops, pages, public, service
 from producer.web.deps import AppState, CsrfFailed, Forbidden, LoginRequired, Viewer
 from producer.web.service import Rejected
 
@@ -55,15 +57,19 @@ SECURITY_HEADERS = [
 ]
 
 
-def secret_key(settings: Settings) -> bytes:
-    """The configured key, or one generated once and kept in DATA_DIR/secret_key (mode 0600)."""
+SIGNING_SECRET = "signing"
+
+
+def secret_key(settings: Settings, database: Database) -> bytes:
+    """The configured key, else the one in the database (generated once, shared by every web
+    server, rotated with `producer secret rotate`). A key an older release kept in
+    DATA_DIR/secret_key is adopted, so forms open during the upgrade still work."""
     if settings.secret_key is not None:
         return settings.secret_key.get_secret_value().encode()
-    path = settings.data_dir / "secret_key"
-    if not path.is_file():
-        atomic_write_bytes(path, secrets.token_hex(32).encode())
-        os.chmod(path, 0o600)
-    return path.read_bytes().strip()
+    legacy = settings.data_dir / "secret_key"
+    fresh = legacy.read_text().strip() if legacy.is_file() else secrets.token_hex(32)
+    with database.write() as s:
+        return db.shared_secret(s, SIGNING_SECRET, fresh).encode()
 
 
 def keep_private(settings: Settings) -> None:
@@ -86,10 +92,18 @@ def create_app(settings: Settings) -> FastAPI:
     database.migrate()
     keep_private(settings)
     if settings.admin_password is not None:
-        with database.write() as s:
-            auth.ensure_admin(s, settings.admin_password.get_secret_value())
-    store = open_store(settings)
-    queue = JobQueue(settings, database, store)
+        try:
+            with database.write() as s:
+                auth.ensure_admin(s, settings.admin_password.get_secret_value())
+        except IntegrityError:
+            # Another server starting at the same time made the account first (PostgreSQL writers
+            # run side by side): now it is there to be checked.
+            with database.write() as s:
+                auth.ensure_admin(s, settings.admin_password.get_secret_value())
+    store = open_checked_store(settings)
+    metrics = Metrics()
+    queue = JobQueue(settings, database, store, metrics)
+    metrics.watch_shared(lambda: _jobs_by_state(database), queue.broker.pending)
     web_dir = bundled("web")
     templates = Jinja2Templates(directory=web_dir / "templates")
     _install_filters(templates, ZoneInfo(settings.timezone))
@@ -99,9 +113,12 @@ def create_app(settings: Settings) -> FastAPI:
         store=store,
         queue=queue,
         templates=templates,
-        secret=secret_key(settings),
+        secret=secret_key(settings, database),
         # Segment previews voice text in a separate process: engines keep process-wide state.
-        previews=ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")),
+        # It dies with the server, so a kill -9 of `serve` leaves no preview process behind.
+        previews=ProcessPoolExecutor(
+            max_workers=1, mp_context=multiprocessing.get_context("spawn"), initializer=watch_parent
+        ),
     )
 
     @asynccontextmanager
@@ -134,6 +151,7 @@ def create_app(settings: Settings) -> FastAPI:
     def openapi_schema(_who: Viewer) -> JSONResponse:
         return JSONResponse(app.openapi())
 
+    app.include_router(ops.router)
     app.include_router(public.router)
     app.include_router(api.router)
     app.include_router(pages.router)
@@ -144,11 +162,17 @@ def create_app(settings: Settings) -> FastAPI:
     app.add_middleware(
         BodyLimit, limit=int(settings.max_upload_mb * 2**20) + 64 * 1024, per_path={"/login": LOGIN_BODY}
     )
+    app.add_middleware(ops.HttpMetrics, metrics=metrics)
     # Outside even Starlette's error middleware, so every response carries the headers: the body
     # limit's own 413 and the 500 of a crash included.
     build = app.build_middleware_stack
     app.build_middleware_stack = lambda: SecurityHeaders(build())  # type: ignore[method-assign]
     return app
+
+
+def _jobs_by_state(database: Database) -> dict[str, int]:
+    with database.read() as s:
+        return db.jobs_by_state(s)
 
 
 STAGES = {
@@ -158,6 +182,8 @@ STAGES = {
     "synthesize": "توليد الكلام",
     "assemble": "تجميع البرنامج",
     "encode": "ترميز الصوت",
+    "store": "حفظ الملفات",
+    "publish": "تحديث الحلقة",
     "done": "اكتمل",
 }
 
@@ -184,8 +210,23 @@ def _install_handlers(app: FastAPI, templates: Jinja2Templates) -> None:
     @app.exception_handler(Rejected)
     async def rejected(request: Request, exc: Rejected) -> Response:
         if is_api(request.url.path):
-            return JSONResponse({"detail": exc.message}, status_code=exc.status)
-        return error_page(request, exc.status, exc.message)
+            response: Response = JSONResponse({"detail": exc.message}, status_code=exc.status)
+        else:
+            response = error_page(request, exc.status, exc.message)
+        if exc.retry_after is not None:
+            response.headers["Retry-After"] = str(exc.retry_after)
+        return response
+
+    @app.exception_handler(OSError)
+    @app.exception_handler(OperationalError)
+    async def outage(request: Request, exc: Exception) -> Response:
+        """A full disk or an unreachable database is said as such (507 or 503 with a retry hint),
+        not as a bare 500; nothing typed is lost, the form can be sent again."""
+        refusal = service.outage_refusal(exc)
+        if refusal is None:
+            raise exc
+        log.warning("%s %s refused: %s", request.method, request.url.path, exc)
+        return await rejected(request, refusal)
 
     @app.exception_handler(LoginRequired)
     async def login_required(request: Request, _exc: LoginRequired) -> Response:

@@ -5,7 +5,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0003_hostile"
-down_revision = "0002"
+down_revision = "0003_publish"
 
 
 def upgrade() -> None:

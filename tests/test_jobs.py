@@ -30,7 +30,14 @@ from producer.web.app import create_app
 from tests.backends import Backend, RedisServer, run_together
 from tests.web.support import server_env
 
-SCRIPT = {"title": "نشرة", "headlines": ["عنوان"], "segments": [{"kind": "story", "text": "خبر", "story": 0}]}
+SCRIPT = {
+    "title": "نشرة",
+    "station": "راديو ألوان",
+    "programme": "نشرة الأخبار",
+    "created": "2026-12-06T08:00:00+02:00",
+    "headlines": ["عنوان"],
+    "segments": [{"kind": "story", "text": "خبر", "story": 0}],
+}
 
 # A `producer` process's own queue, built from its environment as `producer worker` builds it:
 # "submit ID…" queues render jobs, "take" prints the job ids it takes until the queue stays empty.
@@ -191,12 +198,19 @@ def rendered(tmp_path: Path, tag: str) -> RenderResult:
     folder = tmp_path / tag
     folder.mkdir()
     files = {
-        name: folder / f"bulletin{suffix}" for name, suffix in (("a", ".mp3"), ("t", ".vtt"), ("c", ".json"))
+        name: folder / f"bulletin{suffix}"
+        for name, suffix in (("a", ".mp3"), ("t", ".vtt"), ("c", ".json"), ("s", ".srt"))
     }
     for name, path in files.items():
         path.write_bytes(f"{tag}-{name}".encode() * 100)
     return RenderResult(
-        files["a"], files["t"], files["c"], 1.5, [Chapter("خبر", 0.0, 1.5)], [Cue(0.0, 1.5, "خبر")]
+        files["a"],
+        files["t"],
+        files["c"],
+        files["s"],
+        1.5,
+        [Chapter("خبر", 0.0, 1.5)],
+        [Cue(0.0, 1.5, "خبر")],
     )
 
 

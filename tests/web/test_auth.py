@@ -24,7 +24,14 @@ PUBLIC = {
     ("GET", "/login"),
     ("POST", "/login"),
 }
-SAMPLE_PARAMS = {"bulletin_id": "1", "episode_id": "1", "job_id": "abc", "user_id": "1", "slot": "intro"}
+SAMPLE_PARAMS = {
+    "bulletin_id": "1",
+    "episode_id": "1",
+    "job_id": "abc",
+    "user_id": "1",
+    "token_id": "1",
+    "slot": "intro",
+}
 
 
 def app_routes(tmp_path: Path) -> list[tuple[str, str]]:

@@ -40,7 +40,19 @@ class Settings(BaseSettings):
     voice: str | None = Field(
         None, description="Default voice of the engine (engine's own default if unset)."
     )
-    espeak_rate: int = Field(150, ge=80, le=450, description="espeak-ng speaking rate, words per minute.")
+    pace: int = Field(
+        130,
+        ge=80,
+        le=220,
+        description="Reading pace in Arabic words per minute of voiced time (espeak and piper; gTTS "
+        "keeps Google's).",
+    )
+    espeak_rate: int | None = Field(
+        None,
+        ge=80,
+        le=450,
+        description="espeak-ng's own rate unit; when set it overrides PRODUCER_PACE for espeak.",
+    )
     espeak_pitch: int = Field(45, ge=0, le=99, description="espeak-ng base pitch, 0-99.")
     piper_voices_dir: Path | None = Field(
         None, description="Folder of Piper .onnx voices (default: DATA_DIR/voices)."

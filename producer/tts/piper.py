@@ -1,8 +1,16 @@
 """Piper, the offline neural engine: `.onnx` voices the station places in its voices folder.
 
 Arabic voices are published in the rhasspy/piper-voices release on Hugging Face
-(e.g. `ar/ar_JO/kareem/medium/ar_JO-kareem-medium.onnx` and its `.onnx.json`); both files go in
-`Settings.voices_dir`. Only voices whose config speaks Arabic are offered.
+(e.g. `ar/ar_JO/kareem/medium/ar_JO-kareem-medium.onnx` and its `.onnx.json`); `producer voices
+install` puts both files in `Settings.voices_dir`. Only voices whose config speaks Arabic are offered.
+
+Memory: a medium voice's activations grow with the length of what one inference voices, about
+0.6-0.9 MB per phoneme id (a 600-word paragraph without a full stop, voiced whole, took 11 GB).
+So text is cut at sentences, then clauses, then words into pieces of at most MAX_CHARS, and a
+piece whose phonemes still exceed MAX_PHONEME_IDS is cut again between words: every inference is
+bounded, whatever the input.
+
+Loaded voices are kept per process (the preview process answers every preview from a warm model).
 """
 
 from __future__ import annotations
@@ -11,22 +19,44 @@ import hashlib
 import importlib.metadata
 import json
 import threading
+from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import onnxruntime
 from piper import PiperVoice
+from piper.config import PiperConfig as VoiceConfig
+from piper.config import SynthesisConfig
 
 from producer.errors import EngineError, EngineUnavailable
 from producer.tts.base import AudioChunk, Engine
+from producer.tts.pace import DEFAULT_PACE, count_words, length_scale, voiced_seconds, words_per_minute
+from producer.tts.text import split_sentences, split_to_limit
 
 _PREFERRED_VOICE = "ar_JO-kareem-medium"
+
+MAX_CHARS = 120  # about 20 words: a clause, or a cut between words of a longer one
+MAX_PHONEME_IDS = 500  # hard bound on one inference: ~400 MB of activations for a medium voice
+# onnxruntime threads inside one inference. Synthesis already runs one segment per core
+# (Settings.workers threads sharing one model), so each inference uses one core; see README
+# "Piper on two cores" for the measurements behind this choice.
+INTRA_OP_THREADS = 1
+_KEPT_VOICES = 2  # loaded voices kept per process (a medium voice holds ~120 MB)
+
+# Read at length scale 1 without duration noise to learn a voice's natural pace: plain news
+# sentences without numbers, about 30 words.
+_PACE_SAMPLE = (
+    "أعلنت وزارة الزراعة أن موسم القمح هذا العام جاء أفضل من المتوقع، رغم قلة الأمطار في الشتاء. "
+    "وقال المسؤولون إن المزارعين سلموا كميات كبيرة إلى مراكز الاستلام في المحافظات الشمالية."
+)
 
 
 @dataclass(frozen=True)
 class PiperConfig:
     voices_dir: Path
+    pace: int = DEFAULT_PACE  # Arabic words per minute of voiced time
 
 
 def _speaks_arabic(config_path: Path) -> bool:
@@ -38,36 +68,102 @@ def _speaks_arabic(config_path: Path) -> bool:
     return config.get("espeak", {}).get("voice") == "ar" or language.startswith("ar")
 
 
+@dataclass
+class _Voice:
+    """A loaded voice and the pace it reads at by its own length scale."""
+
+    piper: PiperVoice
+    natural_pace: float
+
+
+def _bounded(phonemes: list[str], limit: int) -> Iterator[list[str]]:
+    """Cut a sentence's phonemes between words so that each part gives at most `limit` ids.
+
+    Piper feeds ~2 ids per phoneme (each followed by a pad) plus three around the sentence.
+    """
+    most = max(1, (limit - 3) // 2)
+    while len(phonemes) > most:
+        cut = max((i for i in range(1, most + 1) if phonemes[i - 1] == " "), default=most)
+        yield phonemes[:cut]
+        phonemes = phonemes[cut:]
+    if phonemes:
+        yield phonemes
+
+
+def _pieces(text: str) -> Iterator[str]:
+    for sentence in split_sentences(text):
+        yield from split_to_limit(sentence, MAX_CHARS)
+
+
+def _voice_audio(voice: PiperVoice, text: str, scale: float, noise_w: float | None) -> Iterator[np.ndarray]:
+    """Float32 audio of `text`, one array per bounded inference, each scaled to full range as
+    Piper's own synthesize does."""
+    synthesis = SynthesisConfig(length_scale=scale, noise_w_scale=noise_w)
+    for piece in _pieces(text):
+        for sentence in voice.phonemize(piece):
+            for part in _bounded(sentence, MAX_PHONEME_IDS):
+                audio = np.asarray(voice.phoneme_ids_to_audio(voice.phonemes_to_ids(part), synthesis))
+                peak = float(np.max(np.abs(audio))) if audio.size else 0.0
+                if peak > 1e-8:
+                    yield np.clip(audio / peak, -1.0, 1.0).astype(np.float32)
+
+
+def _load(model: Path) -> _Voice:
+    config = VoiceConfig.from_dict(json.loads(model.with_name(model.name + ".json").read_text("utf-8")))
+    options = onnxruntime.SessionOptions()
+    options.intra_op_num_threads = INTRA_OP_THREADS
+    options.inter_op_num_threads = 1
+    session = onnxruntime.InferenceSession(
+        str(model), sess_options=options, providers=["CPUExecutionProvider"]
+    )
+    piper = PiperVoice(session=session, config=config, download_dir=model.parent)
+    # Without duration noise the measure is the same on every load, and so is the cache key.
+    audio = list(_voice_audio(piper, _PACE_SAMPLE, config.length_scale, 0.0))
+    seconds = sum(voiced_seconds(a, config.sample_rate) for a in audio)
+    return _Voice(piper, words_per_minute(count_words(_PACE_SAMPLE), seconds) or DEFAULT_PACE)
+
+
+_LOCK = threading.Lock()
+_VOICES: OrderedDict[tuple[str, int, int], _Voice] = OrderedDict()
+
+
+def _loaded(model: Path) -> _Voice:
+    """The process's loaded copy of `model`, loading it (and forgetting the oldest) when needed."""
+    stat = model.stat()
+    key = (str(model.resolve()), stat.st_size, stat.st_mtime_ns)
+    with _LOCK:
+        if key in _VOICES:
+            _VOICES.move_to_end(key)
+            return _VOICES[key]
+        voice = _load(model)
+        _VOICES[key] = voice
+        while len(_VOICES) > _KEPT_VOICES:
+            _VOICES.popitem(last=False)
+        return voice
+
+
 class PiperEngine(Engine):
     name = "piper"
     # Piper's Arabic pipeline adds diacritics itself with libtashkeel (the same model the Arabic
     # front end would use), and uses any diacritics already present as hints.
     wants_diacritics = False
-    # onnxruntime releases the GIL while it runs; Piper serializes its phonemizer with a lock.
+    # onnxruntime releases the GIL while it runs, so threads share one model; Piper serializes
+    # its phonemizer with a lock.
     concurrency = "threads"
 
     def __init__(self, config: PiperConfig) -> None:
         self.config = config
-        self._loaded: dict[str, PiperVoice] = {}
-        self._lock = threading.Lock()
 
     def _voice_files(self) -> dict[str, Path]:
         """Voice name → model path, for Arabic voices whose model and config are both present."""
-        folder = self.config.voices_dir
-        if not folder.is_dir():
-            return {}
-        return {
-            model.name.removesuffix(".onnx"): model
-            for model in sorted(folder.glob("*.onnx"))
-            if _speaks_arabic(model.with_name(model.name + ".json"))
-        }
+        return arabic_voices(self.config.voices_dir)
 
     def check(self) -> str | None:
         if self._voice_files():
             return None
         return (
-            f"No Piper voice in {self.config.voices_dir}; download e.g. ar_JO-kareem-medium from the "
-            "rhasspy/piper-voices release and place both files there."
+            f"No Piper voice in {self.config.voices_dir}; install one with `producer voices install "
+            "ar_JO-kareem-medium` or place a voice's two files there."
         )
 
     def voices(self) -> list[str]:
@@ -90,30 +186,44 @@ class PiperEngine(Engine):
         return f"piper-tts {piper_version} voices {fingerprint.hexdigest()[:16]}"
 
     def options_key(self) -> str:
-        return "tashkeel=on"
+        # The voice's natural pace is a function of its file (in version()), so the pace suffices.
+        return f"tashkeel=on pace={self.config.pace} cut={MAX_CHARS}/{MAX_PHONEME_IDS}"
+
+    def length_scale(self, voice: str | None = None) -> float:
+        """The length scale that reads `voice` at the configured pace."""
+        loaded = self._voice(voice or self.default_voice())
+        return length_scale(loaded.natural_pace, self.config.pace, loaded.piper.config.length_scale)
 
     def synthesize(self, text: str, voice: str | None = None) -> Iterator[AudioChunk]:
-        piper_voice = self._voice(voice or self.default_voice())
+        name = voice or self.default_voice()
+        loaded = self._voice(name)
+        scale = self.length_scale(name)
+        rate = loaded.piper.config.sample_rate
         try:
-            for chunk in piper_voice.synthesize(text):
-                yield AudioChunk(np.asarray(chunk.audio_float_array, dtype=np.float32), chunk.sample_rate)
+            for audio in _voice_audio(loaded.piper, text, scale, None):
+                yield AudioChunk(audio, rate)
         except Exception as exc:  # onnxruntime and the phonemizer raise their own types
             raise EngineError(f"Piper failed to voice a segment: {exc}.") from exc
 
-    def _voice(self, name: str) -> PiperVoice:
-        with self._lock:
-            if name in self._loaded:
-                return self._loaded[name]
-            model = self._voice_files().get(name)
-            if model is None:
-                raise EngineError(f"No Piper voice {name!r} in {self.config.voices_dir}.")
-            try:
-                loaded = PiperVoice.load(model, download_dir=self.config.voices_dir)
-            except Exception as exc:  # a damaged model fails inside onnxruntime
-                raise EngineError(f"The Piper voice {name} cannot be loaded: {exc}.") from exc
-            self._loaded[name] = loaded
-            return loaded
+    def _voice(self, name: str) -> _Voice:
+        model = self._voice_files().get(name)
+        if model is None:
+            raise EngineError(f"No Piper voice {name!r} in {self.config.voices_dir}.")
+        try:
+            return _loaded(model)
+        except Exception as exc:  # a damaged model fails inside onnxruntime
+            raise EngineError(f"The Piper voice {name} cannot be loaded: {exc}.") from exc
 
     def close(self) -> None:
-        with self._lock:
-            self._loaded.clear()
+        """Nothing to release: loaded voices are kept for the life of the process (_KEPT_VOICES)."""
+
+
+def arabic_voices(folder: Path) -> dict[str, Path]:
+    """Voice name → model path, for the Arabic voices in `folder` with both files present."""
+    if not folder.is_dir():
+        return {}
+    return {
+        model.name.removesuffix(".onnx"): model
+        for model in sorted(folder.glob("*.onnx"))
+        if _speaks_arabic(model.with_name(model.name + ".json"))
+    }

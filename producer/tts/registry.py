@@ -17,14 +17,16 @@ from producer.tts.cache import SegmentCache
 
 def _espeak(settings: Settings) -> Engine:
     from producer.tts.espeak import EspeakConfig, EspeakEngine
+    from producer.tts.pace import espeak_rate
 
-    return EspeakEngine(EspeakConfig(rate=settings.espeak_rate, pitch=settings.espeak_pitch))
+    rate = settings.espeak_rate or espeak_rate(settings.pace)
+    return EspeakEngine(EspeakConfig(rate=rate, pitch=settings.espeak_pitch))
 
 
 def _piper(settings: Settings) -> Engine:
     from producer.tts.piper import PiperConfig, PiperEngine
 
-    return PiperEngine(PiperConfig(voices_dir=settings.voices_dir))
+    return PiperEngine(PiperConfig(voices_dir=settings.voices_dir, pace=settings.pace))
 
 
 def _gtts(settings: Settings) -> Engine:

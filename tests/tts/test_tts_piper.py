@@ -53,8 +53,8 @@ def test_piper_rejects_an_unknown_voice(piper: PiperEngine) -> None:
 
 def test_piper_without_voices_is_unavailable_with_a_download_hint(tmp_path: Path) -> None:
     expected = (
-        f"No Piper voice in {tmp_path}; download e.g. ar_JO-kareem-medium from the "
-        "rhasspy/piper-voices release and place both files there."
+        f"No Piper voice in {tmp_path}; install one with `producer voices install "
+        "ar_JO-kareem-medium` or place a voice's two files there."
     )
     assert PiperEngine(PiperConfig(tmp_path)).check() == expected
     with pytest.raises(EngineUnavailable) as raised:

@@ -32,7 +32,7 @@ from piper.config import SynthesisConfig
 
 from producer.errors import EngineError, EngineUnavailable
 from producer.tts.base import AudioChunk, Engine
-from producer.tts.pace import DEFAULT_PACE, count_words, length_scale, voiced_seconds, words_per_minute
+from producer.tts.pace import DEFAULT_PACE, count_words, length_scale, voiced_seconds
 from producer.tts.text import split_sentences, split_to_limit
 
 _PREFERRED_VOICE = "ar_JO-kareem-medium"
@@ -45,8 +45,8 @@ MAX_PHONEME_IDS = 500  # hard bound on one inference: ~400 MB of activations for
 INTRA_OP_THREADS = 1
 _KEPT_VOICES = 2  # loaded voices kept per process (a medium voice holds ~120 MB)
 
-# Read at length scale 1 without duration noise to learn a voice's natural pace: plain news
-# sentences without numbers, about 30 words.
+# Read at two length scales without duration noise to learn how a voice's pace follows its
+# length scale: plain news sentences without numbers, about 30 words.
 _PACE_SAMPLE = (
     "أعلنت وزارة الزراعة أن موسم القمح هذا العام جاء أفضل من المتوقع، رغم قلة الأمطار في الشتاء. "
     "وقال المسؤولون إن المزارعين سلموا كميات كبيرة إلى مراكز الاستلام في المحافظات الشمالية."
@@ -70,10 +70,10 @@ def _speaks_arabic(config_path: Path) -> bool:
 
 @dataclass
 class _Voice:
-    """A loaded voice and the pace it reads at by its own length scale."""
+    """A loaded voice and two readings of the pace sample: (length scale, voiced seconds)."""
 
     piper: PiperVoice
-    natural_pace: float
+    readings: tuple[tuple[float, float], tuple[float, float]]
 
 
 def _bounded(phonemes: list[str], limit: int) -> Iterator[list[str]]:
@@ -117,10 +117,13 @@ def _load(model: Path) -> _Voice:
         str(model), sess_options=options, providers=["CPUExecutionProvider"]
     )
     piper = PiperVoice(session=session, config=config, download_dir=model.parent)
-    # Without duration noise the measure is the same on every load, and so is the cache key.
-    audio = list(_voice_audio(piper, _PACE_SAMPLE, config.length_scale, 0.0))
-    seconds = sum(voiced_seconds(a, config.sample_rate) for a in audio)
-    return _Voice(piper, words_per_minute(count_words(_PACE_SAMPLE), seconds) or DEFAULT_PACE)
+
+    def reading(scale: float) -> tuple[float, float]:
+        # Without duration noise the reading is the same on every load, and so is the cache key.
+        audio = _voice_audio(piper, _PACE_SAMPLE, scale, 0.0)
+        return scale, sum(voiced_seconds(a, config.sample_rate) for a in audio)
+
+    return _Voice(piper, (reading(1.0), reading(0.6)))
 
 
 _LOCK = threading.Lock()
@@ -186,13 +189,14 @@ class PiperEngine(Engine):
         return f"piper-tts {piper_version} voices {fingerprint.hexdigest()[:16]}"
 
     def options_key(self) -> str:
-        # The voice's natural pace is a function of its file (in version()), so the pace suffices.
+        # The readings that set the length scale depend only on the voice file (in version()), so the
+        # pace suffices.
         return f"tashkeel=on pace={self.config.pace} cut={MAX_CHARS}/{MAX_PHONEME_IDS}"
 
     def length_scale(self, voice: str | None = None) -> float:
         """The length scale that reads `voice` at the configured pace."""
         loaded = self._voice(voice or self.default_voice())
-        return length_scale(loaded.natural_pace, self.config.pace, loaded.piper.config.length_scale)
+        return length_scale(count_words(_PACE_SAMPLE), loaded.readings, self.config.pace)
 
     def synthesize(self, text: str, voice: str | None = None) -> Iterator[AudioChunk]:
         name = voice or self.default_voice()

@@ -52,10 +52,13 @@ def test_espeak_rate_follows_the_pace_within_its_range() -> None:
     assert 200 < espeak_rate(DEFAULT_PACE) < 250
 
 
-def test_length_scale_slows_a_fast_voice_and_is_bounded() -> None:
-    assert length_scale(156.0, 130) == 1.2
-    assert length_scale(100.0, 200) == 0.5
-    assert length_scale(130.0, 130, base=1.1) == 1.1
+def test_length_scale_follows_two_readings_and_is_bounded() -> None:
+    # 60 words: 30 s at scale 1, 20 s at scale 0.5 (10 s that do not scale).
+    readings = ((1.0, 30.0), (0.5, 20.0))
+    assert length_scale(60, readings, 120) == 1.0
+    assert length_scale(60, readings, 144) == 0.75  # 25 s
+    assert length_scale(60, readings, 80) == 1.75  # 45 s
+    assert length_scale(60, readings, 220) == 0.5
 
 
 def test_the_pace_setting_reaches_espeak_and_its_cache_key() -> None:

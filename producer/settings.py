@@ -57,6 +57,11 @@ class Settings(BaseSettings):
     piper_voices_dir: Path | None = Field(
         None, description="Folder of Piper .onnx voices (default: DATA_DIR/voices)."
     )
+    voices_base_url: str = Field(
+        "https://huggingface.co/rhasspy/piper-voices/resolve/v1.0.0",
+        description="Where `producer voices install NAME` downloads Piper voices: a release in the "
+        "rhasspy/piper-voices layout (voices.json and the voice files).",
+    )
     gtts_tld: str = Field("com", description="Google host top-level domain used by gTTS.")
     gtts_base_url: str | None = Field(
         None,

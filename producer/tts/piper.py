@@ -34,6 +34,7 @@ from producer.errors import EngineError, EngineUnavailable
 from producer.tts.base import AudioChunk, Engine
 from producer.tts.pace import DEFAULT_PACE, count_words, length_scale, voiced_seconds
 from producer.tts.text import split_sentences, split_to_limit
+from producer.tts.voices import speaks_arabic
 
 _PREFERRED_VOICE = "ar_JO-kareem-medium"
 
@@ -64,8 +65,7 @@ def _speaks_arabic(config_path: Path) -> bool:
         config = json.loads(config_path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return False
-    language = str(config.get("language", {}).get("code", ""))
-    return config.get("espeak", {}).get("voice") == "ar" or language.startswith("ar")
+    return isinstance(config, dict) and speaks_arabic(config)
 
 
 @dataclass

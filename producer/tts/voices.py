@@ -265,14 +265,24 @@ def install_from(source: str, folder: Path, name: str | None = None) -> Installe
         return _place(model, config, folder, name)
 
 
-def install_files(name: str, model_data: bytes, config_data: bytes, folder: Path) -> InstalledVoice:
-    """Install a voice from its two files' bytes (an upload)."""
+def _copy_bounded(source: IO[bytes], target: Path, limit: int, what: str) -> None:
+    with target.open("wb") as out:
+        copied = 0
+        while chunk := source.read(_CHUNK):
+            copied += len(chunk)
+            if copied > limit:
+                raise InputError(f"{what} is larger than {limit} bytes")
+            out.write(chunk)
+
+
+def install_files(name: str, model: IO[bytes], config: IO[bytes], folder: Path) -> InstalledVoice:
+    """Install a voice from its two files (an upload), each read up to its size bound."""
     _check_name(name)
     with _staging(folder) as staging:
-        model, config = staging / f"{name}.onnx", staging / f"{name}.onnx.json"
-        config.write_bytes(config_data)
-        model.write_bytes(model_data)
-        return _place(model, config, folder, name)
+        staged_model, staged_config = staging / f"{name}.onnx", staging / f"{name}.onnx.json"
+        _copy_bounded(config, staged_config, MAX_CONFIG_BYTES, f"the config of {name}")
+        _copy_bounded(model, staged_model, MAX_MODEL_BYTES, f"the model of {name}")
+        return _place(staged_model, staged_config, folder, name)
 
 
 def remove_voice(name: str, folder: Path) -> None:

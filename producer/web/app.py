@@ -35,6 +35,7 @@ from producer.resources import bundled
 from producer.settings import Settings
 from producer.store.db import Database, database_url
 from producer.store.files import open_store
+from producer.tts.voices import MAX_CONFIG_BYTES, MAX_MODEL_BYTES
 from producer.web import admin, api, pages, public
 from producer.web.deps import AppState, CsrfFailed, Forbidden, LoginRequired
 from producer.web.service import Rejected
@@ -122,7 +123,12 @@ def create_app(settings: Settings) -> FastAPI:
     app.mount("/static", StaticFiles(directory=web_dir / "static"), name="static")
     app.state.route_methods = route_methods(app.routes)
     _install_handlers(app, templates)
-    app.add_middleware(BodyLimit, limit=int(settings.max_upload_mb * 2**20) + 64 * 1024)
+    app.add_middleware(
+        BodyLimit,
+        limit=int(settings.max_upload_mb * 2**20) + 64 * 1024,
+        # A medium Piper voice is ~63 MB: its upload has the voices' own bound.
+        larger={"/settings/voices/upload": MAX_MODEL_BYTES + MAX_CONFIG_BYTES + 64 * 1024},
+    )
     # Added last, so outermost: the body limit's own 413 carries the headers too.
     app.add_middleware(SecurityHeaders)
     return app
@@ -301,15 +307,16 @@ class _TooLarge(StarletteHTTPException):
 class BodyLimit:
     """Refuses request bodies over the limit with 413, by Content-Length or while streaming."""
 
-    def __init__(self, app: ASGIApp, limit: int) -> None:
-        self.app, self.limit = app, limit
+    def __init__(self, app: ASGIApp, limit: int, larger: dict[str, int] | None = None) -> None:
+        self.app, self.default_limit, self.larger = app, limit, larger or {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self.larger.get(scope.get("path", ""), self.default_limit)
         declared = dict(scope.get("headers", [])).get(b"content-length")
-        if declared is not None and (not declared.isdigit() or int(declared) > self.limit):
+        if declared is not None and (not declared.isdigit() or int(declared) > limit):
             await self._reject(scope, send)
             return
         seen = 0
@@ -320,7 +327,7 @@ class BodyLimit:
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
-                if seen > self.limit:
+                if seen > limit:
                     raise _TooLarge()
             return message
 

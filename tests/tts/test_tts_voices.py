@@ -4,6 +4,7 @@ sentence."""
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import re
@@ -151,15 +152,15 @@ def test_install_from_a_file_and_from_a_url(server: VoiceServer, tmp_path: Path)
 
 def test_a_damaged_upload_is_refused_and_a_good_one_replaces_the_old_voice(tmp_path: Path) -> None:
     source = make_test_voice(tmp_path / "upload")
-    config = source.with_name(source.name + ".json").read_bytes()
+    model, config = source.read_bytes(), source.with_name(source.name + ".json").read_bytes()
     voices = tmp_path / "voices"
     with pytest.raises(InputError, match="is not an ONNX model onnxruntime can load"):
-        install_files("ar_XX-test-tiny", b"not a model", config, voices)
+        install_files("ar_XX-test-tiny", io.BytesIO(b"not a model"), io.BytesIO(config), voices)
     with pytest.raises(InputError, match="is not a Piper voice config"):
-        install_files("ar_XX-test-tiny", source.read_bytes(), b"{}", voices)
+        install_files("ar_XX-test-tiny", io.BytesIO(model), io.BytesIO(b"{}"), voices)
     assert leftovers(voices) == []
-    install_files("ar_XX-test-tiny", source.read_bytes(), config, voices)
-    install_files("ar_XX-test-tiny", source.read_bytes(), config, voices)
+    for _ in range(2):
+        install_files("ar_XX-test-tiny", io.BytesIO(model), io.BytesIO(config), voices)
     assert PiperEngine(PiperConfig(voices)).voices() == ["ar_XX-test-tiny"]
     remove_voice("ar_XX-test-tiny", voices)
     assert leftovers(voices) == []

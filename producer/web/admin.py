@@ -110,6 +110,11 @@ def _save_station(request: Request, state: AppState, who: Identity, form: FormDa
     values["voice"] = values["voice"] or None
     values["feed_explicit"] = _field(form, "feed_explicit") == "on"
     try:
+        pace = _field(form, "pace").strip()
+        if pace:
+            if not pace.isdigit() or not 80 <= int(pace) <= 220:
+                raise Rejected(422, "سرعة القراءة عدد كلمات في الدقيقة بين 80 و220.")
+            values["pace"] = int(pace)
         for key in ("station_name", "programme_name", "feed_title", "feed_author"):
             if not values[key]:
                 raise Rejected(422, "أسماء المحطة والبرنامج وعنوان الخلاصة ومؤلفها لا تكون فارغة.")

@@ -19,6 +19,7 @@ from make_test_voice import make_test_voice
 from real_size_voice import install_real_size_voice
 from voice_server import VoiceServer, publish
 
+from producer.store import db
 from tests.web.support import ADMIN_PASSWORD, Server, login, server_env, start_server
 
 GOOD = "ar_XX-test-x_low"
@@ -131,3 +132,35 @@ def test_a_tiny_upload_installs(admin: tuple[httpx.Client, str], tmp_path: Path)
         },
     )
     assert reply.status_code == 200 and "ar_SY-upload-x_low" in rows(reply.text)
+
+
+def station_form(csrf: str, **changes: str) -> dict[str, str]:
+    return {
+        "csrf_token": csrf,
+        "station_name": "راديو ألوان",
+        "programme_name": "نشرة الأخبار",
+        "engine": "espeak",
+        "voice": "",
+        "target": "podcast",
+        "feed_title": "نشرة الأخبار",
+        "feed_description": "",
+        "feed_author": "راديو ألوان",
+        "feed_owner_email": "",
+        "feed_category": "News",
+        **changes,
+    }
+
+
+def test_the_pace_is_a_station_setting(
+    admin: tuple[httpx.Client, str], site: tuple[Server, VoiceServer]
+) -> None:
+    client, csrf = admin
+    assert 'name="pace" type="number" min="80" max="220" value="130"' in client.get("/settings").text
+    for bad in ("79", "221", "fast"):
+        refused = client.post("/settings/station", data=station_form(csrf, pace=bad))
+        assert refused.status_code == 422 and "سرعة القراءة" in form_error(refused.text)
+    saved = client.post("/settings/station", data=station_form(csrf, pace="145"))
+    assert saved.status_code == 303
+    assert 'name="pace" type="number" min="80" max="220" value="145"' in client.get("/settings").text
+    with site[0].database() as database, database.read() as session:
+        assert db.station_values(session)["pace"] == 145

@@ -38,11 +38,15 @@ from producer.tts.voices import speaks_arabic
 
 _PREFERRED_VOICE = "ar_JO-kareem-medium"
 
-MAX_CHARS = 120  # about 20 words: a clause, or a cut between words of a longer one
-MAX_PHONEME_IDS = 500  # hard bound on one inference: ~400 MB of activations for a medium voice
+# Bounds of one inference. A build of a 600-word paragraph without a full stop with a medium voice
+# peaked at 698 MB with 120 characters / 500 ids, 629 MB with 100 / 400 and 569 MB with 80 / 300
+# (tests/tts/test_tts_piper_memory.py; 11 GB voiced whole): 100 / 400 leaves room under 800 MB for
+# the two inferences that run at once on two cores.
+MAX_CHARS = 100  # about 17 words: a clause, or a cut between words of a longer one
+MAX_PHONEME_IDS = 400
 # onnxruntime threads inside one inference. Synthesis already runs one segment per core
-# (Settings.workers threads sharing one model), so each inference uses one core; see README
-# "Piper on two cores" for the measurements behind this choice.
+# (Settings.workers threads sharing one model), so each inference uses one core; see README's
+# "Piper at real size" for the measurements behind this choice.
 INTRA_OP_THREADS = 1
 _KEPT_VOICES = 2  # loaded voices kept per process (a medium voice holds ~120 MB)
 

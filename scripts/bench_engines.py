@@ -131,6 +131,7 @@ LAYOUTS = [
     ("1 process, 1 thread, intra-op 1", 1, 1, 1),
     ("1 process, 1 thread, intra-op 2", 1, 1, 2),
     ("1 process, 2 threads sharing the model, intra-op 1", 1, 2, 1),
+    ("1 process, 2 threads sharing the model, intra-op 2", 1, 2, 2),
     ("2 processes (one model each), 1 thread, intra-op 1", 2, 1, 1),
 ]
 PREVIEW_25_WORDS = (
@@ -144,7 +145,7 @@ def _child(voices: Path, workers: int, intra: int, texts: list[str]) -> None:
     import producer.tts.piper as piper
 
     piper.INTRA_OP_THREADS = intra
-    engine = piper.PiperEngine(piper.PiperConfig(voices))
+    engine = piper.PiperEngine(piper.PiperConfig(voices, threads=workers))
     engine.length_scale()  # load the model (and measure its pace) before the clock starts
     with tempfile.TemporaryDirectory() as folder:
         cache = SegmentCache(Path(folder), 1 << 32)

@@ -19,8 +19,9 @@ import hashlib
 import importlib.metadata
 import json
 import threading
-from collections import OrderedDict
-from collections.abc import Iterator
+from collections import OrderedDict, deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,15 +39,15 @@ from producer.tts.voices import speaks_arabic
 
 _PREFERRED_VOICE = "ar_JO-kareem-medium"
 
-# Bounds of one inference. A build of a 600-word paragraph without a full stop with a medium voice
-# peaked at 698 MB with 120 characters / 500 ids, 629 MB with 100 / 400 and 569 MB with 80 / 300
-# (tests/tts/test_tts_piper_memory.py; 11 GB voiced whole): 100 / 400 leaves room under 800 MB for
-# the two inferences that run at once on two cores.
-MAX_CHARS = 100  # about 17 words: a clause, or a cut between words of a longer one
-MAX_PHONEME_IDS = 400
-# onnxruntime threads inside one inference. Synthesis already runs one segment per core
-# (Settings.workers threads sharing one model), so each inference uses one core; see README's
-# "Piper at real size" for the measurements behind this choice.
+# Bounds of one inference. Two run at once on two cores (see _inferences), and a build of a 600-word
+# paragraph without a full stop with a medium voice (11 GB voiced whole) peaked at 822 MB with 100
+# characters / 400 ids, 689-791 MB with 80 / 300 and 543 MB with 70 / 250, under load: 70 / 250
+# leaves room under 800 MB. Sentences and clauses shorter than that are voiced whole.
+MAX_CHARS = 70  # about 12 words: a clause, or a cut between words of a longer one
+MAX_PHONEME_IDS = 250
+# onnxruntime threads inside one inference. Inferences already run one per core (Settings.workers
+# inference threads sharing one model), so each uses one core; see README's "Piper at real size"
+# for the measurements behind this choice.
 INTRA_OP_THREADS = 1
 _KEPT_VOICES = 2  # loaded voices kept per process (a medium voice holds ~120 MB)
 
@@ -62,6 +63,7 @@ _PACE_SAMPLE = (
 class PiperConfig:
     voices_dir: Path
     pace: int = DEFAULT_PACE  # Arabic words per minute of voiced time
+    threads: int = 1  # inferences under way at once in this process (Settings.workers)
 
 
 def _speaks_arabic(config_path: Path) -> bool:
@@ -99,17 +101,70 @@ def _pieces(text: str) -> Iterator[str]:
         yield from split_to_limit(sentence, MAX_CHARS)
 
 
-def _voice_audio(voice: PiperVoice, text: str, scale: float, noise_w: float | None) -> Iterator[np.ndarray]:
-    """Float32 audio of `text`, one array per bounded inference, each scaled to full range as
-    Piper's own synthesize does."""
+def _inference(voice: PiperVoice, ids: list[int], synthesis: SynthesisConfig) -> np.ndarray | None:
+    """One bounded inference, scaled to full range as Piper's own synthesize does; None if silent."""
+    audio = np.asarray(voice.phoneme_ids_to_audio(ids, synthesis))
+    peak = float(np.max(np.abs(audio))) if audio.size else 0.0
+    return np.clip(audio / peak, -1.0, 1.0).astype(np.float32) if peak > 1e-8 else None
+
+
+_POOL_LOCK = threading.Lock()
+_pool: ThreadPoolExecutor | None = None
+
+
+def _inferences(size: int) -> ThreadPoolExecutor:
+    """The process's inference threads: every synthesis shares them, so no more than `size`
+    inferences (and their memory) are ever under way at once, however many segments are voiced."""
+    global _pool
+    with _POOL_LOCK:
+        if _pool is None:
+            _pool = ThreadPoolExecutor(max_workers=max(1, size), thread_name_prefix="piper-inference")
+        return _pool
+
+
+def _voice_audio(
+    voice: PiperVoice, text: str, scale: float, noise_w: float | None, threads: int = 1
+) -> Iterator[np.ndarray]:
+    """Float32 audio of `text`, one array per bounded inference, in order.
+
+    With `threads` > 1, up to that many of the text's inferences run at once on the shared
+    inference threads, so one segment alone (a preview) uses every core; phonemizing the next
+    piece overlaps them.
+    """
     synthesis = SynthesisConfig(length_scale=scale, noise_w_scale=noise_w)
-    for piece in _pieces(text):
-        for sentence in voice.phonemize(piece):
-            for part in _bounded(sentence, MAX_PHONEME_IDS):
-                audio = np.asarray(voice.phoneme_ids_to_audio(voice.phonemes_to_ids(part), synthesis))
-                peak = float(np.max(np.abs(audio))) if audio.size else 0.0
-                if peak > 1e-8:
-                    yield np.clip(audio / peak, -1.0, 1.0).astype(np.float32)
+    parts = (
+        voice.phonemes_to_ids(part)
+        for piece in _pieces(text)
+        for sentence in voice.phonemize(piece)
+        for part in _bounded(sentence, MAX_PHONEME_IDS)
+    )
+    if threads <= 1:
+        audios: Iterator[np.ndarray | None] = (_inference(voice, ids, synthesis) for ids in parts)
+    else:
+        pool = _inferences(threads)
+        audios = _in_order(pool, parts, threads, lambda ids: _inference(voice, ids, synthesis))
+    for audio in audios:
+        if audio is not None:
+            yield audio
+
+
+def _in_order(
+    pool: ThreadPoolExecutor,
+    items: Iterator[list[int]],
+    ahead: int,
+    work: Callable[[list[int]], np.ndarray | None],
+) -> Iterator[np.ndarray | None]:
+    in_flight: deque[Future[np.ndarray | None]] = deque()
+    try:
+        for item in items:
+            in_flight.append(pool.submit(work, item))
+            if len(in_flight) >= ahead:
+                yield in_flight.popleft().result()
+        while in_flight:
+            yield in_flight.popleft().result()
+    finally:
+        for future in in_flight:
+            future.cancel()
 
 
 def _load(model: Path) -> _Voice:
@@ -208,7 +263,7 @@ class PiperEngine(Engine):
         scale = self.length_scale(name)
         rate = loaded.piper.config.sample_rate
         try:
-            for audio in _voice_audio(loaded.piper, text, scale, None):
+            for audio in _voice_audio(loaded.piper, text, scale, None, self.config.threads):
                 yield AudioChunk(audio, rate)
         except Exception as exc:  # onnxruntime and the phonemizer raise their own types
             raise EngineError(f"Piper failed to voice a segment: {exc}.") from exc

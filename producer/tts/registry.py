@@ -26,7 +26,9 @@ def _espeak(settings: Settings) -> Engine:
 def _piper(settings: Settings) -> Engine:
     from producer.tts.piper import PiperConfig, PiperEngine
 
-    return PiperEngine(PiperConfig(voices_dir=settings.voices_dir, pace=settings.pace))
+    return PiperEngine(
+        PiperConfig(voices_dir=settings.voices_dir, pace=settings.pace, threads=settings.workers)
+    )
 
 
 def _gtts(settings: Settings) -> Engine:

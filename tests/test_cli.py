@@ -14,6 +14,7 @@ from subprocess import CompletedProcess
 import numpy as np
 import pytest
 import soundfile as sf
+import webvtt
 from mutagen.id3 import ID3
 from mutagen.mp3 import MP3
 
@@ -133,8 +134,11 @@ def test_opens_with_the_intro_jingle_and_closes_with_the_outro(podcast):
     assert best_correlation(programme[: 3 * rate], intro, 3000) > 0.9
     tail = outro[-int(1.5 * rate) :]
     assert best_correlation(programme[-3 * rate :], tail, int(1.5 * rate)) > 0.9
-    # and a speech segment, not a jingle, is in the middle
-    middle = programme[len(programme) // 2 : len(programme) // 2 + 2 * rate]
+    # and the middle of the longest transcript cue is speech, not a jingle
+    cues = webvtt.read(str(podcast.with_suffix(".vtt")))
+    cue = max(cues, key=lambda c: c.end_in_seconds - c.start_in_seconds)
+    centre = round((cue.start_in_seconds + cue.end_in_seconds) / 2 * rate)
+    middle = programme[centre - rate : centre + rate]
     assert best_correlation(middle, intro[:rate], rate) < 0.5
 
 

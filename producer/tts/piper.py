@@ -15,6 +15,7 @@ Loaded voices are kept per process (the preview process answers every preview fr
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import importlib.metadata
 import json
@@ -31,6 +32,7 @@ from piper import PiperVoice
 from piper.config import PiperConfig as VoiceConfig
 from piper.config import SynthesisConfig
 
+from producer.atomic import atomic_write_text
 from producer.errors import EngineError, EngineUnavailable
 from producer.tts.base import AudioChunk, Engine
 from producer.tts.pace import DEFAULT_PACE, count_words, length_scale, voiced_seconds
@@ -177,12 +179,33 @@ def _load(model: Path) -> _Voice:
     )
     piper = PiperVoice(session=session, config=config, download_dir=model.parent)
 
+    return _Voice(piper, _readings(model, piper))
+
+
+def _readings(model: Path, piper: PiperVoice) -> tuple[tuple[float, float], tuple[float, float]]:
+    """The voice's two readings of the pace sample, measured once per voice file and kept beside it
+    (`NAME.onnx.pace.json`), so that a render process does not voice the sample again."""
+    stat = model.stat()
+    stamp = f"{stat.st_size}:{stat.st_mtime_ns}:{MAX_CHARS}/{MAX_PHONEME_IDS}"
+    kept = model.with_name(model.name + ".pace.json")
+    try:
+        stored = json.loads(kept.read_text(encoding="utf-8"))
+        if stored["stamp"] == stamp:
+            (a, b), (c, d) = stored["readings"]
+            return (float(a), float(b)), (float(c), float(d))
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
+
     def reading(scale: float) -> tuple[float, float]:
         # Without duration noise the reading is the same on every load, and so is the cache key.
         audio = _voice_audio(piper, _PACE_SAMPLE, scale, 0.0)
-        return scale, sum(voiced_seconds(a, config.sample_rate) for a in audio)
+        return scale, sum(voiced_seconds(a, piper.config.sample_rate) for a in audio)
 
-    return _Voice(piper, (reading(1.0), reading(0.6)))
+    readings = (reading(1.0), reading(0.6))
+    # In a read-only voices folder the next process measures again.
+    with contextlib.suppress(OSError):
+        atomic_write_text(kept, json.dumps({"stamp": stamp, "readings": readings}))
+    return readings
 
 
 _LOCK = threading.Lock()

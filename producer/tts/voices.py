@@ -292,3 +292,4 @@ def remove_voice(name: str, folder: Path) -> None:
         raise InputError(f"no voice {name!r} is installed in {folder}")
     config.unlink(missing_ok=True)
     model.unlink(missing_ok=True)
+    folder.joinpath(f"{name}.onnx.pace.json").unlink(missing_ok=True)  # the engine's measured pace

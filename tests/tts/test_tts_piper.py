@@ -114,3 +114,14 @@ def test_a_real_size_voice_reads_at_the_configured_pace(tmp_path: Path) -> None:
     # Duration noise makes each reading differ a little from the voice's measured natural pace.
     assert measured[100] == pytest.approx(100, rel=0.12)
     assert measured[160] == pytest.approx(160, rel=0.12)
+
+
+def test_a_voices_pace_readings_are_kept_beside_it_and_renewed_with_it(tmp_path: Path) -> None:
+    model = make_test_voice(tmp_path)
+    kept = model.with_name(model.name + ".pace.json")
+    PiperEngine(PiperConfig(tmp_path)).length_scale()
+    stored = json.loads(kept.read_text(encoding="utf-8"))
+    assert stored["readings"][0][0] == 1.0 and stored["readings"][0][1] > 0
+    model.write_bytes(model.read_bytes())  # a new file: new mtime, so a new reading
+    PiperEngine(PiperConfig(tmp_path)).length_scale()
+    assert json.loads(kept.read_text(encoding="utf-8"))["stamp"] != stored["stamp"]

@@ -24,7 +24,13 @@ PUBLIC = {
     ("GET", "/openapi.json"),
     ("HEAD", "/openapi.json"),
 }
-SAMPLE_PARAMS = {"bulletin_id": "1", "episode_id": "1", "job_id": "abc", "user_id": "1"}
+SAMPLE_PARAMS = {
+    "bulletin_id": "1",
+    "episode_id": "1",
+    "job_id": "abc",
+    "user_id": "1",
+    "name": "ar_JO-kareem-medium",
+}
 
 
 def app_routes(tmp_path: Path) -> list[tuple[str, str]]:

@@ -30,6 +30,8 @@ lexicon_app = typer.Typer(no_args_is_help=True, help="The station's pronunciatio
 cache_app = typer.Typer(no_args_is_help=True, help="The caches of voiced speech and encoded parts.")
 app.add_typer(lexicon_app, name="lexicon")
 app.add_typer(cache_app, name="cache")
+voices_app = typer.Typer(no_args_is_help=True, help="Piper voices: list, install, remove.")
+app.add_typer(voices_app, name="voices")
 
 Files = Annotated[list[str], typer.Argument(help="Article files (UTF-8 or Windows-1256), or - for stdin.")]
 OneFile = Annotated[str, typer.Argument(help="A file, or - for stdin.")]
@@ -259,6 +261,37 @@ def lexicon_remove(written: Annotated[str, typer.Argument(help="The entry's writ
         raise InputError(f"the lexicon has no entry {written!r}")
     path.parent.mkdir(parents=True, exist_ok=True)
     lexicon.save(path)
+
+
+@voices_app.command("list")
+def voices_list(
+    available: Annotated[bool, typer.Option("--available", help="The catalog's Arabic voices.")] = False,
+) -> None:
+    """The installed Piper voices (* = the default voice), or those the catalog offers."""
+    from producer.tts.cli_support import voices_text
+
+    typer.echo(voices_text(settings(), available=available))
+
+
+@voices_app.command("install")
+def voices_install(
+    name: Annotated[str | None, typer.Argument(help="A catalog voice, e.g. ar_JO-kareem-medium.")] = None,
+    source: Annotated[
+        str | None, typer.Option("--from", help="A voice's .onnx file or URL (its .onnx.json beside it).")
+    ] = None,
+) -> None:
+    """Install a Piper voice by name from the catalog (PRODUCER_VOICES_BASE_URL), or from a file."""
+    from producer.tts.cli_support import install_voice_text
+
+    typer.echo(install_voice_text(settings(), name, source))
+
+
+@voices_app.command("remove")
+def voices_remove(name: Annotated[str, typer.Argument(help="An installed voice.")]) -> None:
+    """Remove an installed Piper voice."""
+    from producer.tts.cli_support import remove_voice_text
+
+    typer.echo(remove_voice_text(settings(), name))
 
 
 def _register_web_commands() -> None:

@@ -20,6 +20,10 @@ class EngineError(ProducerError):
     """A TTS engine failed while synthesizing."""
 
 
+class DownloadError(ProducerError):
+    """A download (a voice from its catalog) failed, or did not match what its catalog promised."""
+
+
 class AudioError(ProducerError):
     """An audio file (jingle, bed, upload) cannot be decoded, or an encode failed."""
 

@@ -45,10 +45,27 @@ class Settings(BaseSettings):
     voice: str | None = Field(
         None, description="Default voice of the engine (engine's own default if unset)."
     )
-    espeak_rate: int = Field(150, ge=80, le=450, description="espeak-ng speaking rate, words per minute.")
+    pace: int = Field(
+        130,
+        ge=80,
+        le=220,
+        description="Reading pace in Arabic words per minute of voiced time (espeak and piper; gTTS "
+        "keeps Google's).",
+    )
+    espeak_rate: int | None = Field(
+        None,
+        ge=80,
+        le=450,
+        description="espeak-ng's own rate unit; when set it overrides PRODUCER_PACE for espeak.",
+    )
     espeak_pitch: int = Field(45, ge=0, le=99, description="espeak-ng base pitch, 0-99.")
     piper_voices_dir: Path | None = Field(
         None, description="Folder of Piper .onnx voices (default: DATA_DIR/voices)."
+    )
+    voices_base_url: str = Field(
+        "https://huggingface.co/rhasspy/piper-voices/resolve/v1.0.0",
+        description="Where `producer voices install NAME` downloads Piper voices: a release in the "
+        "rhasspy/piper-voices layout (voices.json and the voice files).",
     )
     gtts_tld: str = Field("com", description="Google host top-level domain used by gTTS.")
     gtts_base_url: str | None = Field(

@@ -14,6 +14,7 @@ from subprocess import CompletedProcess
 import numpy as np
 import pytest
 import soundfile as sf
+import webvtt
 from mutagen.id3 import ID3
 from mutagen.mp3 import MP3
 
@@ -133,20 +134,11 @@ def test_opens_with_the_intro_jingle_and_closes_with_the_outro(podcast):
     assert best_correlation(programme[: 3 * rate], intro, 3000) > 0.9
     tail = outro[-int(1.5 * rate) :]
     assert best_correlation(programme[-3 * rate :], tail, int(1.5 * rate)) > 0.9
-    # and where the transcript says speech, in the middle of the programme, there is no jingle (the
-    # programme's own midpoint may fall on a stinger, depending on how long the speech is)
-    vtt = podcast.with_suffix(".vtt").read_text(encoding="utf-8")
-    stamps = re.findall(r"(\d+):(\d\d):(\d\d)\.(\d{3}) --> (\d+):(\d\d):(\d\d)\.(\d{3})", vtt)
-    cues = [
-        (
-            int(h) * 3600 + int(m) * 60 + int(s) + int(ms) / 1000,
-            int(h2) * 3600 + int(m2) * 60 + int(s2) + int(ms2) / 1000,
-        )
-        for h, m, s, ms, h2, m2, s2, ms2 in stamps
-    ]
-    half = len(programme) / rate / 2
-    start, _ = min((c for c in cues if c[1] - c[0] >= 2), key=lambda c: abs(c[0] - half))
-    middle = programme[int(start * rate) : int(start * rate) + 2 * rate]
+    # and the middle of the longest transcript cue is speech, not a jingle
+    cues = webvtt.read(str(podcast.with_suffix(".vtt")))
+    cue = max(cues, key=lambda c: c.end_in_seconds - c.start_in_seconds)
+    centre = round((cue.start_in_seconds + cue.end_in_seconds) / 2 * rate)
+    middle = programme[centre - rate : centre + rate]
     assert best_correlation(middle, intro[:rate], rate) < 0.5
 
 

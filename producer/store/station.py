@@ -29,6 +29,7 @@ class StationConfig(BaseModel):
     engine: str = Field(min_length=1, max_length=32)
     voice: str | None = Field(None, max_length=200)
     target: Literal["podcast", "broadcast"] = "podcast"
+    pace: int = Field(130, ge=80, le=220, description="Reading pace, Arabic words per minute of voiced time.")
     feed_title: str = Field(min_length=1, max_length=200)
     feed_description: str = Field("", max_length=4000)
     feed_author: str = Field(min_length=1, max_length=200)
@@ -51,6 +52,7 @@ class StationConfig(BaseModel):
             "engine": settings.engine,
             "voice": settings.voice,
             "target": settings.target,
+            "pace": settings.pace,
             "feed_title": settings.programme_name,
             "feed_description": f"{settings.programme_name} من {settings.station_name}",
             "feed_author": settings.station_name,
@@ -92,6 +94,7 @@ def station_settings(
         "engine": config.engine,
         "voice": config.voice,
         "target": config.target,
+        "pace": config.pace,
         "templates_dir": templates,
         "lexicon_path": lexicon,
     }

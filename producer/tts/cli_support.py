@@ -1,4 +1,4 @@
-"""What `producer engines` and `producer cache stats|clear` report, as data and as text.
+"""What `producer engines`, `producer cache stats|clear` and `producer voices` report, as data and text.
 
 The CLI prints the text; the web UI uses `engine_statuses` to offer the engines that can run.
 """
@@ -6,10 +6,14 @@ The CLI prints the text; the web UI uses `engine_statuses` to offer the engines 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from producer.errors import EngineUnavailable
+from producer.errors import EngineUnavailable, InputError
 from producer.settings import Settings
 from producer.tts.registry import create_engine, engine_names, open_cache
+
+if TYPE_CHECKING:
+    from producer.tts.voices import InstalledVoice
 
 
 @dataclass(frozen=True)
@@ -80,3 +84,47 @@ def cache_clear_text(settings: Settings) -> str:
         f"removed {segments} cached segment{'s' if segments != 1 else ''} from {speech.root}"
         f" and {encoded} encoded part{'s' if encoded != 1 else ''} from {parts.root}"
     )
+
+
+def _voice_line(voice: InstalledVoice, default: str | None) -> str:
+    mark = "*" if voice.name == default else " "
+    arabic = "" if voice.language.startswith("ar") else "  (not Arabic: not offered)"
+    return f"{mark} {voice.name:<28} {voice.language:<6} {voice.quality:<7} {_size(voice.size):>9}{arabic}"
+
+
+def voices_text(settings: Settings, *, available: bool = False) -> str:
+    """The installed Piper voices, or with `available` the Arabic voices of the catalog."""
+    from producer.tts.voices import arabic_catalog, installed_voices
+
+    if available:
+        lines = [f"Arabic voices at {settings.voices_base_url}:"]
+        for entry in arabic_catalog(settings.voices_base_url):
+            size = _size(entry.model.size)
+            lines.append(f"  {entry.name:<28} {entry.language:<6} {entry.quality:<7} {size:>9}")
+        return "\n".join(lines)
+    folder = settings.voices_dir
+    voices = installed_voices(folder)
+    if not voices:
+        return f"no Piper voice in {folder}; install one with `producer voices install ar_JO-kareem-medium`"
+    default = settings.voice if settings.engine == "piper" else None
+    return "\n".join([f"Piper voices in {folder}:", *(_voice_line(v, default) for v in voices)])
+
+
+def install_voice_text(settings: Settings, name: str | None, source: str | None) -> str:
+    from producer.tts.voices import install_by_name, install_from
+
+    if source is not None:
+        voice = install_from(source, settings.voices_dir, name)
+    elif name is not None:
+        voice = install_by_name(name, settings.voices_dir, settings.voices_base_url)
+    else:
+        raise InputError("give a voice name, or --from FILE_OR_URL")
+    what = f"{voice.language}, {voice.quality}, {_size(voice.size)}"
+    return f"installed {voice.name} ({what}) in {settings.voices_dir}"
+
+
+def remove_voice_text(settings: Settings, name: str) -> str:
+    from producer.tts.voices import remove_voice
+
+    remove_voice(name, settings.voices_dir)
+    return f"removed {name} from {settings.voices_dir}"

@@ -14,7 +14,7 @@ import ctypes
 import importlib.metadata
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import espeakng_loader
@@ -22,6 +22,7 @@ import numpy as np
 
 from producer.errors import EngineError, EngineUnavailable
 from producer.tts.base import AudioChunk, Engine
+from producer.tts.pace import DEFAULT_PACE, espeak_rate
 from producer.tts.text import split_sentences
 
 _AUDIO_OUTPUT_SYNCHRONOUS = 2
@@ -41,9 +42,10 @@ _OFFERED_VARIANTS = ("m1", "m2", "m3", "m4", "m5", "m6", "m7", "f1", "f2", "f3",
 
 @dataclass(frozen=True)
 class EspeakConfig:
-    """Speaking rate in words per minute and base pitch 0-99 (Settings.espeak_rate/espeak_pitch)."""
+    """espeak-ng's rate parameter (its own unit: see pace.py for Arabic words per minute) and base
+    pitch 0-99."""
 
-    rate: int = 150
+    rate: int = field(default_factory=lambda: espeak_rate(DEFAULT_PACE))
     pitch: int = 45
 
 

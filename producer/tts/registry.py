@@ -17,8 +17,10 @@ from producer.tts.cache import SegmentCache
 
 def _espeak(settings: Settings) -> Engine:
     from producer.tts.espeak import EspeakConfig, EspeakEngine
+    from producer.tts.pace import espeak_rate
 
-    return EspeakEngine(EspeakConfig(rate=settings.espeak_rate, pitch=settings.espeak_pitch))
+    rate = settings.espeak_rate or espeak_rate(settings.pace)
+    return EspeakEngine(EspeakConfig(rate=rate, pitch=settings.espeak_pitch))
 
 
 def _piper(settings: Settings) -> Engine:
@@ -29,7 +31,9 @@ def _piper(settings: Settings) -> Engine:
             "The piper engine needs the piper-tts package: install it with pip install 'producer[piper]'."
         ) from exc
 
-    return PiperEngine(PiperConfig(voices_dir=settings.voices_dir))
+    return PiperEngine(
+        PiperConfig(voices_dir=settings.voices_dir, pace=settings.pace, threads=settings.workers)
+    )
 
 
 def _gtts(settings: Settings) -> Engine:

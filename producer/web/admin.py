@@ -152,6 +152,11 @@ def _save_station(request: Request, state: AppState, who: Identity, form: FormDa
     values["feed_explicit"] = _field(form, "feed_explicit") == "on"
     values["feed_locked"] = _field(form, "feed_locked") == "on"
     try:
+        pace = _field(form, "pace").strip()
+        if pace:
+            if not pace.isdigit() or not 80 <= int(pace) <= 220:
+                raise Rejected(422, "سرعة القراءة عدد كلمات في الدقيقة بين 80 و220.")
+            values["pace"] = int(pace)
         for key in ("station_name", "programme_name", "feed_title", "feed_author"):
             if not values[key]:
                 raise Rejected(422, "أسماء المحطة والبرنامج وعنوان الخلاصة ومؤلفها لا تكون فارغة.")
@@ -495,3 +500,142 @@ def _change_user(
     except Rejected as exc:
         return _users_page(request, state, exc.status, error=exc.message)
     return redirect("/users")
+
+
+# ---- Piper voices -------------------------------------------------------------------------------------
+# Voices live in this machine's voices folder (Settings.voices_dir), like the CLI's: a scale-out worker
+# on another machine needs the same voice installed there.
+
+VOICE_SAMPLE = "هذه نشرة الأخبار من إذاعتنا، نقدّم لكم فيها أهم ما جرى اليوم في المدينة والعالم."
+
+
+def _voices_page(request: Request, state: AppState, status: int = 200, **extra: Any) -> Response:
+    from producer.tts.voices import installed_voices
+
+    config = service.station(state)
+    default = config.voice if config.engine == "piper" else None
+    context: dict[str, Any] = {
+        "voices": installed_voices(state.settings.voices_dir),
+        "default_voice": default,
+        "base_url": state.settings.voices_base_url,
+        "sample": VOICE_SAMPLE,
+    }
+    return render(request, "voices.html", status, **{**context, **extra})
+
+
+@router.get("/settings/voices")
+def voices_page(request: Request, state: State, who: Admin) -> Response:
+    return _voices_page(request, state)
+
+
+def _voice_changed(state: AppState, who: Identity, action: str, name: str) -> None:
+    state.engines = None  # the engine catalog lists the voices: ask the preview process again
+    with state.db.write() as s:
+        db.audit(s, who.user.name, action, name)
+
+
+def _voice_error(exc: ProducerError) -> Rejected:
+    from producer.errors import DownloadError
+
+    if isinstance(exc, DownloadError):
+        return Rejected(502, f"تعذّر تنزيل الصوت: {exc}")
+    return Rejected(422, f"لم يُثبَّت الصوت: {exc}")
+
+
+@router.post("/settings/voices/install")
+async def install_voice(request: Request, state: State, who: Admin) -> Response:
+    form = await read_form(request)
+    return await run_in_threadpool(_install_voice, request, state, who, _field(form, "name").strip())
+
+
+def _install_voice(request: Request, state: AppState, who: Identity, name: str) -> Response:
+    from producer.tts.voices import install_by_name
+
+    try:
+        if not name:
+            raise Rejected(422, "اكتبوا اسم الصوت كما في مجموعة piper-voices، مثل ar_JO-kareem-medium.")
+        try:
+            voice = install_by_name(name, state.settings.voices_dir, state.settings.voices_base_url)
+        except ProducerError as exc:
+            raise _voice_error(exc) from exc
+        _voice_changed(state, who, "voice.install", voice.name)
+    except Rejected as exc:
+        return _voices_page(request, state, exc.status, error=exc.message, name=name)
+    return _voices_page(request, state, notice=f"ثُبّت الصوت {voice.name}.")
+
+
+@router.post("/settings/voices/upload")
+async def upload_voice(request: Request, state: State, who: Admin) -> Response:
+    form = await read_form(request)
+    model, config = form.get("model"), form.get("config")
+    return await run_in_threadpool(_upload_voice, request, state, who, model, config)
+
+
+def _upload_voice(
+    request: Request, state: AppState, who: Identity, model: object, config: object
+) -> Response:
+    from producer.tts.voices import install_files
+
+    try:
+        if not (isinstance(model, UploadFile) and isinstance(config, UploadFile) and model.filename):
+            raise Rejected(422, "ارفعوا ملفَّي الصوت معًا: النموذج ‎.onnx وإعداده ‎.onnx.json.")
+        name = Path(model.filename).name.removesuffix(".onnx")
+        if not model.filename.endswith(".onnx"):
+            raise Rejected(415, "ملف النموذج يجب أن ينتهي بـ ‎.onnx.")
+        try:
+            voice = install_files(name, model.file, config.file, state.settings.voices_dir)
+        except ProducerError as exc:
+            raise _voice_error(exc) from exc
+        _voice_changed(state, who, "voice.upload", voice.name)
+    except Rejected as exc:
+        return _voices_page(request, state, exc.status, error=exc.message)
+    return _voices_page(request, state, notice=f"ثُبّت الصوت {voice.name}.")
+
+
+@router.post("/settings/voices/{name}/remove")
+def remove_piper_voice(name: str, request: Request, state: State, who: Admin) -> Response:
+    from producer.tts.voices import remove_voice
+
+    config = service.station(state)
+    try:
+        if config.engine == "piper" and config.voice == name:
+            raise Rejected(409, "هذا هو الصوت الافتراضي للمحطة؛ اختاروا صوتًا افتراضيًا غيره أولًا.")
+        try:
+            remove_voice(name, state.settings.voices_dir)
+        except ProducerError as exc:
+            raise Rejected(404, f"لا يوجد صوت مثبّت بهذا الاسم: {name}") from exc
+        _voice_changed(state, who, "voice.remove", name)
+    except Rejected as exc:
+        return _voices_page(request, state, exc.status, error=exc.message)
+    return _voices_page(request, state, notice=f"حُذف الصوت {name}.")
+
+
+@router.post("/settings/voices/{name}/default")
+def set_default_voice(name: str, request: Request, state: State, who: Admin) -> Response:
+    from producer.tts.piper import arabic_voices
+
+    try:
+        if name not in arabic_voices(state.settings.voices_dir):
+            raise Rejected(404, f"لا يوجد صوت عربي مثبّت بهذا الاسم: {name}")
+        _save(state, who, "settings.voice", {"engine": "piper", "voice": name})
+    except Rejected as exc:
+        return _voices_page(request, state, exc.status, error=exc.message)
+    return _voices_page(request, state, notice=f"صار {name} الصوت الافتراضي للمحطة.")
+
+
+@router.get("/settings/voices/{name}/sample")
+def piper_voice_sample(name: str, state: State, who: Admin) -> Response:
+    """The sample sentence in this voice, at the station's pace, voiced by the preview process."""
+    from producer.store.station import station_settings
+    from producer.tts.piper import arabic_voices
+    from producer.web.preview import voice_segment
+
+    if name not in arabic_voices(state.settings.voices_dir):
+        return Response("لا يوجد صوت عربي مثبّت بهذا الاسم.", status_code=404, media_type="text/plain")
+    with service.workdir(state) as work:
+        conf = station_settings(state.settings, service.station(state), state.store, work, with_audio=False)
+        try:
+            wav = state.previews.submit(voice_segment, conf, VOICE_SAMPLE, "piper", name).result(timeout=300)
+        except ProducerError as exc:
+            return Response(f"تعذّر توليد العيّنة: {exc}", status_code=422, media_type="text/plain")
+    return Response(wav, media_type="audio/wav", headers={"Cache-Control": "no-store"})

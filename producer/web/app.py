@@ -38,6 +38,7 @@ from producer.settings import Settings
 from producer.store import db
 from producer.store.db import Database, database_url
 from producer.store.files import open_checked_store
+from producer.tts.voices import MAX_CONFIG_BYTES, MAX_MODEL_BYTES
 from producer.web import admin, api, ops, pages, public, service
 from producer.web.deps import AppState, CsrfFailed, Forbidden, LoginRequired, Viewer
 from producer.web.service import Rejected
@@ -160,7 +161,13 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.route_methods = route_methods(app.routes)
     _install_handlers(app, templates)
     app.add_middleware(
-        BodyLimit, limit=int(settings.max_upload_mb * 2**20) + 64 * 1024, per_path={"/login": LOGIN_BODY}
+        BodyLimit,
+        limit=int(settings.max_upload_mb * 2**20) + 64 * 1024,
+        per_path={
+            "/login": LOGIN_BODY,
+            # A medium Piper voice is ~63 MB: its upload has the voices' own bound.
+            "/settings/voices/upload": MAX_MODEL_BYTES + MAX_CONFIG_BYTES + 64 * 1024,
+        },
     )
     app.add_middleware(ops.HttpMetrics, metrics=metrics)
     # Outside even Starlette's error middleware, so every response carries the headers: the body
@@ -374,7 +381,7 @@ LOGIN_BODY = 16 * 1024
 
 class BodyLimit:
     """Refuses request bodies over the limit with 413, by Content-Length or while streaming;
-    `per_path` gives some paths a smaller limit."""
+    `per_path` gives some paths a limit of their own."""
 
     def __init__(self, app: ASGIApp, limit: int, per_path: dict[str, int] | None = None) -> None:
         self.app, self.default, self.per_path = app, limit, per_path or {}

@@ -5,11 +5,13 @@ from pathlib import Path
 
 import pytest
 from make_test_voice import HOP, make_test_voice
+from real_size_voice import install_real_size_voice
 from tts_support import LONG, MEDIUM, SHORT, joined, rms
 
 from producer.errors import EngineError, EngineUnavailable
 from producer.settings import load_settings
-from producer.tts.piper import PiperConfig, PiperEngine
+from producer.tts.pace import count_words, voiced_seconds, words_per_minute
+from producer.tts.piper import MAX_CHARS, MAX_PHONEME_IDS, PiperConfig, PiperEngine, _bounded
 from producer.tts.registry import create_engine
 
 
@@ -53,8 +55,8 @@ def test_piper_rejects_an_unknown_voice(piper: PiperEngine) -> None:
 
 def test_piper_without_voices_is_unavailable_with_a_download_hint(tmp_path: Path) -> None:
     expected = (
-        f"No Piper voice in {tmp_path}; download e.g. ar_JO-kareem-medium from the "
-        "rhasspy/piper-voices release and place both files there."
+        f"No Piper voice in {tmp_path}; install one with `producer voices install "
+        "ar_JO-kareem-medium` or place a voice's two files there."
     )
     assert PiperEngine(PiperConfig(tmp_path)).check() == expected
     with pytest.raises(EngineUnavailable) as raised:
@@ -75,3 +77,51 @@ def test_a_damaged_voice_model_is_an_engine_error(tmp_path: Path) -> None:
     model.write_bytes(b"not an onnx model")
     with pytest.raises(EngineError, match=r"^The Piper voice ar_XX-test-tiny cannot be loaded"):
         list(PiperEngine(PiperConfig(tmp_path)).synthesize(SHORT))
+
+
+def test_phonemes_are_cut_between_words_within_the_bound() -> None:
+    phonemes = list("ab cd efg h ijklmnop qr")
+    parts = list(_bounded(phonemes, 2 * 5 + 3))  # at most 5 phonemes a part
+    assert [p for part in parts for p in part] == phonemes
+    assert all(len(part) <= 5 for part in parts)
+    assert ["".join(part) for part in parts] == ["ab ", "cd ", "efg ", "h ", "ijklm", "nop ", "qr"]
+
+
+def test_a_long_paragraph_without_a_full_stop_is_voiced_in_bounded_inferences(piper: PiperEngine) -> None:
+    words = (LONG.replace(".", "").replace("،", "") + " ").split()
+    paragraph = " ".join((words * 20)[:600])
+    chunks = list(piper.synthesize(paragraph))
+    # The test voice gives one hop of audio per phoneme id: no inference saw more than the bound.
+    assert max(len(chunk.samples) for chunk in chunks) <= MAX_PHONEME_IDS * HOP
+    assert len(chunks) >= 600 * 5 // MAX_CHARS
+    assert sum(len(chunk.samples) for chunk in chunks) > 600 * 4 * HOP  # every word was voiced
+
+
+def test_the_pace_is_part_of_the_cache_key(piper_voices: Path) -> None:
+    keys = {PiperEngine(PiperConfig(piper_voices, pace=pace)).options_key() for pace in (100, 130, 160)}
+    assert len(keys) == 3
+
+
+@pytest.mark.slow
+def test_a_real_size_voice_reads_at_the_configured_pace(tmp_path: Path) -> None:
+    install_real_size_voice(tmp_path)
+    measured = {}
+    for pace in (100, 160):
+        engine = PiperEngine(PiperConfig(tmp_path, pace=pace))
+        audio = [chunk.samples for chunk in engine.synthesize(LONG)]
+        seconds = sum(voiced_seconds(samples, 22050) for samples in audio)
+        measured[pace] = words_per_minute(count_words(LONG), seconds)
+    # Duration noise makes each reading differ a little from the voice's measured natural pace.
+    assert measured[100] == pytest.approx(100, rel=0.12)
+    assert measured[160] == pytest.approx(160, rel=0.12)
+
+
+def test_a_voices_pace_readings_are_kept_beside_it_and_renewed_with_it(tmp_path: Path) -> None:
+    model = make_test_voice(tmp_path)
+    kept = model.with_name(model.name + ".pace.json")
+    PiperEngine(PiperConfig(tmp_path)).length_scale()
+    stored = json.loads(kept.read_text(encoding="utf-8"))
+    assert stored["readings"][0][0] == 1.0 and stored["readings"][0][1] > 0
+    model.write_bytes(model.read_bytes())  # a new file: new mtime, so a new reading
+    PiperEngine(PiperConfig(tmp_path)).length_scale()
+    assert json.loads(kept.read_text(encoding="utf-8"))["stamp"] != stored["stamp"]

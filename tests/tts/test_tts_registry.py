@@ -58,8 +58,8 @@ def test_engines_text_lists_availability_voices_and_reasons(tmp_path: Path) -> N
     assert engines_text(settings).splitlines() == [
         "* espeak  available    voices: ar (default), ar+m1, ar+m2, ar+m3, ar+m4, ar+m5, ar+m6, ar+m7, "
         "ar+f1, ar+f2, ar+f3, ar+f4, ar+f5",
-        f"  piper   unavailable  No Piper voice in {tmp_path}; download e.g. ar_JO-kareem-medium from the "
-        "rhasspy/piper-voices release and place both files there.",
+        f"  piper   unavailable  No Piper voice in {tmp_path}; install one with `producer voices install "
+        "ar_JO-kareem-medium` or place a voice's two files there.",
         "  gtts    unavailable  Google TTS cannot be reached at 127.0.0.1: Connection refused.",
         "* = default engine (PRODUCER_ENGINE)",
     ]

@@ -100,8 +100,9 @@ def test_worker_processes_prepare_the_texts_they_voice(cache: SegmentCache, espe
         espeak, texts, voice=None, cache=cache, workers=2, prepare=Preparation("first-sentence", _shorten)
     )
     reference = synthesize_segments(espeak, ["نعم."], voice=None, cache=cache, workers=1)[0]
-    # espeak's timing varies by a few frames with what a process voiced before.
-    assert all(abs(clip.frames - reference.frames) < 0.01 * reference.frames for clip in clips)
+    # espeak's timing varies by a few hundred frames with what a process voiced before (2.5 % of
+    # this short word at the default pace); the unprepared text would be ten times as long.
+    assert all(abs(clip.frames - reference.frames) < 0.05 * reference.frames for clip in clips)
     keys = [cache.key(espeak, "ar", text + "\x00first-sentence") for text in texts]
     assert [cache.get(key) for key in keys] == clips
 

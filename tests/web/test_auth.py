@@ -31,6 +31,7 @@ SAMPLE_PARAMS = {
     "user_id": "1",
     "token_id": "1",
     "slot": "intro",
+    "name": "ar_JO-kareem-medium",
 }
 
 

@@ -32,7 +32,7 @@ class FeedItem:
 
 
 @dataclass(frozen=True)
-class Article:
+class SourceArticle:
     """A story as a source gave it, before deduplication."""
 
     url: str
@@ -65,11 +65,11 @@ def is_complete(item: FeedItem) -> bool:
     return words >= _COMPLETE_WORDS and not _TEASER_END.search(item.content)
 
 
-def article_from_item(item: FeedItem) -> Article:
-    return Article(item.url, clean(f"{item.title}\n\n{item.content}"), item.published)
+def article_from_item(item: FeedItem) -> SourceArticle:
+    return SourceArticle(item.url, clean(f"{item.title}\n\n{item.content}"), item.published)
 
 
-def article_from_page(html: bytes, url: str, *, published: datetime | None = None) -> Article:
+def article_from_page(html: bytes, url: str, *, published: datetime | None = None) -> SourceArticle:
     """The main text of an article page (trafilatura), through the cleaner."""
     import trafilatura
 
@@ -80,7 +80,7 @@ def article_from_page(html: bytes, url: str, *, published: datetime | None = Non
     title = meta.title if meta is not None and meta.title else ""
     if not text:
         raise InputError(f"no article text was found at {url}")
-    return Article(url, clean(f"{title}\n\n{text}" if title else text), published)
+    return SourceArticle(url, clean(f"{title}\n\n{text}" if title else text), published)
 
 
 def _html_to_text(fragment: str) -> str:

@@ -27,6 +27,9 @@ class FetchLimits:
     max_redirects: int = 5
 
 
+DEFAULT_LIMITS = FetchLimits()
+
+
 @dataclass(frozen=True)
 class Fetched:
     url: str  # after redirects
@@ -40,7 +43,7 @@ def fetch(
     *,
     etag: str | None = None,
     last_modified: str | None = None,
-    limits: FetchLimits = FetchLimits(),
+    limits: FetchLimits = DEFAULT_LIMITS,
     transport: httpx.BaseTransport | None = None,
 ) -> Fetched | None:
     """The resource at `url`, or None when the server says it has not changed (304)."""

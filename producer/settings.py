@@ -111,6 +111,21 @@ class Settings(BaseSettings):
     max_article_chars: int = Field(60_000, ge=100, description="Longest accepted article, in characters.")
     max_stories: int = Field(40, ge=1, description="Most stories in one bulletin.")
 
+    # The hourly automation: sources, programmes, hand-off to the playout.
+    source_poll_minutes: float = Field(
+        10.0, gt=0, description="Minutes between two fetches of each source by the scheduler."
+    )
+    article_window_hours: float = Field(
+        24.0, gt=0, description="Only articles fetched within this many hours go into a programme's bulletin."
+    )
+    liquidsoap_queue: str = Field(
+        "news",
+        description="Name of the Liquidsoap request queue a liquidsoap: playout pushes bulletins into.",
+    )
+    webhook_secret: SecretStr | None = Field(
+        None, description="Key that signs webhook: playout bodies (HMAC-SHA256 in X-Producer-Signature)."
+    )
+
     @property
     def cache_dir(self) -> Path:
         return self.data_dir / "cache"

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 import pytest
 
 from producer.air.fit import fit, seconds_for
+from producer.air.plan import Furniture, plan
 from producer.air.schedule import check_cron, due, next_slot
 from producer.errors import InputError
 from producer.models import Story
@@ -76,3 +77,43 @@ def test_the_slots_due_are_those_built_since_the_last_look() -> None:
 def test_a_bad_cron_expression_is_refused_in_one_sentence(bad: str) -> None:
     with pytest.raises(InputError, match="is not a cron expression of five fields"):
         check_cron(bad)
+
+
+def _compose(stories):  # type: ignore[no-untyped-def]
+    from producer.pipeline import compose_script
+    from producer.settings import Settings
+
+    return compose_script(stories, Settings(), title="نشرة", now=datetime(2026, 12, 6, 10, 0, tzinfo=UTC))
+
+
+FURNITURE = Furniture(intro=8.0, outro=6.0, stinger=1.5)
+
+
+def test_a_bulletin_is_planned_to_its_length_with_its_fixed_parts_counted() -> None:
+    stories = [_story(name, 10) for name in "أبجد"]
+    planned = plan(stories, length_seconds=240, words_per_minute=130, furniture=FURNITURE, compose=_compose)
+    # Within one paragraph (~5.5 s at this pace) of the length, every story trimmed.
+    assert 234 <= planned.seconds <= 240
+    assert all(len(f.story.paragraphs) < f.total_paragraphs for f in planned.stories)
+    assert [f.story.headline for f in planned.stories] == [s.headline for s in stories]
+    assert planned.script.headlines == tuple(s.headline for s in stories)
+    # The stories read what was fitted, no more.
+    bodies = [seg.text for seg in planned.script.segments if seg.kind.value == "story"]
+    assert [b.count("\n") for b in bodies] == [len(f.story.paragraphs) for f in planned.stories]
+
+
+def test_a_longer_programme_reads_more_of_each_story() -> None:
+    stories = [_story(name, 8) for name in "أبجد"]
+    short = plan(stories, length_seconds=150, words_per_minute=130, furniture=FURNITURE, compose=_compose)
+    long = plan(stories, length_seconds=400, words_per_minute=130, furniture=FURNITURE, compose=_compose)
+    assert sum(len(f.story.paragraphs) for f in long.stories) > sum(
+        len(f.story.paragraphs) for f in short.stories
+    )
+
+
+def test_a_programme_too_short_for_any_lead_still_reads_the_first_story_s_lead() -> None:
+    planned = plan(
+        [_story("أ", 3)], length_seconds=5, words_per_minute=130, furniture=FURNITURE, compose=_compose
+    )
+    (only,) = planned.stories
+    assert len(only.story.paragraphs) == 1

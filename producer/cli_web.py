@@ -73,6 +73,21 @@ def register(app: typer.Typer) -> None:
     app.add_typer(user_app, name="user")
     app.add_typer(token_app, name="token")
     app.add_typer(db_app, name="db")
+    secret_app = typer.Typer(no_args_is_help=True, help="The form-signing key the web servers share.")
+    app.add_typer(secret_app, name="secret")
+
+    @secret_app.command("rotate")
+    def secret_rotate() -> None:
+        """Replace the form-signing key in the database; servers use the new one after a restart
+        (a login form open across the restart must be reloaded). PRODUCER_SECRET_KEY overrides it."""
+        import secrets as token_source
+
+        from producer.store import db
+        from producer.web.app import SIGNING_SECRET
+
+        with _database(load_settings()).write() as s:
+            db.rotate_secret(s, SIGNING_SECRET, token_source.token_hex(32))
+        typer.echo("form-signing key replaced; restart the web servers", err=True)
 
     @app.command()
     def serve(
@@ -113,10 +128,10 @@ def register(app: typer.Typer) -> None:
     def worker() -> None:
         """A render worker alone (scale-out: several of them share a Redis queue and a database)."""
         from producer.jobs import JobQueue
-        from producer.store.files import open_store
+        from producer.store.files import open_checked_store
 
         settings = load_settings()
-        queue = JobQueue(settings, _database(settings), open_store(settings))
+        queue = JobQueue(settings, _database(settings), open_checked_store(settings))
         for sig in (signal.SIGINT, signal.SIGTERM):
             signal.signal(sig, lambda _signum, _frame: queue.request_stop())
         typer.echo(f"producer worker {queue.identity} waiting for jobs", err=True)

@@ -89,6 +89,9 @@ class Settings(BaseSettings):
     s3_access_key_id: str | None = Field(None, description="S3 access key id (unset = boto3's own lookup).")
     s3_secret_access_key: SecretStr | None = Field(None, description="S3 secret access key.")
     s3_prefix: str = Field("", description="Key prefix inside the bucket, e.g. 'station1/'.")
+    s3_create_bucket: bool = Field(
+        False, description="Create the S3 bucket at start when it is missing (else a clear error)."
+    )
     base_url: str | None = Field(
         None,
         description="Public address of the service (https://news.example.org); feed and media URLs "
@@ -105,7 +108,10 @@ class Settings(BaseSettings):
     session_hours: float = Field(12.0, gt=0, description="Hours a login session lasts without use.")
     render_timeout: float = Field(1800.0, gt=0, description="Seconds before a render job is stopped.")
     job_stale_seconds: float = Field(
-        30.0, gt=0, description="A running job whose worker sent no heartbeat for this long is retried."
+        30.0,
+        gt=0,
+        description="Lease of a running job, in seconds by the database clock: a job whose worker "
+        "has not renewed it for this long (frozen, dead, cut off) is taken again by another worker.",
     )
     max_upload_mb: float = Field(20.0, gt=0, description="Largest accepted request or upload, in MiB.")
     max_article_chars: int = Field(60_000, ge=100, description="Longest accepted article, in characters.")

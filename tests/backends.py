@@ -120,6 +120,30 @@ def _stop(process: subprocess.Popen[bytes], sig: int) -> None:
             process.wait()
 
 
+class _Outage:
+    """A server process that can be stopped and started again on its data (fault tests)."""
+
+    def __init__(
+        self,
+        launch: Callable[[], subprocess.Popen[bytes]],
+        ready: Callable[[], bool],
+        log: Path,
+        what: str,
+        stop_signal: int,
+    ) -> None:
+        self.launch, self.ready, self.log, self.what, self.stop_signal = launch, ready, log, what, stop_signal
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        self.process = self.launch()
+        _wait_until(self.ready, self.process, self.log, self.what)
+
+    def stop(self, sig: int | None = None) -> None:
+        if self.process is not None:
+            _stop(self.process, sig or self.stop_signal)
+            self.process = None
+
+
 def _system_account() -> pwd.struct_passwd:
     try:
         return pwd.getpwnam(PG_SYSTEM_USER)
@@ -160,22 +184,33 @@ class PostgresServer:
             )
             if initdb.returncode != 0:
                 raise RuntimeError(f"initdb failed: {initdb.stderr.decode(errors='replace')[-3000:]}")
-            with log.open("wb") as out:
-                process = subprocess.Popen(
-                    [bindir / "postgres", "-D", root / "data", "-k", root, *POSTGRES_OPTIONS],
-                    cwd=root,
-                    stdout=out,
-                    stderr=subprocess.STDOUT,
-                    **as_user,
-                )
+
+            def launch() -> subprocess.Popen[bytes]:
+                with log.open("ab") as out:
+                    return subprocess.Popen(
+                        [bindir / "postgres", "-D", root / "data", "-k", root, *POSTGRES_OPTIONS],
+                        cwd=root,
+                        stdout=out,
+                        stderr=subprocess.STDOUT,
+                        **as_user,
+                    )
+
             server = cls(root)
+            server._outage = _Outage(launch, server._accepts, log, "postgres", signal.SIGINT)
             try:
-                _wait_until(server._accepts, process, log, "postgres")
+                server._outage.start()
                 yield server
             finally:
-                _stop(process, signal.SIGINT)  # "fast" shutdown: ends sessions, no checkpoint wait
+                server._outage.stop()  # "fast" shutdown: ends sessions, no checkpoint wait
         finally:
             shutil.rmtree(root, ignore_errors=True)
+
+    def stop(self) -> None:
+        """Stop the server (an outage); `start` brings it back with its data."""
+        self._outage.stop()
+
+    def start(self) -> None:
+        self._outage.start()
 
     def _connect(self, dbname: str = "postgres") -> psycopg.Connection[Any]:
         return psycopg.connect(host=str(self.root), port=PG_PORT, user="postgres", dbname=dbname)
@@ -207,19 +242,30 @@ class RedisServer:
         server = cls(root / "redis.sock")
         log = root / "redis.log"
         try:
-            with log.open("wb") as out:
-                process = subprocess.Popen(
-                    [binary, "--unixsocket", server.socket, "--dir", root, *REDIS_OPTIONS],
-                    stdout=out,
-                    stderr=subprocess.STDOUT,
-                )
+
+            def launch() -> subprocess.Popen[bytes]:
+                with log.open("ab") as out:
+                    return subprocess.Popen(
+                        [binary, "--unixsocket", server.socket, "--dir", root, *REDIS_OPTIONS],
+                        stdout=out,
+                        stderr=subprocess.STDOUT,
+                    )
+
+            server._outage = _Outage(launch, server._accepts, log, "redis-server", signal.SIGTERM)
             try:
-                _wait_until(server._accepts, process, log, "redis-server")
+                server._outage.start()
                 yield server
             finally:
-                _stop(process, signal.SIGTERM)
+                server._outage.stop()
         finally:
             shutil.rmtree(root, ignore_errors=True)
+
+    def stop(self, sig: int = signal.SIGTERM) -> None:
+        """Stop the server (SIGKILL for a crash); without persistence, its queues are lost."""
+        self._outage.stop(sig)
+
+    def start(self) -> None:
+        self._outage.start()
 
     def _accepts(self) -> bool:
         with redis.Redis(unix_socket_path=str(self.socket)) as client:

@@ -3,8 +3,10 @@
 SQLAlchemy 2.0 over SQLite by default (one file, WAL mode so readers never wait for the writer)
 or PostgreSQL by URL. Reads and writes go through `Database.read()` / `Database.write()`; on
 SQLite a write transaction starts with BEGIN IMMEDIATE, so two writers queue on the busy timeout
-instead of failing when one upgrades a read lock. On PostgreSQL a write transaction first takes
-one advisory lock, so writers take turns there too: the code's check-then-write steps rely on it.
+instead of failing when one upgrades a read lock. PostgreSQL writers run side by side: what must
+stay whole is kept so by the schema and single statements (a unique index allows one active job
+per bulletin, jobs are claimed with SELECT … FOR UPDATE SKIP LOCKED and fenced by conditional
+UPDATEs, station values are upserts); only migrations take an advisory lock, to run one at a time.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +28,7 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
@@ -32,17 +36,31 @@ from sqlalchemy import (
     create_engine,
     delete,
     event,
+    func,
     select,
     text,
 )
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
 FEED_CHANGED = "feed_changed"
 SQLITE_POOL = 40
 _WAL_ATTEMPTS = 200  # about 12 s of retries
-# The advisory lock write transactions take on PostgreSQL; any key does, such locks are per database.
-WRITE_LOCK = 0x70726F64
+# The advisory lock migrations take on PostgreSQL; any key does, such locks are per database.
+MIGRATE_LOCK = 0x70726F64
+
+
+class JobState(StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+ACTIVE_STATES = (JobState.QUEUED.value, JobState.RUNNING.value)
 
 
 def utcnow() -> datetime:
@@ -137,6 +155,26 @@ class Job(Base):
     author: Mapped[str] = mapped_column(String(64), default="")
     created: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     finished: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # The lease of the running attempt, by the database's clock; `attempts` is its fencing token.
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True, index=True)
+    # The outbox mark: when a queue message was last sent for this row (None = never, or lost).
+    enqueued: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # Fairness: jobs are taken in order of `due` = created + a delay growing with the script's size.
+    due: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True, index=True)
+    # The store prefix the running attempt uploads under, so a failed attempt's objects are deleted.
+    output: Mapped[str | None] = mapped_column(String(500), nullable=True)
+
+    __table_args__ = (
+        # One queued or running render per bulletin, kept by the database itself (double clicks,
+        # two editors, two web servers at once).
+        Index(
+            "uq_jobs_active_bulletin",
+            "bulletin_id",
+            unique=True,
+            sqlite_where=text("state IN ('queued', 'running')"),
+            postgresql_where=text("state IN ('queued', 'running')"),
+        ),
+    )
 
 
 class Episode(Base):
@@ -177,6 +215,16 @@ class StationValue(Base):
     updated: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+class Secret(Base):
+    """A key the servers share (the form-signing key), generated once by whichever starts first."""
+
+    __tablename__ = "secrets"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(String(128))
+    created: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 class AuditEntry(Base):
     __tablename__ = "audit"
 
@@ -199,7 +247,7 @@ class Database:
         self.write_engine = _engine(url, immediate=True) if self.is_sqlite else self.engine
         self._read = sessionmaker(self.engine, expire_on_commit=False)
         self._write = sessionmaker(self.write_engine, expire_on_commit=False)
-        self._lock_writes = self.engine.dialect.name == "postgresql"
+        self.is_postgresql = self.engine.dialect.name == "postgresql"
 
     def migrate(self) -> None:
         """Upgrade the schema to this release's newest revision (see producer/store/migrations).
@@ -214,6 +262,8 @@ class Database:
         from producer.store import migrations
 
         with self.write() as session:
+            if self.is_postgresql:
+                session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATE_LOCK})
             migrations.upgrade(session.connection())
 
     def revision(self) -> str | None:
@@ -231,13 +281,14 @@ class Database:
     @contextmanager
     def write(self) -> Iterator[Session]:
         with self._write() as session, session.begin():
-            if self._lock_writes:
-                # PostgreSQL's READ COMMITTED alone lets two writers run their checks at once: two
-                # render requests both found no active job and queued two renders, two reapers
-                # both requeued a dead job, two first saves of a station value both inserted it.
-                # Taking turns, as SQLite's writers do, keeps every such step whole.
-                session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": WRITE_LOCK})
             yield session
+
+    def now(self, s: Session) -> datetime:
+        """The database's clock: leases are timed by it, never by the clocks of worker machines.
+        SQLite lives on one machine, whose clock is the database's."""
+        if self.is_postgresql:
+            return s.scalar(select(func.now())).astimezone(UTC)  # type: ignore[union-attr]
+        return utcnow()
 
     def dispose(self) -> None:
         self.engine.dispose()
@@ -360,7 +411,7 @@ def episode_of(s: Session, bulletin_id: int) -> Episode | None:
 def active_job(s: Session, bulletin_id: int) -> Job | None:
     return s.scalar(
         select(Job)
-        .where(Job.bulletin_id == bulletin_id, Job.state.in_(("queued", "running")))
+        .where(Job.bulletin_id == bulletin_id, Job.state.in_(ACTIVE_STATES))
         .order_by(Job.created.desc())
     )
 
@@ -369,8 +420,9 @@ def latest_job(s: Session, bulletin_id: int) -> Job | None:
     return s.scalar(select(Job).where(Job.bulletin_id == bulletin_id).order_by(Job.created.desc()).limit(1))
 
 
-def running_jobs(s: Session) -> Sequence[Job]:
-    return s.scalars(select(Job).where(Job.state == "running")).all()
+def jobs_by_state(s: Session) -> dict[str, int]:
+    rows = s.execute(select(Job.state, func.count()).group_by(Job.state)).all()
+    return {state.value: 0 for state in JobState} | {str(state): int(n) for state, n in rows}
 
 
 # ---- episodes and the feed ---------------------------------------------------------------------
@@ -397,11 +449,23 @@ def feed_changed(s: Session) -> datetime | None:
 
 def touch_feed(s: Session, now: datetime | None = None) -> None:
     stamp = now or utcnow()
-    row = s.get(StationValue, FEED_CHANGED)
-    if row is None:
-        s.add(StationValue(key=FEED_CHANGED, value=stamp.isoformat(), updated=stamp))
-    else:
-        row.value, row.updated = stamp.isoformat(), stamp
+    _upsert_station(s, FEED_CHANGED, stamp.isoformat(), stamp)
+
+
+def _upsert_station(s: Session, key: str, value: Any, stamp: datetime) -> None:
+    """One statement, so two first saves at once cannot both insert (no lock needed)."""
+    insert = pg_insert if s.get_bind().dialect.name == "postgresql" else sqlite_insert
+    statement = insert(StationValue).values(key=key, value=value, updated=stamp)
+    s.execute(
+        statement.on_conflict_do_update(
+            index_elements=[StationValue.key],
+            set_={"value": statement.excluded.value, "updated": statement.excluded.updated},
+        )
+    )
+    # Rows of this session already loaded must show the new value.
+    row = s.identity_map.get(s.identity_key(StationValue, key))  # type: ignore[arg-type]
+    if row is not None:
+        s.expire(row)
 
 
 # ---- station settings and audit -------------------------------------------------------------------
@@ -415,12 +479,25 @@ def set_station_values(s: Session, values: dict[str, Any], now: datetime | None 
     """Store changed settings and mark the feed changed (its channel shows several of them)."""
     stamp = now or utcnow()
     for key, value in values.items():
-        row = s.get(StationValue, key)
-        if row is None:
-            s.add(StationValue(key=key, value=value, updated=stamp))
-        else:
-            row.value, row.updated = value, stamp
+        _upsert_station(s, key, value, stamp)
     touch_feed(s, stamp)
+
+
+def shared_secret(s: Session, name: str, fresh: str) -> str:
+    """The stored secret `name`; `fresh` is stored first when there is none. One statement, so
+    servers starting together agree on one value."""
+    insert = pg_insert if s.get_bind().dialect.name == "postgresql" else sqlite_insert
+    s.execute(
+        insert(Secret)
+        .values(name=name, value=fresh, created=utcnow())
+        .on_conflict_do_nothing(index_elements=[Secret.name])
+    )
+    return str(s.scalar(select(Secret.value).where(Secret.name == name)))
+
+
+def rotate_secret(s: Session, name: str, fresh: str) -> None:
+    s.execute(delete(Secret).where(Secret.name == name))
+    s.add(Secret(name=name, value=fresh, created=utcnow()))
 
 
 def audit(s: Session, user: str, action: str, subject: str = "", **detail: Any) -> None:

@@ -8,6 +8,7 @@ encoded tricks, symlinks) is refused before any file system or network call.
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import shutil
 from abc import ABC, abstractmethod
@@ -36,6 +37,9 @@ CONTENT_TYPES = {
     ".txt": "text/plain; charset=utf-8",
 }
 UNKNOWN_TYPE = "application/octet-stream"
+S3_CONNECT_TIMEOUT = 5.0  # seconds
+S3_READ_TIMEOUT = 30.0
+S3_ATTEMPTS = 4
 CHUNK = 64 * 1024
 
 
@@ -83,6 +87,10 @@ class FileStore(ABC):
 
     @abstractmethod
     def delete_prefix(self, prefix: str) -> None: ...
+
+    @abstractmethod
+    def check(self) -> None:
+        """Raise StoreError unless the store can be written now (readiness, start-up)."""
 
     def read_bytes(self, key: str) -> bytes:
         info = self.stat(key)
@@ -155,6 +163,10 @@ class LocalFileStore(FileStore):
         else:
             target.unlink(missing_ok=True)
 
+    def check(self) -> None:
+        if not os.access(self.root, os.W_OK | os.X_OK):
+            raise StoreError(f"the media folder {self.root.name} is not writable")
+
 
 class S3FileStore(FileStore):
     """An S3-compatible bucket (AWS, MinIO, …); a PUT is atomic, so readers never see half a file."""
@@ -170,6 +182,8 @@ class S3FileStore(FileStore):
             raise StoreError("storage=s3 needs boto3: pip install 'producer[scale]'") from exc
         if not settings.s3_bucket:
             raise StoreError("storage=s3 needs PRODUCER_S3_BUCKET")
+        from botocore.config import Config
+
         secret = settings.s3_secret_access_key
         client = boto3.client(
             "s3",
@@ -177,8 +191,44 @@ class S3FileStore(FileStore):
             region_name=settings.s3_region,
             aws_access_key_id=settings.s3_access_key_id,
             aws_secret_access_key=secret.get_secret_value() if secret else None,
+            # Every call bounded in time and retried (standard mode: backoff with jitter on
+            # throttling, 5xx and connection errors), so a slow or flapping endpoint is ridden out
+            # and a dead one fails in bounded time instead of hanging a worker or a request.
+            config=Config(
+                connect_timeout=S3_CONNECT_TIMEOUT,
+                read_timeout=S3_READ_TIMEOUT,
+                retries={"max_attempts": S3_ATTEMPTS, "mode": "standard"},
+            ),
         )
         return cls(client, settings.s3_bucket, settings.s3_prefix)
+
+    def check(self) -> None:
+        try:
+            self.client.head_bucket(Bucket=self.bucket)
+        except Exception as exc:
+            raise StoreError(f"bucket {self.bucket} cannot be reached: {_reason(exc)}") from exc
+
+    def ensure_bucket(self, create: bool) -> None:
+        """At start: the bucket must exist (made here when allowed), or a clear error."""
+        try:
+            self.client.head_bucket(Bucket=self.bucket)
+            return
+        except self.client.exceptions.ClientError as exc:
+            code = exc.response.get("Error", {}).get("Code")
+            if code not in ("404", "NoSuchBucket", "NotFound"):
+                raise StoreError(f"bucket {self.bucket} cannot be used: {_reason(exc)}") from exc
+        except Exception as exc:
+            raise StoreError(
+                f"the object store at bucket {self.bucket} cannot be reached: {_reason(exc)}"
+            ) from exc
+        if not create:
+            raise StoreError(
+                f"bucket {self.bucket} does not exist: create it, or set PRODUCER_S3_CREATE_BUCKET=true"
+            )
+        try:
+            self.client.create_bucket(Bucket=self.bucket)
+        except Exception as exc:
+            raise StoreError(f"bucket {self.bucket} could not be created: {_reason(exc)}") from exc
 
     def _name(self, key: str) -> str:
         return self.prefix + check_key(key)
@@ -213,7 +263,12 @@ class S3FileStore(FileStore):
         return StoredFile(key, int(head["ContentLength"]), head["ETag"], head["LastModified"].astimezone(UTC))
 
     def iter_range(self, key: str, start: int, end: int) -> Iterator[bytes]:
-        reply = self.client.get_object(Bucket=self.bucket, Key=self._name(key), Range=f"bytes={start}-{end}")
+        try:
+            reply = self.client.get_object(
+                Bucket=self.bucket, Key=self._name(key), Range=f"bytes={start}-{end}"
+            )
+        except Exception as exc:
+            raise StoreError(f"cannot read {key} from bucket {self.bucket}: {_reason(exc)}") from exc
         body = reply["Body"]
         try:
             yield from body.iter_chunks(CHUNK)
@@ -222,15 +277,31 @@ class S3FileStore(FileStore):
 
     def delete_prefix(self, prefix: str) -> None:
         name = self._name(prefix.rstrip("/"))
-        paginator = self.client.get_paginator("list_objects_v2")
-        for page in paginator.paginate(Bucket=self.bucket, Prefix=name + "/"):
-            keys = [{"Key": item["Key"]} for item in page.get("Contents", [])]
-            if keys:
-                self.client.delete_objects(Bucket=self.bucket, Delete={"Objects": keys})
-        self.client.delete_object(Bucket=self.bucket, Key=name)
+        try:
+            paginator = self.client.get_paginator("list_objects_v2")
+            for page in paginator.paginate(Bucket=self.bucket, Prefix=name + "/"):
+                keys = [{"Key": item["Key"]} for item in page.get("Contents", [])]
+                if keys:
+                    self.client.delete_objects(Bucket=self.bucket, Delete={"Objects": keys})
+            self.client.delete_object(Bucket=self.bucket, Key=name)
+        except Exception as exc:
+            raise StoreError(f"cannot delete {prefix} from bucket {self.bucket}: {_reason(exc)}") from exc
+
+
+def _reason(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}"
 
 
 def open_store(settings: Settings) -> FileStore:
     if settings.storage == "s3":
         return S3FileStore.from_settings(settings)
     return LocalFileStore(settings.data_dir / "media")
+
+
+def open_checked_store(settings: Settings) -> FileStore:
+    """The store a server or worker starts with: an S3 bucket is checked (or created when
+    PRODUCER_S3_CREATE_BUCKET allows) now, not at the end of the first render."""
+    store = open_store(settings)
+    if isinstance(store, S3FileStore):
+        store.ensure_bucket(settings.s3_create_bucket)
+    return store

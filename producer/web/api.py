@@ -81,7 +81,7 @@ class RenderAccepted(BaseModel):
 class JobOut(BaseModel):
     id: str
     bulletin: int
-    state: Literal["queued", "running", "done", "failed"]
+    state: Literal["queued", "running", "done", "failed", "cancelled"]
     progress: float = Field(ge=0, le=1)
     stage: str
     episode: int | None
@@ -206,6 +206,11 @@ def render_bulletin(
         state, who.user, bulletin_id, engine=options.engine, voice=options.voice, target=options.target
     )
     return RenderAccepted(job=job.id)
+
+
+@router.post("/jobs/{job_id}/cancel", responses=ERRORS, summary="Cancel a queued or running render")
+def cancel_job(job_id: str, state: State, who: Editor) -> JobOut:
+    return job_out(service.cancel_job(state, who.user, job_id))
 
 
 @router.get("/jobs/{job_id}", responses=ERRORS, summary="A render job's state and progress")

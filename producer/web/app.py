@@ -10,7 +10,6 @@ import gc
 import json
 import logging
 import multiprocessing
-import os
 import re
 import secrets
 from collections.abc import AsyncIterator, Sequence
@@ -25,17 +24,20 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from sqlalchemy.exc import IntegrityError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from producer import auth
-from producer.atomic import atomic_write_bytes
 from producer.jobs import JobQueue
+from producer.jobs.child import watch_parent
+from producer.metrics import Metrics
 from producer.resources import bundled
 from producer.settings import Settings
+from producer.store import db
 from producer.store.db import Database, database_url
-from producer.store.files import open_store
-from producer.web import admin, api, pages, public
+from producer.store.files import open_checked_store
+from producer.web import admin, api, ops, pages, public, service
 from producer.web.deps import AppState, CsrfFailed, Forbidden, LoginRequired
 from producer.web.service import Rejected
 
@@ -54,15 +56,19 @@ SECURITY_HEADERS = [
 ]
 
 
-def secret_key(settings: Settings) -> bytes:
-    """The configured key, or one generated once and kept in DATA_DIR/secret_key (mode 0600)."""
+SIGNING_SECRET = "signing"
+
+
+def secret_key(settings: Settings, database: Database) -> bytes:
+    """The configured key, else the one in the database (generated once, shared by every web
+    server, rotated with `producer secret rotate`). A key an older release kept in
+    DATA_DIR/secret_key is adopted, so forms open during the upgrade still work."""
     if settings.secret_key is not None:
         return settings.secret_key.get_secret_value().encode()
-    path = settings.data_dir / "secret_key"
-    if not path.is_file():
-        atomic_write_bytes(path, secrets.token_hex(32).encode())
-        os.chmod(path, 0o600)
-    return path.read_bytes().strip()
+    legacy = settings.data_dir / "secret_key"
+    fresh = legacy.read_text().strip() if legacy.is_file() else secrets.token_hex(32)
+    with database.write() as s:
+        return db.shared_secret(s, SIGNING_SECRET, fresh).encode()
 
 
 def is_api(path: str) -> bool:
@@ -74,10 +80,18 @@ def create_app(settings: Settings) -> FastAPI:
     database = Database(database_url(settings.data_dir, settings.database_url))
     database.migrate()
     if settings.admin_password is not None:
-        with database.write() as s:
-            auth.ensure_admin(s, settings.admin_password.get_secret_value())
-    store = open_store(settings)
-    queue = JobQueue(settings, database, store)
+        try:
+            with database.write() as s:
+                auth.ensure_admin(s, settings.admin_password.get_secret_value())
+        except IntegrityError:
+            # Another server starting at the same time made the account first (PostgreSQL writers
+            # run side by side): now it is there to be checked.
+            with database.write() as s:
+                auth.ensure_admin(s, settings.admin_password.get_secret_value())
+    store = open_checked_store(settings)
+    metrics = Metrics()
+    queue = JobQueue(settings, database, store, metrics)
+    metrics.watch_shared(lambda: _jobs_by_state(database), queue.broker.pending)
     web_dir = bundled("web")
     templates = Jinja2Templates(directory=web_dir / "templates")
     _install_filters(templates, ZoneInfo(settings.timezone))
@@ -87,9 +101,12 @@ def create_app(settings: Settings) -> FastAPI:
         store=store,
         queue=queue,
         templates=templates,
-        secret=secret_key(settings),
+        secret=secret_key(settings, database),
         # Segment previews voice text in a separate process: engines keep process-wide state.
-        previews=ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")),
+        # It dies with the server, so a kill -9 of `serve` leaves no preview process behind.
+        previews=ProcessPoolExecutor(
+            max_workers=1, mp_context=multiprocessing.get_context("spawn"), initializer=watch_parent
+        ),
     )
 
     @asynccontextmanager
@@ -115,6 +132,7 @@ def create_app(settings: Settings) -> FastAPI:
         redoc_url=None,
     )
     app.state.producer = state
+    app.include_router(ops.router)
     app.include_router(public.router)
     app.include_router(api.router)
     app.include_router(pages.router)
@@ -125,7 +143,13 @@ def create_app(settings: Settings) -> FastAPI:
     app.add_middleware(BodyLimit, limit=int(settings.max_upload_mb * 2**20) + 64 * 1024)
     # Added last, so outermost: the body limit's own 413 carries the headers too.
     app.add_middleware(SecurityHeaders)
+    app.add_middleware(ops.HttpMetrics, metrics=metrics)
     return app
+
+
+def _jobs_by_state(database: Database) -> dict[str, int]:
+    with database.read() as s:
+        return db.jobs_by_state(s)
 
 
 STAGES = {
@@ -135,6 +159,8 @@ STAGES = {
     "synthesize": "توليد الكلام",
     "assemble": "تجميع البرنامج",
     "encode": "ترميز الصوت",
+    "store": "حفظ الملفات",
+    "publish": "تحديث الحلقة",
     "done": "اكتمل",
 }
 
@@ -161,8 +187,23 @@ def _install_handlers(app: FastAPI, templates: Jinja2Templates) -> None:
     @app.exception_handler(Rejected)
     async def rejected(request: Request, exc: Rejected) -> Response:
         if is_api(request.url.path):
-            return JSONResponse({"detail": exc.message}, status_code=exc.status)
-        return error_page(request, exc.status, exc.message)
+            response: Response = JSONResponse({"detail": exc.message}, status_code=exc.status)
+        else:
+            response = error_page(request, exc.status, exc.message)
+        if exc.retry_after is not None:
+            response.headers["Retry-After"] = str(exc.retry_after)
+        return response
+
+    @app.exception_handler(OSError)
+    @app.exception_handler(OperationalError)
+    async def outage(request: Request, exc: Exception) -> Response:
+        """A full disk or an unreachable database is said as such (507 or 503 with a retry hint),
+        not as a bare 500; nothing typed is lost, the form can be sent again."""
+        refusal = service.outage_refusal(exc)
+        if refusal is None:
+            raise exc
+        log.warning("%s %s refused: %s", request.method, request.url.path, exc)
+        return await rejected(request, refusal)
 
     @app.exception_handler(LoginRequired)
     async def login_required(request: Request, _exc: LoginRequired) -> Response:

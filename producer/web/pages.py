@@ -435,6 +435,13 @@ def _start_render(state: AppState, request: Request, bulletin_id: int, form: For
     return redirect(f"/jobs/{job.id}")
 
 
+@router.post("/jobs/{job_id}/cancel")
+async def cancel_job(job_id: str, request: Request, state: State, who: Editor) -> Response:
+    await read_form(request)
+    await run_in_threadpool(service.cancel_job, state, who.user, job_id)
+    return redirect(f"/jobs/{job_id}")
+
+
 @router.get("/jobs/{job_id}")
 def job_page(job_id: str, request: Request, state: State, who: Viewer) -> Response:
     job = service.get_job(state, job_id)

@@ -1,4 +1,4 @@
-"""The public face: the podcast feed, published media, and the health check.
+"""The public face: the podcast feed and published media (health checks: ops.py).
 
 Media answers byte ranges (including suffix ranges), conditional requests and HEAD the way podcast
 apps and browsers' audio players expect. Episode files are public only while their episode is
@@ -14,9 +14,7 @@ from email.utils import format_datetime, parsedate_to_datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Header, Request, Response
-from fastapi.responses import JSONResponse, StreamingResponse
-from pydantic import BaseModel
-from sqlalchemy import text
+from fastapi.responses import StreamingResponse
 
 from producer.errors import InputError
 from producer.feed import Channel, Item, ItemChapter, render_feed
@@ -36,27 +34,6 @@ INLINE_BYTES = 1024 * 1024  # ranges up to this size are sent from memory, large
 
 def public_base(state: AppState, request: Request) -> str:
     return (state.settings.base_url or str(request.base_url)).rstrip("/")
-
-
-class Health(BaseModel):
-    status: Literal["ok", "error"]
-    database: Literal["ok", "unavailable"]
-
-
-@router.get(
-    "/healthz",
-    tags=["public"],
-    summary="Liveness and database check",
-    response_model=Health,
-    responses={503: {"model": Health, "description": "The database cannot be read"}},
-)
-def healthz(state: State) -> JSONResponse:
-    try:
-        with state.db.read() as s:
-            s.execute(text("SELECT 1"))
-    except Exception:
-        return JSONResponse({"status": "error", "database": "unavailable"}, status_code=503)
-    return JSONResponse({"status": "ok", "database": "ok"})
 
 
 # ---- feed ---------------------------------------------------------------------------------------

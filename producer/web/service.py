@@ -6,9 +6,11 @@ Each function validates its input, calls the pipeline's stages, and stores the r
 
 from __future__ import annotations
 
+import errno
 import logging
 import re
 import secrets
+import sqlite3
 import tempfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -16,14 +18,20 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy.exc import IntegrityError, OperationalError
+
 from producer.errors import InputError, ProducerError
+from producer.jobs import QueueUnavailable
+from producer.jobs.lease import due_at
 from producer.store import db
-from producer.store.db import Bulletin, Episode, Job, User, utcnow
+from producer.store.db import Bulletin, Episode, Job, JobState, User, utcnow
 from producer.store.station import StationConfig, lexicon_text, station_settings
 from producer.web.deps import AppState
 
 log = logging.getLogger("producer.web")
 
+QUEUE_DOWN_RETRY = 15  # seconds a client is asked to wait when the job queue is down
+QUEUE_DOWN = "طابور التوليد غير متاح الآن؛ حُفظت المهمة وستبدأ حين يعود، ويمكنكم إعادة المحاولة بعد قليل."
 SPEAKABLE_FAULT = "تعذّر تحضير نص القراءة بسبب خلل في البرنامج وسُجّل الخطأ؛ يمكنكم متابعة تحرير النص."
 UPLOAD_TYPES = (".txt", ".html", ".htm", ".docx")
 MAX_TITLE = 200
@@ -37,9 +45,9 @@ _SEGMENT_KINDS = ("ident", "greeting", "headlines", "transition", "story", "sign
 
 
 class Rejected(Exception):
-    def __init__(self, status: int, message: str) -> None:
+    def __init__(self, status: int, message: str, retry_after: int | None = None) -> None:
         super().__init__(message)
-        self.status, self.message = status, message
+        self.status, self.message, self.retry_after = status, message, retry_after
 
 
 @dataclass
@@ -268,6 +276,36 @@ def start_render(
         check_text(voice, "اسم الصوت", 200)
     if target not in (None, "podcast", "broadcast"):
         raise Rejected(422, "الوجهة يجب أن تكون بودكاست أو بث إذاعي.")
+    try:
+        job, fresh = _queue_render(state, user, bulletin_id, engine=engine, voice=voice, target=target)
+    except IntegrityError:
+        # Another request queued this bulletin's render between our look and our insert: the
+        # unique index kept it to one, and that one is the answer.
+        with state.db.read() as s:
+            found = db.active_job(s, bulletin_id)
+        if found is None:
+            raise
+        return found
+    if fresh or (job.state == JobState.QUEUED and job.enqueued is None):
+        try:
+            state.queue.submit(job.id)
+        except QueueUnavailable as exc:
+            # The row is kept and is the truth: the reconciler sends its message once the queue
+            # is back, and asking again returns the same job.
+            log.warning("render of bulletin %s queued while the job queue is down: %s", bulletin_id, exc)
+            raise Rejected(503, QUEUE_DOWN, retry_after=QUEUE_DOWN_RETRY) from exc
+    return job
+
+
+def _queue_render(
+    state: AppState,
+    user: User,
+    bulletin_id: int,
+    *,
+    engine: str | None,
+    voice: str | None,
+    target: str | None,
+) -> tuple[Job, bool]:
     with state.db.write() as s:
         bulletin = s.get(Bulletin, bulletin_id)
         if bulletin is None:
@@ -276,13 +314,14 @@ def start_render(
             raise Rejected(409, "لا يمكن توليد مسودة لم تُؤلَّف بعد.")
         running = db.active_job(s, bulletin_id)
         if running is not None:
-            return running
+            return running, False
         if engine:
             bulletin.engine = engine
         if voice is not None:
             bulletin.voice = voice.strip() or None
         if target:
             bulletin.target = target
+        now = utcnow()
         job = Job(
             id=secrets.token_hex(16),
             bulletin_id=bulletin_id,
@@ -291,10 +330,42 @@ def start_render(
             voice=bulletin.voice,
             target=bulletin.target,
             author=user.name,
+            created=now,
+            due=due_at(now, bulletin.script),
+            # Marked sent before it is: should the send fail, the mark is cleared (see JobQueue.submit).
+            enqueued=now,
         )
         s.add(job)
-    state.queue.submit(job.id)
-    return job
+        s.flush()
+        return job, True
+
+
+DISK_FULL = "امتلأ قرص الخادم فلم يُحفظ شيء؛ أبلغوا المسؤول ثم أعيدوا الإرسال."
+DATABASE_DOWN = "قاعدة البيانات غير متاحة الآن؛ أعيدوا المحاولة بعد قليل."
+
+
+def outage_refusal(exc: BaseException) -> Rejected | None:
+    """What to answer for an outage met while serving a request, or None for a real fault."""
+    cause: BaseException | None = exc
+    while cause is not None:
+        if isinstance(cause, OSError) and cause.errno == errno.ENOSPC:
+            return Rejected(507, DISK_FULL)
+        if isinstance(cause, sqlite3.OperationalError) and "full" in str(cause):
+            return Rejected(507, DISK_FULL)
+        cause = cause.__cause__ or cause.__context__
+    if isinstance(exc, OperationalError):
+        return Rejected(503, DATABASE_DOWN, retry_after=QUEUE_DOWN_RETRY)
+    return None
+
+
+def cancel_job(state: AppState, user: User, job_id: str) -> Job:
+    """Cancel a queued or running render; a finished one is left as it is (409)."""
+    job = get_job(state, job_id)
+    if not state.queue.cancel(job.id):
+        raise Rejected(409, "انتهت هذه المهمة ولا يمكن إلغاؤها.")
+    with state.db.write() as s:
+        db.audit(s, user.name, "cancel", f"job {job.id}", bulletin=job.bulletin_id)
+    return get_job(state, job_id)
 
 
 def get_job(state: AppState, job_id: str) -> Job:

@@ -7,13 +7,16 @@ one's sessions or connections.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
 from sqlalchemy import delete, func, select, text
 from sqlalchemy.exc import IntegrityError, StatementError
+from sqlalchemy.orm import Session
 
 from producer import auth
 from producer.store import db
@@ -24,7 +27,6 @@ from producer.store.db import (
     Episode,
     Job,
     LoginSession,
-    StationValue,
     User,
 )
 from tests.backends import run_together
@@ -132,7 +134,8 @@ def test_queries_select_and_order(database: Database, reopened: Database) -> Non
         assert db.active_job(s, new) is None
         latest = db.latest_job(s, new)
         assert latest is not None and latest.id == "new-failed"
-        assert [j.id for j in db.running_jobs(s)] == ["old-running"]
+        by_state = db.jobs_by_state(s)
+        assert by_state == {"queued": 0, "running": 1, "done": 1, "failed": 1, "cancelled": 0}
         assert [e.id for e in db.published_episodes(s)] == [second, first]
         found = db.episode_by_guid(s, "g-old")
         assert found is not None and found.id == first
@@ -220,25 +223,63 @@ def test_constraints_hold(database: Database) -> None:
             assert s.scalar(select(func.count()).select_from(model)) == 0, model.__name__
 
 
-def test_writers_take_turns(database: Database) -> None:
-    """Read-modify-write steps in concurrent write transactions lose nothing, as on SQLite."""
-    with database.write() as s:
-        s.add(StationValue(key="counter", value=0))
-    threads, rounds = 6, 15
+def test_first_saves_of_station_values_at_once_all_succeed(database: Database) -> None:
+    """Station values are upserts: racing first inserts of one key neither fail nor lose the row."""
+    threads, rounds = 6, 10
 
-    def bump() -> None:
-        for _ in range(rounds):
+    def save(n: int) -> None:
+        for r in range(rounds):
             with database.write() as s:
-                row = s.get(StationValue, "counter")
-                assert row is not None
-                row.value = row.value + 1
-            with database.write() as s:  # and a first insert racing the others' first inserts
-                db.touch_feed(s)
+                db.set_station_values(s, {"name": f"{n}-{r}", f"own-{n}": r})
 
-    run_together([bump] * threads)
+    run_together([lambda n=n: save(n) for n in range(threads)])  # type: ignore[misc]
     with database.read() as s:
-        counter = s.get(StationValue, "counter")
-        assert counter is not None and counter.value == threads * rounds
+        values = db.station_values(s)
+    assert values["name"].endswith(f"-{rounds - 1}")
+    assert {values[f"own-{n}"] for n in range(threads)} == {rounds - 1}
+    assert db.FEED_CHANGED in values
+
+
+def test_postgresql_writers_of_different_rows_do_not_wait_for_each_other(database: Database) -> None:
+    """No global write lock: a heartbeat commits while another transaction (a login's slow
+    password hash) is still open. SQLite keeps its single writer."""
+    if not database.is_postgresql:
+        pytest.skip("SQLite has one writer by design")
+    job_bulletin = add_bulletin(database)
+    add_job(database, job_bulletin, "beating", "running", NOON)
+    holding, released = threading.Event(), threading.Event()
+
+    def slow_writer() -> None:
+        with database.write() as s:
+            db.set_station_values(s, {"name": "slow"})
+            holding.set()
+            released.wait(60)
+
+    thread = threading.Thread(target=slow_writer)
+    thread.start()
+    try:
+        assert holding.wait(60)
+        with database.write() as s:
+            job = s.get(Job, "beating")
+            assert job is not None
+            job.heartbeat = database.now(s)
+        with reopened_read(database) as s:
+            job = s.get(Job, "beating")
+            assert job is not None and job.heartbeat is not None
+            assert db.station_values(s).get("name") is None  # the slow one has not committed yet
+    finally:
+        released.set()
+        thread.join()
+
+
+@contextmanager
+def reopened_read(database: Database) -> Iterator[Session]:
+    other = Database(database.url)
+    try:
+        with other.read() as s:
+            yield s
+    finally:
+        other.dispose()
 
 
 def test_sqlite_runs_in_wal_mode(tmp_path: Path) -> None:

@@ -167,7 +167,7 @@ def wait_job(client: httpx.Client, job: str, timeout: float = 120) -> dict[str, 
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         state = client.get(f"/api/v1/jobs/{job}").json()
-        if state["state"] in ("done", "failed"):
+        if state["state"] in ("done", "failed", "cancelled"):
             return state  # type: ignore[no-any-return]
         time.sleep(0.2)
     raise AssertionError(f"job {job} did not finish")

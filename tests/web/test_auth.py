@@ -15,6 +15,8 @@ from tests.web.support import EDITOR_PASSWORD, VIEWER_PASSWORD, Newsroom, login,
 
 PUBLIC = {
     ("GET", "/healthz"),
+    ("GET", "/readyz"),
+    ("GET", "/metrics"),
     ("GET", "/feed.xml"),
     ("HEAD", "/feed.xml"),
     ("GET", "/media/{key:path}"),

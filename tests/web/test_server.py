@@ -15,7 +15,10 @@ HEADLINES = ["انقطاع المياه عن أحياء في المدينة لم
 
 def test_health_and_openapi(newsroom: Newsroom) -> None:
     with newsroom.server.client() as client:
-        assert client.get("/healthz").json() == {"status": "ok", "database": "ok"}
+        assert client.get("/healthz").json() == {"status": "ok"}
+        ready = client.get("/readyz").json()
+        assert ready["status"] == "ok" and set(ready["checks"]) == {"database", "queue", "storage"}
+        assert all(check["status"] == "ok" and check["seconds"] >= 0 for check in ready["checks"].values())
         schema = client.get("/openapi.json").json()
     paths = schema["paths"]
     assert set(paths) >= {

@@ -79,6 +79,7 @@ function setupEditor(form) {
 const STAGES = {
   start: "بدء التوليد", retry: "إعادة المحاولة", speakable: "تحضير النص", synthesize: "توليد الكلام",
   assemble: "تجميع البرنامج", encode: "ترميز الصوت", done: "اكتمل",
+  store: "حفظ الملفات", publish: "تحديث الحلقة",
 };
 
 function setupJob(box) {
@@ -102,7 +103,8 @@ function setupJob(box) {
     bar.value = job.state === "done" ? 1 : job.progress;
     percent.textContent = Math.round(bar.value * 100) + "%";
     stage.textContent = STAGES[job.stage] ?? job.stage;
-    if (job.state === "failed") {
+    if (job.state !== "queued" && job.state !== "running") box.querySelector("#job-cancel")?.remove();
+    if (job.state === "failed" || job.state === "cancelled") {
       error.textContent = job.error;
       error.hidden = false;
     } else if (job.state === "done") {

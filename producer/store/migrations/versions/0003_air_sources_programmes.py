@@ -4,7 +4,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0003_air"
-down_revision = "0002"
+down_revision = "0003_scale"
 
 
 def upgrade() -> None:

@@ -1,0 +1,249 @@
+"""The render itself, in a child process of the worker, and the worker's side of watching it.
+
+A crash, a hang or a timeout of an engine never takes the worker (or the web server hosting it)
+down; the child reports progress and its typed result through a pipe. It dies with its worker
+(the kernel's parent-death signal), so a kill -9 of `serve` leaves no render running unobserved.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import errno
+import multiprocessing
+import os
+import signal
+import threading
+import time
+import traceback
+from dataclasses import dataclass
+from enum import StrEnum
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Any
+
+from producer.errors import (
+    AudioError,
+    EngineError,
+    EngineUnavailable,
+    InputError,
+    ProducerError,
+    TemplateError,
+)
+from producer.jobs.lease import Lease
+from producer.settings import Settings
+
+RENDER_NICENESS = 19
+_PR_SET_PDEATHSIG = 1
+
+
+class FailureKind(StrEnum):
+    ENGINE_UNAVAILABLE = "engine-unavailable"
+    ENGINE = "engine"
+    INPUT = "input"
+    AUDIO = "audio"
+    TEMPLATE = "template"
+    DISK_FULL = "disk-full"
+    CRASH = "crash"
+
+
+# What the editor sees when a render fails: the kind of failure in Arabic, then the reason.
+FAILURE_PREFIX = {
+    FailureKind.ENGINE_UNAVAILABLE: "محرّك النطق غير متاح",
+    FailureKind.ENGINE: "فشل محرّك النطق",
+    FailureKind.INPUT: "نص النشرة غير صالح للتوليد",
+    FailureKind.AUDIO: "خطأ في معالجة الصوت",
+    FailureKind.TEMPLATE: "خطأ في قالب المحطة",
+    FailureKind.DISK_FULL: "امتلأ القرص",
+    FailureKind.CRASH: "حدث خطأ غير متوقع أثناء التوليد",
+}
+_KINDS: tuple[tuple[type[BaseException], FailureKind], ...] = (
+    (EngineUnavailable, FailureKind.ENGINE_UNAVAILABLE),
+    (EngineError, FailureKind.ENGINE),
+    (InputError, FailureKind.INPUT),
+    (AudioError, FailureKind.AUDIO),
+    (TemplateError, FailureKind.TEMPLATE),
+)
+
+
+def failure_kind(exc: BaseException) -> FailureKind:
+    """Mapped by type; a full disk is an OSError with ENOSPC wherever it was raised, also when
+    a stage wrapped it in one of the project's errors."""
+    cause: BaseException | None = exc
+    while cause is not None:
+        if isinstance(cause, OSError) and cause.errno == errno.ENOSPC:
+            return FailureKind.DISK_FULL
+        cause = cause.__cause__ or cause.__context__
+    for kind_type, kind in _KINDS:
+        if isinstance(exc, kind_type):
+            return kind
+    return FailureKind.CRASH
+
+
+class RenderFailed(Exception):
+    """A render ended without episode files; the message is shown to the editor as it is."""
+
+
+@dataclass(frozen=True)
+class Chapter:
+    title: str
+    start: float
+    end: float
+
+
+@dataclass(frozen=True)
+class Cue:
+    start: float
+    end: float
+    text: str
+
+
+@dataclass(frozen=True)
+class RenderResult:
+    audio: Path
+    transcript: Path
+    chapters: Path
+    duration: float
+    chapters_list: list[Chapter]
+    cues: list[Cue]
+    cache_hits: int = 0  # segment and part cache lookups of this render
+    cache_misses: int = 0
+
+
+@dataclass(frozen=True)
+class RenderRequest:
+    settings: Settings
+    script: dict[str, Any]
+    out: Path
+    engine: str | None
+    voice: str | None
+    target: str
+
+
+def render(
+    job_id: str, request: RenderRequest, lease: Lease, timeout: float, stop: threading.Event
+) -> RenderResult:
+    """Run the pipeline in a child process; its progress goes to the lease, which writes it."""
+    context = multiprocessing.get_context("spawn")
+    receiver, sender = context.Pipe(duplex=False)
+    child = context.Process(target=_child_main, args=(sender, request), name=f"producer-render-{job_id}")
+    child.start()
+    sender.close()
+    deadline = time.monotonic() + timeout
+    try:
+        while True:
+            lease.check()
+            if stop.is_set():
+                raise RenderFailed("أُوقف الخادم أثناء التوليد.")
+            if time.monotonic() > deadline:
+                raise RenderFailed(f"تجاوز التوليد المهلة المسموح بها ({timeout:.0f} ثانية).")
+            try:
+                if not receiver.poll(0.5):
+                    continue
+                message = receiver.recv()
+            except (EOFError, OSError):
+                child.join(5)
+                raise RenderFailed(
+                    f"توقّفت عملية التوليد فجأة (رمز الخروج {child.exitcode})؛ "
+                    "أعيدوا المحاولة أو اختاروا محركًا آخر."
+                ) from None
+            if isinstance(message, RenderResult):
+                return message
+            if isinstance(message, RenderError):
+                raise RenderFailed(f"{FAILURE_PREFIX[message.kind]}: {message.message}")
+            lease.progress(*message)
+    finally:
+        receiver.close()
+        if child.is_alive():
+            child.terminate()
+            child.join(5)
+            if child.is_alive():
+                child.kill()
+                child.join()
+
+
+@dataclass(frozen=True)
+class RenderError:
+    kind: FailureKind
+    message: str
+
+
+def _child_main(conn: Connection, request: RenderRequest) -> None:
+    """The render itself, in its own process; everything it reports goes through `conn`."""
+    die_with_parent()
+    # A render is batch work: at a lower priority (inherited by its ffmpeg), the web server and
+    # the feed stay responsive while it runs on the same cores.
+    os.nice(RENDER_NICENESS)
+
+    def send(message: object) -> None:
+        try:
+            conn.send(message)
+        except OSError:  # the worker is gone: nobody will use this render
+            os._exit(3)
+
+    try:
+        from producer.filecache import lookup_totals, use_shared_tier
+        from producer.pipeline import build_episode
+        from producer.scriptfile import script_from_dict
+        from producer.store.files import open_store
+
+        if request.settings.storage == "s3":
+            # Scale-out: the voiced segments and encoded parts are shared through the bucket.
+            use_shared_tier(open_store(request.settings), request.settings.cache_dir)
+
+        files = build_episode(
+            script_from_dict(request.script),
+            request.out,
+            settings=request.settings,
+            engine=request.engine,
+            voice=request.voice,
+            target=request.target,  # type: ignore[arg-type]
+            progress=lambda fraction, stage: send((fraction, stage)),
+        )
+        send(
+            RenderResult(
+                audio=files.audio,
+                transcript=files.transcript,
+                chapters=files.chapters,
+                duration=files.duration,
+                chapters_list=[Chapter(c.title, c.start, c.end) for c in files.chapters_list],
+                cues=[Cue(c.start, c.end, c.text) for c in files.cues],
+                cache_hits=lookup_totals()[0],
+                cache_misses=lookup_totals()[1],
+            )
+        )
+    except ProducerError as exc:
+        send(RenderError(failure_kind(exc), str(exc)))
+    except Exception as exc:
+        traceback.print_exc()
+        send(RenderError(failure_kind(exc), f"{type(exc).__name__}: {exc}"))
+    finally:
+        conn.close()
+
+
+def die_with_parent() -> None:
+    """A render whose worker was killed stops too, instead of running on unobserved: Linux's
+    parent-death signal when there is one, else a thread watching the parent's pid.
+
+    The signal comes when the *thread* that started this process ends: the worker's loop thread
+    lives as long as the worker. A process started from short-lived threads uses `watch_parent`."""
+    parent = os.getppid()
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        if libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) == 0 and os.getppid() == parent:
+            return
+    except (OSError, AttributeError):
+        pass
+    watch_parent()
+
+
+def watch_parent() -> None:
+    """Exit within a second once the parent process is gone (it was killed outright)."""
+    parent = os.getppid()
+
+    def watch() -> None:
+        while True:
+            time.sleep(1.0)
+            if os.getppid() != parent:
+                os._exit(3)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()

@@ -1,4 +1,4 @@
-"""The automation's commands (added to `producer`): `source add|list|fetch`, `programme add|list`."""
+"""The automation's commands (added to `producer`): `source add|list|fetch`, `programme add|list|run`."""
 
 from __future__ import annotations
 
@@ -183,3 +183,19 @@ def register(app: typer.Typer) -> None:
                     f"{programme.name}\t{programme.cron}\tnext air {slot.air.astimezone(zone):%Y-%m-%d %H:%M}"
                     f"\t{programme.mode}\t{', '.join(programme.sources)}\tlast: {last}"
                 )
+
+    @programme_app.command("run")
+    def programme_run(
+        name: Annotated[str, typer.Argument(help="The programme's name.")],
+        now: Annotated[bool, typer.Option("--now", help="Air it now, not at its next slot.")] = False,
+    ) -> None:
+        """Build the programme's next bulletin at once from what its sources hold, render it, publish
+        and hand it off as its mode says; prints the episode's audio file (or URL)."""
+        from producer.air.runs import run_now
+        from producer.jobs import JobQueue
+        from producer.store.files import open_checked_store
+
+        settings = load_settings()
+        db = database(settings)
+        queue = JobQueue(settings, db, open_checked_store(settings))
+        typer.echo(run_now(settings, db, queue, name, air_now=now))

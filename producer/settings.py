@@ -131,6 +131,9 @@ class Settings(BaseSettings):
     webhook_secret: SecretStr | None = Field(
         None, description="Key that signs webhook: playout bodies (HMAC-SHA256 in X-Producer-Signature)."
     )
+    scheduler: bool = Field(
+        True, description="Run the programmes' scheduler inside `producer serve` and `producer worker`."
+    )
 
     @property
     def cache_dir(self) -> Path:

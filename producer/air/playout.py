@@ -10,6 +10,7 @@ its server socket: `QUEUE.push URI`), or `webhook:URL` (a JSON body signed with 
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import json
@@ -66,7 +67,8 @@ class WatchFolder:
             shutil.copyfile(handoff.audio, temporary)
             os.replace(temporary, final)
         except OSError as exc:
-            temporary.unlink(missing_ok=True)
+            with contextlib.suppress(OSError):  # the folder itself may be what failed
+                temporary.unlink(missing_ok=True)
             raise PlayoutError(
                 f"the bulletin cannot be written to {self.folder}: {exc.strerror or exc}"
             ) from exc

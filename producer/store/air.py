@@ -92,6 +92,8 @@ class Programme(Base):
     no_repeat: Mapped[int] = mapped_column(Integer, default=3)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The scheduler's last look at this programme: the slots built since then are due.
+    checked: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
 class Run(Base):

@@ -15,7 +15,7 @@ import secrets
 from collections.abc import AsyncIterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from fastapi import FastAPI, Request
@@ -40,6 +40,9 @@ from producer.store.files import open_checked_store
 from producer.web import admin, api, ops, pages, public, service
 from producer.web.deps import AppState, CsrfFailed, Forbidden, LoginRequired
 from producer.web.service import Rejected
+
+if TYPE_CHECKING:
+    from producer.air.scheduler import Scheduler
 
 log = logging.getLogger("producer.web")
 
@@ -109,16 +112,22 @@ def create_app(settings: Settings) -> FastAPI:
         ),
     )
 
+    scheduler = _scheduler(state)
+
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         if settings.embedded_worker:
             queue.start()
+        if scheduler is not None:
+            scheduler.start()
         # Everything built so far (modules, the app, the engine) lives as long as the process: kept
         # out of the collector's full passes, which otherwise stall every request for ~100 ms.
         gc.freeze()
         try:
             yield
         finally:
+            if scheduler is not None:
+                scheduler.stop()
             queue.stop()
             state.previews.shutdown(wait=True, cancel_futures=True)
             database.dispose()
@@ -145,6 +154,16 @@ def create_app(settings: Settings) -> FastAPI:
     app.add_middleware(SecurityHeaders)
     app.add_middleware(ops.HttpMetrics, metrics=metrics)
     return app
+
+
+def _scheduler(state: AppState) -> Scheduler | None:
+    """The programmes' scheduler, run with the app (settings.scheduler)."""
+    from producer.air.runs import Services
+    from producer.air.scheduler import Scheduler
+
+    if not state.settings.scheduler:
+        return None
+    return Scheduler(Services(state.settings, state.db, state.store, state.queue))
 
 
 def _jobs_by_state(database: Database) -> dict[str, int]:

@@ -56,6 +56,7 @@ def upgrade() -> None:
         sa.Column("no_repeat", sa.Integer(), nullable=False),
         sa.Column("active", sa.Boolean(), nullable=False),
         sa.Column("created", sa.DateTime(), nullable=False),
+        sa.Column("checked", sa.DateTime(), nullable=True),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("name"),
     )

@@ -200,12 +200,19 @@ def _advance(services: Services, run: Run, programme: Programme, now: datetime) 
         return _after_render(services, run, programme, now)
     if run.state == RunState.AWAITING:
         episode = _episode(services.db, run.episode_id)
-        if episode is not None and episode.published:
+        deadline = _deadline(run, programme)
+        # Approved is published by the deadline; when this pass comes after it does not matter.
+        if (
+            episode is not None
+            and episode.published
+            and episode.published_at is not None
+            and episode.published_at <= deadline
+        ):
             if _move(services.db, run, RunState.PUBLISHED, now):
                 _hand_off(services, run.id, programme, now)
                 return True
             return False
-        if now > _deadline(run, programme):
+        if now > deadline:
             return _move(services.db, run, RunState.SKIPPED, now, error="not approved in time")
         return False
     # PUBLISHED before air time: a target failed (or the process handing off died); try again.
@@ -414,6 +421,8 @@ def run_now(settings: Settings, database: Database, queue: JobQueue, name: str, 
     episode = _episode(database, run.episode_id)
     if episode is None:
         raise ProducerError(f"{name}: its episode vanished")
+    if run.state == RunState.AWAITING:
+        log.warning("%s: built, waiting for an editor to publish it by %s", name, _deadline(run, programme))
     if isinstance(services.store, LocalFileStore):
         return str(services.store.path(episode.audio_key))
     base = settings.base_url

@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 import threading
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from sqlalchemy import select
 
 from producer.air.poll import poll
 from producer.air.runs import Services, advance_runs, schedule_tick, start_run
+from producer.air.scheduler import Scheduler
 from producer.jobs import JobQueue
 from producer.settings import Settings, load_settings
 from producer.store.air import (
@@ -40,8 +42,9 @@ from producer.web.app import create_app
 
 WATER = "عودة المياه إلى 12 حيا في مدينة حلب"
 SCHOOLS = "افتتاح ثلاث مدارس جديدة في ريف إدلب"
-# A time the tests' clock starts at: a build minute (:55) of the hourly cron below.
-T0 = datetime(2026, 12, 6, 8, 55, tzinfo=UTC)
+# The tests' clock starts at a build minute (:55) of the hourly cron below, a day ahead, so an
+# editor's publish (stamped by the wall clock) comes before the approval deadline.
+T0 = (datetime.now(UTC) + timedelta(days=1)).replace(minute=55, second=0, microsecond=0)
 
 
 def _services(settings: Settings) -> Services:
@@ -269,3 +272,31 @@ def test_a_story_aired_recently_is_not_chosen_again_unless_updated(station: Serv
     )
     run = _runs(station)[-1]
     assert run.id == rebuilt and run.state == RunState.BUILDING and run.article_ids == [ids[WATER]]
+
+
+def test_the_scheduler_polls_stale_sources_and_starts_due_slots_on_its_clock(
+    station: Services, site: Site
+) -> None:
+    _programme(station)
+    with station.db.write() as s:
+        s.execute(Programme.__table__.update().values(checked=T0 - timedelta(minutes=1)))
+    served = len(site.requests)
+    now = T0 + timedelta(minutes=1)  # the source was fetched 11 minutes ago: older than 10
+    scheduler = Scheduler(station, clock=lambda: now, interval=3600)
+    scheduler.start()
+    deadline = time.monotonic() + 60
+    while not _runs(station) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    scheduler.stop()
+    assert site.requests[served:] and site.requests[served][0] == "/feed.xml"
+    (run,) = _runs(station)
+    assert run.air_time == T0 + timedelta(minutes=5) and run.state == RunState.BUILDING
+
+
+def test_serve_starts_and_stops_its_scheduler(station: Services) -> None:
+    def alive() -> bool:
+        return any(t.name == "producer-scheduler" for t in threading.enumerate())
+
+    with TestClient(create_app(station.settings)):
+        assert alive()
+    assert not alive()

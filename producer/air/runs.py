@@ -51,6 +51,8 @@ log = logging.getLogger("producer.air")
 WORDS_PER_MINUTE = 130  # the station's reading pace until it is a setting
 AUTHOR = "automation"  # who the bulletins, jobs and publications of the automation are by
 MISSED_LOOKBACK = timedelta(days=1)  # missed slots recorded at most this far back after an outage
+# A hand-off under way keeps other processes off its run this long (a retry waits for it).
+HANDOFF_HOLD = timedelta(seconds=30)
 # A run claimed but never given its bulletin (its process died) is failed after this long.
 ABANDONED = timedelta(minutes=10)
 
@@ -215,9 +217,12 @@ def _advance(services: Services, run: Run, programme: Programme, now: datetime) 
         if now > deadline:
             return _move(services.db, run, RunState.SKIPPED, now, error="not approved in time")
         return False
-    # PUBLISHED before air time: a target failed (or the process handing off died); try again.
+    # PUBLISHED before air time: a target failed (or the process handing off died); try again,
+    # but not while another process may still be handing it off.
     handoff = run.handoff or {}
     if all(handoff.get(spec, {}).get("receipt") for spec in programme.playout):
+        return False
+    if now - run.updated < HANDOFF_HOLD:
         return False
     if _move(services.db, run, RunState.PUBLISHED, now):
         _hand_off(services, run.id, programme, now)

@@ -5,6 +5,7 @@ approval deadline and stories not repeated, with the clock injected."""
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -300,3 +301,37 @@ def test_serve_starts_and_stops_its_scheduler(station: Services) -> None:
     with TestClient(create_app(station.settings)):
         assert alive()
     assert not alive()
+
+
+def test_a_worker_process_runs_a_due_programme_with_no_one_involved(
+    station: Services, tmp_path: Path
+) -> None:
+    """`producer worker` alone, on the wall clock: its scheduler starts the slot whose build minute
+    has just passed, its job loop renders it, and the scheduler hands it to the watch folder."""
+    playout = tmp_path / "playout"
+    now = datetime.now(UTC)
+    build = now.replace(second=0, microsecond=0)
+    _programme(station, cron="* * * * *", lead_minutes=2, playout=[f"dir:{playout}"])
+    with station.db.write() as s:
+        s.execute(Programme.__table__.update().values(checked=build - timedelta(seconds=1)))
+    env = {**os.environ, "PRODUCER_DATA_DIR": str(station.settings.data_dir)}
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "producer", "worker"], env=env, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        deadline = time.monotonic() + 300
+        while time.monotonic() < deadline and worker.poll() is None:
+            runs = _runs(station)
+            if runs and runs[0].state not in (RunState.BUILDING, RunState.PUBLISHED):
+                break
+            time.sleep(0.5)
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        _, err = worker.communicate(timeout=60)
+    assert worker.returncode == 0, err[-2000:]
+    run = _runs(station)[0]
+    assert (run.air_time, run.state) == (build + timedelta(minutes=2), RunState.HANDED_OFF), run.error
+    # (A second slot may have come due if the worker started across a minute's turn.)
+    delivered = Path(run.handoff[f"dir:{playout}"]["receipt"])
+    assert delivered.parent == playout and not delivered.name.startswith(".")
+    assert MutagenFile(delivered).info.length > 5  # type: ignore[union-attr]

@@ -133,12 +133,12 @@ def _build(
     local = air_time.astimezone(ZoneInfo(services.settings.timezone))
     title = f"{name} {local:%Y-%m-%d %H:%M}"
     with service.workdir(state) as work:
-        conf = station_settings(services.settings, config, services.store, work, with_audio=False)
+        conf = station_settings(services.settings, config, services.store, work, with_audio=True)
         planned = plan(
             stories,
             length_seconds=length,
             words_per_minute=WORDS_PER_MINUTE,
-            furniture=Furniture(0.0, 0.0, 0.0),
+            furniture=furniture(conf),
             compose=lambda chosen: compose_script(chosen, conf, title=title, now=local),
         )
     by_headline = {story.headline: article_id for story, article_id in zip(stories, ids, strict=True)}
@@ -155,6 +155,30 @@ def _build(
         s.add(bulletin)
         s.flush()
         return bulletin.id, chosen
+
+
+def furniture(conf: Settings) -> Furniture:
+    """The lengths of the music the render plays around the stories: the station's jingles, else
+    the bundled ones (as audio.assets chooses), read from their headers by mutagen."""
+    from mutagen import File as MutagenFile
+
+    from producer.audio.assemble import Pacing
+    from producer.resources import bundled
+
+    shipped = bundled("audio")
+
+    def length(path: Path | None, name: str) -> float:
+        found = MutagenFile(path or shipped / name)
+        if found is None or found.info is None:
+            raise ProducerError(f"the jingle {path or name} is not an audio file mutagen reads")
+        return float(found.info.length)
+
+    pacing = Pacing()
+    return Furniture(
+        max(0.0, length(conf.jingle_intro, "intro.ogg") - pacing.intro_overlap),
+        length(conf.jingle_outro, "outro.ogg"),
+        length(conf.stinger, "stinger.ogg") + 2 * pacing.around_stinger,
+    )
 
 
 def _queue(services: Services, bulletin_id: int) -> None:

@@ -297,9 +297,10 @@ def voices_remove(name: Annotated[str, typer.Argument(help="An installed voice."
 def _register_web_commands() -> None:
     # The web commands' modules (SQLAlchemy, FastAPI) load only when one of them runs: a build and
     # its worker processes do not carry them.
-    from producer import cli_web
+    from producer import cli_air, cli_web
 
     cli_web.register(app)
+    cli_air.register(app)
 
 
 _register_web_commands()

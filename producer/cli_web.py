@@ -160,10 +160,22 @@ def register(app: typer.Typer) -> None:
 
         settings = load_settings()
         queue = JobQueue(settings, _database(settings), open_checked_store(settings))
+        scheduler = None
+        if settings.scheduler:
+            from producer.air.runs import Services
+            from producer.air.scheduler import Scheduler
+
+            # Every worker may run it: each slot's run is claimed once, by its unique row.
+            scheduler = Scheduler(Services(settings, queue.db, queue.store, queue))
+            scheduler.start()
         for sig in (signal.SIGINT, signal.SIGTERM):
             signal.signal(sig, lambda _signum, _frame: queue.request_stop())
         typer.echo(f"producer worker {queue.identity} waiting for jobs", err=True)
-        queue.run_forever()
+        try:
+            queue.run_forever()
+        finally:
+            if scheduler is not None:
+                scheduler.stop()
 
     @user_app.command("add")
     def user_add(

@@ -186,6 +186,24 @@ class Settings(BaseSettings):
         5.0, gt=0, description="Seconds an idle keep-alive connection stays open."
     )
 
+    # The hourly automation: sources, programmes, hand-off to the playout.
+    source_poll_minutes: float = Field(
+        10.0, gt=0, description="Minutes between two fetches of each source by the scheduler."
+    )
+    article_window_hours: float = Field(
+        24.0, gt=0, description="Only articles fetched within this many hours go into a programme's bulletin."
+    )
+    liquidsoap_queue: str = Field(
+        "news",
+        description="Name of the Liquidsoap request queue a liquidsoap: playout pushes bulletins into.",
+    )
+    webhook_secret: SecretStr | None = Field(
+        None, description="Key that signs webhook: playout bodies (HMAC-SHA256 in X-Producer-Signature)."
+    )
+    scheduler: bool = Field(
+        True, description="Run the programmes' scheduler inside `producer serve` and `producer worker`."
+    )
+
     @property
     def cache_dir(self) -> Path:
         return self.data_dir / "cache"

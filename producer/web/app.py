@@ -15,7 +15,7 @@ import secrets
 from collections.abc import AsyncIterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from fastapi import FastAPI, Request
@@ -42,6 +42,9 @@ from producer.tts.voices import MAX_CONFIG_BYTES, MAX_MODEL_BYTES
 from producer.web import admin, api, ops, pages, public, service
 from producer.web.deps import AppState, CsrfFailed, Forbidden, LoginRequired, Viewer
 from producer.web.service import Rejected
+
+if TYPE_CHECKING:
+    from producer.air.scheduler import Scheduler
 
 log = logging.getLogger("producer.web")
 
@@ -122,16 +125,22 @@ def create_app(settings: Settings) -> FastAPI:
         ),
     )
 
+    scheduler = _scheduler(state)
+
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         if settings.embedded_worker:
             queue.start()
+        if scheduler is not None:
+            scheduler.start()
         # Everything built so far (modules, the app, the engine) lives as long as the process: kept
         # out of the collector's full passes, which otherwise stall every request for ~100 ms.
         gc.freeze()
         try:
             yield
         finally:
+            if scheduler is not None:
+                scheduler.stop()
             queue.stop()
             state.previews.shutdown(wait=True, cancel_futures=True)
             database.dispose()
@@ -175,6 +184,16 @@ def create_app(settings: Settings) -> FastAPI:
     build = app.build_middleware_stack
     app.build_middleware_stack = lambda: SecurityHeaders(build())  # type: ignore[method-assign]
     return app
+
+
+def _scheduler(state: AppState) -> Scheduler | None:
+    """The programmes' scheduler, run with the app (settings.scheduler)."""
+    from producer.air.runs import Services
+    from producer.air.scheduler import Scheduler
+
+    if not state.settings.scheduler:
+        return None
+    return Scheduler(Services(state.settings, state.db, state.store, state.queue))
 
 
 def _jobs_by_state(database: Database) -> dict[str, int]:

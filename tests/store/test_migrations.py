@@ -39,7 +39,8 @@ def before_migrations() -> MetaData:
     and no tables or columns that later revisions added."""
     old = MetaData()
     for table in Base.metadata.sorted_tables:
-        if table.name in ("secrets", "login_failures"):  # revisions 0003_scale and 0003_hostile
+        # Tables of revisions 0003_scale, 0003_hostile and 0003_air.
+        if table.name in ("secrets", "login_failures", "sources", "articles", "programmes", "runs"):
             continue
         copy = table.to_metadata(old)
         if table.name == "jobs":
@@ -65,9 +66,9 @@ def differences(database: Database, metadata: MetaData) -> list[Any]:
 def test_fresh_database_upgrades_to_exactly_the_models(database: Database) -> None:
     database.migrate()
     assert differences(database, Base.metadata) == []
-    assert database.revision() == migrations.head() == "0003_hostile"
+    assert database.revision() == migrations.head() == "0003_air"
     database.migrate()  # a second start finds nothing to do
-    assert database.revision() == "0003_hostile"
+    assert database.revision() == "0003_air"
 
 
 def test_baseline_is_the_schema_create_all_made(database: Database) -> None:

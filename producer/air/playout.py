@@ -1,0 +1,159 @@
+"""Handing a bulletin to the station's playout: a watch folder, Liquidsoap, or a webhook.
+
+A target is written as the programme's settings name it: `dir:PATH` (a folder that AzuraCast,
+LibreTime or Rivendell imports from: the file is written under a hidden temporary name and
+renamed, so the importer never sees half a file), `liquidsoap:HOST:PORT` or
+`liquidsoap:unix:PATH` (the file is pushed into a request queue of a running Liquidsoap through
+its server socket: `QUEUE.push URI`), or `webhook:URL` (a JSON body signed with HMAC-SHA256 in
+`X-Producer-Signature`). Each `deliver` either succeeds or raises PlayoutError in one sentence.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import hmac
+import json
+import os
+import re
+import shutil
+import socket
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Protocol
+
+from producer.errors import InputError, ProducerError
+
+_TIMEOUT = 10.0
+_SAFE_NAME = re.compile(r"[^\w.-]+")
+
+
+class PlayoutError(ProducerError):
+    """A hand-off failed; the message says which target and why."""
+
+
+@dataclass(frozen=True)
+class Handoff:
+    """What a playout receives: the file to air and what it is."""
+
+    audio: Path
+    title: str
+    guid: str
+    air_time: datetime
+    audio_url: str | None = None
+
+
+class Target(Protocol):
+    spec: str
+
+    def deliver(self, handoff: Handoff) -> str:
+        """Hand the bulletin over; returns a short receipt (where it went, the queue's request id)."""
+        ...
+
+
+@dataclass(frozen=True)
+class WatchFolder:
+    spec: str
+    folder: Path
+
+    def deliver(self, handoff: Handoff) -> str:
+        stamp = handoff.air_time.strftime("%Y%m%d-%H%M")
+        name = f"{stamp}-{_SAFE_NAME.sub('-', handoff.guid)[:40]}{handoff.audio.suffix}"
+        final = self.folder / name
+        temporary = self.folder / f".{name}.part"
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(handoff.audio, temporary)
+            os.replace(temporary, final)
+        except OSError as exc:
+            with contextlib.suppress(OSError):  # the folder itself may be what failed
+                temporary.unlink(missing_ok=True)
+            raise PlayoutError(
+                f"the bulletin cannot be written to {self.folder}: {exc.strerror or exc}"
+            ) from exc
+        return str(final)
+
+
+@dataclass(frozen=True)
+class Liquidsoap:
+    spec: str
+    address: tuple[str, int] | str  # (host, port) or a Unix socket path
+    queue: str
+
+    def deliver(self, handoff: Handoff) -> str:
+        title = handoff.title.replace('"', "'")
+        uri = f'annotate:title="{title}",producer_air_time="{handoff.air_time.isoformat()}":{handoff.audio}'
+        reply = self.command(f"{self.queue}.push {uri}")
+        request = reply.strip().splitlines()[0] if reply.strip() else ""
+        if not request.isdigit():
+            raise PlayoutError(f"Liquidsoap at {self.spec} refused the bulletin: {reply.strip()[:200]}")
+        return f"request {request} in {self.queue}"
+
+    def command(self, line: str) -> str:
+        """One server command; the reply up to Liquidsoap's END line."""
+        family = socket.AF_UNIX if isinstance(self.address, str) else socket.AF_INET
+        try:
+            with socket.socket(family, socket.SOCK_STREAM) as conn:
+                conn.settimeout(_TIMEOUT)
+                conn.connect(self.address)
+                conn.sendall(line.encode() + b"\n")
+                reply = b""
+                while not reply.rstrip().endswith(b"END"):
+                    piece = conn.recv(4096)
+                    if not piece:
+                        break
+                    reply += piece
+                conn.sendall(b"quit\n")
+        except OSError as exc:
+            raise PlayoutError(f"Liquidsoap at {self.spec} cannot be reached: {exc.strerror or exc}") from exc
+        return reply.decode(errors="replace").rstrip().removesuffix("END")
+
+
+@dataclass(frozen=True)
+class Webhook:
+    spec: str
+    url: str
+    secret: bytes
+
+    def deliver(self, handoff: Handoff) -> str:
+        import httpx
+
+        body = json.dumps(
+            {
+                "event": "bulletin.ready",
+                "title": handoff.title,
+                "guid": handoff.guid,
+                "air_time": handoff.air_time.isoformat(),
+                "audio_url": handoff.audio_url,
+            },
+            ensure_ascii=False,
+        ).encode()
+        signature = hmac.new(self.secret, body, hashlib.sha256).hexdigest()
+        headers = {"Content-Type": "application/json", "X-Producer-Signature": f"sha256={signature}"}
+        try:
+            response = httpx.post(self.url, content=body, headers=headers, timeout=_TIMEOUT)
+        except httpx.HTTPError as exc:
+            raise PlayoutError(f"the webhook {self.url} cannot be reached: {exc}") from exc
+        if response.status_code >= 300:
+            raise PlayoutError(f"the webhook {self.url} answered HTTP {response.status_code}")
+        return f"HTTP {response.status_code}"
+
+
+def parse_target(spec: str, *, queue: str, secret: bytes) -> Target:
+    """A playout target from its written form (see the module's docstring)."""
+    kind, _, rest = spec.partition(":")
+    if kind == "dir" and rest:
+        return WatchFolder(spec, Path(rest).expanduser())
+    if kind == "liquidsoap" and rest:
+        if rest.startswith("unix:") and len(rest) > 5:
+            return Liquidsoap(spec, rest[5:], queue)
+        host, _, port = rest.rpartition(":")
+        if host and port.isdigit() and 0 < int(port) < 65536:
+            return Liquidsoap(spec, (host.strip("[]"), int(port)), queue)
+    if kind == "webhook" and rest.startswith(("http://", "https://")):
+        return Webhook(spec, rest, secret)
+    raise InputError(
+        f"{spec!r} is not a playout target: use dir:PATH, liquidsoap:HOST:PORT, liquidsoap:unix:PATH "
+        "or webhook:URL"
+    )

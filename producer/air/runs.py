@@ -1,0 +1,465 @@
+"""A programme's runs, driven by their rows: built, rendered, published, handed to the playout.
+
+`start_run` claims a slot's run (one process wins the unique row), chooses the articles, plans
+the bulletin and queues its render the way the web app does: the job row is the truth.
+`advance_runs` moves every open run one step from what the rows say, so it is idempotent and any
+number of processes may call it: each transition is a conditional UPDATE that only one wins.
+`schedule_tick` starts the slots whose build time fell since the programme was last checked; a
+slot whose air time passed meanwhile (the service was down) is recorded MISSED, never aired late.
+"""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, cast
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import or_, select, update
+
+from producer.air.plan import Furniture, plan
+from producer.air.playout import Handoff, PlayoutError, parse_target
+from producer.air.schedule import Slot, due, next_slot
+from producer.errors import InputError, ProducerError
+from producer.models import Story
+from producer.store.air import (
+    Mode,
+    Programme,
+    Run,
+    RunState,
+    choose_articles,
+    claim_run,
+    programme_by_name,
+    story_of,
+)
+from producer.store.db import Bulletin, Database, Episode, Job, JobState, User, utcnow
+from producer.store.files import FileStore, LocalFileStore
+
+if TYPE_CHECKING:
+    from producer.jobs import JobQueue
+    from producer.settings import Settings
+    from producer.web.deps import AppState
+
+log = logging.getLogger("producer.air")
+
+AUTHOR = "automation"  # who the bulletins, jobs and publications of the automation are by
+MISSED_LOOKBACK = timedelta(days=1)  # missed slots recorded at most this far back after an outage
+# A hand-off under way keeps other processes off its run this long (a retry waits for it).
+HANDOFF_HOLD = timedelta(seconds=30)
+# A run claimed but never given its bulletin (its process died) is failed after this long.
+ABANDONED = timedelta(minutes=10)
+
+
+@dataclass
+class Services:
+    """What the newsroom's operations use of the app's state (producer.web.service takes these)."""
+
+    settings: Settings
+    db: Database
+    store: FileStore
+    queue: JobQueue
+
+    def as_state(self) -> AppState:
+        # service.* read only settings, db, store and queue of the AppState they are given.
+        return cast("AppState", self)
+
+
+def _automation() -> User:
+    return User(name=AUTHOR, role="editor")
+
+
+# ---- building --------------------------------------------------------------------------------------
+
+
+def start_run(services: Services, programme_id: int, air_time: datetime, *, now: datetime) -> int | None:
+    """Claim and build the run of `programme_id` for `air_time`; its id, or None when another
+    process has that slot. Nothing new to read: the run is SKIPPED with the reason."""
+    window = timedelta(hours=services.settings.article_window_hours)
+    with services.db.write() as s:
+        programme = s.get(Programme, programme_id)
+        if programme is None:
+            return None
+        run = claim_run(s, programme, air_time, RunState.BUILDING)
+        if run is None:
+            return None
+        articles = choose_articles(s, programme, now, window=window)
+        if not articles:
+            run.state, run.error = RunState.SKIPPED.value, "no new articles in its sources"
+        run.article_ids, run.updated = [a.id for a in articles], now
+        s.flush()
+        run_id = run.id
+        name, length = programme.name, programme.length_seconds
+        stories = [story_of(a) for a in articles]
+        ids = [a.id for a in articles]
+    if not stories:
+        log.info("programme %s at %s skipped: no new articles", name, air_time)
+        return run_id
+    try:
+        bulletin_id, chosen = _build(services, name, length, stories, ids, air_time)
+    except ProducerError as exc:
+        _settle(services.db, run_id, RunState.FAILED, f"the bulletin could not be composed: {exc}", now)
+        return run_id
+    with services.db.write() as s:
+        row = s.get(Run, run_id)
+        if row is not None:
+            row.bulletin_id, row.article_ids, row.updated = bulletin_id, chosen, now
+    _queue(services, bulletin_id)
+    return run_id
+
+
+def _build(
+    services: Services,
+    name: str,
+    length: int,
+    stories: Sequence[Story],
+    ids: Sequence[int],
+    air_time: datetime,
+) -> tuple[int, list[int]]:
+    """Plan the bulletin and store it as the web app does; its id and the articles it reads."""
+    from producer.pipeline import compose_script
+    from producer.scriptfile import script_to_dict
+    from producer.store.station import station_settings
+    from producer.web import service
+
+    state = services.as_state()
+    config = service.station(state)
+    local = air_time.astimezone(ZoneInfo(services.settings.timezone))
+    title = f"{name} {local:%Y-%m-%d %H:%M}"
+    with service.workdir(state) as work:
+        conf = station_settings(services.settings, config, services.store, work, with_audio=True)
+        planned = plan(
+            stories,
+            length_seconds=length,
+            words_per_minute=conf.pace,
+            furniture=furniture(conf),
+            compose=lambda chosen: compose_script(chosen, conf, title=title, now=local),
+        )
+    by_headline = {story.headline: article_id for story, article_id in zip(stories, ids, strict=True)}
+    chosen = [by_headline[f.story.headline] for f in planned.stories if f.story.headline in by_headline]
+    texts = ["\n\n".join((f.story.headline, *f.story.paragraphs)) for f in planned.stories]
+    with services.db.write() as s:
+        bulletin = Bulletin(
+            title=title,
+            target=config.target,
+            articles=texts,
+            script=script_to_dict(planned.script),
+            author=AUTHOR,
+        )
+        s.add(bulletin)
+        s.flush()
+        return bulletin.id, chosen
+
+
+def furniture(conf: Settings) -> Furniture:
+    """The lengths of the music the render plays around the stories: the station's jingles, else
+    the bundled ones (as audio.assets chooses), read from their headers by mutagen."""
+    from mutagen import File as MutagenFile
+
+    from producer.audio.assemble import Pacing
+    from producer.resources import bundled
+
+    shipped = bundled("audio")
+
+    def length(path: Path | None, name: str) -> float:
+        found = MutagenFile(path or shipped / name)
+        if found is None or found.info is None:
+            raise ProducerError(f"the jingle {path or name} is not an audio file mutagen reads")
+        return float(found.info.length)
+
+    pacing = Pacing()
+    return Furniture(
+        max(0.0, length(conf.jingle_intro, "intro.ogg") - pacing.intro_overlap),
+        length(conf.jingle_outro, "outro.ogg"),
+        length(conf.stinger, "stinger.ogg") + 2 * pacing.around_stinger,
+    )
+
+
+def _queue(services: Services, bulletin_id: int) -> None:
+    from producer.web import service
+
+    try:
+        service.start_render(
+            services.as_state(), _automation(), bulletin_id, engine=None, voice=None, target=None
+        )
+    except service.Rejected as exc:
+        # The queue is down: the job row is kept, and the reconciler sends it once it is back.
+        log.warning("render of bulletin %s waits for the queue: %s", bulletin_id, exc.message)
+
+
+# ---- advancing -------------------------------------------------------------------------------------
+
+
+def advance_runs(services: Services, *, now: datetime) -> list[int]:
+    """Move every open run one step; returns the ids of the runs that changed."""
+    with services.db.read() as s:
+        open_runs = s.scalars(
+            select(Run).where(
+                or_(
+                    Run.state.in_((RunState.BUILDING.value, RunState.AWAITING.value)),
+                    (Run.state == RunState.PUBLISHED.value) & (Run.air_time > now),
+                )
+            )
+        ).all()
+        programmes = {p.id: p for p in s.scalars(select(Programme))}
+    changed = []
+    for run in open_runs:
+        programme = programmes.get(run.programme_id)
+        if programme is None:
+            continue
+        try:
+            if _advance(services, run, programme, now):
+                changed.append(run.id)
+        except ProducerError as exc:
+            log.warning("run %s of %s: %s", run.id, programme.name, exc)
+    return changed
+
+
+def _advance(services: Services, run: Run, programme: Programme, now: datetime) -> bool:
+    if run.state == RunState.BUILDING:
+        return _after_render(services, run, programme, now)
+    if run.state == RunState.AWAITING:
+        episode = _episode(services.db, run.episode_id)
+        deadline = _deadline(run, programme)
+        # Approved is published by the deadline; when this pass comes after it does not matter.
+        if (
+            episode is not None
+            and episode.published
+            and episode.published_at is not None
+            and episode.published_at <= deadline
+        ):
+            if _move(services.db, run, RunState.PUBLISHED, now):
+                _hand_off(services, run.id, programme, now)
+                return True
+            return False
+        if now > deadline:
+            return _move(services.db, run, RunState.SKIPPED, now, error="not approved in time")
+        return False
+    # PUBLISHED before air time: a target failed (or the process handing off died); try again,
+    # but not while another process may still be handing it off.
+    handoff = run.handoff or {}
+    if all(handoff.get(spec, {}).get("receipt") for spec in programme.playout):
+        return False
+    if now - run.updated < HANDOFF_HOLD:
+        return False
+    if _move(services.db, run, RunState.PUBLISHED, now):
+        _hand_off(services, run.id, programme, now)
+        return True
+    return False
+
+
+def _after_render(services: Services, run: Run, programme: Programme, now: datetime) -> bool:
+    if run.bulletin_id is None:
+        if now - run.updated > ABANDONED:
+            return _move(services.db, run, RunState.FAILED, now, error="its build was interrupted")
+        return False
+    with services.db.read() as s:
+        job = s.scalars(
+            select(Job).where(Job.bulletin_id == run.bulletin_id).order_by(Job.created.desc())
+        ).first()
+    if job is None or job.state in (JobState.QUEUED, JobState.RUNNING):
+        return False
+    if job.state != JobState.DONE or job.episode_id is None:
+        reason = job.error or f"its render was {job.state}"
+        return _move(services.db, run, RunState.FAILED, now, error=f"render failed: {reason}")
+    if programme.mode == Mode.APPROVE:
+        return _move(services.db, run, RunState.AWAITING, now, episode_id=job.episode_id)
+    if not _move(services.db, run, RunState.PUBLISHED, now, episode_id=job.episode_id):
+        return False
+    _hand_off(services, run.id, programme, now)
+    return True
+
+
+def _deadline(run: Run, programme: Programme) -> datetime:
+    return run.air_time - timedelta(minutes=programme.approve_minutes or 0)
+
+
+def _move(
+    database: Database, run: Run, state: RunState, now: datetime, *, error: str | None = None, **values: Any
+) -> bool:
+    """Take the run from the state (and update stamp) it was read in to `state`; False if another
+    process moved it first."""
+    with database.write() as s:
+        result = s.execute(
+            update(Run)
+            .where(Run.id == run.id, Run.state == run.state, Run.updated == run.updated)
+            .values(state=state.value, error=error, updated=now, **values)
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def _settle(database: Database, run_id: int, state: RunState, error: str | None, now: datetime) -> None:
+    with database.write() as s:
+        run = s.get(Run, run_id)
+        if run is not None:
+            run.state, run.error, run.updated = state.value, error, now
+
+
+def _episode(database: Database, episode_id: int | None) -> Episode | None:
+    if episode_id is None:
+        return None
+    with database.read() as s:
+        return s.get(Episode, episode_id)
+
+
+def _hand_off(services: Services, run_id: int, programme: Programme, now: datetime) -> None:
+    """Publish the run's episode and deliver it to each target not yet served; HANDED_OFF when
+    every target has it (PUBLISHED with the errors otherwise, retried until air time)."""
+    from producer.web import service
+
+    with services.db.read() as s:
+        run = s.get(Run, run_id)
+        if run is None or run.episode_id is None:
+            return
+    episode = service.set_published(services.as_state(), _automation(), run.episode_id, True)
+    handoff: dict[str, Any] = dict(run.handoff or {})
+    pending = [spec for spec in programme.playout if not handoff.get(spec, {}).get("receipt")]
+    if pending:
+        secret = services.settings.webhook_secret
+        key = secret.get_secret_value().encode() if secret else b""
+        base = services.settings.base_url
+        with _audio_file(services.store, episode.audio_key) as audio:
+            parcel = Handoff(
+                audio=audio,
+                title=episode.title,
+                guid=episode.guid,
+                air_time=run.air_time,
+                audio_url=f"{base.rstrip('/')}/media/{episode.audio_key}" if base else None,
+            )
+            for spec in pending:
+                try:
+                    target = parse_target(spec, queue=services.settings.liquidsoap_queue, secret=key)
+                    handoff[spec] = {"receipt": target.deliver(parcel), "at": now.isoformat()}
+                except (PlayoutError, ProducerError) as exc:
+                    handoff[spec] = {"error": str(exc), "at": now.isoformat()}
+    failed = [f"{spec}: {v['error']}" for spec, v in handoff.items() if v.get("error")]
+    if not programme.playout:
+        state = RunState.PUBLISHED
+    else:
+        state = RunState.PUBLISHED if failed else RunState.HANDED_OFF
+    with services.db.write() as s:
+        row = s.get(Run, run_id)
+        if row is not None:
+            row.handoff, row.state, row.updated = handoff, state.value, now
+            row.error = "; ".join(failed) or None
+
+
+@contextmanager
+def _audio_file(store: FileStore, key: str) -> Iterator[Path]:
+    """The episode's audio as a local file: the stored file itself, or a temporary download."""
+    if isinstance(store, LocalFileStore):
+        yield store.path(key)
+        return
+    with tempfile.TemporaryDirectory(prefix="producer-handoff-") as folder:
+        path = Path(folder) / Path(key).name
+        store.fetch(key, path)
+        yield path
+
+
+# ---- the schedule ----------------------------------------------------------------------------------
+
+
+def schedule_tick(services: Services, *, now: datetime) -> list[int]:
+    """Start the slots due since each active programme's last check; returns the new runs' ids."""
+    with services.db.read() as s:
+        programmes = s.scalars(select(Programme).where(Programme.active.is_(True))).all()
+    started = []
+    for programme in programmes:
+        for slot in _take_due(services.db, programme, services.settings.timezone, now):
+            run_id = _start_slot(services, programme, slot, now)
+            if run_id is not None:
+                started.append(run_id)
+    return started
+
+
+def _take_due(database: Database, programme: Programme, zone: str, now: datetime) -> list[Slot]:
+    """The slots built in (last check, now], the check moved to now; none if another process
+    moved it first (it starts them)."""
+    since = max(programme.checked or programme.created, now - MISSED_LOOKBACK)
+    if since >= now:
+        return []
+    with database.write() as s:
+        taken = s.execute(
+            update(Programme)
+            .where(
+                Programme.id == programme.id,
+                Programme.checked.is_(None)
+                if programme.checked is None
+                else Programme.checked == programme.checked,
+            )
+            .values(checked=now)
+        ).rowcount  # type: ignore[attr-defined]
+    if not taken:
+        return []
+    return due(programme.cron, zone, since=since, now=now, lead_minutes=programme.lead_minutes)
+
+
+def _start_slot(services: Services, programme: Programme, slot: Slot, now: datetime) -> int | None:
+    if slot.air <= now:
+        with services.db.write() as s:
+            row = s.get(Programme, programme.id)
+            if row is None:
+                return None
+            run = claim_run(s, row, slot.air, RunState.MISSED)
+            if run is None:
+                return None
+            run.error, run.updated = "the service was down at its build time", now
+            s.flush()
+            log.warning("programme %s missed its bulletin for %s", programme.name, slot.air)
+            return run.id
+    return start_run(services, programme.id, slot.air, now=now)
+
+
+# ---- at once, from the command line ----------------------------------------------------------------
+
+RUN_WAIT = timedelta(minutes=30)  # how long `programme run` waits for a worker's render
+
+
+def run_now(settings: Settings, database: Database, queue: JobQueue, name: str, *, air_now: bool) -> str:
+    """Build the programme's next bulletin (or one airing now) at once, render it here (embedded
+    queue) or wait for the workers (Redis), publish and hand off as its mode says; returns where
+    the episode's audio is. Raises ProducerError with the run's reason when it did not air."""
+    services = Services(settings, database, queue.store, queue)
+    now = utcnow()
+    with database.read() as s:
+        programme = programme_by_name(s, name)
+    if programme is None:
+        raise InputError(f"there is no programme named {name!r}")
+    air = now
+    if not air_now:
+        air = next_slot(programme.cron, settings.timezone, after=now, lead_minutes=programme.lead_minutes).air
+    run_id = start_run(services, programme.id, air, now=now)
+    if run_id is None:
+        raise InputError(f"the bulletin of {name} for {air:%Y-%m-%d %H:%M} UTC is already being built")
+    while (run := _run(database, run_id)).state == RunState.BUILDING:
+        if utcnow() - now > RUN_WAIT:
+            raise ProducerError(f"no worker rendered the bulletin within {RUN_WAIT.seconds // 60} minutes")
+        if settings.queue_url is not None or not queue.work_once():
+            time.sleep(1.0)
+        advance_runs(services, now=utcnow())
+    if run.state in (RunState.SKIPPED, RunState.FAILED, RunState.MISSED):
+        raise ProducerError(f"{name}: {run.state}: {run.error}")
+    if run.error:
+        raise ProducerError(f"{name}: published, but not handed off: {run.error}")
+    episode = _episode(database, run.episode_id)
+    if episode is None:
+        raise ProducerError(f"{name}: its episode vanished")
+    if run.state == RunState.AWAITING:
+        log.warning("%s: built, waiting for an editor to publish it by %s", name, _deadline(run, programme))
+    if isinstance(services.store, LocalFileStore):
+        return str(services.store.path(episode.audio_key))
+    base = settings.base_url
+    return f"{base.rstrip('/')}/media/{episode.audio_key}" if base else episode.audio_key
+
+
+def _run(database: Database, run_id: int) -> Run:
+    with database.read() as s:
+        run = s.get(Run, run_id)
+    if run is None:
+        raise ProducerError(f"run {run_id} vanished")
+    return run

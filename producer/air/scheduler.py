@@ -1,0 +1,76 @@
+"""The automation's loop: poll sources, start due slots, advance runs; every ~15 seconds.
+
+It runs in a thread inside `producer serve` and in each `producer worker`; several at once are
+safe because every step is decided by rows (unique runs, compare-and-set transitions). Time comes
+from a clock callable, so tests drive it.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import or_, select
+
+from producer.air.poll import poll
+from producer.air.runs import Services, advance_runs, schedule_tick
+from producer.store.air import Source
+
+log = logging.getLogger("producer.air")
+
+INTERVAL = 15.0  # seconds between two passes
+
+Clock = Callable[[], datetime]
+
+
+def wall_clock() -> datetime:
+    return datetime.now(UTC)
+
+
+def poll_due(services: Services, *, now: datetime) -> int:
+    """Fetch the sources last fetched more than settings.source_poll_minutes ago; how many."""
+    stale = now - timedelta(minutes=services.settings.source_poll_minutes)
+    with services.db.read() as s:
+        ids = s.scalars(select(Source.id).where(or_(Source.fetched.is_(None), Source.fetched < stale))).all()
+    for source_id in ids:
+        try:
+            poll(services.db, source_id, now=now)
+        except Exception:  # one source's fault must not stop the others, nor the bulletins
+            log.exception("polling source %s failed", source_id)
+    return len(ids)
+
+
+def run_pass(services: Services, *, now: datetime) -> None:
+    """One pass of the loop; each step's fault is logged and the next step still runs."""
+    for name, step in (("poll", poll_due), ("schedule", schedule_tick), ("advance", advance_runs)):
+        try:
+            step(services, now=now)
+        except Exception:
+            log.exception("the scheduler's %s step failed", name)
+
+
+class Scheduler:
+    """The loop in a daemon thread; `stop` ends it after the current pass."""
+
+    def __init__(self, services: Services, clock: Clock = wall_clock, interval: float = INTERVAL) -> None:
+        self.services, self.clock, self.interval = services, clock, interval
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        self._stop.clear()
+        self._thread = threading.Thread(target=self.run, name="producer-scheduler", daemon=True)
+        self._thread.start()
+
+    def run(self) -> None:
+        while not self._stop.is_set():
+            run_pass(self.services, now=self.clock())
+            self._stop.wait(self.interval)
+
+    def stop(self, timeout: float = 30.0) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+            self._thread = None

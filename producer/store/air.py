@@ -1,0 +1,260 @@
+"""The automation's tables: sources, the articles they gave, programmes, and their runs.
+
+A run is one bulletin of a programme for one air time; (programme, air time) is unique, so
+however many processes run the scheduler, each slot is claimed once (an insert that only one of
+them wins). Articles are kept with their source, URL and times; `same_as` points a near-duplicate
+at the article it repeats, so the same news from two sources is read once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from producer.air.dedupe import canonical_url, fingerprint, first_match
+from producer.air.feeds import SourceArticle
+from producer.errors import InputError
+from producer.models import Story
+from producer.store.db import Base, UTCDateTime, utcnow
+
+
+class SourceKind(StrEnum):
+    FEED = "feed"
+    PAGE = "page"
+
+
+class Mode(StrEnum):
+    AUTO = "auto"  # published and handed off as soon as it is built
+    APPROVE = "approve"  # waits for an editor until the deadline
+
+
+class RunState(StrEnum):
+    BUILDING = "building"
+    AWAITING = "awaiting"  # built, waiting for an editor's approval
+    PUBLISHED = "published"
+    HANDED_OFF = "handed_off"
+    SKIPPED = "skipped"  # nothing to air, or not approved in time
+    MISSED = "missed"  # its build time passed while the service was down
+    FAILED = "failed"
+
+
+class Source(Base):
+    __tablename__ = "sources"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    url: Mapped[str] = mapped_column(String(2000))
+    kind: Mapped[str] = mapped_column(String(8))
+    etag: Mapped[str | None] = mapped_column(String(300), nullable=True)
+    last_modified: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    fetched: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Article(Base):
+    __tablename__ = "articles"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    source_id: Mapped[int] = mapped_column(ForeignKey("sources.id", ondelete="CASCADE"), index=True)
+    url: Mapped[str] = mapped_column(String(2000))
+    url_key: Mapped[str] = mapped_column(String(64), unique=True)  # sha256 of the canonical URL
+    headline: Mapped[str] = mapped_column(String(500))
+    body: Mapped[str] = mapped_column(Text)  # the paragraphs, one a line
+    fingerprint: Mapped[str] = mapped_column(Text)
+    same_as: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    published: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    fetched: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    updated: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Programme(Base):
+    __tablename__ = "programmes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    cron: Mapped[str] = mapped_column(String(100))
+    lead_minutes: Mapped[int] = mapped_column(Integer, default=5)
+    length_seconds: Mapped[int] = mapped_column(Integer)
+    max_stories: Mapped[int] = mapped_column(Integer)
+    sources: Mapped[list[str]] = mapped_column(JSON, default=list)
+    mode: Mapped[str] = mapped_column(String(16), default=Mode.AUTO.value)
+    approve_minutes: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    playout: Mapped[list[str]] = mapped_column(JSON, default=list)
+    no_repeat: Mapped[int] = mapped_column(Integer, default=3)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The scheduler's last look at this programme: the slots built since then are due.
+    checked: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class Run(Base):
+    __tablename__ = "runs"
+    __table_args__ = (UniqueConstraint("programme_id", "air_time", name="uq_runs_slot"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    programme_id: Mapped[int] = mapped_column(ForeignKey("programmes.id", ondelete="CASCADE"), index=True)
+    air_time: Mapped[datetime] = mapped_column(UTCDateTime)
+    state: Mapped[str] = mapped_column(String(16), default=RunState.BUILDING.value, index=True)
+    article_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
+    bulletin_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    episode_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    handoff: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+# ---- sources and their articles -----------------------------------------------------------------
+
+# Near-duplicates are looked for among the articles of the last this many hours.
+DUPLICATE_WINDOW = timedelta(hours=48)
+
+
+def add_source(s: Session, name: str, url: str, kind: SourceKind) -> Source:
+    if source_by_name(s, name) is not None:
+        raise InputError(f"there is already a source named {name!r}")
+    source = Source(name=name, url=url, kind=kind.value)
+    s.add(source)
+    s.flush()
+    return source
+
+
+def source_by_name(s: Session, name: str) -> Source | None:
+    return s.scalars(select(Source).where(Source.name == name)).first()
+
+
+def all_sources(s: Session) -> Sequence[Source]:
+    return s.scalars(select(Source).order_by(Source.name)).all()
+
+
+def url_key(url: str) -> str:
+    return hashlib.sha256(canonical_url(url).encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class Stored:
+    new: int = 0
+    updated: int = 0
+    duplicates: int = 0
+
+
+def store_articles(s: Session, source: Source, articles: Sequence[SourceArticle], now: datetime) -> Stored:
+    """Keep each article once by URL (updated when its text changed); a near-duplicate of another
+    recent article is kept pointing at it, so it is never read twice."""
+    new = updated = duplicates = 0
+    recent = s.execute(
+        select(Article.id, Article.fingerprint).where(
+            Article.same_as.is_(None), Article.fetched >= now - DUPLICATE_WINDOW
+        )
+    ).all()
+    known: list[tuple[int, str]] = [(row.id, row.fingerprint) for row in recent]
+    for item in articles:
+        key = url_key(item.url)
+        body = "\n".join(item.story.paragraphs)
+        existing = s.scalars(select(Article).where(Article.url_key == key)).first()
+        if existing is not None:
+            if (existing.headline, existing.body) != (item.story.headline[:500], body):
+                existing.headline, existing.body = item.story.headline[:500], body
+                existing.fingerprint, existing.updated = fingerprint(item.story), now
+                updated += 1
+            continue
+        text = fingerprint(item.story)
+        same_as = first_match(text, known)
+        row = Article(
+            source_id=source.id,
+            url=item.url,
+            url_key=key,
+            headline=item.story.headline[:500],
+            body=body,
+            fingerprint=text,
+            same_as=same_as,
+            published=item.published,
+            fetched=now,
+            updated=now,
+        )
+        s.add(row)
+        s.flush()
+        if same_as is None:
+            known.append((row.id, text))
+            new += 1
+        else:
+            duplicates += 1
+    return Stored(new, updated, duplicates)
+
+
+def story_of(article: Article) -> Story:
+    return Story(article.headline, tuple(p for p in article.body.split("\n") if p))
+
+
+# ---- programmes and runs ------------------------------------------------------------------------
+
+
+def add_programme(s: Session, programme: Programme) -> Programme:
+    if programme_by_name(s, programme.name) is not None:
+        raise InputError(f"there is already a programme named {programme.name!r}")
+    missing = [name for name in programme.sources if source_by_name(s, name) is None]
+    if missing:
+        raise InputError(f"no source is named {', '.join(map(repr, missing))}")
+    s.add(programme)
+    s.flush()
+    return programme
+
+
+def programme_by_name(s: Session, name: str) -> Programme | None:
+    return s.scalars(select(Programme).where(Programme.name == name)).first()
+
+
+def all_programmes(s: Session) -> Sequence[Programme]:
+    return s.scalars(select(Programme).order_by(Programme.name)).all()
+
+
+def last_run(s: Session, programme: Programme) -> Run | None:
+    return s.scalars(
+        select(Run).where(Run.programme_id == programme.id).order_by(Run.air_time.desc())
+    ).first()
+
+
+_AIRED = (RunState.PUBLISHED.value, RunState.HANDED_OFF.value)
+
+
+def choose_articles(s: Session, programme: Programme, now: datetime, *, window: timedelta) -> list[Article]:
+    """The newest articles of the programme's sources, fetched within `window`, one per news
+    item, without those read in its last `no_repeat` bulletins unless updated since."""
+    ids = s.scalars(select(Source.id).where(Source.name.in_(programme.sources))).all()
+    aired: dict[int, datetime] = {}
+    recent_runs = s.scalars(
+        select(Run)
+        .where(Run.programme_id == programme.id, Run.state.in_(_AIRED))
+        .order_by(Run.air_time.desc())
+        .limit(programme.no_repeat)
+    ).all()
+    for run in recent_runs:
+        for article_id in run.article_ids:
+            aired.setdefault(article_id, run.created)
+    candidates = s.scalars(
+        select(Article)
+        .where(Article.source_id.in_(ids), Article.same_as.is_(None), Article.fetched >= now - window)
+        .order_by(Article.updated.desc(), Article.id.desc())
+    ).all()
+    fresh = [a for a in candidates if a.id not in aired or a.updated > aired[a.id]]
+    return fresh[: programme.max_stories]
+
+
+def claim_run(s: Session, programme: Programme, air_time: datetime, state: RunState) -> Run | None:
+    """The run of `programme` for `air_time`, created now; None if another process has it."""
+    run = Run(programme_id=programme.id, air_time=air_time, state=state.value)
+    try:
+        with s.begin_nested():
+            s.add(run)
+    except IntegrityError:
+        return None
+    return run

@@ -35,6 +35,9 @@ if [ "$want_tests" = 1 ]; then
   command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
   # An MPEG stream validator, to check the episodes' frames and Xing/LAME header independently.
   command -v mp3val >/dev/null 2>&1 || missing+=(mp3val)
+  # The on-air hand-off test streams the example script to a real Icecast.
+  command -v liquidsoap >/dev/null 2>&1 || missing+=(liquidsoap)
+  command -v icecast2 >/dev/null 2>&1 || missing+=(icecast2)
   if [ "${#missing[@]}" -gt 0 ]; then
     apt_install "${missing[@]}"
   fi

@@ -41,6 +41,9 @@ if [ "$want_tests" = 1 ]; then
   command -v gst-launch-1.0 >/dev/null 2>&1 || missing+=(gstreamer1.0-tools gstreamer1.0-plugins-good)
   # gPodder's command line client, to subscribe to the served feed and download an episode.
   command -v gpo >/dev/null 2>&1 || missing+=(gpodder)
+  # The on-air hand-off test streams the example script to a real Icecast.
+  command -v liquidsoap >/dev/null 2>&1 || missing+=(liquidsoap)
+  command -v icecast2 >/dev/null 2>&1 || missing+=(icecast2)
   if [ "${#missing[@]}" -gt 0 ]; then
     apt_install "${missing[@]}"
   fi

@@ -67,7 +67,8 @@ class WatchFolder:
             shutil.copyfile(handoff.audio, temporary)
             os.replace(temporary, final)
         except OSError as exc:
-            with contextlib.suppress(OSError):  # the folder itself may be what failed
+            # The cause may also stop the clean-up (no folder there): the cause is what is reported.
+            with contextlib.suppress(OSError):
                 temporary.unlink(missing_ok=True)
             raise PlayoutError(
                 f"the bulletin cannot be written to {self.folder}: {exc.strerror or exc}"
@@ -82,7 +83,11 @@ class Liquidsoap:
     queue: str
 
     def deliver(self, handoff: Handoff) -> str:
-        title = handoff.title.replace('"', "'")
+        # A server command is one line and the title sits in a quoted annotation: a headline's line
+        # breaks, quotes or backslashes must not end either early (and run what follows as a command).
+        title = " ".join(handoff.title.split()).replace("\\", "/").replace('"', "'")
+        if "\n" in str(handoff.audio) or "\r" in str(handoff.audio):
+            raise PlayoutError(f"Liquidsoap at {self.spec} cannot be given a path with a line break")
         uri = f'annotate:title="{title}",producer_air_time="{handoff.air_time.isoformat()}":{handoff.audio}'
         reply = self.command(f"{self.queue}.push {uri}")
         request = reply.strip().splitlines()[0] if reply.strip() else ""
@@ -92,11 +97,8 @@ class Liquidsoap:
 
     def command(self, line: str) -> str:
         """One server command; the reply up to Liquidsoap's END line."""
-        family = socket.AF_UNIX if isinstance(self.address, str) else socket.AF_INET
         try:
-            with socket.socket(family, socket.SOCK_STREAM) as conn:
-                conn.settimeout(_TIMEOUT)
-                conn.connect(self.address)
+            with self._connect() as conn:
                 conn.sendall(line.encode() + b"\n")
                 reply = b""
                 while not reply.rstrip().endswith(b"END"):
@@ -108,6 +110,21 @@ class Liquidsoap:
         except OSError as exc:
             raise PlayoutError(f"Liquidsoap at {self.spec} cannot be reached: {exc.strerror or exc}") from exc
         return reply.decode(errors="replace").rstrip().removesuffix("END")
+
+    def _connect(self) -> socket.socket:
+        if isinstance(self.address, str):
+            conn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            conn.settimeout(_TIMEOUT)
+            try:
+                conn.connect(self.address)
+            except OSError:
+                conn.close()
+                raise
+            return conn
+        # By name or address, IPv4 or IPv6 (liquidsoap:[::1]:1234).
+        conn = socket.create_connection(self.address, timeout=_TIMEOUT)
+        conn.settimeout(_TIMEOUT)
+        return conn
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,510 @@
+"""Handing a bulletin to the playout: a watch folder seen through inotify as an importer sees it, a
+signed webhook to a real HTTP server, and real Liquidsoap streaming to real Icecast with the shipped
+example script, the bulletin found in a recording of the stream by cross-correlation."""
+
+from __future__ import annotations
+
+import contextlib
+import grp
+import hashlib
+import hmac
+import html
+import json
+import os
+import pwd
+import shutil
+import socket
+import subprocess
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import httpx
+import numpy as np
+import pytest
+import soundfile
+from inotify_simple import INotify, flags
+from scipy import signal
+
+from producer.air.playout import (
+    Handoff,
+    Liquidsoap,
+    PlayoutError,
+    WatchFolder,
+    Webhook,
+    parse_target,
+)
+from producer.audio.ffmpeg import ffmpeg_exe
+from producer.errors import InputError
+from producer.resources import bundled
+
+AIR_TIME = datetime(2026, 12, 6, 14, 0, tzinfo=UTC)
+SCRIPT = bundled("audio") / "liquidsoap" / "news.liq"
+# The bulletin and the recording are compared at the stream's own rate: on another rate's grid a
+# fraction of a sample between them costs the noise's high frequencies much of their correlation.
+RATE = 44_100
+
+
+def _handoff(audio: Path, title: str = "نشرة الساعة الثانية") -> Handoff:
+    return Handoff(
+        audio=audio,
+        title=title,
+        guid="alwan-news/2026-12-06T14:00",
+        air_time=AIR_TIME,
+        audio_url="https://radio.example/episodes/1400.mp3",
+    )
+
+
+# --- parse_target -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("spec", "kind", "where"),
+    [
+        ("dir:/srv/azuracast/import", WatchFolder, Path("/srv/azuracast/import")),
+        ("liquidsoap:127.0.0.1:1234", Liquidsoap, ("127.0.0.1", 1234)),
+        ("liquidsoap:[::1]:1234", Liquidsoap, ("::1", 1234)),
+        ("liquidsoap:unix:/run/liquidsoap/news.sock", Liquidsoap, "/run/liquidsoap/news.sock"),
+        ("webhook:https://playout.example/hook?k=1", Webhook, "https://playout.example/hook?k=1"),
+    ],
+)
+def test_written_targets_are_understood(spec: str, kind: type, where: object) -> None:
+    target = parse_target(spec, queue="akhbar", secret=b"s")
+    assert isinstance(target, kind)
+    assert target.spec == spec
+    found = {WatchFolder: "folder", Liquidsoap: "address", Webhook: "url"}[kind]
+    assert getattr(target, found) == where
+    if isinstance(target, Liquidsoap):
+        assert target.queue == "akhbar"
+
+
+@pytest.mark.parametrize(
+    "spec",
+    [
+        "",
+        "dir:",
+        "/srv/import",
+        "liquidsoap:",
+        "liquidsoap:localhost",
+        "liquidsoap:localhost:0",
+        "liquidsoap:localhost:65536",
+        "liquidsoap:localhost:http",
+        "liquidsoap::1234",
+        "liquidsoap:unix:",
+        "webhook:",
+        "webhook:ftp://playout.example/hook",
+        "icecast:localhost:8000",
+    ],
+)
+def test_other_targets_are_refused_in_one_sentence(spec: str) -> None:
+    with pytest.raises(InputError, match="is not a playout target: use dir:PATH"):
+        parse_target(spec, queue="news", secret=b"s")
+
+
+# --- watch folder -----------------------------------------------------------------------------------
+
+
+def test_watch_folder_shows_the_importer_only_a_complete_file(tmp_path: Path) -> None:
+    source = tmp_path / "bulletin.wav"
+    source.write_bytes(os.urandom(8 * 1024 * 1024))
+    folder = tmp_path / "import"
+    folder.mkdir()
+    with INotify() as inotify:
+        inotify.add_watch(folder, flags.CREATE | flags.MODIFY | flags.CLOSE_WRITE | flags.MOVED_TO)
+        receipt = WatchFolder("dir:" + str(folder), folder).deliver(_handoff(source))
+        events = [(event.name, flags.from_mask(event.mask)) for event in inotify.read(timeout=0)]
+    final = Path(receipt)
+    assert final.parent == folder
+    assert final.name == "20261206-1400-alwan-news-2026-12-06T14-00.wav"
+    assert os.listdir(folder) == [final.name]  # nothing half-written left behind
+    assert final.read_bytes() == source.read_bytes()
+    # An importer watching the folder (AzuraCast, LibreTime) sees the final name appear once, by a
+    # rename; everything written before went to a hidden name it skips.
+    assert [name for name, mask in events if flags.MOVED_TO in mask] == [final.name]
+    assert {name for name, mask in events if flags.MOVED_TO not in mask} == {f".{final.name}.part"}
+
+
+def test_watch_folder_that_cannot_be_written_is_a_playout_error(tmp_path: Path) -> None:
+    source = tmp_path / "bulletin.wav"
+    source.write_bytes(b"RIFF")
+    not_a_folder = tmp_path / "import"
+    not_a_folder.write_text("a file where the folder should be")
+    with pytest.raises(PlayoutError, match="cannot be written to"):
+        WatchFolder("dir:" + str(not_a_folder), not_a_folder).deliver(_handoff(source))
+    assert not_a_folder.read_text() == "a file where the folder should be"
+
+
+# --- webhook ----------------------------------------------------------------------------------------
+
+
+@dataclass
+class Hook:
+    url: str
+    status: int = 204
+    received: list[tuple[dict[str, str], bytes]] = field(default_factory=list)
+
+
+@pytest.fixture
+def hook() -> Iterator[Hook]:
+    holder: dict[str, Hook] = {}
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+            holder["hook"].received.append((dict(self.headers.items()), body))
+            self.send_response(holder["hook"].status)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *_args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    holder["hook"] = Hook(f"http://127.0.0.1:{server.server_address[1]}/playout/news")
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield holder["hook"]
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_webhook_body_is_signed_with_the_secret(hook: Hook, tmp_path: Path) -> None:
+    secret = "مفتاح-المحطة".encode()
+    target = parse_target(f"webhook:{hook.url}", queue="news", secret=secret)
+    assert target.deliver(_handoff(tmp_path / "1400.wav")) == "HTTP 204"
+    [(headers, body)] = hook.received
+    assert headers["Content-Type"] == "application/json"
+    scheme, _, digest = headers["X-Producer-Signature"].partition("=")
+    assert scheme == "sha256"
+    assert hmac.compare_digest(digest, hmac.new(secret, body, hashlib.sha256).hexdigest())
+    assert not hmac.compare_digest(digest, hmac.new(b"another key", body, hashlib.sha256).hexdigest())
+    assert json.loads(body) == {
+        "event": "bulletin.ready",
+        "title": "نشرة الساعة الثانية",
+        "guid": "alwan-news/2026-12-06T14:00",
+        "air_time": "2026-12-06T14:00:00+00:00",
+        "audio_url": "https://radio.example/episodes/1400.mp3",
+    }
+
+
+@pytest.mark.parametrize("status", [301, 404, 500])
+def test_webhook_that_does_not_accept_is_a_playout_error(hook: Hook, tmp_path: Path, status: int) -> None:
+    hook.status = status
+    with pytest.raises(PlayoutError, match=f"answered HTTP {status}"):
+        Webhook("webhook:" + hook.url, hook.url, b"k").deliver(_handoff(tmp_path / "1400.wav"))
+    assert len(hook.received) == 1
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def test_unreachable_playouts_are_playout_errors(tmp_path: Path) -> None:
+    port = _free_port()
+    with pytest.raises(PlayoutError, match="cannot be reached"):
+        Webhook("webhook:x", f"http://127.0.0.1:{port}/", b"k").deliver(_handoff(tmp_path / "1400.wav"))
+    with pytest.raises(PlayoutError, match="cannot be reached"):
+        parse_target(f"liquidsoap:127.0.0.1:{port}", queue="news", secret=b"").deliver(
+            _handoff(tmp_path / "1400.wav")
+        )
+
+
+def test_liquidsoap_protocol_over_ipv6_one_line_per_command(tmp_path: Path) -> None:
+    """Liquidsoap's telnet protocol as the station's server speaks it: a line in, the reply ended by
+    END; a headline cannot add a line of its own."""
+    lines: list[bytes] = []
+    with socket.create_server(("::1", 0), family=socket.AF_INET6) as server:
+
+        def answer() -> None:
+            conn, _ = server.accept()
+            with conn, conn.makefile("rb") as reader:
+                for line in reader:
+                    lines.append(line)
+                    if line == b"quit\n":
+                        break
+                    conn.sendall(b"17\r\nEND\r\n")
+
+        thread = threading.Thread(target=answer, daemon=True)
+        thread.start()
+        target = parse_target(f"liquidsoap:[::1]:{server.getsockname()[1]}", queue="news", secret=b"")
+        title = 'أخبار "عاجلة"\\\nnews.skip'
+        assert target.deliver(_handoff(tmp_path / "1400.wav", title=title)) == "request 17 in news"
+        thread.join(timeout=10)
+    assert lines == [
+        (
+            "news.push annotate:title=\"أخبار 'عاجلة'/ news.skip\","
+            f'producer_air_time="2026-12-06T14:00:00+00:00":{tmp_path / "1400.wav"}\n'
+        ).encode(),
+        b"quit\n",
+    ]
+
+
+# --- Liquidsoap and Icecast -------------------------------------------------------------------------
+
+_ICECAST_XML = """<icecast>
+  <hostname>127.0.0.1</hostname>
+  <limits><sources>2</sources><burst-on-connect>0</burst-on-connect><source-timeout>10</source-timeout></limits>
+  <authentication>
+    <source-password>{password}</source-password>
+    <admin-user>admin</admin-user><admin-password>{password}</admin-password>
+  </authentication>
+  <listen-socket><port>{port}</port><bind-address>127.0.0.1</bind-address></listen-socket>
+  <paths>
+    <basedir>{folder}</basedir><logdir>{folder}</logdir>
+    <webroot>/usr/share/icecast2/web</webroot><adminroot>/usr/share/icecast2/admin</adminroot>
+  </paths>
+  <logging><errorlog>-</errorlog><accesslog>-</accesslog><loglevel>3</loglevel></logging>{security}
+</icecast>
+"""
+
+
+def _security() -> str:
+    """Icecast will not run as root; as root it is told to drop to nobody once its port is bound."""
+    if os.geteuid() != 0:
+        return ""
+    nobody = pwd.getpwnam("nobody")
+    group = grp.getgrgid(nobody.pw_gid).gr_name
+    return (
+        "\n  <security><chroot>0</chroot><changeowner>"
+        f"<user>nobody</user><group>{group}</group></changeowner></security>"
+    )
+
+
+def _wait_for(what: str, ready: Callable[[], bool], logs: list[Path], seconds: float = 90.0) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        with contextlib.suppress(OSError, PlayoutError, httpx.HTTPError, ValueError):
+            if ready():
+                return
+        time.sleep(0.3)
+    tails = "\n".join(f"--- {log.name}\n{log.read_text(errors='replace')[-2000:]}" for log in logs)
+    pytest.fail(f"{what} within {seconds:.0f} s\n{tails}")
+
+
+def _as_reference(source: str) -> list[str]:
+    """ffmpeg's arguments that decode a file or a stream the same way: mono 16-bit at RATE."""
+    return ["-i", source, "-ac", "1", "-ar", str(RATE), "-c:a", "pcm_s16le"]
+
+
+def _ffmpeg(*args: str) -> None:
+    subprocess.run([ffmpeg_exe(), "-nostdin", "-loglevel", "error", "-y", *args], check=True, timeout=120)
+
+
+def _best_match(recording: np.ndarray, reference: np.ndarray) -> tuple[float, int]:
+    """Normalized cross-correlation: the best cosine between the reference and a stretch of the
+    recording, and where that stretch starts."""
+    n = len(reference)
+    reference = reference / np.linalg.norm(reference)
+    dots = signal.correlate(recording, reference, mode="valid", method="fft")
+    energy = np.concatenate(([0.0], np.cumsum(recording.astype(np.float64) ** 2)))
+    # Near-silent stretches are not allowed to score by dividing by almost nothing (-60 dBFS floor).
+    norms = np.sqrt(np.maximum(energy[n:] - energy[:-n], n * 1e-6))
+    scores = dots / norms
+    best = int(np.argmax(scores))
+    return float(scores[best]), best
+
+
+def _mount(status: str) -> dict[str, str] | None:
+    """What Icecast says of the /radio mount, if it has one (its JSON, made by XSLT, writes
+    non-ASCII letters as HTML character references)."""
+    sources = httpx.get(status, timeout=5).json()["icestats"].get("source", [])
+    for source in sources if isinstance(sources, list) else [sources]:
+        if str(source.get("listenurl", "")).endswith("/radio"):
+            return {key: html.unescape(str(value)) for key, value in source.items()}
+    return None
+
+
+@dataclass
+class Station:
+    stream: str
+    status: str
+    telnet: tuple[str, int]
+    unix_socket: str
+    music_hz: float
+    logs: list[Path]
+
+
+@pytest.fixture
+def station(tmp_path: Path) -> Iterator[Station]:
+    missing = [name for name in ("liquidsoap", "icecast2") if shutil.which(name) is None]
+    if missing:
+        pytest.skip(f"{' and '.join(missing)} not installed (Debian packages liquidsoap, icecast2)")
+    music = tmp_path / "music"
+    music.mkdir()
+    music_hz = 330.0
+    _ffmpeg(
+        "-f",
+        "lavfi",
+        "-i",
+        f"sine=frequency={music_hz:g}:duration=60",
+        "-ac",
+        "2",
+        "-ar",
+        "44100",
+        str(music / "song.wav"),
+    )
+    password = os.urandom(8).hex()
+    ice_port, telnet_port = _free_port(), _free_port()
+    config = tmp_path / "icecast.xml"
+    config.write_text(
+        _ICECAST_XML.format(password=password, port=ice_port, folder=tmp_path, security=_security())
+    )
+    unix_socket = str(tmp_path / "liq.sock")
+    env = {
+        **os.environ,
+        "NEWS_MUSIC": str(music),
+        "NEWS_QUEUE": "news",
+        "NEWS_WINDOW_MINUTES": "0",  # closed: the test opens it through the server socket
+        "NEWS_TELNET_PORT": str(telnet_port),
+        "NEWS_SOCKET": unix_socket,
+        "ICECAST_HOST": "127.0.0.1",
+        "ICECAST_PORT": str(ice_port),
+        "ICECAST_PASSWORD": password,
+        "ICECAST_MOUNT": "radio",
+    }
+    # Liquidsoap refuses to run as root too, unless told on its command line.
+    allow_root = ["settings.init.allow_root.set(true)"] if os.geteuid() == 0 else []
+    logs = [tmp_path / "icecast.log", tmp_path / "liquidsoap.log"]
+    processes: list[subprocess.Popen[bytes]] = []
+    try:
+        for command, log in (
+            (["icecast2", "-c", str(config)], logs[0]),
+            (["liquidsoap", *allow_root, str(SCRIPT)], logs[1]),
+        ):
+            with log.open("wb") as out:
+                processes.append(
+                    subprocess.Popen(
+                        command,
+                        stdout=out,
+                        stderr=subprocess.STDOUT,
+                        stdin=subprocess.DEVNULL,
+                        env=env,
+                        cwd=tmp_path,
+                        start_new_session=True,
+                    )
+                )
+        stream = f"http://127.0.0.1:{ice_port}/radio"
+        liquidsoap = Liquidsoap("liquidsoap", ("127.0.0.1", telnet_port), "news")
+        _wait_for(
+            "Liquidsoap's server socket did not answer", lambda: "2.1" in liquidsoap.command("version"), logs
+        )
+
+        status = f"http://127.0.0.1:{ice_port}/status-json.xsl"
+        _wait_for("Liquidsoap's stream did not reach Icecast", lambda: _mount(status) is not None, logs)
+        yield Station(stream, status, ("127.0.0.1", telnet_port), unix_socket, music_hz, logs)
+    finally:
+        for process in reversed(processes):
+            process.terminate()
+        for process in reversed(processes):
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=10)
+
+
+def _dominant_hz(samples: np.ndarray) -> float:
+    spectrum = np.abs(np.fft.rfft(samples * np.hanning(len(samples))))
+    return float(np.fft.rfftfreq(len(samples), 1 / RATE)[int(np.argmax(spectrum))])
+
+
+@pytest.mark.slow
+def test_bulletin_pushed_to_liquidsoap_goes_on_air_at_the_hour(station: Station, tmp_path: Path) -> None:
+    # The bulletin: four seconds of noise (below 8 kHz, well inside what mp3 at 128 kb/s keeps), nothing
+    # like the music's steady tone; a second noise of the same kind is the control that must not be found.
+    bulletin, control = tmp_path / "bulletin.wav", tmp_path / "control.wav"
+    for path, seed in ((bulletin, 16), (control, 61)):
+        _ffmpeg(
+            "-f",
+            "lavfi",
+            "-i",
+            f"anoisesrc=duration=4:color=white:amplitude=0.3:seed={seed},lowpass=f=8000,lowpass=f=8000",
+            "-ar",
+            "44100",
+            "-ac",
+            "1",
+            str(path),
+        )
+    recording = tmp_path / "recording.wav"
+    recorder = subprocess.Popen(
+        [
+            ffmpeg_exe(),
+            "-nostdin",
+            "-loglevel",
+            "error",
+            "-y",
+            *_as_reference(station.stream),
+            "-t",
+            "20",
+            str(recording),
+        ],
+        stdin=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        # One second of music on air before the bulletin is pushed.
+        _wait_for(
+            "the recording of the stream did not start",
+            lambda: recording.stat().st_size > 44 + 2 * RATE,
+            station.logs,
+            seconds=60,
+        )
+        playout = parse_target(
+            f"liquidsoap:{station.telnet[0]}:{station.telnet[1]}", queue="news", secret=b""
+        )
+        receipt = playout.deliver(_handoff(bulletin, title='نشرة "الثانية"\nnews.skip'))
+        request = receipt.removeprefix("request ").removesuffix(" in news")
+        assert request.isdigit(), receipt
+        console = parse_target(f"liquidsoap:unix:{station.unix_socket}", queue="news", secret=b"")
+        # The headline's line break did not become a second command: it is part of the title.
+        metadata = console.command(f"request.metadata {request}")
+        assert "title=\"نشرة 'الثانية' news.skip\"" in metadata, metadata
+        assert 'producer_air_time="2026-12-06T14:00:00+00:00"' in metadata, metadata
+
+        # Outside the window after the hour the bulletin waits in the queue instead of airing.
+        title = "نشرة 'الثانية' news.skip"
+        time.sleep(3)
+        assert request in console.command("news.queue").split(), console.command("request.trace " + request)
+        assert (_mount(station.status) or {}).get("title") != title
+        # Liquidsoap 2.1.3 takes no spaces around the = of var.set.
+        assert console.command("var.set news_window=60").strip() == "Variable news_window set."
+        _wait_for(
+            "Icecast did not show the bulletin on air",
+            lambda: (_mount(station.status) or {}).get("title") == title,
+            station.logs,
+            seconds=30,
+        )
+        # A queue the script does not have: Liquidsoap says so and producer reports a refusal.
+        with pytest.raises(PlayoutError, match="refused the bulletin"):
+            Liquidsoap("liquidsoap:sport", station.telnet, "sport").deliver(_handoff(bulletin))
+        _, errors = recorder.communicate(timeout=90)
+        assert recorder.returncode == 0, errors.decode(errors="replace")
+    finally:
+        if recorder.poll() is None:
+            recorder.kill()
+            recorder.wait(timeout=10)
+
+    on_air, rate = soundfile.read(recording, dtype="float64")
+    assert rate == RATE
+    reference_path = tmp_path / "reference.wav"
+    _ffmpeg(*_as_reference(str(bulletin)), str(reference_path))
+    reference, _ = soundfile.read(reference_path, dtype="float64")
+    _ffmpeg(*_as_reference(str(control)), str(reference_path))
+    other, _ = soundfile.read(reference_path, dtype="float64")
+
+    found, at = _best_match(on_air, reference)
+    chance, _ = _best_match(on_air, other)
+    # Clean: no music left under the bulletin (the song kept under it scored 0.73 here).
+    assert found > 0.9, (found, chance)
+    assert chance < 0.1, (found, chance)
+    # The whole bulletin is in the recording, which begins with the music.
+    assert at + len(reference) <= len(on_air)
+    assert abs(_dominant_hz(on_air[:RATE]) - station.music_hz) < 3

@@ -151,7 +151,12 @@ class Cluster:
             for item in page.get("Contents", [])
             if item["Key"].startswith(self.prefix + "episodes/")
         )
-        expected = sorted(key for e in episodes for key in (e.audio_key, e.transcript_key, e.chapters_key))
+        expected = sorted(
+            key
+            for e in episodes
+            for key in (e.audio_key, e.transcript_key, e.chapters_key, e.subtitles_key)
+            if key is not None
+        )
         assert stored == expected
 
 

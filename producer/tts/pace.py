@@ -26,8 +26,8 @@ SILENCE_DBFS = -40.0
 _FRAME_SECONDS = 0.01
 
 # Fitted by scripts/calibrate_pace.py (see the module docstring).
-ESPEAK_SLOPE = 0.5727
-ESPEAK_INTERCEPT = -0.10
+ESPEAK_SLOPE = 0.5849
+ESPEAK_INTERCEPT = 0.20
 ESPEAK_MIN_RATE, ESPEAK_MAX_RATE = 80, 450
 
 _WORD = re.compile(r"[\w\u0610-\u061a\u064b-\u065f\u0670]+")

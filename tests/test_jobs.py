@@ -18,9 +18,10 @@ from sqlalchemy import select
 
 from producer import auth
 from producer.jobs import MAX_ATTEMPTS, JobQueue, LeaseLost, QueueUnavailable
-from producer.jobs.child import Chapter, Cue, RenderResult
+from producer.jobs.child import RenderResult
 from producer.jobs.lease import FAIR_MAX, Lease, claim_next, due_at
 from producer.jobs.publish import publish, revision_of
+from producer.models import Chapter, Cue
 from producer.settings import Settings, load_settings
 from producer.store import db
 from producer.store.db import Bulletin, Database, Episode, Job, utcnow

@@ -30,6 +30,7 @@ from producer.errors import (
     TemplateError,
 )
 from producer.jobs.lease import Lease
+from producer.models import Chapter, Cue
 from producer.settings import Settings
 
 RENDER_NICENESS = 19
@@ -81,20 +82,6 @@ def failure_kind(exc: BaseException) -> FailureKind:
 
 class RenderFailed(Exception):
     """A render ended without episode files; the message is shown to the editor as it is."""
-
-
-@dataclass(frozen=True)
-class Chapter:
-    title: str
-    start: float
-    end: float
-
-
-@dataclass(frozen=True)
-class Cue:
-    start: float
-    end: float
-    text: str
 
 
 @dataclass(frozen=True)
@@ -207,8 +194,8 @@ def _child_main(conn: Connection, request: RenderRequest) -> None:
                 chapters=files.chapters,
                 subtitles=files.subtitles,
                 duration=files.duration,
-                chapters_list=[Chapter(c.title, c.start, c.end) for c in files.chapters_list],
-                cues=[Cue(c.start, c.end, c.text) for c in files.cues],
+                chapters_list=list(files.chapters_list),
+                cues=list(files.cues),
                 cache_hits=lookup_totals()[0],
                 cache_misses=lookup_totals()[1],
             )

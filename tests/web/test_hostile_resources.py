@@ -220,7 +220,9 @@ def test_a_preview_flood_from_one_user_is_refused_past_two(station: Station) -> 
 
     def listen(i: int) -> int:
         with station.server.client(cookies=station.editor.cookies) as client:
-            data = {"csrf_token": station.editor_csrf, "text": f"خبر رقم {i} عن المياه في حلب."}
+            # Long enough (about a minute of speech) that none is voiced before all twelve arrive.
+            text = " ".join(f"خبر رقم {i} عن المياه في حلب، الجملة {n}." for n in range(60))
+            data = {"csrf_token": station.editor_csrf, "text": text}
             return client.post(f"/bulletins/{bulletin}/listen", data=data).status_code
 
     with ThreadPoolExecutor(12) as pool:

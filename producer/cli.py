@@ -15,6 +15,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 
 from producer.errors import InputError, ProducerError
+from producer.models import Target
 from producer.settings import Settings, load_settings
 
 if TYPE_CHECKING:
@@ -172,7 +173,7 @@ def build(
     """Build the whole bulletin: OUT audio plus OUT.vtt transcript and OUT.chapters.json."""
     from producer.pipeline import build_episode
 
-    if target not in (None, "podcast", "broadcast"):
+    if target is not None and target not in tuple(Target):
         raise InputError(f"unknown target {target!r}: use podcast or broadcast")
     conf = settings()
     bulletin = load_script(files, conf, title)
@@ -192,7 +193,7 @@ def build(
             settings=conf,
             engine=engine,
             voice=voice,
-            target=target,  # type: ignore[arg-type]
+            target=Target(target) if target else None,
             progress=lambda fraction, stage: bar.update(task, completed=fraction, description=stage),
         )
     minutes, seconds = divmod(round(episode.duration), 60)

@@ -30,6 +30,13 @@ class Story:
         return "\n".join((self.headline, *self.paragraphs))
 
 
+class Target(StrEnum):
+    """What a bulletin is made for: the podcast MP3 or the broadcast WAV (see audio.master.TARGETS)."""
+
+    PODCAST = "podcast"
+    BROADCAST = "broadcast"
+
+
 class SegmentKind(StrEnum):
     IDENT = "ident"
     GREETING = "greeting"

@@ -22,8 +22,8 @@ from producer.arabic.diacritize import MODEL_ID
 from producer.arabic.speech import ClockDial
 from producer.bulletin import BulletinOptions, compose
 from producer.errors import InputError, ProducerError
-from producer.models import Chapter, Cue, EpisodeMeta, Script, SegmentKind, Story
-from producer.settings import Settings, Target
+from producer.models import Chapter, Cue, EpisodeMeta, Script, SegmentKind, Story, Target
+from producer.settings import Settings
 from producer.tts.synth import Preparation, VoicedCallback
 
 if TYPE_CHECKING:
@@ -92,14 +92,14 @@ def sidecar_paths(audio: Path) -> tuple[Path, Path, Path]:
 
 def target_for(out_audio: Path, target: Target | None) -> Target:
     """The target named, or the one the output's extension implies; a mismatch is an error."""
-    by_suffix = {".mp3": "podcast", ".wav": "broadcast"}
+    by_suffix = {".mp3": Target.PODCAST, ".wav": Target.BROADCAST}
     implied = by_suffix.get(out_audio.suffix.lower())
     if implied is None:
         raise InputError(f"the output must end in .mp3 (podcast) or .wav (broadcast): {out_audio.name}")
     if target is not None and target != implied:
-        wanted = "mp3" if target == "podcast" else "wav"
+        wanted = "mp3" if target == Target.PODCAST else "wav"
         raise InputError(f"the {target} target writes .{wanted}, but the output is {out_audio.name}")
-    return implied  # type: ignore[return-value]
+    return implied
 
 
 def speakable_lines(
@@ -107,7 +107,7 @@ def speakable_lines(
 ) -> list[str]:
     """Exactly what the engine is fed, one line per input line."""
     spoken = [speakable(line, lexicon=lexicon, clock=clock) for line in lines]
-    # One batch for everything: the model is loaded once and runs faster on many lines.
+    # One call for every line: the model is loaded once, and lines of equal length share a model run.
     return get_diacritizer().diacritize(spoken) if diacritize else spoken
 
 
@@ -129,12 +129,11 @@ def map_lines(texts: Sequence[str], transform: Callable[[list[str]], list[str]])
 
 
 def speakable_texts(
-    script: Script, lexicon: Lexicon, *, diacritize: bool, clock: ClockDial = "12h"
+    texts: Sequence[str], lexicon: Lexicon, *, diacritize: bool, clock: ClockDial = "12h"
 ) -> list[str]:
-    return map_lines(
-        [seg.text for seg in script.segments],
-        lambda lines: speakable_lines(lines, lexicon, diacritize=diacritize, clock=clock),
-    )
+    """Exactly what the engine is fed for each multi-line text (a script's segments), line for line,
+    in one call for all of them so the lexicon is compiled and the model run once."""
+    return map_lines(texts, lambda lines: speakable_lines(lines, lexicon, diacritize=diacritize, clock=clock))
 
 
 # The models ship in the text2tashkeel wheel (a new release may bring new models); the pausal
@@ -252,7 +251,9 @@ def build_episode(
             )
         report(0.0, "speakable")
         lexicon = Lexicon.load(settings.lexicon_file)
-        texts = speakable_texts(script, lexicon, diacritize=False, clock=settings.clock_dial)
+        texts = speakable_texts(
+            [seg.text for seg in script.segments], lexicon, diacritize=False, clock=settings.clock_dial
+        )
         assets = default_assets(
             chosen.rate,
             intro=settings.jingle_intro,

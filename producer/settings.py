@@ -13,7 +13,7 @@ from typing import Literal
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-Target = Literal["podcast", "broadcast"]
+from producer.models import Target
 
 
 def _default_data_dir() -> Path:
@@ -81,7 +81,7 @@ class Settings(BaseSettings):
         2048, ge=1, description="Size limit in MiB of each cache, voiced segments and encoded parts (LRU)."
     )
 
-    target: Target = Field("podcast", description="Default loudness target: podcast or broadcast.")
+    target: Target = Field(Target.PODCAST, description="Default loudness target: podcast or broadcast.")
     jingle_intro: Path | None = Field(None, description="Intro jingle file (any format ffmpeg reads).")
     jingle_outro: Path | None = Field(None, description="Outro jingle file.")
     stinger: Path | None = Field(None, description="Stinger played between stories.")

@@ -169,7 +169,9 @@ def limit(paths: list[Path], seconds: float) -> tuple[float, float]:
 
     settings = load_settings()
     script = compose_script([clean(p.read_text(encoding="utf-8")) for p in paths], settings)
-    texts = speakable_texts(script, Lexicon.default(), diacritize=wants_diacritics("espeak"))
+    texts = speakable_texts(
+        [seg.text for seg in script.segments], Lexicon.default(), diacritize=wants_diacritics("espeak")
+    )
     # Exactly the build's distinct paragraphs, longest first, as the build voices them.
     lines = sorted({line for text in texts for line in text.split("\n") if line}, key=len, reverse=True)
     start = time.perf_counter()

@@ -44,8 +44,11 @@ class Handoff:
     audio_url: str | None = None
 
 
-class Target(Protocol):
-    spec: str
+class Playout(Protocol):
+    """Where a bulletin is handed to air (a playout target, named by its `spec`)."""
+
+    @property
+    def spec(self) -> str: ...
 
     def deliver(self, handoff: Handoff) -> str:
         """Hand the bulletin over; returns a short receipt (where it went, the queue's request id)."""
@@ -157,7 +160,7 @@ class Webhook:
         return f"HTTP {response.status_code}"
 
 
-def parse_target(spec: str, *, queue: str, secret: bytes) -> Target:
+def parse_target(spec: str, *, queue: str, secret: bytes) -> Playout:
     """A playout target from its written form (see the module's docstring)."""
     kind, _, rest = spec.partition(":")
     if kind == "dir" and rest:

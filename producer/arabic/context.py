@@ -165,7 +165,7 @@ NUMBER_WORDS = _word_set(
 
 
 @dataclass
-class Line:
+class LineState:
     """One line being read, with what earlier chunks decided (for coordination)."""
 
     text: str
@@ -300,7 +300,7 @@ def case_from_words(before: list[tuple[str, int]]) -> Case:
     return _verb_case(before) or "nom"
 
 
-def number_case(state: Line, start: int, prefix: str) -> Case:
+def number_case(state: LineState, start: int, prefix: str) -> Case:
     """The case of the number starting at `start` (its clitic prefix included)."""
     # A number coordinated with و takes the case of the nearest number before it in the clause
     # ("مقتل أربعة قياديين و40 عنصرا" → وأربعين); chains of them are followed a few links back.
@@ -354,7 +354,7 @@ def next_word(text: str, end: int) -> str | None:
 _SECOND_NUMBER = re.compile(r" ?(?:و|إلى |حتى )[0-9٠-٩][0-9٠-٩.,]*")
 
 
-def counted_noun(state: Line, end: int, n: int | None = None) -> tuple[Gender, bool]:
+def counted_noun(state: LineState, end: int, n: int | None = None) -> tuple[Gender, bool]:
     """Gender of the counted noun after `end` and whether one follows (construct)."""
     noun = next_word(state.text, end)
     if noun is None:

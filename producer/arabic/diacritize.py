@@ -3,7 +3,8 @@
 Chosen by measurement on tests/data/tashkeel_eval.tsv (scripts/eval_diacritizers.py): the gated pair
 rawi-v2 (decides where a mark goes) + rawi (decides which) made the fewest word errors of every
 candidate that runs offline. Both are bidirectional LSTMs without a length mask, so padding a line
-changes what they predict: lines are batched only with lines of the same length, never padded.
+changes what they predict: a call's lines are cut into pieces of at most _MAX_PIECE characters, and
+pieces whose letters are equally many run as one batch (one model run per length), never padded.
 
 What the wrapper guarantees, whatever the model predicts:
 - the letters of the text are never changed: the model only picks marks for the input's own

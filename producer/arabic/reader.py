@@ -27,7 +27,7 @@ from producer.arabic.context import (
     VERSION_BEFORE,
     WORD_AFTER,
     YEAR_BEFORE,
-    Line,
+    LineState,
     case_from_words,
     clearly_noun,
     counted_noun,
@@ -138,7 +138,7 @@ def read_numbers(line: str, family: MonthFamily, *, dial24: bool = False) -> str
     24-hour times on the 24-hour dial instead of the 12-hour one with the part of the day."""
     if not DIGIT.search(line):
         return line
-    state = Line(line, family, bool(SPORTS.search(line)), dial24)
+    state = LineState(line, family, bool(SPORTS.search(line)), dial24)
     out: list[str] = []
     pos = 0
     while (m := _CHUNK.search(line, pos)) is not None:
@@ -158,7 +158,7 @@ def read_numbers(line: str, family: MonthFamily, *, dial24: bool = False) -> str
 # --- chunks -------------------------------------------------------------------------------------
 
 
-def _read_chunk(state: Line, m: re.Match[str]) -> tuple[str, int]:
+def _read_chunk(state: LineState, m: re.Match[str]) -> tuple[str, int]:
     """The words for chunk `m` and where the text they replace ends (units, signs … included)."""
     prefix = m["pre"] or ""
     start = m.start()
@@ -206,7 +206,7 @@ def _phone(text: str) -> str:
     return "زائد " + words if text.startswith("+") else words
 
 
-def _added_time(state: Line, start: int, text: str) -> str:
+def _added_time(state: LineState, start: int, text: str) -> str:
     """ "الدقيقة 90+3" is the third minute of added time, as commentators say it; elsewhere a sum."""
     base, extra = (int(x) for x in text.split("+"))
     before = words_before(state.text, start)
@@ -217,7 +217,7 @@ def _added_time(state: Line, start: int, text: str) -> str:
 
 
 def _date_chunk(
-    state: Line, start: int, prefix: str, d: int, mo: int, y: int, end: int
+    state: LineState, start: int, prefix: str, d: int, mo: int, y: int, end: int
 ) -> tuple[str, int] | None:
     try:
         date(y, mo, d)
@@ -262,7 +262,7 @@ def _parse(num: str, scale_follows: bool) -> tuple[int, str | None] | None:
     return None
 
 
-def _is_version(state: Line, start: int, num: str) -> bool:
+def _is_version(state: LineState, start: int, num: str) -> bool:
     """A version number: three or more dotted parts that are not thousands ("2.4.1"), or two after
     a word naming a version or a Latin product name ("التحديث 17.2")."""
     if not re.fullmatch(r"\d+(?:\.\d+)+", num):
@@ -287,7 +287,7 @@ def _decimal_words(whole: int, frac: str, case: Case) -> str:
     return f"{_say(whole, case)} فاصلة {tail}"
 
 
-def _single(state: Line, m: re.Match[str], prefix: str) -> tuple[str, int]:
+def _single(state: LineState, m: re.Match[str], prefix: str) -> tuple[str, int]:
     text, start, end, num = state.text, m.start(), m.end(), m["num"]
     if re.fullmatch(r"\d{1,2}:\d{2}(?::\d{2})?", num):
         clock = _clock(state, num, end, _clock_case(state, start, prefix))
@@ -342,7 +342,7 @@ def _single(state: Line, m: re.Match[str], prefix: str) -> tuple[str, int]:
 
 
 def _scaled(
-    state: Line, whole: int, frac: str | None, scale: int, case: Case, end: int, cur: Unit | None
+    state: LineState, whole: int, frac: str | None, scale: int, case: Case, end: int, cur: Unit | None
 ) -> tuple[str, int]:
     sign = UNIT_AFTER.match(state.text, end) if cur is None else None
     if sign is not None and unit_after(sign["unit"]) in CURRENCIES:
@@ -372,7 +372,7 @@ def _scaled(
 
 
 def _integer(
-    state: Line, m: re.Match[str], prefix: str, n: int, case: Case, cur: Unit | None
+    state: LineState, m: re.Match[str], prefix: str, n: int, case: Case, cur: Unit | None
 ) -> tuple[str, int]:
     text, start, end, num = state.text, m.start(), m.end(), m["num"]
     before = words_before(text, start)
@@ -547,7 +547,7 @@ def _noun_case(before: list[tuple[str, int]]) -> Case:
     return case_from_words(before[:-1])
 
 
-def _slash_pair(state: Line, start: int, prefix: str, num: str, end: int) -> tuple[str, int]:
+def _slash_pair(state: LineState, start: int, prefix: str, num: str, end: int) -> tuple[str, int]:
     a, b = (int(x) for x in num.split("/"))
     before = words_before(state.text, start)
     date_context = bool(before) and in_table(before[-1][0], DATE_BEFORE)
@@ -560,7 +560,7 @@ def _slash_pair(state: Line, start: int, prefix: str, num: str, end: int) -> tup
     return _numbered(state, start, prefix, num, end)
 
 
-def _numbered(state: Line, start: int, prefix: str, num: str, end: int) -> tuple[str, int]:
+def _numbered(state: LineState, start: int, prefix: str, num: str, end: int) -> tuple[str, int]:
     """a/b that is neither a date nor a fraction: a text numbered in a year ("القانون 45/2017") or a ratio."""
     a, b = (int(x) for x in num.split("/"))
     first = prefix + _say(a, number_case(state, start, prefix))
@@ -585,7 +585,7 @@ def _is_24h(num: str) -> bool:
     return hour >= 13 or hour == 0 or num.startswith("0")
 
 
-def _clock_case(state: Line, start: int, prefix: str) -> Case:
+def _clock_case(state: LineState, start: int, prefix: str) -> Case:
     """The case of a clock time: that of الساعة when it follows it ("عند الساعة 16:50"), else its own."""
     before = words_before(state.text, start)
     if not prefix and before and strip_conj(before[-1][0]) == "الساعة":
@@ -602,7 +602,7 @@ def _hour_case(before: list[tuple[str, int]]) -> Case:
 
 
 def _clock(
-    state: Line, num: str, end: int, case: Case, *, force_period: bool = False
+    state: LineState, num: str, end: int, case: Case, *, force_period: bool = False
 ) -> tuple[str, int] | None:
     hour, minute = (int(x) for x in num.split(":")[:2])
     if hour > 24 or minute > 59:
@@ -623,7 +623,7 @@ def _clock(
     return clock_words(hour % 24, minute, period=period, case=case, dial24=state.dial24) + suffix, end
 
 
-def _range(state: Line, m: re.Match[str], prefix: str) -> tuple[str, int]:
+def _range(state: LineState, m: re.Match[str], prefix: str) -> tuple[str, int]:
     text, start, end = state.text, m.start(), m.end()
     a_txt, b_txt = m["num"], m["num2"]
     clock = re.compile(r"\d{1,2}:\d{2}")

@@ -22,7 +22,7 @@ from producer.atomic import atomic_path, atomic_write_text
 from producer.audio import mp3
 from producer.audio.assemble import Programme
 from producer.audio.bwf import BroadcastInfo, write_bwf
-from producer.audio.master import Target, master
+from producer.audio.master import Deliverable, master
 from producer.audio.parts import PartCache, PartEncoder, encode_parts, split
 from producer.errors import AudioError
 from producer.models import Chapter, Cue, EpisodeMeta
@@ -33,7 +33,7 @@ _ID3_HEADER = b"ID3\x03\x00\x00"  # version 2.3.0, no flags
 
 def encode(
     programme: Programme,
-    target: Target,
+    target: Deliverable,
     out: Path,
     meta: EpisodeMeta,
     *,

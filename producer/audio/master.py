@@ -6,7 +6,9 @@ the target once limited: its per-chunk energies and peaks foresee what the look-
 will take off. Items levelled alike make a programme at the target too, and one whose sound
 does not depend on its neighbours, so a stretch of it can be mastered and encoded alone and
 reused when only another story changes. The mix is then rendered block by block through the
-limiter; no more than one source and a block or two of audio are held at a time.
+limiter. Sources measured first stay loaded for the mix up to `_KEEP_FRAMES` in all (16 MB, a
+part of an episode fits); the others are loaded again when the mix reaches them, so a whole
+programme holds those, the sources the current block plays and a block or two of audio at a time.
 """
 
 from __future__ import annotations
@@ -28,11 +30,11 @@ from producer.audio.meter import (
     gated_loudness,
 )
 from producer.audio.meter import lufs as _lufs
-from producer.models import AudioSource, Clip, Samples
+from producer.models import AudioSource, Clip, Samples, Target
 
 
 @dataclass(frozen=True)
-class Target:
+class Deliverable:
     """A deliverable's loudness, true-peak ceiling, rate and container.
 
     `lufs` is the loudness as heard: the programme is mono, and players and transmitters put it
@@ -41,7 +43,7 @@ class Target:
     so every meter and playout system reads `lufs` from it as it airs.
     """
 
-    name: str
+    name: Target
     lufs: float
     true_peak_db: float
     rate: int
@@ -53,9 +55,9 @@ class Target:
         return self.lufs - DUAL_MONO_LU
 
 
-TARGETS: dict[str, Target] = {
-    "podcast": Target("podcast", -16.0, -1.0, 44100, "mp3"),
-    "broadcast": Target("broadcast", -23.0, -1.0, 48000, "wav"),
+TARGETS: dict[Target, Deliverable] = {
+    Target.PODCAST: Deliverable(Target.PODCAST, -16.0, -1.0, 44100, "mp3"),
+    Target.BROADCAST: Deliverable(Target.BROADCAST, -23.0, -1.0, 48000, "wav"),
 }
 
 # The limiter aims this far under the target's ceiling: independent meters oversample with other
@@ -258,7 +260,7 @@ def _item_gain(clip: Clip, lufs: float, ceiling: float, timing: LimiterTiming) -
     return 10.0 ** ((lufs - ungated) / 20.0) if math.isfinite(ungated) else 1.0
 
 
-def master(programme: Programme, target: Target) -> Iterator[Samples]:
+def master(programme: Programme, target: Deliverable) -> Iterator[Samples]:
     """The programme at the target's loudness under its true-peak ceiling, block by block.
 
     Each source is loaded once to be measured; up to `_KEEP_FRAMES` of them are kept for the

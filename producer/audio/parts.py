@@ -25,7 +25,7 @@ import numpy as np
 from producer.audio import mp3
 from producer.audio.assemble import Programme
 from producer.audio.ffmpeg import pipe_to_ffmpeg
-from producer.audio.master import Target, master
+from producer.audio.master import Deliverable, master
 from producer.errors import AudioError
 from producer.filecache import FileCache
 from producer.models import Samples
@@ -86,7 +86,7 @@ def split(programme: Programme, *, min_seconds: float = MIN_PART_SECONDS) -> lis
     return parts
 
 
-def part_key(part: Part, target: Target) -> str:
+def part_key(part: Part, target: Deliverable) -> str:
     """A digest of everything that decides the part's encoded frames."""
     placements = [
         [
@@ -155,7 +155,7 @@ def _checked(path: Path, data: bytes) -> mp3.Stretch | None:
         return None
 
 
-def encode_part(part: Part, target: Target) -> bytes:
+def encode_part(part: Part, target: Deliverable) -> bytes:
     """The part mastered and encoded into MP3 frames that fill it exactly."""
 
     def fed() -> Iterator[Samples]:
@@ -183,7 +183,7 @@ class PartEncoder:
     Threads: ffmpeg encodes in its own processes, and mastering spends its time in numpy.
     """
 
-    def __init__(self, target: Target, cache: PartCache, *, workers: int) -> None:
+    def __init__(self, target: Deliverable, cache: PartCache, *, workers: int) -> None:
         self.target, self.cache = target, cache
         self._pool = ThreadPoolExecutor(max_workers=max(1, workers))
         self._lock = threading.Lock()

@@ -30,7 +30,7 @@ from producer.errors import (
     TemplateError,
 )
 from producer.jobs.lease import Lease
-from producer.models import Chapter, Cue
+from producer.models import Chapter, Cue, Target
 from producer.settings import Settings
 
 RENDER_NICENESS = 19
@@ -104,7 +104,7 @@ class RenderRequest:
     out: Path
     engine: str | None
     voice: str | None
-    target: str
+    target: Target
 
 
 def render(
@@ -184,7 +184,7 @@ def _child_main(conn: Connection, request: RenderRequest) -> None:
             settings=request.settings,
             engine=request.engine,
             voice=request.voice,
-            target=request.target,  # type: ignore[arg-type]
+            target=request.target,
             progress=lambda fraction, stage: send((fraction, stage)),
         )
         send(

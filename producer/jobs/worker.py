@@ -40,6 +40,7 @@ from producer.jobs.lease import (
 )
 from producer.jobs.publish import delete_orphans, publish
 from producer.metrics import Metrics
+from producer.models import Target
 from producer.settings import Settings
 from producer.store.db import Database, Job, JobState
 from producer.store.files import FileStore, StoreError
@@ -165,14 +166,15 @@ class JobQueue:
                 work.mkdir(parents=True, exist_ok=True)
                 station = StationConfig.load(self.settings, claim.station)
                 conf = station_settings(self.settings, station, self.store, work, with_audio=True)
-                suffix = ".mp3" if claim.target == "podcast" else ".wav"
+                target = Target(claim.target)
+                suffix = ".mp3" if target is Target.PODCAST else ".wav"
                 request = RenderRequest(
                     conf,
                     claim.script,
                     work / f"bulletin-{claim.bulletin_id}{suffix}",
                     claim.engine,
                     claim.voice,
-                    claim.target,
+                    target,
                 )
                 result = render(claim.job_id, request, lease, self.settings.render_timeout, self._stop)
                 self.metrics.cache_lookups.labels("hit").inc(result.cache_hits)

@@ -45,6 +45,8 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
+from producer.models import Target
+
 FEED_CHANGED = "feed_changed"
 SQLITE_POOL = 40
 _WAL_ATTEMPTS = 200  # about 12 s of retries
@@ -137,7 +139,7 @@ class Bulletin(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     title: Mapped[str] = mapped_column(String(300), default="")
-    target: Mapped[str] = mapped_column(String(16), default="podcast")
+    target: Mapped[str] = mapped_column(String(16), default=Target.PODCAST.value)
     engine: Mapped[str | None] = mapped_column(String(32), nullable=True)
     voice: Mapped[str | None] = mapped_column(String(200), nullable=True)
     # The articles as typed or uploaded, kept so a draft is never lost; `script` is None until composed.
@@ -153,7 +155,7 @@ class Job(Base):
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     bulletin_id: Mapped[int] = mapped_column(ForeignKey("bulletins.id", ondelete="CASCADE"), index=True)
-    state: Mapped[str] = mapped_column(String(16), default="queued", index=True)
+    state: Mapped[str] = mapped_column(String(16), default=JobState.QUEUED.value, index=True)
     progress: Mapped[float] = mapped_column(Float, default=0.0)
     stage: Mapped[str] = mapped_column(String(64), default="")
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
@@ -162,7 +164,7 @@ class Job(Base):
     script: Mapped[dict[str, Any]] = mapped_column(JSON)
     engine: Mapped[str | None] = mapped_column(String(32), nullable=True)
     voice: Mapped[str | None] = mapped_column(String(200), nullable=True)
-    target: Mapped[str] = mapped_column(String(16), default="podcast")
+    target: Mapped[str] = mapped_column(String(16), default=Target.PODCAST.value)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     worker: Mapped[str | None] = mapped_column(String(200), nullable=True)
     heartbeat: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

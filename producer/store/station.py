@@ -8,12 +8,13 @@ and are named here by key.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel, Field
 
 from producer.atomic import atomic_write_text
 from producer.feed import category_values
+from producer.models import Target
 from producer.settings import Settings
 from producer.store.files import FileStore
 
@@ -28,7 +29,7 @@ class StationConfig(BaseModel):
     templates: dict[str, str] = Field(default_factory=dict, description="Template name → Jinja2 text.")
     engine: str = Field(min_length=1, max_length=32)
     voice: str | None = Field(None, max_length=200)
-    target: Literal["podcast", "broadcast"] = "podcast"
+    target: Target = Target.PODCAST
     pace: int = Field(130, ge=80, le=220, description="Reading pace, Arabic words per minute of voiced time.")
     feed_title: str = Field(min_length=1, max_length=200)
     feed_description: str = Field("", max_length=4000)

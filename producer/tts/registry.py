@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable
+from dataclasses import dataclass
+from enum import StrEnum
 
 from producer.errors import EngineUnavailable
 from producer.settings import Settings
@@ -49,42 +51,57 @@ def _gtts(settings: Settings) -> Engine:
     )
 
 
-_FACTORIES: dict[str, Callable[[Settings], Engine]] = {"espeak": _espeak, "piper": _piper, "gtts": _gtts}
+class EngineName(StrEnum):
+    """The engines there are: the CLI, the API's schema and the web forms all list these."""
+
+    ESPEAK = "espeak"
+    PIPER = "piper"
+    GTTS = "gtts"
 
 
-_CLASSES = {
-    "espeak": ("producer.tts.espeak", "EspeakEngine"),
-    "piper": ("producer.tts.piper", "PiperEngine"),
-    "gtts": ("producer.tts.gtts", "GttsEngine"),
+@dataclass(frozen=True)
+class EngineEntry:
+    module: str  # where the engine's class lives, imported only when it is used
+    cls: str
+    build: Callable[[Settings], Engine]
+
+
+ENGINES: dict[EngineName, EngineEntry] = {
+    EngineName.ESPEAK: EngineEntry("producer.tts.espeak", "EspeakEngine", _espeak),
+    EngineName.PIPER: EngineEntry("producer.tts.piper", "PiperEngine", _piper),
+    EngineName.GTTS: EngineEntry("producer.tts.gtts", "GttsEngine", _gtts),
 }
 
 
 def _unknown(name: str) -> EngineUnavailable:
-    return EngineUnavailable(f"There is no TTS engine {name!r}; choose one of {', '.join(_FACTORIES)}.")
+    return EngineUnavailable(f"There is no TTS engine {name!r}; choose one of {', '.join(ENGINES)}.")
 
 
 def engine_names() -> list[str]:
-    return list(_FACTORIES)
+    return [name.value for name in ENGINES]
+
+
+def _entry(name: str) -> EngineEntry:
+    try:
+        return ENGINES[EngineName(name)]
+    except ValueError:
+        raise _unknown(name) from None
 
 
 def wants_diacritics(name: str) -> bool:
     """Whether the named engine is fed diacritized text, known without building or checking it."""
-    if name not in _CLASSES:
-        raise _unknown(name)
-    module, cls = _CLASSES[name]
+    entry = _entry(name)
     try:
-        return bool(getattr(importlib.import_module(module), cls).wants_diacritics)
+        return bool(getattr(importlib.import_module(entry.module), entry.cls).wants_diacritics)
     except ImportError:
         return False
 
 
 def create_engine(name: str, settings: Settings) -> Engine:
     """A ready engine, or EngineUnavailable saying in one sentence why it cannot run here."""
-    factory = _FACTORIES.get(name)
-    if factory is None:
-        raise _unknown(name)
+    entry = _entry(name)
     try:
-        engine = factory(settings)
+        engine = entry.build(settings)
     except ImportError as exc:
         package = exc.name or "it depends on"
         raise EngineUnavailable(

@@ -23,7 +23,7 @@ from producer import auth
 from producer.atomic import atomic_write_text
 from producer.errors import InputError, ProducerError
 from producer.feed import APPLE_CATEGORIES
-from producer.models import ROLES
+from producer.models import ROLES, Target
 from producer.store import db
 from producer.store.db import User
 from producer.store.station import CATEGORIES, EDITABLE_TEMPLATES, StationConfig, lexicon_text
@@ -133,7 +133,7 @@ async def save_station(request: Request, state: State, who: Admin) -> Response:
 
 
 def _save_station(request: Request, state: AppState, who: Identity, form: FormData) -> Response:
-    values = {
+    values: dict[str, Any] = {
         key: _field(form, key).strip()
         for key in (
             "station_name",
@@ -163,7 +163,7 @@ def _save_station(request: Request, state: AppState, who: Identity, form: FormDa
             service.check_text(values[key], "الاسم", 200)
         service.check_text(values["feed_description"], "وصف الخلاصة", 4000)
         service.check_engine(values["engine"])
-        if values["target"] not in ("podcast", "broadcast"):
+        if values["target"] not in tuple(Target):
             raise Rejected(422, "الوجهة يجب أن تكون بودكاست أو بث إذاعي.")
         if values["feed_category"] not in CATEGORIES:
             raise Rejected(422, "اختاروا تصنيفًا من القائمة.")

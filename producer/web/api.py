@@ -3,22 +3,25 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Request
 from pydantic import BaseModel, ConfigDict, Field
 
+from producer.models import SegmentKind, Target
 from producer.store import db
-from producer.store.db import Bulletin, Episode, Job
+from producer.store.db import Bulletin, Episode, Job, JobState
+from producer.tts.registry import EngineName
 from producer.web import service
 from producer.web.deps import Editor, RowId, State, Viewer
 from producer.web.public import public_base
 
 router = APIRouter(prefix="/api/v1", tags=["api"])
 
-Target = Literal["podcast", "broadcast"]
-# The registry's engines (a test keeps the two lists equal), so the schema names the valid choices.
-EngineName = Literal["espeak", "piper", "gtts"]
+# The enums' values as JSON sends them (strict mode alone wants enum instances, not their strings).
+TargetName = Annotated[Target, Field(strict=False)]
+Engine = Annotated[EngineName, Field(strict=False)]
+Kind = Annotated[SegmentKind, Field(strict=False)]
 # Generous schema caps; the service applies the station's own, smaller limits with Arabic messages.
 ArticleText = Annotated[str, Field(max_length=2_000_000)]
 
@@ -30,7 +33,7 @@ class Strict(BaseModel):
 
 
 class SegmentModel(Strict):
-    kind: Literal["ident", "greeting", "headlines", "transition", "story", "signoff"]
+    kind: Kind
     text: str = Field(max_length=200_000)
     story: int | None = Field(None, ge=0, le=10_000)
 
@@ -47,8 +50,8 @@ class ScriptModel(BaseModel):
 class BulletinCreate(Strict):
     title: str = Field("", max_length=service.MAX_TITLE)
     articles: list[ArticleText] = Field(min_length=1, max_length=1000)
-    target: Target = "podcast"
-    engine: EngineName | None = None
+    target: TargetName = Target.PODCAST
+    engine: Engine | None = None
     voice: str | None = Field(None, max_length=200)
 
 
@@ -69,9 +72,9 @@ class BulletinOut(BaseModel):
 
 
 class RenderRequest(Strict):
-    engine: EngineName | None = None
+    engine: Engine | None = None
     voice: str | None = Field(None, max_length=200)
-    target: Target | None = None
+    target: TargetName | None = None
 
 
 class RenderAccepted(BaseModel):
@@ -81,7 +84,7 @@ class RenderAccepted(BaseModel):
 class JobOut(BaseModel):
     id: str
     bulletin: int
-    state: Literal["queued", "running", "done", "failed", "cancelled"]
+    state: JobState
     progress: float = Field(ge=0, le=1)
     stage: str
     episode: int | None

@@ -20,8 +20,9 @@ from starlette.datastructures import FormData, UploadFile
 
 from producer import auth
 from producer.errors import ProducerError
+from producer.models import Target
 from producer.store import db
-from producer.store.db import Bulletin, utcnow
+from producer.store.db import ACTIVE_STATES, Bulletin, JobState, utcnow
 from producer.web import service
 from producer.web.deps import (
     PRELOGIN_COOKIE,
@@ -53,7 +54,7 @@ KIND_LABELS = {
     "story": "خبر",
     "signoff": "الختام",
 }
-TARGET_LABELS = {"podcast": "بودكاست (MP3)", "broadcast": "بث إذاعي (WAV)"}
+TARGET_LABELS = {Target.PODCAST: "بودكاست (MP3)", Target.BROADCAST: "بث إذاعي (WAV)"}
 MAX_UPLOADS = 10
 
 
@@ -216,11 +217,11 @@ def _dashboard(state: AppState) -> dict[str, Any]:
 def _state_of(row: dict[str, Any]) -> tuple[str, str]:
     """(css class, Arabic label) of where a bulletin stands."""
     bulletin, episode, job = row["bulletin"], row["episode"], row["job"]
-    if job is not None and job.state in ("queued", "running"):
+    if job is not None and job.state in ACTIVE_STATES:
         return "running", "قيد التوليد"
     if episode is not None and episode.published:
         return "published", "منشورة"
-    if job is not None and job.state == "failed":
+    if job is not None and job.state == JobState.FAILED:
         return "failed", "فشل التوليد"
     if episode is not None:
         return "rendered", "مولّدة، غير منشورة"
@@ -264,11 +265,11 @@ def index(
 
 
 @router.post("/bulletins")
-async def compose(request: Request, state: State, who: Editor) -> Response:
+async def compose_form(request: Request, state: State, who: Editor) -> Response:
     form = await read_form(request)
     draft = Draft(
         title=_field(form, "title"),
-        target=_field(form, "target", "podcast"),
+        target=_field(form, "target", Target.PODCAST),
         engine=_field(form, "engine") or None,
         voice=_field(form, "voice") or None,
         articles=[a for a in form.getlist("article") if isinstance(a, str)],
@@ -305,7 +306,7 @@ def _compose(
     if action == "save":
         return redirect(f"/?draft={draft_id}&saved=1")
     try:
-        script = service.compose(state, draft)
+        script = service.compose_draft(state, draft)
     except Rejected as exc:
         return _compose_page(request, state, draft, draft_id, exc.status, error=exc.message)
     service.store_script(state, draft_id, script)

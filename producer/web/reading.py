@@ -26,20 +26,20 @@ class Piece:
     given: bool = False
 
 
-Line = list[Piece]
+SpokenLine = list[Piece]
 
 
-def spoken_views(state: AppState, texts: Sequence[str], engine: str) -> list[list[Line]]:
+def spoken_views(state: AppState, texts: Sequence[str], engine: str) -> list[list[SpokenLine]]:
     """Each text's lines as the engine `engine` will read them."""
     from producer.arabic.diacritize import get_diacritizer, strip_diacritics
     from producer.tts.registry import wants_diacritics
 
-    spoken = service.speakable_texts(state, texts)
+    spoken = service.station_speakable(state, texts)
     groups = [text.split("\n") for text in spoken]
     if not wants_diacritics(engine):
         return [[[Piece(line)] for line in group] for group in groups]
     readings = iter(get_diacritizer().read([line for group in groups for line in group]))
-    views: list[list[Line]] = []
+    views: list[list[SpokenLine]] = []
     for group in groups:
         lines = []
         for _ in group:

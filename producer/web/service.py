@@ -24,6 +24,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from producer.errors import InputError, ProducerError
 from producer.jobs import QueueUnavailable
 from producer.jobs.lease import due_at
+from producer.models import SegmentKind, Target
 from producer.store import db
 from producer.store.db import Bulletin, Episode, Job, JobState, User, utcnow
 from producer.store.station import StationConfig, lexicon_text, station_settings
@@ -45,7 +46,8 @@ _BINARY = re.compile("[\x00-\x08\x0b\x0e-\x1f\x7f]")
 # segment shown in lists, pages and podcast apps they can reorder what readers see. The cleaner
 # drops them from articles; titles and edited segments lose them here. RLM/LRM marks stay.
 _BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")
-_SEGMENT_KINDS = ("ident", "greeting", "headlines", "transition", "story", "signoff")
+_SEGMENT_KINDS = tuple(SegmentKind)
+_TARGETS = tuple(Target)
 
 
 class Rejected(Exception):
@@ -59,7 +61,7 @@ class Draft:
     """What the compose form holds; saved as is, so nothing typed is lost on an error."""
 
     title: str = ""
-    target: str = "podcast"
+    target: str = Target.PODCAST
     engine: str | None = None
     voice: str | None = None
     articles: list[str] | None = None
@@ -76,7 +78,7 @@ def check_text(text: str, what: str, limit: int) -> str:
 def check_draft(state: AppState, draft: Draft) -> Draft:
     settings = state.settings
     title = check_text(_BIDI_CONTROLS.sub("", draft.title).strip(), "العنوان", MAX_TITLE)
-    if draft.target not in ("podcast", "broadcast"):
+    if draft.target not in _TARGETS:
         raise Rejected(422, "الوجهة يجب أن تكون بودكاست أو بث إذاعي.")
     articles = [a.replace("\r\n", "\n").strip() for a in draft.articles or []]
     articles = [a for a in articles if a]
@@ -140,14 +142,14 @@ def station(state: AppState) -> StationConfig:
         return StationConfig.load(state.settings, db.station_values(s))
 
 
-def compose(state: AppState, draft: Draft) -> dict[str, Any]:
+def compose_draft(state: AppState, draft: Draft) -> dict[str, Any]:
     """Clean each article and compose the script with the station's templates."""
     from producer.ingest import clean
     from producer.pipeline import compose_script
     from producer.scriptfile import script_to_dict
 
     stories = []
-    for number, text in enumerate(draft.articles, start=1):
+    for number, text in enumerate(draft.articles or [], start=1):
         try:
             stories.append(clean(text))
         except InputError as exc:
@@ -184,7 +186,7 @@ def store_script(state: AppState, bulletin_id: int, script: dict[str, Any]) -> N
 def create_bulletin(state: AppState, user: User, draft: Draft) -> Bulletin:
     """API: compose first, store only a bulletin that composed (a failed call leaves nothing)."""
     draft = check_draft(state, draft)
-    script = compose(state, draft)
+    script = compose_draft(state, draft)
     with state.db.write() as s:
         bulletin = Bulletin(
             title=draft.title or script["title"],
@@ -246,7 +248,7 @@ def check_segments(state: AppState, segments: Sequence[dict[str, Any]]) -> list[
         kind, story = seg.get("kind"), seg.get("story")
         if kind not in _SEGMENT_KINDS:
             raise Rejected(422, f"نوع المقطع رقم {number} غير معروف.")
-        needs_story = kind in ("story", "transition")
+        needs_story = kind in (SegmentKind.STORY, SegmentKind.TRANSITION)
         if (story is None) == needs_story or (
             story is not None and (not isinstance(story, int) or not 0 <= story < state.settings.max_stories)
         ):
@@ -257,11 +259,11 @@ def check_segments(state: AppState, segments: Sequence[dict[str, Any]]) -> list[
             60_000,
         )
         if not text:
-            if kind == "story":
+            if kind == SegmentKind.STORY:
                 raise Rejected(422, f"نص الخبر في المقطع رقم {number} فارغ؛ اكتبوا نصًا أو احذفوا الخبر.")
             continue
         out.append({"kind": kind, "text": text, "story": story})
-    if not any(seg["kind"] == "story" for seg in out):
+    if not any(seg["kind"] == SegmentKind.STORY for seg in out):
         raise Rejected(422, "النشرة تحتاج إلى خبر واحد على الأقل.")
     return out
 
@@ -282,7 +284,7 @@ def start_render(
         # Checked as a draft's voice is: the render form's went into the row unchecked, where
         # PostgreSQL refused a NUL or more than the column's 200 characters with a 500.
         check_text(voice, "اسم الصوت", 200)
-    if target not in (None, "podcast", "broadcast"):
+    if target is not None and target not in _TARGETS:
         raise Rejected(422, "الوجهة يجب أن تكون بودكاست أو بث إذاعي.")
     try:
         job, fresh = _queue_render(state, user, bulletin_id, engine=engine, voice=voice, target=target)
@@ -413,20 +415,17 @@ def set_published(state: AppState, user: User, episode_id: int, published: bool)
         return episode
 
 
-def speakable_texts(state: AppState, texts: Sequence[str]) -> list[str]:
+def station_speakable(state: AppState, texts: Sequence[str]) -> list[str]:
     """How each text will be read: numbers, dates and symbols in words, the station's lexicon applied."""
     from producer.arabic.lexicon import Lexicon, parse_lexicon
-    from producer.pipeline import speakable_lines
+    from producer.pipeline import speakable_texts
 
     for text in texts:
         check_text(text, "النص", 60_000)
     entries = parse_lexicon(lexicon_text(state.settings, station(state)), source="the station lexicon")
-    groups = [text.split("\n") for text in texts]
-    lines = [line for group in groups for line in group]
     try:
-        # One call for every line, as the render does, so the lexicon is compiled once.
         clock = state.settings.clock_dial
-        flat = iter(speakable_lines(lines, Lexicon(entries), diacritize=False, clock=clock))
+        return speakable_texts(texts, Lexicon(entries), diacritize=False, clock=clock)
     except ProducerError:
         raise
     except Exception as exc:
@@ -434,4 +433,3 @@ def speakable_texts(state: AppState, texts: Sequence[str]) -> list[str]:
         # without the spoken view, the JSON view says why, and the log keeps the trace.
         log.exception("the speakable front end failed on a script")
         raise Rejected(500, SPEAKABLE_FAULT) from exc
-    return ["\n".join(next(flat) for _ in group) for group in groups]

@@ -112,7 +112,7 @@ def test_vowels_typed_in_a_script_file_are_voiced() -> None:
         "قُتِلَتْ أمير الجماعة في غارة\n"
         "وقال مراسلنا إن الهجوم بدأ فجرا.\n"
     )
-    (story,) = speakable_texts(script, Lexicon.default(), diacritize=True)
+    (story,) = speakable_texts([seg.text for seg in script.segments], Lexicon.default(), diacritize=True)
     headline, body = story.split("\n")
     assert headline.startswith("قُتِلَتْ ")  # typed passive kept
     assert strip_diacritics(headline) == "قتلت أمير الجماعة في غارة"

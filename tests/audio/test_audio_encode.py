@@ -21,7 +21,7 @@ from producer.audio.assemble import Placement, Programme, plan_programme
 from producer.audio.assets import default_assets
 from producer.audio.encode import encode, write_chapters_json, write_vtt
 from producer.audio.ffmpeg import ffmpeg_exe
-from producer.audio.master import TARGETS, Target, master
+from producer.audio.master import TARGETS, Deliverable, master
 from producer.audio.parts import PartCache, PartEncoder
 from producer.errors import AudioError
 from producer.models import Chapter, Clip, Cue, EpisodeMeta
@@ -63,7 +63,7 @@ def decode(path: Path) -> np.ndarray:
 
 
 def encode_cached(
-    programme: Programme, target: Target, out: Path, cache: PartCache, workers: int = 1
+    programme: Programme, target: Deliverable, out: Path, cache: PartCache, workers: int = 1
 ) -> None:
     with PartEncoder(target, cache, workers=workers) as encoder:
         encode(programme, target, out, meta_for(programme), encoder=encoder)

@@ -103,9 +103,11 @@ def register(app: typer.Typer) -> None:
         import uvicorn
 
         from producer import auth
+        from producer.logs import configure_logging
         from producer.web.app import create_app
 
         settings = load_settings()
+        configure_logging(settings.log_format, settings.log_level)
         if settings.base_url is None:
             if not is_loopback(host):
                 # Else the Host header of any request would choose the public feed's enclosure URLs.
@@ -150,15 +152,18 @@ def register(app: typer.Typer) -> None:
             forwarded_allow_ips=proxies or None,
             timeout_keep_alive=int(max(1, settings.keepalive_timeout)),
             h11_max_incomplete_event_size=32 * 1024,
+            log_config=None,  # uvicorn's lines go through the handler configured above
         )
 
     @app.command()
     def worker() -> None:
         """A render worker alone (scale-out: several of them share a Redis queue and a database)."""
         from producer.jobs import JobQueue
+        from producer.logs import configure_logging
         from producer.store.files import open_checked_store
 
         settings = load_settings()
+        configure_logging(settings.log_format, settings.log_level)
         queue = JobQueue(settings, _database(settings), open_checked_store(settings))
         scheduler = None
         if settings.scheduler:

@@ -204,6 +204,16 @@ class Settings(BaseSettings):
         True, description="Run the programmes' scheduler inside `producer serve` and `producer worker`."
     )
 
+    # Logs of `serve` and `worker` (standard error).
+    log_format: Literal["auto", "text", "json"] = Field(
+        "auto",
+        description="Log lines of serve and worker: text, or json (one object per line, with job_id "
+        "and attempt on a job's lines); auto = text on a terminal, json otherwise.",
+    )
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        "INFO", description="Least severe log records written: DEBUG, INFO, WARNING or ERROR."
+    )
+
     @property
     def cache_dir(self) -> Path:
         return self.data_dir / "cache"

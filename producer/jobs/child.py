@@ -113,7 +113,11 @@ def render(
     """Run the pipeline in a child process; its progress goes to the lease, which writes it."""
     context = multiprocessing.get_context("spawn")
     receiver, sender = context.Pipe(duplex=False)
-    child = context.Process(target=_child_main, args=(sender, request), name=f"producer-render-{job_id}")
+    child = context.Process(
+        target=_child_main,
+        args=(sender, request, job_id, lease.claim.attempt),
+        name=f"producer-render-{job_id}",
+    )
     child.start()
     sender.close()
     deadline = time.monotonic() + timeout
@@ -155,9 +159,18 @@ class RenderError:
     message: str
 
 
-def _child_main(conn: Connection, request: RenderRequest) -> None:
+def _child_main(conn: Connection, request: RenderRequest, job_id: str, attempt: int) -> None:
     """The render itself, in its own process; everything it reports goes through `conn`."""
+    from producer.logs import configure_logging, job_context
+
     die_with_parent()
+    # A spawned process starts with no logging set up: it logs as the worker does, as this job.
+    configure_logging(request.settings.log_format, request.settings.log_level)
+    with job_context(job_id, attempt):
+        _render_child(conn, request)
+
+
+def _render_child(conn: Connection, request: RenderRequest) -> None:
     # A render is batch work: at a lower priority (inherited by its ffmpeg), the web server and
     # the feed stay responsive while it runs on the same cores.
     os.nice(RENDER_NICENESS)

@@ -12,10 +12,11 @@ included) and re-sends queue messages for queued rows the broker may have lost (
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -114,7 +115,13 @@ class Lease:
         self._progress: tuple[float, str] | None = None
         self._lock = threading.Lock()
         self._renewed = time.monotonic()
-        self._thread = threading.Thread(target=self._run, name=f"lease-{claim.job_id}", daemon=True)
+        # Started with this thread's context, so its log lines carry the job (see producer.logs).
+        self._thread = threading.Thread(
+            target=contextvars.copy_context().run,
+            args=(self._run,),
+            name=f"lease-{claim.job_id}",
+            daemon=True,
+        )
 
     def __enter__(self) -> Lease:
         self._thread.start()
@@ -188,6 +195,7 @@ class Reaped:
     requeued: list[str]
     failed: list[str]
     orphans: list[str]  # store prefixes of the expired attempts, to delete
+    attempts: dict[str, int] = field(default_factory=dict)  # the attempt each job's lease expired in
 
 
 def requeue_expired(database: Database) -> Reaped:
@@ -198,6 +206,7 @@ def requeue_expired(database: Database) -> Reaped:
     requeued: list[str] = []
     failed: list[str] = []
     orphans: list[str] = []
+    expired_attempts: dict[str, int] = {}
     with database.write() as s:
         now = database.now(s)
         rows = s.execute(
@@ -235,9 +244,10 @@ def requeue_expired(database: Database) -> Reaped:
                 target = failed
             if s.execute(update(Job).where(expired).values(**values)).rowcount == 1:  # type: ignore[attr-defined]
                 target.append(job_id)
+                expired_attempts[job_id] = attempts
                 if output:
                     orphans.append(output)
-    return Reaped(requeued, failed, orphans)
+    return Reaped(requeued, failed, orphans, expired_attempts)
 
 
 def unsent(database: Database, resend_after: float, broker_empty: bool) -> list[str]:

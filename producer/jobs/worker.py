@@ -39,6 +39,7 @@ from producer.jobs.lease import (
     unsent,
 )
 from producer.jobs.publish import delete_orphans, publish
+from producer.logs import job_context
 from producer.metrics import Metrics
 from producer.models import Target
 from producer.settings import Settings
@@ -91,7 +92,9 @@ class JobQueue:
             try:
                 unmark_enqueued(self.db, job_id)
             except SQLAlchemyError as exc:  # then the reconciler resends it after a lease's time
-                log.warning("job %s: message not sent and not marked so (%s)", job_id, exc)
+                log.warning(
+                    "job %s: message not sent and not marked so (%s)", job_id, exc, extra={"job_id": job_id}
+                )
             raise
         mark_enqueued(self.db, [job_id])
 
@@ -154,11 +157,15 @@ class JobQueue:
             return False
         if claim is None:
             return False
-        log.info("job %s attempt %d claimed by %s", claim.job_id, claim.attempt, self.identity)
         self.run_claim(claim)
         return True
 
     def run_claim(self, claim: Claim) -> None:
+        with job_context(claim.job_id, claim.attempt):
+            log.info("job %s attempt %d claimed by %s", claim.job_id, claim.attempt, self.identity)
+            self._run_claim(claim)
+
+    def _run_claim(self, claim: Claim) -> None:
         work = self.settings.data_dir / "work" / f"{claim.job_id}-{claim.attempt}"
         started, outcome = time.monotonic(), "failed"
         with Lease(self.db, claim, self.lease_seconds) as lease:
@@ -186,6 +193,7 @@ class JobQueue:
                 log.warning("job %s attempt %d: lease lost; work discarded", claim.job_id, claim.attempt)
             except RenderFailed as exc:
                 reason = redact_paths(str(exc))
+                log.warning("job %s attempt %d: render failed: %s", claim.job_id, claim.attempt, reason)
                 if self._stop.is_set():
                     # Shutting down, not failing: the next worker start picks the job up again.
                     self._settle(claim, lambda: give_back(self.db, claim, reason))
@@ -253,9 +261,21 @@ class JobQueue:
         """Requeue expired leases, delete their attempts' objects, send lost queue messages."""
         reaped = requeue_expired(self.db)
         for job_id in reaped.requeued:
-            log.warning("job %s: lease expired, queued again", job_id)
+            attempt = reaped.attempts.get(job_id)
+            log.warning(
+                "job %s attempt %s: lease expired, queued again",
+                job_id,
+                attempt,
+                extra={"job_id": job_id, "attempt": attempt},
+            )
         for job_id in reaped.failed:
-            log.warning("job %s: lease expired too often, failed", job_id)
+            attempt = reaped.attempts.get(job_id)
+            log.warning(
+                "job %s attempt %s: lease expired too often, failed",
+                job_id,
+                attempt,
+                extra={"job_id": job_id, "attempt": attempt},
+            )
         delete_orphans(self.store, reaped.orphans)
         broker_empty = self.broker.pending() == 0
         sent = []

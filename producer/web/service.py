@@ -302,7 +302,12 @@ def start_render(
         except QueueUnavailable as exc:
             # The row is kept and is the truth: the reconciler sends its message once the queue
             # is back, and asking again returns the same job.
-            log.warning("render of bulletin %s queued while the job queue is down: %s", bulletin_id, exc)
+            log.warning(
+                "render of bulletin %s queued while the job queue is down: %s",
+                bulletin_id,
+                exc,
+                extra={"job_id": job.id},
+            )
             raise Rejected(503, QUEUE_DOWN, retry_after=QUEUE_DOWN_RETRY) from exc
     return job
 

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from jinja2 import (
+    BaseLoader,
     ChoiceLoader,
     Environment,
     FileSystemLoader,
@@ -242,7 +243,7 @@ def _too_big_repeat(left: Any, right: Any) -> bool:
 
 
 def template_environment(templates_dir: Path | None = None) -> ImmutableSandboxedEnvironment:
-    loaders = [FileSystemLoader(templates_dir)] if templates_dir else []
+    loaders: list[BaseLoader] = [FileSystemLoader(templates_dir)] if templates_dir else []
     loaders.append(PackageLoader("producer", "templates"))
     return BoundedSandbox(
         loader=ChoiceLoader(loaders),

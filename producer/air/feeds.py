@@ -97,5 +97,6 @@ def _when(entry: dict) -> datetime | None:  # type: ignore[type-arg]
     for field in ("published_parsed", "updated_parsed"):
         value = entry.get(field)
         if value:
-            return datetime(*value[:6], tzinfo=UTC)
+            year, month, day, hour, minute, second = value[:6]
+            return datetime(year, month, day, hour, minute, second, tzinfo=UTC)
     return None

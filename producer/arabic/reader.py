@@ -318,10 +318,10 @@ def _single(state: LineState, m: re.Match[str], prefix: str) -> tuple[str, int]:
         words, end = f"{number} بالمئة", pct.end()
     elif frac is not None:
         words = _decimal_words(whole, frac, case)
-        unit_m = UNIT_AFTER.match(text, end)
-        if cur is not None or unit_m is not None:
-            unit = cur or unit_after(unit_m["unit"])
-            end = end if cur is not None else unit_m.end()
+        unit = cur
+        if unit is None and (unit_m := UNIT_AFTER.match(text, end)) is not None:
+            unit, end = unit_after(unit_m["unit"]), unit_m.end()
+        if unit is not None:
             if unit.cents is not None and len(frac) == 2 and whole <= MAX_CARDINAL:
                 # Money written to the hundredth is said in units and cents, as prices are read.
                 words = money(whole, int(frac), unit, unit.cents, case)
@@ -449,14 +449,14 @@ def _integer(
     if n >= 100 and in_table(prev, YEAR_BEFORE) and not is_known_noun(next_word(text, end) or ""):
         return year_words(n), end
     gender, construct = counted_noun(state, end, n)
-    if n == 2 and follower and follower.endswith("ة") and (noun := WORD_AFTER.match(text, end)) is not None:
+    if n == 2 and follower and follower.endswith("ة") and (noun_m := WORD_AFTER.match(text, end)) is not None:
         # "2 ساعة" is said as a dual, "ساعتان": Arabic counts two with the noun itself.
-        return follower[:-1] + ("تان" if case == "nom" else "تين"), noun.end()
+        return follower[:-1] + ("تان" if case == "nom" else "تين"), noun_m.end()
     if n == 1 and follower and clearly_noun(follower, n) and not follower.endswith("ا"):
         # "1 شخص" is said "شخص واحد": one follows its (singular) noun, as an adjective.
-        noun = WORD_AFTER.match(text, end)
-        if noun is not None:
-            return f"{noun[1]} {'واحدة' if gender == 'f' else 'واحد'}", noun.end()
+        noun_m = WORD_AFTER.match(text, end)
+        if noun_m is not None:
+            return f"{noun_m[1]} {'واحدة' if gender == 'f' else 'واحد'}", noun_m.end()
     if 1900 <= n <= 2099 and not construct and len(num) == 4:
         # A modern year on its own is read as after an understood عام ("كأس العالم 2022").
         return year_words(n), end
@@ -630,11 +630,11 @@ def _range(state: LineState, m: re.Match[str], prefix: str) -> tuple[str, int]:
     if clock.fullmatch(a_txt) and clock.fullmatch(b_txt):
         # One 24-hour time makes the whole range 24-hour: both ends get their part of the day.
         both = _is_24h(a_txt) or _is_24h(b_txt)
-        first = _clock(state, a_txt, m.start("dash"), "gen", force_period=both)
-        second = _clock(state, b_txt, end, "gen", force_period=both)
-        if first and second:
+        opening = _clock(state, a_txt, m.start("dash"), "gen", force_period=both)
+        closing = _clock(state, b_txt, end, "gen", force_period=both)
+        if opening and closing:
             lead = "" if strip_conj(_word_before(text, start)) == "من" else "من "
-            return f"{prefix}{lead}{first[0]} إلى {second[0]}", second[1]
+            return f"{prefix}{lead}{opening[0]} إلى {closing[0]}", closing[1]
     if not (a_txt.isdigit() and b_txt.isdigit()):
         suffix = ""
         if (pct := _PERCENT_AFTER.match(text, end)) is not None:

@@ -141,7 +141,7 @@ async def read_form(request: Request) -> FormData:
         raise
 
 
-def require(role: str) -> Callable[[Request, AppState], Awaitable[Identity]]:
+def require(role: str) -> Callable[..., Awaitable[Identity]]:
     async def dependency(request: Request, state: State, credentials: Credentials) -> Identity:
         identity = await run_identify(request, state, credentials.credentials if credentials else None)
         if identity is None:

@@ -143,6 +143,7 @@ async def login(request: Request, state: State) -> Response:
         return again(403, "كلمة مرور الحساب سهلة التخمين ولا تُقبل على خادم عام؛ اطلبوا من المدير تغييرها.")
     if outcome is None:
         return again(401, "اسم المستخدم أو كلمة المرور غير صحيحة.")
+    assert isinstance(outcome, auth.NewSession)  # the refusals, all strings, were answered above
     response = redirect(target)
     _set_cookie(
         request,

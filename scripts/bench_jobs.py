@@ -9,7 +9,7 @@
   prints the seconds from the first render request to the last episode.
 
 Usage: python scripts/bench_jobs.py [heartbeats|throughput|all] [--seconds 10]
-Timings depend on the machine's load: report them with `uptime`.
+Timings depend on the machine's load: each figure is printed with the load average over its run.
 """
 
 from __future__ import annotations
@@ -31,6 +31,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 HEARTBEAT_PROCS = 10
 BULLETINS = 6
+
+
+def _load() -> str:
+    """The 1-minute load average and the number of cores, to print beside a timing."""
+    return f"load {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
 
 
 def _beat(url: str, seconds: float, out: multiprocessing.Queue) -> None:  # type: ignore[type-arg]
@@ -80,13 +85,16 @@ def heartbeats(seconds: float) -> None:
         for proc in procs:
             proc.start()
         took = sorted(t for _ in procs for t in out.get())
+        load = _load()
         for proc in procs:
             proc.join()
         database.dispose()
-    p99 = took[int(len(took) * 0.99) - 1]
+    p99 = statistics.quantiles(took, n=100)[98]
     print(
         f"heartbeat renewals by {HEARTBEAT_PROCS} processes on PostgreSQL: {len(took)} in {seconds:.0f} s, "
-        f"p50 {statistics.median(took) * 1000:.1f} ms, p99 {p99 * 1000:.1f} ms, max {took[-1] * 1000:.1f} ms"
+        f"p50 {statistics.median(took) * 1000:.1f} ms, p99 {p99 * 1000:.1f} ms, max {took[-1] * 1000:.1f} ms "
+        f"({load})",
+        flush=True,
     )
 
 
@@ -168,8 +176,12 @@ def throughput() -> None:
                         jobs = [api.post(f"/api/v1/bulletins/{b}/render").json()["job"] for b in ids]
                         states = [wait_job(api, job, timeout=1800)["state"] for job in jobs]
                         took = time.monotonic() - start
+                    done = states.count("done")
                     print(
-                        f"{BULLETINS} bulletins with {workers} worker(s): {took:.1f} s, states {set(states)}"
+                        f"{BULLETINS} bulletins with {workers} worker(s): {took:.1f} s, "
+                        f"{done / took * 60:.2f} bulletins a minute, {done} done of {len(states)} "
+                        f"({_load()})",
+                        flush=True,
                     )
                 finally:
                     for proc in procs:

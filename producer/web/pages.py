@@ -20,7 +20,7 @@ from starlette.datastructures import FormData, UploadFile
 
 from producer import auth
 from producer.errors import ProducerError
-from producer.models import Target
+from producer.models import SegmentKind, Target
 from producer.store import db
 from producer.store.db import ACTIVE_STATES, Bulletin, JobState, utcnow
 from producer.web import service
@@ -47,12 +47,12 @@ PREVIEW_TIMEOUT = 300.0
 router = APIRouter(include_in_schema=False)
 
 KIND_LABELS = {
-    "ident": "تعريف المحطة",
-    "greeting": "التحية",
-    "headlines": "العناوين",
-    "transition": "انتقال",
-    "story": "خبر",
-    "signoff": "الختام",
+    SegmentKind.IDENT: "تعريف المحطة",
+    SegmentKind.GREETING: "التحية",
+    SegmentKind.HEADLINES: "العناوين",
+    SegmentKind.TRANSITION: "انتقال",
+    SegmentKind.STORY: "خبر",
+    SegmentKind.SIGNOFF: "الختام",
 }
 TARGET_LABELS = {Target.PODCAST: "بودكاست (MP3)", Target.BROADCAST: "بث إذاعي (WAV)"}
 MAX_UPLOADS = 10

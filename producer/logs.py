@@ -66,6 +66,7 @@ def formatter(chosen: LogFormat, *, terminal: bool) -> logging.Formatter:
             _JSON_FIELDS,
             rename_fields={"asctime": "time", "levelname": "level", "name": "logger"},
             datefmt="%Y-%m-%dT%H:%M:%S%z",
+            json_ensure_ascii=False,  # Arabic reasons stay readable; the line is UTF-8 JSON all the same
         )
     return _TextFormatter(_TEXT, datefmt="%Y-%m-%d %H:%M:%S")
 

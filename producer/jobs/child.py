@@ -98,7 +98,9 @@ class RenderResult:
 
 
 @dataclass(frozen=True)
-class RenderRequest:
+class RenderTask:
+    """What the render process builds (the API's request body is web.api.RenderRequest)."""
+
     settings: Settings
     script: dict[str, Any]
     out: Path
@@ -108,7 +110,7 @@ class RenderRequest:
 
 
 def render(
-    job_id: str, request: RenderRequest, lease: Lease, timeout: float, stop: threading.Event
+    job_id: str, request: RenderTask, lease: Lease, timeout: float, stop: threading.Event
 ) -> RenderResult:
     """Run the pipeline in a child process; its progress goes to the lease, which writes it."""
     context = multiprocessing.get_context("spawn")
@@ -159,7 +161,7 @@ class RenderError:
     message: str
 
 
-def _child_main(conn: Connection, request: RenderRequest, job_id: str, attempt: int) -> None:
+def _child_main(conn: Connection, request: RenderTask, job_id: str, attempt: int) -> None:
     """The render itself, in its own process; everything it reports goes through `conn`."""
     from producer.logs import configure_logging, job_context
 
@@ -170,7 +172,7 @@ def _child_main(conn: Connection, request: RenderRequest, job_id: str, attempt: 
         _render_child(conn, request)
 
 
-def _render_child(conn: Connection, request: RenderRequest) -> None:
+def _render_child(conn: Connection, request: RenderTask) -> None:
     # A render is batch work: at a lower priority (inherited by its ffmpeg), the web server and
     # the feed stay responsive while it runs on the same cores.
     os.nice(RENDER_NICENESS)

@@ -23,7 +23,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from producer.errors import ProducerError
 from producer.jobs.broker import Backoff, Broker, QueueUnavailable, wait_out
-from producer.jobs.child import FAILURE_PREFIX, FailureKind, RenderFailed, RenderRequest, failure_kind, render
+from producer.jobs.child import FAILURE_PREFIX, FailureKind, RenderFailed, RenderTask, failure_kind, render
 from producer.jobs.lease import (
     Claim,
     Lease,
@@ -175,7 +175,7 @@ class JobQueue:
                 conf = station_settings(self.settings, station, self.store, work, with_audio=True)
                 target = Target(claim.target)
                 suffix = ".mp3" if target is Target.PODCAST else ".wav"
-                request = RenderRequest(
+                request = RenderTask(
                     conf,
                     claim.script,
                     work / f"bulletin-{claim.bulletin_id}{suffix}",

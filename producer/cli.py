@@ -18,7 +18,13 @@ from producer.errors import InputError, ProducerError
 from producer.settings import Settings, load_settings
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from sqlalchemy.orm import Session
+
+    from producer.arabic import LexiconEntry
     from producer.models import Script
+    from producer.store.words import StationWords
 
 app = typer.Typer(
     add_completion=False,
@@ -35,6 +41,8 @@ app.add_typer(voices_app, name="voices")
 
 Files = Annotated[list[str], typer.Argument(help="Article files (UTF-8 or Windows-1256), or - for stdin.")]
 OneFile = Annotated[str, typer.Argument(help="A file, or - for stdin.")]
+# Who the station's lexicon rows and the audit log name for changes made with the CLI.
+CLI_USER = "cli"
 
 
 def fail(message: str) -> NoReturn:
@@ -67,6 +75,21 @@ def read_input(name: str) -> str:
         raise InputError(f"{source}: {exc}") from exc
 
 
+def station_words(conf: Settings) -> StationWords:
+    """The station's lexicon and templates, from the database the web service uses too."""
+    from producer.cli_web import station_database
+    from producer.store.words import station_words as read_words
+
+    return read_words(station_database(conf))
+
+
+def cli_templates(conf: Settings, words: StationWords) -> dict[str, str]:
+    """The station's templates over those of PRODUCER_TEMPLATES_DIR."""
+    from producer.pipeline import folder_templates
+
+    return {**folder_templates(conf.templates_dir), **words.templates}
+
+
 def load_script(files: list[str], conf: Settings, title: str | None = None) -> Script:
     """Articles → a composed Script, or one edited script file read back as it is."""
     from producer.ingest import clean
@@ -85,7 +108,7 @@ def load_script(files: list[str], conf: Settings, title: str | None = None) -> S
             stories.append(clean(text))
         except InputError as exc:
             raise InputError(f"{'standard input' if name == '-' else name}: {exc}") from exc
-    return compose_script(stories, conf, title=title)
+    return compose_script(stories, conf, templates=cli_templates(conf, station_words(conf)), title=title)
 
 
 def write_text_atomic(path: Path, text: str) -> None:
@@ -123,7 +146,6 @@ def speakable(
         bool, typer.Option("--page", help="FILE is a pasted page: clean it first (headline and body).")
     ] = False,
 ) -> None:
-    from producer.arabic import Lexicon
     from producer.pipeline import speakable_lines
     from producer.tts.registry import wants_diacritics
 
@@ -138,7 +160,7 @@ def speakable(
         if lines and lines[-1] == "":
             lines.pop()
     diacritize = not no_diacritics and wants_diacritics(engine or conf.engine)
-    lexicon = Lexicon.load(conf.lexicon_file)
+    lexicon = station_words(conf).lexicon
     for line in speakable_lines(lines, lexicon, diacritize=diacritize, clock=conf.clock_dial):
         typer.echo(line)
 
@@ -176,6 +198,7 @@ def build(
         raise InputError(f"unknown target {target!r}: use podcast or broadcast")
     conf = settings()
     bulletin = load_script(files, conf, title)
+    words = station_words(conf)
     with Progress(
         TextColumn("{task.description}"),
         BarColumn(),
@@ -194,6 +217,8 @@ def build(
             voice=voice,
             target=target,  # type: ignore[arg-type]
             progress=lambda fraction, stage: bar.update(task, completed=fraction, description=stage),
+            lexicon=words.lexicon,
+            templates=cli_templates(conf, words),
         )
     minutes, seconds = divmod(round(episode.duration), 60)
     if not quiet:
@@ -227,12 +252,40 @@ def cache_clear() -> None:
 
 
 @lexicon_app.command("list")
-def lexicon_list() -> None:
-    """Print the lexicon: one `written<TAB>spoken` entry per line."""
+def lexicon_list(
+    details: Annotated[
+        bool, typer.Option("--details", help="Also who last changed each entry, and when.")
+    ] = False,
+) -> None:
+    """Print the lexicon: one `written<TAB>spoken` entry per line (the shipped one until first edited)."""
+    from producer.cli_web import station_database
+    from producer.store import words
+
+    with station_database(settings()).read() as s:
+        rows = words.lexicon_rows(s) if words.Words.LEXICON in words.versions(s) else None
+    if rows is None:
+        for entry in _shipped_entries():
+            typer.echo(f"{entry.pattern}\t{entry.replacement}" + ("\tshipped" if details else ""))
+        return
+    for row in rows:
+        extra = f"\t{row.updated_by}\t{row.updated.isoformat(timespec='seconds')}" if details else ""
+        typer.echo(f"{row.pattern}\t{row.replacement}{extra}")
+
+
+def _shipped_entries() -> list[LexiconEntry]:
     from producer.arabic import Lexicon
 
-    for entry in Lexicon.load(settings().lexicon_file).entries():
-        typer.echo(f"{entry.pattern}\t{entry.replacement}")
+    return Lexicon.default().entries()
+
+
+def _edit_lexicon(action: str, subject: str, edit: Callable[[Session], object]) -> None:
+    """One change to the station's lexicon in the database, logged in the audit log as the CLI's."""
+    from producer.cli_web import station_database
+    from producer.store import db
+
+    with station_database(settings()).write() as s:
+        edit(s)
+        db.audit(s, CLI_USER, action, subject[:200])
 
 
 @lexicon_app.command("add")
@@ -240,27 +293,56 @@ def lexicon_add(
     written: Annotated[str, typer.Argument(help="A word, or re:REGEX.")],
     spoken: Annotated[str, typer.Argument(help="How it is read: words or a diacritized spelling.")],
 ) -> None:
-    """Add or replace an entry in the station's lexicon."""
-    from producer.arabic import Lexicon
+    """Add or replace an entry in the station's lexicon (in the database every server reads)."""
+    from producer.arabic import LexiconEntry
+    from producer.store import words
 
-    path = settings().lexicon_file
-    lexicon = Lexicon.load(path)
-    lexicon.add(written, spoken)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    lexicon.save(path)
+    _edit_lexicon(
+        "lexicon.add",
+        written,
+        lambda s: words.add_lexicon_entries(s, [LexiconEntry(written, spoken)], CLI_USER),
+    )
 
 
 @lexicon_app.command("remove")
 def lexicon_remove(written: Annotated[str, typer.Argument(help="The entry's written form.")]) -> None:
     """Remove an entry from the station's lexicon."""
-    from producer.arabic import Lexicon
+    from producer.store import words
 
-    path = settings().lexicon_file
-    lexicon = Lexicon.load(path)
-    if not lexicon.remove(written):
-        raise InputError(f"the lexicon has no entry {written!r}")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    lexicon.save(path)
+    _edit_lexicon("lexicon.remove", written, lambda s: words.remove_lexicon_entry(s, written, CLI_USER))
+
+
+@lexicon_app.command("import")
+def lexicon_import(
+    file: OneFile,
+    replace: Annotated[
+        bool, typer.Option("--replace", help="Make the lexicon exactly the file's entries.")
+    ] = False,
+) -> None:
+    """Add a TSV file's entries to the station's lexicon (replacing entries of the same words)."""
+    from producer.arabic.lexicon import parse_lexicon
+    from producer.store import words
+
+    entries = parse_lexicon(read_input(file), source="standard input" if file == "-" else file)
+    if replace:
+        _edit_lexicon("lexicon.replace", file, lambda s: words.replace_lexicon(s, entries, CLI_USER))
+    else:
+        _edit_lexicon("lexicon.import", file, lambda s: words.add_lexicon_entries(s, entries, CLI_USER))
+    typer.echo(f"{len(entries)} entries {'make the lexicon' if replace else 'imported'}", err=True)
+
+
+@lexicon_app.command("export")
+def lexicon_export(
+    output: Annotated[Path | None, typer.Option("-o", "--output", help="Write the TSV here.")] = None,
+) -> None:
+    """Print (or write) the station's lexicon as TSV, which `lexicon import` reads back."""
+    from producer.arabic.lexicon import format_lexicon
+
+    text = format_lexicon(station_words(settings()).lexicon.entries())
+    if output is None:
+        typer.echo(text, nl=False)
+    else:
+        write_text_atomic(output, text)
 
 
 @voices_app.command("list")

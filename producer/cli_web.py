@@ -34,10 +34,21 @@ def _open_database(settings: Settings) -> Database:
 
 
 def _database(settings: Settings) -> Database:
-    """The database, its schema upgraded to this release's first."""
+    """The database, its schema upgraded to this release's first (and an earlier release's
+    lexicon file imported into it, once)."""
+    from producer.store.words import adopt_lexicon_file
+
     database = _open_database(settings)
     database.migrate()
+    adopted = adopt_lexicon_file(database, settings.lexicon_file)
+    if adopted is not None and adopted.entries is not None:  # said once, by the command that imported
+        typer.echo(f"producer: {adopted.message()}", err=True)
     return database
+
+
+def station_database(settings: Settings) -> Database:
+    """The database the station's shared data (its lexicon and templates) lives in, ready to use."""
+    return _database(settings)
 
 
 def is_loopback(host: str) -> bool:

@@ -44,6 +44,7 @@ from producer.settings import Settings
 from producer.store.db import Database, Job, JobState
 from producer.store.files import FileStore, StoreError
 from producer.store.station import StationConfig, station_settings
+from producer.store.words import station_words
 
 log = logging.getLogger("producer.jobs")
 
@@ -164,7 +165,8 @@ class JobQueue:
             try:
                 work.mkdir(parents=True, exist_ok=True)
                 station = StationConfig.load(self.settings, claim.station)
-                conf = station_settings(self.settings, station, self.store, work, with_audio=True)
+                conf = station_settings(self.settings, station, self.store, work)
+                words = station_words(self.db)
                 suffix = ".mp3" if claim.target == "podcast" else ".wav"
                 request = RenderRequest(
                     conf,
@@ -173,6 +175,8 @@ class JobQueue:
                     claim.engine,
                     claim.voice,
                     claim.target,
+                    words.lexicon,
+                    words.templates,
                 )
                 result = render(claim.job_id, request, lease, self.settings.render_timeout, self._stop)
                 self.metrics.cache_lookups.labels("hit").inc(result.cache_hits)

@@ -26,7 +26,8 @@ from producer.jobs import QueueUnavailable
 from producer.jobs.lease import due_at
 from producer.store import db
 from producer.store.db import Bulletin, Episode, Job, JobState, User, utcnow
-from producer.store.station import StationConfig, lexicon_text, station_settings
+from producer.store.station import StationConfig, station_settings
+from producer.store.words import station_words
 from producer.web.deps import AppState
 
 log = logging.getLogger("producer.web")
@@ -152,19 +153,18 @@ def compose(state: AppState, draft: Draft) -> dict[str, Any]:
             stories.append(clean(text))
         except InputError as exc:
             raise Rejected(422, f"تعذّر تنظيف الخبر رقم {number}: {exc}") from exc
-    config = station(state)
-    with workdir(state) as work:
-        conf = station_settings(state.settings, config, state.store, work, with_audio=False)
-        try:
-            script = compose_script(stories, conf, title=draft.title or None)
-        except ProducerError as exc:
-            raise Rejected(422, f"تعذّر تأليف النشرة: {exc}") from exc
+    conf = station_settings(state.settings, station(state))
+    templates = station_words(state.db).templates
+    try:
+        script = compose_script(stories, conf, templates=templates, title=draft.title or None)
+    except ProducerError as exc:
+        raise Rejected(422, f"تعذّر تأليف النشرة: {exc}") from exc
     return script_to_dict(script)
 
 
 @contextmanager
 def workdir(state: AppState) -> Iterator[Path]:
-    """A scratch folder for the station's templates and lexicon as files, removed after use."""
+    """A scratch folder (a render's jingles, a viewer's throwaway voice cache), removed after use."""
     base = state.settings.data_dir / "work"
     base.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=base, prefix="web-") as name:
@@ -415,18 +415,17 @@ def set_published(state: AppState, user: User, episode_id: int, published: bool)
 
 def speakable_texts(state: AppState, texts: Sequence[str]) -> list[str]:
     """How each text will be read: numbers, dates and symbols in words, the station's lexicon applied."""
-    from producer.arabic.lexicon import Lexicon, parse_lexicon
     from producer.pipeline import speakable_lines
 
     for text in texts:
         check_text(text, "النص", 60_000)
-    entries = parse_lexicon(lexicon_text(state.settings, station(state)), source="the station lexicon")
+    lexicon = station_words(state.db).lexicon
     groups = [text.split("\n") for text in texts]
     lines = [line for group in groups for line in group]
     try:
         # One call for every line, as the render does, so the lexicon is compiled once.
         clock = state.settings.clock_dial
-        flat = iter(speakable_lines(lines, Lexicon(entries), diacritize=False, clock=clock))
+        flat = iter(speakable_lines(lines, lexicon, diacritize=False, clock=clock))
     except ProducerError:
         raise
     except Exception as exc:

@@ -265,9 +265,19 @@ def station_words(database: Database) -> StationWords:
         built = _BUILT.setdefault(database, _Built())
     with built.lock, database.read() as s:
         found = versions(s)
-        if built.words is not None and built.words.versions == found:
-            return built.words
+        old = built.words
+        if old is not None and old.versions == found:
+            return old
+
+        def same(kind: Words) -> bool:
+            return old is not None and old.versions.get(kind) == found.get(kind)
+
         # Read after the versions: rows at least as new as what is recorded, so a change that
-        # lands in between is rebuilt on the next call, never missed.
-        built.words = StationWords(found, station_lexicon(s), station_templates(s))
+        # lands in between is rebuilt on the next call, never missed. Each kind is rebuilt only
+        # when it changed (a long lexicon takes a while to check and compile).
+        built.words = StationWords(
+            found,
+            old.lexicon if old is not None and same(Words.LEXICON) else station_lexicon(s),
+            old.templates if old is not None and same(Words.TEMPLATES) else station_templates(s),
+        )
         return built.words

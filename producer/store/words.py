@@ -75,11 +75,11 @@ def _bump(s: Session, words: Words) -> int:
     kind's row until commit, so writers of the same words take turns (and only they)."""
     insert = pg_insert if s.get_bind().dialect.name == "postgresql" else sqlite_insert
     statement = insert(WordsVersion).values(name=words.value, version=1, updated=utcnow())
-    statement = statement.on_conflict_do_update(
+    upsert = statement.on_conflict_do_update(
         index_elements=[WordsVersion.name],
         set_={"version": WordsVersion.version + 1, "updated": statement.excluded.updated},
-    ).returning(WordsVersion.version)
-    return int(s.scalar(statement) or 0)
+    )
+    return int(s.scalar(upsert.returning(WordsVersion.version)) or 0)
 
 
 def versions(s: Session) -> dict[str, int]:

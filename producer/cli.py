@@ -7,6 +7,8 @@ command exits non-zero, with no partial output left behind.
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, NoReturn
 
@@ -24,6 +26,7 @@ if TYPE_CHECKING:
 
     from producer.arabic import LexiconEntry
     from producer.models import Script
+    from producer.store.db import Database
     from producer.store.words import StationWords
 
 app = typer.Typer(
@@ -75,12 +78,31 @@ def read_input(name: str) -> str:
         raise InputError(f"{source}: {exc}") from exc
 
 
-def station_words(conf: Settings) -> StationWords:
-    """The station's lexicon and templates, from the database the web service uses too."""
+@contextmanager
+def station_store(conf: Settings) -> Iterator[Database]:
+    """The database the station's lexicon and templates live in (the web service's too); a
+    failure to reach or use it is one line, like any other error of the CLI."""
+    from sqlalchemy.exc import SQLAlchemyError
+
     from producer.cli_web import station_database
+
+    try:
+        database = station_database(conf)
+        try:
+            yield database
+        finally:
+            database.dispose()
+    except SQLAlchemyError as exc:
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        raise ProducerError(f"cannot use the station's database: {reason}") from exc
+
+
+def station_words(conf: Settings) -> StationWords:
+    """The station's lexicon and templates, as they are now in the database."""
     from producer.store.words import station_words as read_words
 
-    return read_words(station_database(conf))
+    with station_store(conf) as database:
+        return read_words(database)
 
 
 def cli_templates(conf: Settings, words: StationWords) -> dict[str, str]:
@@ -258,10 +280,9 @@ def lexicon_list(
     ] = False,
 ) -> None:
     """Print the lexicon: one `written<TAB>spoken` entry per line (the shipped one until first edited)."""
-    from producer.cli_web import station_database
     from producer.store import words
 
-    with station_database(settings()).read() as s:
+    with station_store(settings()) as database, database.read() as s:
         rows = words.lexicon_rows(s) if words.Words.LEXICON in words.versions(s) else None
     if rows is None:
         for entry in _shipped_entries():
@@ -280,10 +301,9 @@ def _shipped_entries() -> list[LexiconEntry]:
 
 def _edit_lexicon(action: str, subject: str, edit: Callable[[Session], object]) -> None:
     """One change to the station's lexicon in the database, logged in the audit log as the CLI's."""
-    from producer.cli_web import station_database
     from producer.store import db
 
-    with station_database(settings()).write() as s:
+    with station_store(settings()) as database, database.write() as s:
         edit(s)
         db.audit(s, CLI_USER, action, subject[:200])
 

@@ -19,6 +19,7 @@ from producer.store import words
 from producer.store.db import Database
 
 QASAD = LexiconEntry("قسد", "قَسَدْ")
+ALWAN_PAGE = Path(__file__).resolve().parents[1] / "data" / "pages" / "alwan.txt"
 
 
 @pytest.fixture
@@ -38,10 +39,10 @@ def other(database: Database) -> Iterator[Database]:
 
 
 def producer(
-    database: Database, data_dir: Path, *args: str, stdin: str = ""
+    database: Database, data_dir: Path, *args: str, stdin: str = "", **extra: str
 ) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PRODUCER_")}
-    env |= {"PRODUCER_DATA_DIR": str(data_dir), "PRODUCER_DATABASE_URL": database.url}
+    env |= {"PRODUCER_DATA_DIR": str(data_dir), "PRODUCER_DATABASE_URL": database.url, **extra}
     return subprocess.run(
         [sys.executable, "-m", "producer", *args],
         env=env,
@@ -190,6 +191,20 @@ def test_cli_lexicon_commands(database: Database, tmp_path: Path) -> None:
     assert (exported.returncode, exported.stdout) == (0, "حماة\tحَمَاة\n")
     removed = producer(database, tmp_path, "lexicon", "remove", "حماة")
     assert removed.returncode == 0 and words.station_words(database).lexicon.entries() == []
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_cli_script_uses_the_station_templates_over_its_folder(database: Database, tmp_path: Path) -> None:
+    with database.write() as s:
+        words.set_templates(s, {"ident": "هنا {{ station }} من قاعدة البيانات"}, "sara")
+    folder = tmp_path / "templates"
+    folder.mkdir()
+    (folder / "ident.j2").write_text("هنا الملف", encoding="utf-8")
+    (folder / "signoff.j2").write_text("وداعا من الملف", encoding="utf-8")
+    script = producer(database, tmp_path, "script", str(ALWAN_PAGE), PRODUCER_TEMPLATES_DIR=str(folder))
+    assert script.returncode == 0, script.stderr
+    assert "هنا راديو ألوان من قاعدة البيانات" in script.stdout
+    assert "وداعا من الملف" in script.stdout and "هنا الملف" not in script.stdout
 
 
 def test_an_earlier_lexicon_file_is_imported_once_and_left_in_place(

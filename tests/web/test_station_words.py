@@ -67,7 +67,10 @@ def test_two_servers_the_cli_and_a_worker_share_the_lexicon_and_templates(
     # The other machine has a lexicon file of an earlier release: the database's lexicon wins.
     (second / "lexicon.tsv").write_text("مختبرا\tشيء آخر\n", encoding="utf-8")
     other = start_server(second, server_env(second, **extra))
-    worker = subprocess.Popen(producer_command("worker"), env=env, stderr=subprocess.PIPE)
+    worker_log = (tmp_path / "worker.log").open("wb")
+    worker = subprocess.Popen(
+        producer_command("worker"), env=env, stdout=worker_log, stderr=subprocess.STDOUT
+    )
     try:
         assert f"{second / 'lexicon.tsv'} is not read" in other.log.read_text(encoding="utf-8")
         token = run_cli(first, "token", "create", "admin", env=env).stdout.strip()
@@ -94,6 +97,14 @@ def test_two_servers_the_cli_and_a_worker_share_the_lexicon_and_templates(
                 headers={"X-CSRF-Token": reader_csrf},
             ).json()["speakable"]
             assert spoken.split()[-1] == "مُخْتَبَرًا"
+            # A word the CLI adds now, while the server runs, is read on its next build.
+            assert run_cli(first, "lexicon", "add", "ملعبا", "مَلْعَبًا", env=env).returncode == 0
+            spoken = reader.post(
+                f"/bulletins/{bulletin['id']}/speakable",
+                data={"text": "تضم ملعبا"},
+                headers={"X-CSRF-Token": reader_csrf},
+            ).json()["speakable"]
+            assert spoken.split()[-1] == "مَلْعَبًا"
 
             # The worker says the time of the render, not of the compose, only if it has the
             # station's greeting too: with another template it would voice the script as composed.
@@ -115,5 +126,6 @@ def test_two_servers_the_cli_and_a_worker_share_the_lexicon_and_templates(
     finally:
         worker.send_signal(signal.SIGTERM)
         worker.wait(30)
+        worker_log.close()
         other.stop()
         server.stop()

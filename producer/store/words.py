@@ -205,7 +205,7 @@ def adopt_lexicon_file(database: Database, path: Path) -> Adopted | None:
         if _bump(s, Words.LEXICON) != 1:  # another process imported or wrote it meanwhile
             return Adopted(path, None)
         lexicon = Lexicon(entries)
-        _write(s, lexicon, {}, f"import:{path.name}")
+        _write(s, lexicon, {}, f"import:{path.name}"[:64])
     return Adopted(path, len(lexicon))
 
 

@@ -7,8 +7,6 @@ command exits non-zero, with no partial output left behind.
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, NoReturn
 
@@ -20,14 +18,7 @@ from producer.errors import InputError, ProducerError
 from producer.settings import Settings, load_settings
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
-
-    from sqlalchemy.orm import Session
-
-    from producer.arabic import LexiconEntry
     from producer.models import Script
-    from producer.store.db import Database
-    from producer.store.words import StationWords
 
 app = typer.Typer(
     add_completion=False,
@@ -35,17 +26,13 @@ app = typer.Typer(
     no_args_is_help=True,
     help="Arabic radio bulletin producer: pasted news in, podcast-ready bulletin out.",
 )
-lexicon_app = typer.Typer(no_args_is_help=True, help="The station's pronunciation lexicon.")
 cache_app = typer.Typer(no_args_is_help=True, help="The caches of voiced speech and encoded parts.")
-app.add_typer(lexicon_app, name="lexicon")
 app.add_typer(cache_app, name="cache")
 voices_app = typer.Typer(no_args_is_help=True, help="Piper voices: list, install, remove.")
 app.add_typer(voices_app, name="voices")
 
 Files = Annotated[list[str], typer.Argument(help="Article files (UTF-8 or Windows-1256), or - for stdin.")]
 OneFile = Annotated[str, typer.Argument(help="A file, or - for stdin.")]
-# Who the station's lexicon rows and the audit log name for changes made with the CLI.
-CLI_USER = "cli"
 
 
 def fail(message: str) -> NoReturn:
@@ -78,42 +65,9 @@ def read_input(name: str) -> str:
         raise InputError(f"{source}: {exc}") from exc
 
 
-@contextmanager
-def station_store(conf: Settings) -> Iterator[Database]:
-    """The database the station's lexicon and templates live in (the web service's too); a
-    failure to reach or use it is one line, like any other error of the CLI."""
-    from sqlalchemy.exc import SQLAlchemyError
-
-    from producer.cli_web import station_database
-
-    try:
-        database = station_database(conf)
-        try:
-            yield database
-        finally:
-            database.dispose()
-    except SQLAlchemyError as exc:
-        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
-        raise ProducerError(f"cannot use the station's database: {reason}") from exc
-
-
-def station_words(conf: Settings) -> StationWords:
-    """The station's lexicon and templates, as they are now in the database."""
-    from producer.store.words import station_words as read_words
-
-    with station_store(conf) as database:
-        return read_words(database)
-
-
-def cli_templates(conf: Settings, words: StationWords) -> dict[str, str]:
-    """The station's templates over those of PRODUCER_TEMPLATES_DIR."""
-    from producer.pipeline import folder_templates
-
-    return {**folder_templates(conf.templates_dir), **words.templates}
-
-
 def load_script(files: list[str], conf: Settings, title: str | None = None) -> Script:
     """Articles → a composed Script, or one edited script file read back as it is."""
+    from producer.cli_lexicon import cli_templates, station_words
     from producer.ingest import clean
     from producer.pipeline import compose_script
     from producer.scriptfile import looks_like_script, script_from_text
@@ -168,6 +122,7 @@ def speakable(
         bool, typer.Option("--page", help="FILE is a pasted page: clean it first (headline and body).")
     ] = False,
 ) -> None:
+    from producer.cli_lexicon import station_words
     from producer.pipeline import speakable_lines
     from producer.tts.registry import wants_diacritics
 
@@ -214,6 +169,7 @@ def build(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
 ) -> None:
     """Build the whole bulletin: OUT audio plus OUT.vtt transcript and OUT.chapters.json."""
+    from producer.cli_lexicon import cli_templates, station_words
     from producer.pipeline import build_episode
 
     if target not in (None, "podcast", "broadcast"):
@@ -273,98 +229,6 @@ def cache_clear() -> None:
     typer.echo(cache_clear_text(settings()))
 
 
-@lexicon_app.command("list")
-def lexicon_list(
-    details: Annotated[
-        bool, typer.Option("--details", help="Also who last changed each entry, and when.")
-    ] = False,
-) -> None:
-    """Print the lexicon: one `written<TAB>spoken` entry per line (the shipped one until first edited)."""
-    from producer.store import words
-
-    with station_store(settings()) as database, database.read() as s:
-        rows = words.lexicon_rows(s) if words.Words.LEXICON in words.versions(s) else None
-    if rows is None:
-        for entry in _shipped_entries():
-            typer.echo(f"{entry.pattern}\t{entry.replacement}" + ("\tshipped" if details else ""))
-        return
-    for row in rows:
-        extra = f"\t{row.updated_by}\t{row.updated.isoformat(timespec='seconds')}" if details else ""
-        typer.echo(f"{row.pattern}\t{row.replacement}{extra}")
-
-
-def _shipped_entries() -> list[LexiconEntry]:
-    from producer.arabic import Lexicon
-
-    return Lexicon.default().entries()
-
-
-def _edit_lexicon(action: str, subject: str, edit: Callable[[Session], object]) -> None:
-    """One change to the station's lexicon in the database, logged in the audit log as the CLI's."""
-    from producer.store import db
-
-    with station_store(settings()) as database, database.write() as s:
-        edit(s)
-        db.audit(s, CLI_USER, action, subject[:200])
-
-
-@lexicon_app.command("add")
-def lexicon_add(
-    written: Annotated[str, typer.Argument(help="A word, or re:REGEX.")],
-    spoken: Annotated[str, typer.Argument(help="How it is read: words or a diacritized spelling.")],
-) -> None:
-    """Add or replace an entry in the station's lexicon (in the database every server reads)."""
-    from producer.arabic import LexiconEntry
-    from producer.store import words
-
-    _edit_lexicon(
-        "lexicon.add",
-        written,
-        lambda s: words.add_lexicon_entries(s, [LexiconEntry(written, spoken)], CLI_USER),
-    )
-
-
-@lexicon_app.command("remove")
-def lexicon_remove(written: Annotated[str, typer.Argument(help="The entry's written form.")]) -> None:
-    """Remove an entry from the station's lexicon."""
-    from producer.store import words
-
-    _edit_lexicon("lexicon.remove", written, lambda s: words.remove_lexicon_entry(s, written, CLI_USER))
-
-
-@lexicon_app.command("import")
-def lexicon_import(
-    file: OneFile,
-    replace: Annotated[
-        bool, typer.Option("--replace", help="Make the lexicon exactly the file's entries.")
-    ] = False,
-) -> None:
-    """Add a TSV file's entries to the station's lexicon (replacing entries of the same words)."""
-    from producer.arabic.lexicon import parse_lexicon
-    from producer.store import words
-
-    entries = parse_lexicon(read_input(file), source="standard input" if file == "-" else file)
-    if replace:
-        _edit_lexicon("lexicon.replace", file, lambda s: words.replace_lexicon(s, entries, CLI_USER))
-    else:
-        _edit_lexicon("lexicon.import", file, lambda s: words.add_lexicon_entries(s, entries, CLI_USER))
-    typer.echo(f"{len(entries)} entries {'make the lexicon' if replace else 'imported'}", err=True)
-
-
-@lexicon_app.command("export")
-def lexicon_export(
-    output: Annotated[Path | None, typer.Option("-o", "--output", help="Write the TSV here.")] = None,
-) -> None:
-    """Print (or write) the station's lexicon as TSV, which `lexicon import` reads back."""
-    from producer.arabic.lexicon import format_lexicon
-
-    text = format_lexicon(station_words(settings()).lexicon.entries())
-    if output is None:
-        typer.echo(text, nl=False)
-    else:
-        write_text_atomic(output, text)
-
-
 @voices_app.command("list")
 def voices_list(
     available: Annotated[bool, typer.Option("--available", help="The catalog's Arabic voices.")] = False,
@@ -399,10 +263,11 @@ def voices_remove(name: Annotated[str, typer.Argument(help="An installed voice."
 def _register_web_commands() -> None:
     # The web commands' modules (SQLAlchemy, FastAPI) load only when one of them runs: a build and
     # its worker processes do not carry them.
-    from producer import cli_air, cli_web
+    from producer import cli_air, cli_lexicon, cli_web
 
     cli_web.register(app)
     cli_air.register(app)
+    cli_lexicon.register(app)
 
 
 _register_web_commands()

@@ -1,8 +1,9 @@
 """Compose cleaned stories into a broadcast Script from Jinja2 templates.
 
 The templates (ident, greeting, headlines, transition, sign-off) ship in `producer/templates`; a
-station overrides any of them with a file of the same name in its own folder. They render in a
-sandboxed environment because stations edit them through the web UI.
+station overrides any of them with its own text of the same name (stored in the database, read
+through Jinja's DictLoader). They render in a sandboxed environment because stations edit them
+through the web UI.
 """
 
 from __future__ import annotations
@@ -11,19 +12,17 @@ import contextvars
 import functools
 import re
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import islice
-from pathlib import Path
 from typing import Any
 
 from jinja2 import (
-    BaseLoader,
     ChoiceLoader,
+    DictLoader,
     Environment,
-    FileSystemLoader,
     PackageLoader,
     StrictUndefined,
     Template,
@@ -48,7 +47,8 @@ TEMPLATE_NAMES = ("ident", "greeting", "headlines", "transition", "signoff")
 class BulletinOptions:
     station: str
     programme: str
-    templates_dir: Path | None = None
+    # The station's own templates by name ("ident" …); the shipped ones fill in the others.
+    templates: Mapping[str, str] = field(default_factory=dict)
 
 
 # Station templates are edited through the web UI, so every way a template could eat the memory or
@@ -242,11 +242,21 @@ def _too_big_repeat(left: Any, right: Any) -> bool:
     return False
 
 
-def template_environment(templates_dir: Path | None = None) -> ImmutableSandboxedEnvironment:
-    loaders: list[BaseLoader] = [FileSystemLoader(templates_dir)] if templates_dir else []
-    loaders.append(PackageLoader("producer", "templates"))
+def template_environment(templates: Mapping[str, str] | None = None) -> ImmutableSandboxedEnvironment:
+    """The sandbox with the station's `templates` over the shipped ones; one per distinct set of
+    texts in a process, so each template is parsed and compiled once, not at every compose."""
+    return _environment(tuple(sorted((templates or {}).items())))
+
+
+@functools.lru_cache(maxsize=16)
+def _environment(templates: tuple[tuple[str, str], ...]) -> ImmutableSandboxedEnvironment:
     return BoundedSandbox(
-        loader=ChoiceLoader(loaders),
+        loader=ChoiceLoader(
+            [
+                DictLoader({f"{name}.j2": text for name, text in templates}),
+                PackageLoader("producer", "templates"),
+            ]
+        ),
         undefined=StrictUndefined,
         autoescape=False,
         keep_trailing_newline=False,
@@ -282,7 +292,7 @@ def compose(
     """Stories in broadcast order → a Script: ident, greeting, headlines, (transition, story)…, sign-off."""
     if not stories:
         raise InputError("a bulletin needs at least one story")
-    env = env or template_environment(options.templates_dir)
+    env = env or template_environment(options.templates)
     headlines = tuple(story.headline for story in stories)
     common = {
         "station": options.station,

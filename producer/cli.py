@@ -27,9 +27,7 @@ app = typer.Typer(
     no_args_is_help=True,
     help="Arabic radio bulletin producer: pasted news in, podcast-ready bulletin out.",
 )
-lexicon_app = typer.Typer(no_args_is_help=True, help="The station's pronunciation lexicon.")
 cache_app = typer.Typer(no_args_is_help=True, help="The caches of voiced speech and encoded parts.")
-app.add_typer(lexicon_app, name="lexicon")
 app.add_typer(cache_app, name="cache")
 voices_app = typer.Typer(no_args_is_help=True, help="Piper voices: list, install, remove.")
 app.add_typer(voices_app, name="voices")
@@ -70,6 +68,7 @@ def read_input(name: str) -> str:
 
 def load_script(files: list[str], conf: Settings, title: str | None = None) -> Script:
     """Articles → a composed Script, or one edited script file read back as it is."""
+    from producer.cli_lexicon import cli_templates, station_words
     from producer.ingest import clean
     from producer.pipeline import compose_script
     from producer.scriptfile import looks_like_script, script_from_text
@@ -86,7 +85,7 @@ def load_script(files: list[str], conf: Settings, title: str | None = None) -> S
             stories.append(clean(text))
         except InputError as exc:
             raise InputError(f"{'standard input' if name == '-' else name}: {exc}") from exc
-    return compose_script(stories, conf, title=title)
+    return compose_script(stories, conf, templates=cli_templates(conf, station_words(conf)), title=title)
 
 
 def write_text_atomic(path: Path, text: str) -> None:
@@ -124,7 +123,7 @@ def speakable(
         bool, typer.Option("--page", help="FILE is a pasted page: clean it first (headline and body).")
     ] = False,
 ) -> None:
-    from producer.arabic import Lexicon
+    from producer.cli_lexicon import station_words
     from producer.pipeline import speakable_lines
     from producer.tts.registry import wants_diacritics
 
@@ -139,7 +138,7 @@ def speakable(
         if lines and lines[-1] == "":
             lines.pop()
     diacritize = not no_diacritics and wants_diacritics(engine or conf.engine)
-    lexicon = Lexicon.load(conf.lexicon_file)
+    lexicon = station_words(conf).lexicon
     for line in speakable_lines(lines, lexicon, diacritize=diacritize, clock=conf.clock_dial):
         typer.echo(line)
 
@@ -171,12 +170,14 @@ def build(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
 ) -> None:
     """Build the whole bulletin: OUT audio plus OUT.vtt transcript and OUT.chapters.json."""
+    from producer.cli_lexicon import cli_templates, station_words
     from producer.pipeline import build_episode
 
     if target is not None and target not in tuple(Target):
         raise InputError(f"unknown target {target!r}: use podcast or broadcast")
     conf = settings()
     bulletin = load_script(files, conf, title)
+    words = station_words(conf)
     with Progress(
         TextColumn("{task.description}"),
         BarColumn(),
@@ -195,6 +196,8 @@ def build(
             voice=voice,
             target=Target(target) if target else None,
             progress=lambda fraction, stage: bar.update(task, completed=fraction, description=stage),
+            lexicon=words.lexicon,
+            templates=cli_templates(conf, words),
         )
     minutes, seconds = divmod(round(episode.duration), 60)
     if not quiet:
@@ -225,43 +228,6 @@ def cache_clear() -> None:
     from producer.tts.cli_support import cache_clear_text
 
     typer.echo(cache_clear_text(settings()))
-
-
-@lexicon_app.command("list")
-def lexicon_list() -> None:
-    """Print the lexicon: one `written<TAB>spoken` entry per line."""
-    from producer.arabic import Lexicon
-
-    for entry in Lexicon.load(settings().lexicon_file).entries():
-        typer.echo(f"{entry.pattern}\t{entry.replacement}")
-
-
-@lexicon_app.command("add")
-def lexicon_add(
-    written: Annotated[str, typer.Argument(help="A word, or re:REGEX.")],
-    spoken: Annotated[str, typer.Argument(help="How it is read: words or a diacritized spelling.")],
-) -> None:
-    """Add or replace an entry in the station's lexicon."""
-    from producer.arabic import Lexicon
-
-    path = settings().lexicon_file
-    lexicon = Lexicon.load(path)
-    lexicon.add(written, spoken)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    lexicon.save(path)
-
-
-@lexicon_app.command("remove")
-def lexicon_remove(written: Annotated[str, typer.Argument(help="The entry's written form.")]) -> None:
-    """Remove an entry from the station's lexicon."""
-    from producer.arabic import Lexicon
-
-    path = settings().lexicon_file
-    lexicon = Lexicon.load(path)
-    if not lexicon.remove(written):
-        raise InputError(f"the lexicon has no entry {written!r}")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    lexicon.save(path)
 
 
 @voices_app.command("list")
@@ -298,10 +264,11 @@ def voices_remove(name: Annotated[str, typer.Argument(help="An installed voice."
 def _register_web_commands() -> None:
     # The web commands' modules (SQLAlchemy, FastAPI) load only when one of them runs: a build and
     # its worker processes do not carry them.
-    from producer import cli_air, cli_web
+    from producer import cli_air, cli_lexicon, cli_web
 
     cli_web.register(app)
     cli_air.register(app)
+    cli_lexicon.register(app)
 
 
 _register_web_commands()

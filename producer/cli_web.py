@@ -34,10 +34,38 @@ def _open_database(settings: Settings) -> Database:
 
 
 def _database(settings: Settings) -> Database:
-    """The database, its schema upgraded to this release's first."""
+    """The database, its schema upgraded to this release's first (and an earlier release's
+    lexicon file imported into it, once)."""
     database = _open_database(settings)
     database.migrate()
+    _adopt_lexicon_file(database, settings)
     return database
+
+
+def station_database(settings: Settings) -> Database:
+    """The database the station's lexicon and templates live in, for the CLI's lexicon commands and
+    builds: migrated only while it has no tables for them yet, so a build does not pay for loading
+    the migrations every time."""
+    from sqlalchemy.exc import OperationalError, ProgrammingError
+
+    from producer.store.words import versions
+
+    database = _open_database(settings)
+    try:
+        with database.read() as s:
+            versions(s)
+    except (OperationalError, ProgrammingError):  # no such table: an empty or older database
+        database.migrate()
+    _adopt_lexicon_file(database, settings)
+    return database
+
+
+def _adopt_lexicon_file(database: Database, settings: Settings) -> None:
+    from producer.store.words import adopt_lexicon_file
+
+    adopted = adopt_lexicon_file(database, settings.lexicon_file)
+    if adopted is not None and adopted.entries is not None:  # said once, by the command that imported
+        typer.echo(f"producer: {adopted.message()}", err=True)
 
 
 def is_loopback(host: str) -> bool:

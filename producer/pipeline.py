@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import tempfile
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 from producer.arabic import Diacritizer, Lexicon, get_diacritizer, speakable
 from producer.arabic.diacritize import MODEL_ID
 from producer.arabic.speech import ClockDial
-from producer.bulletin import BulletinOptions, compose
+from producer.bulletin import TEMPLATE_NAMES, BulletinOptions, compose
 from producer.errors import InputError, ProducerError
 from producer.models import Chapter, Cue, EpisodeMeta, Script, SegmentKind, Story, Target
 from producer.settings import Settings
@@ -48,14 +48,46 @@ class EpisodeFiles:
     cues: tuple[Cue, ...]
 
 
+def folder_templates(folder: Path | None) -> dict[str, str]:
+    """The templates a folder holds as NAME.j2 files (PRODUCER_TEMPLATES_DIR), by name."""
+    if folder is None:
+        return {}
+    texts = {}
+    for name in TEMPLATE_NAMES:
+        try:
+            texts[name] = (folder / f"{name}.j2").read_text(encoding="utf-8")
+        except FileNotFoundError:
+            continue
+        except (OSError, UnicodeDecodeError) as exc:
+            raise InputError(f"cannot read the template {folder / name}.j2: {exc}") from exc
+    return texts
+
+
+def bulletin_options(settings: Settings, templates: Mapping[str, str] | None = None) -> BulletinOptions:
+    """The station's names and templates: `templates` as given, or else those of the templates folder."""
+    chosen = folder_templates(settings.templates_dir) if templates is None else templates
+    return BulletinOptions(settings.station_name, settings.programme_name, chosen)
+
+
 def compose_script(
-    stories: Sequence[Story], settings: Settings, *, title: str | None = None, now: datetime | None = None
+    stories: Sequence[Story],
+    settings: Settings,
+    *,
+    templates: Mapping[str, str] | None = None,
+    title: str | None = None,
+    now: datetime | None = None,
 ) -> Script:
-    options = BulletinOptions(settings.station_name, settings.programme_name, settings.templates_dir)
+    options = bulletin_options(settings, templates)
     return compose(stories, options, now or datetime.now(ZoneInfo(settings.timezone)), title=title)
 
 
-def at_render_time(script: Script, settings: Settings, now: datetime | None = None) -> Script:
+def at_render_time(
+    script: Script,
+    settings: Settings,
+    now: datetime | None = None,
+    *,
+    templates: Mapping[str, str] | None = None,
+) -> Script:
     """The script with its time-bound lines (the greeting's date and clock) said as of `now`.
 
     A script may be voiced hours after it was composed. Only the lines the templates wrote that
@@ -69,7 +101,7 @@ def at_render_time(script: Script, settings: Settings, now: datetime | None = No
     if sorted(stories) != list(range(len(stories))) or not stories:
         return script
     ordered = [stories[number] for number in range(len(stories))]
-    options = BulletinOptions(settings.station_name, settings.programme_name, settings.templates_dir)
+    options = bulletin_options(settings, templates)
     try:
         then = compose(ordered, options, script.created)
         fresh = compose(ordered, options, now or datetime.now(ZoneInfo(settings.timezone)))
@@ -216,9 +248,13 @@ def build_episode(
     voice: str | None = None,
     target: Target | None = None,
     progress: Progress | None = None,
+    lexicon: Lexicon | None = None,
+    templates: Mapping[str, str] | None = None,
 ) -> EpisodeFiles:
     """Voice, assemble, master and encode `script` into OUT + OUT.vtt + OUT.srt + OUT.chapters.json.
 
+    `lexicon` is the station's (the shipped one if None); `templates` are the station's, which
+    say the greeting's date and time again as of now (see at_render_time).
     All four files appear together or not at all: they are written under temporary names in the
     output folder and renamed at the end, so a failure leaves nothing half-written.
     """
@@ -234,7 +270,7 @@ def build_episode(
     from producer.tts.registry import create_engine
 
     report = progress or (lambda _fraction, _stage: None)
-    script = at_render_time(script, settings)
+    script = at_render_time(script, settings, templates=templates)
     chosen = TARGETS[target_for(out_audio, target)]
     lufs = settings.podcast_lufs if chosen.container == "mp3" else settings.broadcast_lufs
     chosen = replace(chosen, lufs=lufs)
@@ -250,7 +286,7 @@ def build_episode(
                 f"the {tts.name} engine has no voice {voice!r}; it has {', '.join(tts.voices())}"
             )
         report(0.0, "speakable")
-        lexicon = Lexicon.load(settings.lexicon_file)
+        lexicon = Lexicon.default() if lexicon is None else lexicon
         texts = speakable_texts(
             [seg.text for seg in script.segments], lexicon, diacritize=False, clock=settings.clock_dial
         )

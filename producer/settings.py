@@ -26,7 +26,7 @@ class Settings(BaseSettings):
 
     data_dir: Path = Field(
         default_factory=_default_data_dir,
-        description="Where the database, media, cache and lexicon live in embedded mode.",
+        description="Where the database, media and cache live in embedded mode.",
     )
 
     station_name: str = Field("راديو ألوان", description="Station name used in the ident and tags.")
@@ -38,7 +38,9 @@ class Settings(BaseSettings):
         "(الحادية والعشرون وأربعون دقيقة).",
     )
     templates_dir: Path | None = Field(
-        None, description="A folder of the station's own script templates overriding the shipped ones."
+        None,
+        description="A folder of NAME.j2 script templates the CLI's `script` and `build` use under the "
+        "station's own (stored in the database); the web service uses only the station's.",
     )
 
     engine: str = Field("espeak", description="Default TTS engine: espeak, piper or gtts.")
@@ -110,7 +112,10 @@ class Settings(BaseSettings):
         2.0, gt=0.0, description="Hours after its creation a broadcast WAV's cart chunk says it stops airing."
     )
     lexicon_path: Path | None = Field(
-        None, description="The station's pronunciation lexicon (default: DATA_DIR/lexicon.tsv)."
+        None,
+        description="A lexicon TSV file of an earlier release, imported once into the database at the "
+        "first start while the database has no lexicon yet, then never read (default: "
+        "DATA_DIR/lexicon.tsv). The station's lexicon lives in the database.",
     )
 
     # The web service (producer serve / producer worker).
@@ -224,6 +229,7 @@ class Settings(BaseSettings):
 
     @property
     def lexicon_file(self) -> Path:
+        """Where an earlier release kept the station's lexicon: imported once, never written."""
         return self.lexicon_path or self.data_dir / "lexicon.tsv"
 
 

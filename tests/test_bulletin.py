@@ -60,9 +60,9 @@ def test_time_is_said_to_the_nearest_five_minutes(minute, said):
     assert (rounded.hour, rounded.minute, rounded.second) == (*said, 0)
 
 
-def test_station_templates_override_the_shipped_ones(tmp_path):
-    (tmp_path / "ident.j2").write_text("هنا {{ station }} من دمشق", encoding="utf-8")
-    script = compose(STORIES, BulletinOptions("راديو سوريالي", "الموجز", tmp_path), FRIDAY_MORNING)
+def test_station_templates_override_the_shipped_ones():
+    options = BulletinOptions("راديو سوريالي", "الموجز", {"ident": "هنا {{ station }} من دمشق"})
+    script = compose(STORIES, options, FRIDAY_MORNING)
     assert script.segments[0].text == "هنا راديو سوريالي من دمشق"
     assert script.segments[-1].text.startswith("بهذا نختتم الموجز.")
 
@@ -79,10 +79,9 @@ def test_station_templates_override_the_shipped_ones(tmp_path):
         "{% for %}",
     ],
 )
-def test_hostile_or_broken_templates_fail_as_template_errors(tmp_path, template):
-    (tmp_path / "signoff.j2").write_text(template, encoding="utf-8")
+def test_hostile_or_broken_templates_fail_as_template_errors(template):
     with pytest.raises(TemplateError, match="signoff"):
-        compose(STORIES, BulletinOptions("راديو", "نشرة", tmp_path), FRIDAY_MORNING)
+        compose(STORIES, BulletinOptions("راديو", "نشرة", {"signoff": template}), FRIDAY_MORNING)
 
 
 def test_no_stories_is_an_input_error():

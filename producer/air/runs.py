@@ -125,20 +125,22 @@ def _build(
     from producer.pipeline import compose_script
     from producer.scriptfile import script_to_dict
     from producer.store.station import station_settings
+    from producer.store.words import station_words
     from producer.web import service
 
     state = services.as_state()
     config = service.station(state)
     local = air_time.astimezone(ZoneInfo(services.settings.timezone))
     title = f"{name} {local:%Y-%m-%d %H:%M}"
+    templates = station_words(services.db).templates
     with service.workdir(state) as work:
-        conf = station_settings(services.settings, config, services.store, work, with_audio=True)
+        conf = station_settings(services.settings, config, services.store, work)
         planned = plan(
             stories,
             length_seconds=length,
             words_per_minute=conf.pace,
             furniture=furniture(conf),
-            compose=lambda chosen: compose_script(chosen, conf, title=title, now=local),
+            compose=lambda chosen: compose_script(chosen, conf, templates=templates, title=title, now=local),
         )
     by_headline = {story.headline: article_id for story, article_id in zip(stories, ids, strict=True)}
     chosen = [by_headline[f.story.headline] for f in planned.stories if f.story.headline in by_headline]

@@ -1,6 +1,7 @@
 """The station's pronunciation lexicon: a word (or a `re:` regular expression) → what is said.
 
-Stored as plain UTF-8 TSV, one entry a line: `pattern<TAB>replacement`; `#` starts a comment line.
+Written as plain UTF-8 TSV, one entry a line: `pattern<TAB>replacement`; `#` starts a comment line
+(the shipped lexicon, imports and exports; a station's own lexicon lives in the database, as rows).
 A plain pattern matches whole words only, also behind the clitic prefixes و ف ب ل ك ال (and their
 combinations: وب, فال, لل …), which are kept: with "قسد → قَسَد", "وقسد" becomes "وقَسَد"; with
 "UN → الأمم المتحدة", "لـUN" becomes "للأمم المتحدة". A `re:` pattern is a Python regular
@@ -16,12 +17,10 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from importlib import resources
-from pathlib import Path
 
 import regex
 
 from producer.arabic.normalize import WORD_CHARS, join_prefix
-from producer.atomic import atomic_write_text
 from producer.errors import InputError
 
 REGEX_PREFIX = "re:"
@@ -129,21 +128,9 @@ class Lexicon:
         text = resources.files("producer.arabic").joinpath("default_lexicon.tsv").read_text(encoding="utf-8")
         return cls(parse_lexicon(text, source="the shipped lexicon"))
 
-    @classmethod
-    def load(cls, path: Path) -> Lexicon:
-        """The station's lexicon at `path`; the shipped defaults when the file does not exist yet."""
-        try:
-            text = path.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            return cls.default()
-        except (OSError, UnicodeDecodeError) as exc:
-            raise InputError(f"cannot read the lexicon {path}: {exc}.") from exc
-        return cls(parse_lexicon(text, source=str(path)))
-
-    def save(self, path: Path) -> None:
-        lines = [f"{entry.pattern}\t{entry.replacement}" for entry in self._entries.values()]
-        path.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write_text(path, "".join(line + "\n" for line in lines))
+    def __getstate__(self) -> dict[str, object]:
+        # Sent to a render process as its entries; the matchers are compiled again there.
+        return {"_entries": self._entries, "_matchers": None}
 
     def add(self, pattern: str, replacement: str) -> None:
         """Add an entry, or replace the one with the same pattern."""
@@ -243,3 +230,8 @@ def parse_lexicon(text: str, *, source: str) -> list[LexiconEntry]:
         _validate(pattern, replacement)
         entries.append(LexiconEntry(pattern, replacement))
     return entries
+
+
+def format_lexicon(entries: Iterable[LexiconEntry]) -> str:
+    """The entries as TSV text, which parse_lexicon reads back."""
+    return "".join(f"{entry.pattern}\t{entry.replacement}\n" for entry in entries)

@@ -41,12 +41,3 @@ def set_vowels(text: str, word: str, vowels: str) -> tuple[str, int]:
         + rf"{_MARK_CLASS}*(?!{_LETTER})"
     )
     return pattern.subn(lambda _: vowels, text)
-
-
-def lexicon_with(lexicon: str, word: str, vowels: str) -> str:
-    """The lexicon's TSV text with the entry `word → vowels`, replacing an entry for the same word."""
-    word, vowels = checked(word, vowels)
-    lines = [line for line in lexicon.splitlines() if line.split("\t", 1)[0] != word]
-    while lines and not lines[-1].strip():
-        lines.pop()
-    return "\n".join([*lines, f"{word}\t{vowels}"]) + "\n"

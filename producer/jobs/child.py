@@ -15,11 +15,12 @@ import signal
 import threading
 import time
 import traceback
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from enum import StrEnum
 from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from producer.errors import (
     AudioError,
@@ -32,6 +33,9 @@ from producer.errors import (
 from producer.jobs.lease import Lease
 from producer.models import Chapter, Cue, Target
 from producer.settings import Settings
+
+if TYPE_CHECKING:
+    from producer.arabic.lexicon import Lexicon
 
 RENDER_NICENESS = 19
 _PR_SET_PDEATHSIG = 1
@@ -107,6 +111,9 @@ class RenderTask:
     engine: str | None
     voice: str | None
     target: Target
+    # The station's words as the worker read them from the database when it took the job.
+    lexicon: Lexicon | None = None
+    templates: Mapping[str, str] = field(default_factory=dict)
 
 
 def render(
@@ -201,6 +208,8 @@ def _render_child(conn: Connection, request: RenderTask) -> None:
             voice=request.voice,
             target=request.target,
             progress=lambda fraction, stage: send((fraction, stage)),
+            lexicon=request.lexicon,
+            templates=request.templates,
         )
         send(
             RenderResult(

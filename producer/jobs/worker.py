@@ -46,6 +46,7 @@ from producer.settings import Settings
 from producer.store.db import Database, Job, JobState
 from producer.store.files import FileStore, StoreError
 from producer.store.station import StationConfig, station_settings
+from producer.store.words import station_words
 
 log = logging.getLogger("producer.jobs")
 
@@ -172,7 +173,8 @@ class JobQueue:
             try:
                 work.mkdir(parents=True, exist_ok=True)
                 station = StationConfig.load(self.settings, claim.station)
-                conf = station_settings(self.settings, station, self.store, work, with_audio=True)
+                conf = station_settings(self.settings, station, self.store, work)
+                words = station_words(self.db)
                 target = Target(claim.target)
                 suffix = ".mp3" if target is Target.PODCAST else ".wav"
                 request = RenderTask(
@@ -182,6 +184,8 @@ class JobQueue:
                     claim.engine,
                     claim.voice,
                     target,
+                    words.lexicon,
+                    words.templates,
                 )
                 result = render(claim.job_id, request, lease, self.settings.render_timeout, self._stop)
                 self.metrics.cache_lookups.labels("hit").inc(result.cache_hits)

@@ -12,7 +12,6 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from producer.atomic import atomic_write_text
 from producer.feed import category_values
 from producer.models import Target
 from producer.settings import Settings
@@ -20,13 +19,11 @@ from producer.store.files import FileStore
 
 # Apple Podcasts' categories, "Top" or "Top/Sub" (see producer.feed.APPLE_CATEGORIES).
 CATEGORIES = category_values()
-EDITABLE_TEMPLATES = ("ident", "greeting", "headlines", "transition", "signoff")
 
 
 class StationConfig(BaseModel):
     station_name: str = Field(min_length=1, max_length=120)
     programme_name: str = Field(min_length=1, max_length=120)
-    templates: dict[str, str] = Field(default_factory=dict, description="Template name → Jinja2 text.")
     engine: str = Field(min_length=1, max_length=32)
     voice: str | None = Field(None, max_length=200)
     target: Target = Target.PODCAST
@@ -41,9 +38,6 @@ class StationConfig(BaseModel):
     artwork_key: str | None = None
     jingle_intro_key: str | None = None
     jingle_outro_key: str | None = None
-    lexicon: str | None = Field(
-        None, max_length=500_000, description="The pronunciation lexicon as TSV text; None = not edited yet."
-    )
 
     @classmethod
     def load(cls, settings: Settings, stored: dict[str, Any]) -> StationConfig:
@@ -63,32 +57,15 @@ class StationConfig(BaseModel):
         return cls.model_validate({**defaults, **known})
 
 
-def lexicon_text(settings: Settings, config: StationConfig) -> str:
-    """The station's lexicon; until first edited, the CLI's lexicon file or else the shipped one."""
-    from producer.arabic.lexicon import Lexicon
-
-    if config.lexicon is not None:
-        return config.lexicon
-    try:
-        return settings.lexicon_file.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
-        return "".join(f"{e.pattern}\t{e.replacement}\n" for e in Lexicon.default().entries())
-
-
 def station_settings(
-    settings: Settings, config: StationConfig, store: FileStore, workdir: Path, *, with_audio: bool
+    settings: Settings, config: StationConfig, store: FileStore | None = None, workdir: Path | None = None
 ) -> Settings:
     """Settings for one compose or render: the service's, with the station's choices applied.
 
-    The station's templates and lexicon are written into `workdir` (and with `with_audio`, its
-    jingles fetched there), because the pipeline reads them as files.
+    Given a store and a `workdir`, the station's jingles are fetched there for a render (ffmpeg
+    reads them as files). The station's lexicon and templates are data, not settings: see
+    producer.store.words.
     """
-    templates = workdir / "templates"
-    templates.mkdir(parents=True, exist_ok=True)
-    for name, text in config.templates.items():
-        atomic_write_text(templates / f"{name}.j2", text)
-    lexicon = workdir / "lexicon.tsv"
-    atomic_write_text(lexicon, lexicon_text(settings, config))
     update: dict[str, Any] = {
         "station_name": config.station_name,
         "programme_name": config.programme_name,
@@ -96,10 +73,8 @@ def station_settings(
         "voice": config.voice,
         "target": config.target,
         "pace": config.pace,
-        "templates_dir": templates,
-        "lexicon_path": lexicon,
     }
-    if with_audio:
+    if store is not None and workdir is not None:
         for field, key in (
             ("jingle_intro", config.jingle_intro_key),
             ("jingle_outro", config.jingle_outro_key),

@@ -20,13 +20,14 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData, UploadFile
 
 from producer import auth
-from producer.atomic import atomic_write_text
+from producer.arabic.lexicon import format_lexicon
+from producer.bulletin import TEMPLATE_NAMES
 from producer.errors import InputError, ProducerError
 from producer.feed import APPLE_CATEGORIES
 from producer.models import ROLES, Target
-from producer.store import db
+from producer.store import db, words
 from producer.store.db import User
-from producer.store.station import CATEGORIES, EDITABLE_TEMPLATES, StationConfig, lexicon_text
+from producer.store.station import CATEGORIES, StationConfig
 from producer.web import service
 from producer.web.deps import Admin, AppState, Identity, RowId, State, read_form
 from producer.web.pages import engines_of, redirect, render
@@ -37,6 +38,7 @@ router = APIRouter(include_in_schema=False)
 AUDIO_TYPES = (".mp3", ".wav", ".ogg", ".oga", ".opus", ".flac", ".m4a", ".aac")
 MAX_JINGLE_SECONDS = 120.0
 MAX_TEMPLATE = 5000
+MAX_LEXICON = 500_000  # characters of the lexicon's text on the settings page
 ROLE_LABELS = {"viewer": "مستمع (معاينة فقط)", "editor": "محرّر", "admin": "مدير"}
 TEMPLATE_LABELS = {
     "ident": "تعريف المحطة",
@@ -91,7 +93,8 @@ def shipped_template(name: str) -> str:
 
 def _settings_page(request: Request, state: AppState, status: int = 200, **extra: Any) -> Response:
     config = service.station(state)
-    templates = {name: config.templates.get(name) or shipped_template(name) for name in EDITABLE_TEMPLATES}
+    station = words.station_words(state.db)
+    templates = {name: station.templates.get(name) or shipped_template(name) for name in TEMPLATE_NAMES}
     with state.db.read() as s:
         log = db.audit_log(s, 50)
     context: dict[str, Any] = {
@@ -101,7 +104,7 @@ def _settings_page(request: Request, state: AppState, status: int = 200, **extra
         "categories": APPLE_CATEGORIES,
         "category_labels": CATEGORY_LABELS,
         "engines": engines_of(state),
-        "lexicon": lexicon_text(state.settings, config),
+        "lexicon": format_lexicon(station.lexicon.entries()),
         "audit": log,
     }
     return render(request, "settings.html", status, **{**context, **extra})
@@ -209,20 +212,17 @@ def check_templates(state: AppState, texts: dict[str, str]) -> dict[str, str]:
         Story(f"عنوان خبر تجريبي طويل رقم {i} " + "ـ" * 150, ("نص.",))
         for i in range(state.settings.max_stories)
     ]
-    with tempfile.TemporaryDirectory() as folder:
-        for name, text in texts.items():
-            (Path(folder) / f"{name}.j2").write_text(text, encoding="utf-8")
-        options = BulletinOptions(config.station_name, config.programme_name, Path(folder))
-        now = datetime.now(ZoneInfo(state.settings.timezone))
-        try:
-            compose(full, options, now)
-            script = compose(samples, options, now)
-        except ProducerError as exc:
-            raise Rejected(422, f"القالب غير صالح: {exc}") from exc
-        except Exception as exc:
-            # The template is the station's code: whatever it raises (1/0, "a" + 1, a range over
-            # the sandbox's limit, endless recursion) makes it invalid, never a server error.
-            raise Rejected(422, f"القالب غير صالح: {type(exc).__name__}: {exc}"[:300]) from exc
+    options = BulletinOptions(config.station_name, config.programme_name, texts)
+    now = datetime.now(ZoneInfo(state.settings.timezone))
+    try:
+        compose(full, options, now)
+        script = compose(samples, options, now)
+    except ProducerError as exc:
+        raise Rejected(422, f"القالب غير صالح: {exc}") from exc
+    except Exception as exc:
+        # The template is the station's code: whatever it raises (1/0, "a" + 1, a range over
+        # the sandbox's limit, endless recursion) makes it invalid, never a server error.
+        raise Rejected(422, f"القالب غير صالح: {type(exc).__name__}: {exc}"[:300]) from exc
     preview: dict[str, list[str]] = {}
     for seg in script.segments:
         if seg.kind.value in texts:
@@ -233,7 +233,7 @@ def check_templates(state: AppState, texts: dict[str, str]) -> dict[str, str]:
 def _save_templates(request: Request, state: AppState, who: Identity, form: FormData) -> Response:
     # A template the form does not send (an older page, an API client) stays the shipped one.
     texts = {
-        name: _field(form, name, shipped_template(name)).replace("\r\n", "\n") for name in EDITABLE_TEMPLATES
+        name: _field(form, name, shipped_template(name)).replace("\r\n", "\n") for name in TEMPLATE_NAMES
     }
     try:
         preview = check_templates(state, texts)
@@ -246,7 +246,9 @@ def _save_templates(request: Request, state: AppState, who: Identity, form: Form
         stored = {
             name: text for name, text in texts.items() if text.strip() != shipped_template(name).strip()
         }
-        _save(state, who, "settings.templates", {"templates": stored})
+        with state.db.write() as s:
+            words.set_templates(s, stored, who.user.name)
+            db.audit(s, who.user.name, "settings.templates", "station", fields=sorted(stored))
     except Rejected as exc:
         return _settings_page(request, state, exc.status, error=exc.message, templates=texts)
     return redirect("/settings?saved=templates")
@@ -387,21 +389,21 @@ async def save_lexicon(request: Request, state: State, who: Admin) -> Response:
 
 
 def _save_lexicon(request: Request, state: AppState, who: Identity, text: str) -> Response:
-    from producer.arabic.lexicon import Lexicon, parse_lexicon
+    from producer.arabic.lexicon import parse_lexicon
 
     text = text.replace("\r\n", "\n")
     try:
-        service.check_text(text.replace("\t", " "), "المعجم", 500_000)
+        service.check_text(text.replace("\t", " "), "المعجم", MAX_LEXICON)
         try:
-            entries = Lexicon(parse_lexicon(text, source="the lexicon")).entries()
+            # Checked as one lexicon (entry and size bounds) before anything is written.
+            with state.db.write() as s:
+                count = words.replace_lexicon(s, parse_lexicon(text, source="the lexicon"), who.user.name)
+                db.audit(s, who.user.name, "settings.lexicon", "station", entries=count)
         except InputError as exc:
             raise Rejected(422, f"المعجم غير صالح: {exc}") from exc
-        _save(state, who, "settings.lexicon", {"lexicon": text})
     except Rejected as exc:
         return _settings_page(request, state, exc.status, error=exc.message, lexicon=text)
-    # The CLI on this machine reads the same words.
-    atomic_write_text(state.settings.lexicon_file, text)
-    return _settings_page(request, state, notice=f"حُفظ المعجم ({len(entries)} مدخلًا).")
+    return _settings_page(request, state, notice=f"حُفظ المعجم ({count} مدخلًا).")
 
 
 # ---- users ---------------------------------------------------------------------------------------------
@@ -632,10 +634,12 @@ def piper_voice_sample(name: str, state: State, who: Admin) -> Response:
 
     if name not in arabic_voices(state.settings.voices_dir):
         return Response("لا يوجد صوت عربي مثبّت بهذا الاسم.", status_code=404, media_type="text/plain")
-    with service.workdir(state) as work:
-        conf = station_settings(state.settings, service.station(state), state.store, work, with_audio=False)
-        try:
-            wav = state.previews.submit(voice_segment, conf, VOICE_SAMPLE, "piper", name).result(timeout=300)
-        except ProducerError as exc:
-            return Response(f"تعذّر توليد العيّنة: {exc}", status_code=422, media_type="text/plain")
+    conf = station_settings(state.settings, service.station(state))
+    lexicon = words.station_words(state.db).lexicon
+    try:
+        wav = state.previews.submit(voice_segment, conf, VOICE_SAMPLE, "piper", name, lexicon).result(
+            timeout=300
+        )
+    except ProducerError as exc:
+        return Response(f"تعذّر توليد العيّنة: {exc}", status_code=422, media_type="text/plain")
     return Response(wav, media_type="audio/wav", headers={"Cache-Control": "no-store"})

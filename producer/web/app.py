@@ -38,6 +38,7 @@ from producer.settings import Settings
 from producer.store import db
 from producer.store.db import Database, database_url
 from producer.store.files import open_checked_store
+from producer.store.words import adopt_lexicon_file
 from producer.tts.voices import MAX_CONFIG_BYTES, MAX_MODEL_BYTES
 from producer.web import admin, api, ops, pages, public, service
 from producer.web.deps import AppState, CsrfFailed, Forbidden, LoginRequired, Viewer
@@ -94,6 +95,9 @@ def create_app(settings: Settings) -> FastAPI:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     database = Database(database_url(settings.data_dir, settings.database_url))
     database.migrate()
+    adopted = adopt_lexicon_file(database, settings.lexicon_file)
+    if adopted is not None:
+        log.warning("%s", adopted.message())
     keep_private(settings)
     if settings.admin_password is not None:
         try:

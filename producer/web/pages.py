@@ -424,11 +424,10 @@ async def set_word_vowels(bulletin_id: RowId, request: Request, state: State, wh
 
 
 def _set_word_vowels(state: AppState, who: Identity, bulletin_id: int, form: FormData) -> list[str]:
-    from producer.arabic.vowels import checked, lexicon_with, set_vowels
-    from producer.atomic import atomic_write_text
+    from producer.arabic.lexicon import LexiconEntry
+    from producer.arabic.vowels import checked, set_vowels
     from producer.errors import InputError
-    from producer.store.station import lexicon_text
-    from producer.web.admin import _save as save_station_values
+    from producer.store import words
 
     word, vowels = _field(form, "word"), _field(form, "vowels")
     try:
@@ -442,9 +441,13 @@ def _set_word_vowels(state: AppState, who: Identity, bulletin_id: int, form: For
     if scope == "station":
         if not auth.has_role(who.user, "admin"):
             raise Rejected(403, "إضافة كلمة إلى معجم المحطة للمشرفين فقط.")
-        text = lexicon_with(lexicon_text(state.settings, service.station(state)), word, vowels)
-        save_station_values(state, who, "settings.lexicon", {"lexicon": text})
-        atomic_write_text(state.settings.lexicon_file, text)  # the CLI on this machine reads the same words
+        word, vowels = checked(word, vowels)
+        try:
+            with state.db.write() as s:
+                words.add_lexicon_entries(s, [LexiconEntry(word, vowels)], who.user.name)
+                db.audit(s, who.user.name, "settings.lexicon", "station", word=word)
+        except InputError as exc:
+            raise Rejected(422, f"المعجم لا يقبل هذه الكلمة: {exc}") from exc
         return texts
     if scope != "bulletin":
         raise Rejected(422, "اختاروا: لهذه النشرة أو للمحطة.")
@@ -501,23 +504,17 @@ async def _voice(
     voiced into a throwaway cache in the scratch folder, so viewers cannot fill the shared one.
     """
     from producer.store.station import station_settings
+    from producer.store.words import station_words
 
     if engine:
         service.check_engine(engine)
     config = await run_in_threadpool(service.station, state)
+    lexicon = (await run_in_threadpool(station_words, state.db)).lexicon
     with service.workdir(state) as work:
-        conf = await run_in_threadpool(
-            station_settings, state.settings, config, state.store, work, with_audio=False
-        )
+        conf = station_settings(state.settings, config)
         if not shared_cache:
-            conf = conf.model_copy(
-                update={
-                    "data_dir": work / "viewer",
-                    "piper_voices_dir": conf.voices_dir,
-                    "lexicon_path": conf.lexicon_file,
-                }
-            )
-        future = state.previews.submit(voice_segment, conf, text, engine, voice)
+            conf = conf.model_copy(update={"data_dir": work / "viewer", "piper_voices_dir": conf.voices_dir})
+        future = state.previews.submit(voice_segment, conf, text, engine, voice, lexicon)
         return await asyncio.wait_for(asyncio.wrap_future(future), timeout=PREVIEW_TIMEOUT)
 
 

@@ -10,6 +10,7 @@ import io
 import threading
 from dataclasses import dataclass, field
 
+from producer.arabic.lexicon import Lexicon
 from producer.settings import Settings
 
 
@@ -72,13 +73,14 @@ def engine_catalog(settings: Settings) -> list[EngineInfo]:
     return catalog
 
 
-def voice_segment(settings: Settings, text: str, engine: str | None, voice: str | None) -> bytes:
-    """One segment as the render voices it (same text preparation, same cache, the same breath
-    between its lines), as WAV bytes."""
+def voice_segment(
+    settings: Settings, text: str, engine: str | None, voice: str | None, lexicon: Lexicon | None = None
+) -> bytes:
+    """One segment as the render voices it (same text preparation with the station's `lexicon` —
+    the shipped one if None —, same cache, the same breath between its lines), as WAV bytes."""
     import numpy as np
     import soundfile
 
-    from producer.arabic.lexicon import Lexicon
     from producer.audio.assemble import Pacing
     from producer.pipeline import speakable_lines, voice_lines
     from producer.tts.cache import DEFAULT_RATE
@@ -86,7 +88,7 @@ def voice_segment(settings: Settings, text: str, engine: str | None, voice: str 
 
     tts = create_engine(engine or settings.engine, settings)
     try:
-        lexicon = Lexicon.load(settings.lexicon_file)
+        lexicon = Lexicon.default() if lexicon is None else lexicon
         spoken = speakable_lines(text.split("\n"), lexicon, diacritize=False, clock=settings.clock_dial)
         (lines,) = voice_lines(tts, ["\n".join(spoken)], voice=voice or settings.voice, settings=settings)
         clips = [clip.load() for clip in lines if clip.frames]

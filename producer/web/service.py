@@ -27,7 +27,8 @@ from producer.jobs.lease import due_at
 from producer.models import SegmentKind, Target
 from producer.store import db
 from producer.store.db import Bulletin, Episode, Job, JobState, User, utcnow
-from producer.store.station import StationConfig, lexicon_text, station_settings
+from producer.store.station import StationConfig, station_settings
+from producer.store.words import station_words
 from producer.web.deps import AppState
 
 log = logging.getLogger("producer.web")
@@ -154,19 +155,18 @@ def compose_draft(state: AppState, draft: Draft) -> dict[str, Any]:
             stories.append(clean(text))
         except InputError as exc:
             raise Rejected(422, f"تعذّر تنظيف الخبر رقم {number}: {exc}") from exc
-    config = station(state)
-    with workdir(state) as work:
-        conf = station_settings(state.settings, config, state.store, work, with_audio=False)
-        try:
-            script = compose_script(stories, conf, title=draft.title or None)
-        except ProducerError as exc:
-            raise Rejected(422, f"تعذّر تأليف النشرة: {exc}") from exc
+    conf = station_settings(state.settings, station(state))
+    templates = station_words(state.db).templates
+    try:
+        script = compose_script(stories, conf, templates=templates, title=draft.title or None)
+    except ProducerError as exc:
+        raise Rejected(422, f"تعذّر تأليف النشرة: {exc}") from exc
     return script_to_dict(script)
 
 
 @contextmanager
 def workdir(state: AppState) -> Iterator[Path]:
-    """A scratch folder for the station's templates and lexicon as files, removed after use."""
+    """A scratch folder (a render's jingles, a viewer's throwaway voice cache), removed after use."""
     base = state.settings.data_dir / "work"
     base.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=base, prefix="web-") as name:
@@ -422,15 +422,14 @@ def set_published(state: AppState, user: User, episode_id: int, published: bool)
 
 def station_speakable(state: AppState, texts: Sequence[str]) -> list[str]:
     """How each text will be read: numbers, dates and symbols in words, the station's lexicon applied."""
-    from producer.arabic.lexicon import Lexicon, parse_lexicon
     from producer.pipeline import speakable_texts
 
     for text in texts:
         check_text(text, "النص", 60_000)
-    entries = parse_lexicon(lexicon_text(state.settings, station(state)), source="the station lexicon")
+    lexicon = station_words(state.db).lexicon
     try:
         clock = state.settings.clock_dial
-        return speakable_texts(texts, Lexicon(entries), diacritize=False, clock=clock)
+        return speakable_texts(texts, lexicon, diacritize=False, clock=clock)
     except ProducerError:
         raise
     except Exception as exc:

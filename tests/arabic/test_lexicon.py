@@ -1,47 +1,48 @@
 from __future__ import annotations
 
-from pathlib import Path
+import pickle
 
 import pytest
 
 from producer.arabic import Lexicon, LexiconEntry
+from producer.arabic.lexicon import format_lexicon, parse_lexicon
 from producer.errors import InputError
 
 
-def test_missing_file_gives_the_shipped_defaults(tmp_path: Path) -> None:
-    lexicon = Lexicon.load(tmp_path / "lexicon.tsv")
-    assert lexicon.entries() == Lexicon.default().entries()
-    patterns = {entry.pattern for entry in lexicon.entries()}
+def test_the_shipped_lexicon_has_the_news_abbreviations() -> None:
+    patterns = {entry.pattern for entry in Lexicon.default().entries()}
     assert {"UN", "ISIS", "NATO", "km", "kg", "قسد"} <= patterns
 
 
-def test_save_load_round_trip_and_edit(tmp_path: Path) -> None:
-    path = tmp_path / "station" / "lexicon.tsv"
+def test_tsv_round_trip_and_edit() -> None:
     lexicon = Lexicon([LexiconEntry("قسد", "قَسَد")])
     lexicon.add("re:\\bNo\\.\\s*(\\d)", "رقم \\1")
     lexicon.add("قسد", "قَسَدْ")  # same pattern: replaced, not duplicated
-    lexicon.save(path)
-    assert path.read_text(encoding="utf-8") == "قسد\tقَسَدْ\nre:\\bNo\\.\\s*(\\d)\tرقم \\1\n"
-    loaded = Lexicon.load(path)
+    text = format_lexicon(lexicon.entries())
+    assert text == "قسد\tقَسَدْ\nre:\\bNo\\.\\s*(\\d)\tرقم \\1\n"
+    loaded = Lexicon(parse_lexicon(text, source="test"))
     assert loaded.entries() == lexicon.entries()
     assert loaded.remove("قسد") is True
     assert loaded.remove("قسد") is False
     assert [e.pattern for e in loaded.entries()] == ["re:\\bNo\\.\\s*(\\d)"]
-    assert list(tmp_path.joinpath("station").iterdir()) == [path]  # no temporary file left behind
 
 
-def test_comments_and_blank_lines_are_skipped(tmp_path: Path) -> None:
-    path = tmp_path / "lexicon.tsv"
-    path.write_text("# station words\n\nحماة\tحَمَاة\n", encoding="utf-8")
-    assert Lexicon.load(path).entries() == [LexiconEntry("حماة", "حَمَاة")]
+def test_a_lexicon_sent_to_another_process_keeps_its_entries_not_its_compiled_matchers() -> None:
+    lexicon = Lexicon([LexiconEntry("قسد", "قَسَد")])
+    assert lexicon.apply("قسد") == "قَسَد"  # compiled now
+    copy = pickle.loads(pickle.dumps(lexicon))
+    assert copy.entries() == lexicon.entries() and copy._matchers is None
+    assert copy.apply("وقسد") == "وقَسَد"
+
+
+def test_comments_and_blank_lines_are_skipped() -> None:
+    assert parse_lexicon("# station words\n\nحماة\tحَمَاة\n", source="test") == [LexiconEntry("حماة", "حَمَاة")]
 
 
 @pytest.mark.parametrize("line", ["no tab here", "a\tb\tc", "\tspoken", "re:(\tx"])
-def test_invalid_lines_are_input_errors(tmp_path: Path, line: str) -> None:
-    path = tmp_path / "lexicon.tsv"
-    path.write_text(line + "\n", encoding="utf-8")
+def test_invalid_lines_are_input_errors(line: str) -> None:
     with pytest.raises(InputError, match=r"lexicon|line 1"):
-        Lexicon.load(path)
+        parse_lexicon(line + "\n", source="the lexicon")
 
 
 @pytest.mark.parametrize(

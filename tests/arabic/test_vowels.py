@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from producer.arabic.lexicon import parse_lexicon
-from producer.arabic.vowels import lexicon_with, set_vowels
+from producer.arabic.vowels import set_vowels
 from producer.errors import InputError
 
 
@@ -28,13 +27,3 @@ def test_a_word_clicked_with_its_vowels_is_found_by_its_letters() -> None:
 def test_vowels_that_change_letters_are_refused(word: str, vowels: str) -> None:
     with pytest.raises(InputError):
         set_vowels("قتلت", word, vowels)
-
-
-def test_lexicon_entry_added_or_replaced() -> None:
-    lexicon = "# station words\nقسد\tقَسَد\nقتلت\tقُتِلَتْ\n\n"
-    out = lexicon_with(lexicon, "قتلت", "قَتَلَتْ")
-    assert out == "# station words\nقسد\tقَسَد\nقتلت\tقَتَلَتْ\n"
-    assert [(e.pattern, e.replacement) for e in parse_lexicon(out, source="test")] == [
-        ("قسد", "قَسَد"),
-        ("قتلت", "قَتَلَتْ"),
-    ]

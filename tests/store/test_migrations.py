@@ -15,14 +15,16 @@ import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import Column, Integer, MetaData, String, Table, inspect, select, update
+from sqlalchemy import JSON, Column, Integer, MetaData, String, Table, inspect, select, update
 from sqlalchemy.exc import DataError
 
+from producer.arabic.lexicon import LexiconEntry
 from producer.errors import ProducerError
-from producer.store import migrations
+from producer.store import db, migrations, words
 from producer.store.db import Base, Bulletin, Database, Episode, User
 
 JOB_LEASE_COLUMNS = ("lease_until", "enqueued", "due", "output")
+WORDS = ("lexicon_entries", "station_templates", "words_versions")
 BIG = 3 * 2**31  # an episode of 6 GiB: more than a 32-bit integer holds
 
 
@@ -39,8 +41,8 @@ def before_migrations() -> MetaData:
     and no tables or columns that later revisions added."""
     old = MetaData()
     for table in Base.metadata.sorted_tables:
-        # Tables of revisions 0003_scale, 0003_hostile and 0003_air.
-        if table.name in ("secrets", "login_failures", "sources", "articles", "programmes", "runs"):
+        # Tables of revisions 0003_scale, 0003_hostile, 0003_air and 0004_lexdb.
+        if table.name in ("secrets", "login_failures", "sources", "articles", "programmes", "runs", *WORDS):
             continue
         copy = table.to_metadata(old)
         if table.name == "jobs":
@@ -66,9 +68,9 @@ def differences(database: Database, metadata: MetaData) -> list[Any]:
 def test_fresh_database_upgrades_to_exactly_the_models(database: Database) -> None:
     database.migrate()
     assert differences(database, Base.metadata) == []
-    assert database.revision() == migrations.head() == "0003_air"
+    assert database.revision() == migrations.head() == "0004_lexdb"
     database.migrate()  # a second start finds nothing to do
-    assert database.revision() == "0003_air"
+    assert database.revision() == "0004_lexdb"
 
 
 def test_baseline_is_the_schema_create_all_made(database: Database) -> None:
@@ -125,6 +127,35 @@ def test_database_made_before_migrations_is_stamped_and_upgraded(database: Datab
         s.execute(update(Episode).values(audio_bytes=BIG))
     with database.read() as s:
         assert s.scalar(select(Episode.audio_bytes)) == BIG
+
+
+def test_lexicon_and_templates_kept_as_station_values_become_rows(database: Database) -> None:
+    """Before 0004_lexdb the settings page kept the lexicon (TSV text) and the templates (a JSON
+    object) as station values: the upgrade moves them into rows, in order, and drops the values."""
+    with database.write() as s:
+        command.upgrade(migrations.config(s.connection()), "0003_air")
+        lexicon = "# station words\nقسد\tقَسَد\nre:\\bNo\\.\\s*(\\d)\tرقم \\1\n\nقسد\tقَسَدْ\n"
+        station = Table(
+            "station", MetaData(), Column("key", String), Column("value", JSON), Column("updated")
+        )
+        now = datetime.now(UTC).replace(tzinfo=None)
+        s.execute(
+            station.insert(),
+            [
+                {"key": "lexicon", "value": lexicon, "updated": now},
+                {"key": "templates", "value": {"ident": "هنا {{ station }}"}, "updated": now},
+                {"key": "station_name", "value": "راديو", "updated": now},
+            ],
+        )
+    database.migrate()
+    with database.read() as s:
+        assert words.lexicon_entries(s) == [
+            LexiconEntry("قسد", "قَسَدْ"),  # the later line replaced the earlier, in its place
+            LexiconEntry("re:\\bNo\\.\\s*(\\d)", "رقم \\1"),
+        ]
+        assert words.station_templates(s) == {"ident": "هنا {{ station }}"}
+        assert words.versions(s) == {"lexicon": 1, "templates": 1}
+        assert db.station_values(s) == {"station_name": "راديو"}
 
 
 def test_processes_starting_together_migrate_once(database_url: str) -> None:

@@ -151,6 +151,9 @@ def snapshot(room: Newsroom) -> dict[str, Any]:
             "users": query("SELECT name, role, active, password_hash FROM users"),
             "jobs": query("SELECT count(*) FROM jobs"),
             "tokens": query("SELECT count(*) FROM api_tokens"),
+            "lexicon": query("SELECT pattern, replacement, position FROM lexicon_entries ORDER BY position"),
+            "templates": query("SELECT name, text FROM station_templates ORDER BY name"),
+            "words": query("SELECT name, version FROM words_versions ORDER BY name"),
         }
     data_dir = room.server.data_dir
     media = data_dir / "media"
@@ -159,13 +162,11 @@ def snapshot(room: Newsroom) -> dict[str, Any]:
         for p in sorted(media.rglob("*"))
         if p.is_file()
     }
-    lexicon = data_dir / "lexicon.tsv"
-    rows["lexicon"] = lexicon.read_text(encoding="utf-8") if lexicon.exists() else None
     return rows
 
 
 def assert_nothing_lost(before: dict[str, Any], after: dict[str, Any]) -> None:
-    for key in ("station", "episodes", "users", "jobs", "tokens", "files", "lexicon"):
+    for key in ("station", "episodes", "users", "jobs", "tokens", "files", "lexicon", "templates", "words"):
         assert after[key] == before[key], key
     for bulletin_id, row in before["bulletins"].items():
         assert after["bulletins"].get(bulletin_id) == row, f"bulletin {bulletin_id} changed"

@@ -11,7 +11,10 @@ either way), fathatan written on a final alif counts as on the letter before it,
 letter compare as a set, a bare إ counts as إِ, U+0670 (superscript alif) is ignored, and a word
 whose letters the candidate changed is wrong everywhere.
 
-    .venv/bin/python scripts/eval_diacritizers.py [--show NAME] [--only NAME...]
+    .venv/bin/python scripts/eval_diacritizers.py [--set FILE] [--show NAME] [--only NAME...]
+
+`--set tests/data/tashkeel_heldout.tsv` scores the held-out set, written after the first version and
+never used to tune the diacritizer: read only its totals (no --show), so it stays a fair check.
 
 Candidates outside producer's dependencies (mishkal, arbtok, dengjen-tashkeel-py, ichkil,
 catt-tashkeel) are measured when importable, e.g. from a separate virtualenv put on PYTHONPATH.
@@ -272,11 +275,12 @@ def marks_coverage(sentences: list[Sentence]) -> str:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--set", type=Path, default=EVAL_SET, help="The vocalized set (TSV) to score.")
     parser.add_argument("--only", nargs="*", help="Names (or name prefixes) of the candidates to run.")
     parser.add_argument("--show", help="List the meaning-bearing errors of this candidate (name prefix).")
     parser.add_argument("--all", action="store_true", help="With --show: every word wrong, case aside.")
     args = parser.parse_args()
-    sentences = load()
+    sentences = load(args.set)
     meaning = sum(len(s.meaning) for s in sentences)
     total = sum(len(s.words) for s in sentences)
     print(f"{len(sentences)} sentences, {total} words, {meaning} meaning-bearing\n")

@@ -1,0 +1,244 @@
+"""Rules of Arabic that hold whatever the model predicts, applied to its marks after prediction.
+
+The diacritization models read letters, not grammar: they voice a verb active where what follows
+shows it is passive, and they guess names and rarer words. Three kinds of fix, each true of the
+language rather than of a test set:
+
+- frequent news words (producer/arabic/news_words.tsv, written from general Arabic knowledge):
+  particles with their fixed vowels, and names and nouns whose stem reads one way only (the case
+  ending stays the model's), behind any of the clitics و ب ك ل and the article;
+- the article: a moon letter right after it never carries a shadda;
+- the voice of a verb that opens a sentence, judged by what follows: a past verb followed
+  directly by عن / على / بـ / لـ / أنّ has no subject, so it is passive (عُثِرَ عَلَى، أُفْرِجَ عَنْ،
+  ذُكِرَ أَنَّ); a verb of killing, wounding or arrest followed directly by a number is passive (قُتِلَ
+  ثَلَاثَةٌ); the present of the verbs used impersonally before أن is passive (يُتَوَقَّعُ أَنْ).
+  Only verbs whose passive keeps their letters (no long vowel in the stem) are changed.
+
+Marks written in the text are applied after these rules by the caller, so they still win.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass
+from functools import cache
+from importlib.resources import files
+
+from producer.arabic.pausal import DAMMA, FATHA, KASRA, SHADDA, SUKUN, split_marks, words
+
+_SENTENCE_END = frozenset(".!?؟\n")
+_SUN = frozenset("تثدذرزسشصضطظلن")
+_LONG = frozenset("اوىي")
+_CASE = frozenset((FATHA, DAMMA, KASRA, "\u064b", "\u064c", "\u064d"))
+# What stands right after a passive verb that has no subject.
+_NO_SUBJECT = frozenset(("عن", "على", "أن", "أنه", "أنها", "أنهم", "بأن"))
+# Verbs of killing, wounding, arrest and damage (their past, masculine and feminine): followed
+# directly by a number they are passive, the number being what they happened to.
+_CASUALTY = frozenset(
+    (
+        "قتل", "جرح", "اعتقل", "أسر", "خطف", "اختطف", "أعدم", "أنقذ", "نقل", "دمر", "أحرق", "هدم",
+        "استهدف", "أسقط", "احتجز", "أوقف", "سجن", "حبس", "ضبط", "أطلق", "انتشل", "سجل", "رصد",
+        "فقد", "شرد", "هجر", "قصف", "أغلق", "وزع", "سلم",
+    )
+)  # fmt: skip
+_QUANTITIES = frozenset(
+    (
+        "اثنان", "اثنين", "ثلاثة", "ثلاث", "أربعة", "أربع", "خمسة", "خمس", "ستة", "ست", "سبعة", "سبع",
+        "ثمانية", "ثماني", "تسعة", "تسع", "عشرة", "عشر", "عشرات", "مئات", "آلاف", "ألف", "ألفا", "مئة",
+        "مائة", "نحو", "قرابة", "حوالي", "أكثر", "عدد", "أحد", "إحدى", "جنديان", "شخصان", "طفلان",
+    )
+)  # fmt: skip
+_AN = frozenset(("أن", "أنه", "أنها", "بأن"))
+# Verbs whose present is used impersonally in the passive before أن: يُتَوَقَّعُ، يُعْتَقَدُ، يُنْتَظَرُ...
+_IMPERSONAL = frozenset(("يتوقع", "يعتقد", "ينتظر", "يذكر", "يرجح", "يفترض", "يخشى"))
+
+
+@dataclass(frozen=True)
+class _Entry:
+    vowels: list[str]  # the marks of each letter
+    fixed: bool  # the last letter's marks too (an indeclinable word)
+
+
+@cache
+def _news_words() -> dict[str, _Entry]:
+    out: dict[str, _Entry] = {}
+    text = (files("producer.arabic") / "news_words.tsv").read_text("utf-8")
+    for line in text.splitlines():
+        if not line.strip() or line.startswith("#"):
+            continue
+        vowelled, kind = line.split("\t")
+        bare, marks = split_marks(vowelled)
+        out[bare] = _Entry(marks, kind == "fixed")
+    return out
+
+
+def _clitics(word: str) -> list[tuple[int, bool]]:
+    """Ways to read `word` as clitics + stem: (where the stem starts, whether the article is in
+    between), the longest reading first."""
+    readings = []
+    # Not ف: far more words open with it as a root letter (فَتَحَتْ is not فَ + تَحْتَ، فَقَدَ not فَ + قَدْ).
+    for conj in ("", "و"):
+        if not word.startswith(conj):
+            continue
+        rest = len(conj)
+        for prep in ("", "ب", "ك", "ل"):
+            if not word.startswith(prep, rest):
+                continue
+            at = rest + len(prep)
+            if prep == "ل" and word.startswith("ل", at) and len(word) > at + 2:
+                readings.append((at + 1, True))  # لل: لِ + the article without its alif
+            if prep != "ل" and word.startswith("ال", at) and len(word) > at + 3:
+                readings.append((at + 2, True))
+            readings.append((at, False))
+    return sorted(readings, key=lambda r: -r[0])
+
+
+_PREFIX_VOWEL = {"و": FATHA, "ف": FATHA, "ب": KASRA, "ك": FATHA, "ل": KASRA}
+
+
+def _lexicon(word: str, marks: list[str]) -> bool:
+    """Give `word` its vowels from the news words; whether it was found."""
+    entries = _news_words()
+    for stem_at, article in _clitics(word):
+        entry = entries.get(word[stem_at:])
+        if entry is None or (entry.fixed and article):
+            continue
+        clitics_end = stem_at
+        if article:
+            lam = stem_at - 1
+            clitics_end = lam - 1 if word[lam - 1] == "ا" else lam  # لل has no alif
+            if word[lam - 1] == "ا":
+                marks[lam - 1] = ""
+            # A hamzat wasl after the article takes its kasra on the lam (الِاجْتِمَاع).
+            marks[lam] = KASRA if word[stem_at] == "ا" else "" if word[stem_at] in _SUN else SUKUN
+        for i in range(clitics_end):
+            marks[i] = _PREFIX_VOWEL.get(word[i], "")
+        last = len(word) - 1
+        for i, vowels in enumerate(entry.vowels):
+            at = stem_at + i
+            if at == last and not entry.fixed:
+                kept = marks[at]
+                marks[at] = vowels.replace(FATHA, "").replace(DAMMA, "").replace(KASRA, "") + "".join(
+                    m for m in kept if m in _CASE or m == SUKUN
+                )
+            else:
+                marks[at] = vowels
+        if article and word[stem_at] in _SUN and SHADDA not in marks[stem_at]:
+            marks[stem_at] = _canonical(SHADDA + marks[stem_at])
+        return True
+    return False
+
+
+def _canonical(marks: str) -> str:
+    return "".join(sorted(marks, key=unicodedata.combining))
+
+
+def _moon_letter(word: str, marks: list[str]) -> None:
+    """No shadda on a moon letter right after the article (الْقَمَر، not الْقَّمَر)."""
+    for stem_at, article in _clitics(word):
+        if article and word[stem_at] not in _SUN and SHADDA in marks[stem_at]:
+            marks[stem_at] = marks[stem_at].replace(SHADDA, "")
+        if article:
+            return
+
+
+def _with_vowel(marks: str, vowel: str) -> str:
+    """`marks` with its short vowel replaced by `vowel` (a shadda stays)."""
+    return _canonical("".join(m for m in marks if m not in (FATHA, DAMMA, KASRA, SUKUN)) + vowel)
+
+
+def _sounds(marks: str) -> bool:
+    return any(v in marks for v in (FATHA, DAMMA, KASRA))
+
+
+def _passive_past(word: str, marks: list[str]) -> bool:
+    """Turn a past verb the model voiced active into its passive (قَتَلَ → قُتِلَ، أَعْلَنَ → أُعْلِنَ،
+    اسْتَهْدَفَتْ → اسْتُهْدِفَتْ), if its passive keeps its letters; whether it did."""
+    last = len(word) - 1
+    if word.endswith("ت") and FATHA not in marks[last]:
+        last -= 1  # the feminine ت
+    stem = word[: last + 1]
+    if not 3 <= len(stem) <= 6 or any(c in _LONG for c in stem[1:]) or FATHA not in marks[last]:
+        return False
+    if SHADDA in marks[last]:
+        return False  # a doubled verb (انْضَمَّ): its passive is not a change of vowels
+    sounding = [i for i in range(last) if _sounds(marks[i])]
+    if not sounding or sounding[-1] != last - 1:
+        return False
+    for i in sounding[:-1]:
+        marks[i] = _with_vowel(marks[i], DAMMA)
+    marks[last - 1] = _with_vowel(marks[last - 1], KASRA)
+    return True
+
+
+def _passive_present(word: str, marks: list[str]) -> bool:
+    """يَتَوَقَّعُ → يُتَوَقَّعُ، يَعْتَقِدُ → يُعْتَقَدُ: the prefix takes a damma, the letter before the
+    last a fatha."""
+    last = len(word) - 1
+    marks[0] = DAMMA
+    if _sounds(marks[last - 1]):
+        marks[last - 1] = _with_vowel(marks[last - 1], FATHA)
+    return True
+
+
+def _verb_at(word: str) -> tuple[int, str]:
+    """Where a verb starts after و / ف, and the verb."""
+    if len(word) > 3 and word[0] in "وف":
+        return 1, word[1:]
+    return 0, word
+
+
+def correct(skeleton: str, marks: list[str], *, opens_sentence: bool = True) -> list[bool]:
+    """Apply the rules to the model's `marks` of `skeleton` in place; per character, whether the
+    news words set it (a known word is no longer unsure)."""
+    known = [False] * len(skeleton)
+    spans = words(skeleton)
+    sentence_start = opens_sentence
+    previous_end = 0
+    starts: list[bool] = []
+    for start, _ in spans:
+        if any(c in _SENTENCE_END for c in skeleton[previous_end:start]):
+            sentence_start = True
+        starts.append(sentence_start)
+        sentence_start = False
+        previous_end = _
+    for n, (start, end) in enumerate(spans):
+        word, wmarks = skeleton[start:end], marks[start:end]
+        if _lexicon(word, wmarks):
+            known[start:end] = [True] * (end - start)
+        else:
+            _moon_letter(word, wmarks)
+        following = skeleton[spans[n + 1][0] : spans[n + 1][1]] if n + 1 < len(spans) else ""
+        joined = n + 1 < len(spans) and skeleton[end : spans[n + 1][0]].strip() == ""
+        if known[start] and joined and following.startswith("ا") and SUKUN in wmarks[-1]:
+            # Two vowelless consonants do not meet: مِنْ → مِنَ الْ، عَنْ → عَنِ الْ، لَمْ → لَمِ ا.
+            wmarks[-1] = FATHA if word.endswith("من") else KASRA
+        passive = starts[n] and joined and not known[start] and _voice(word, wmarks, following)
+        if passive and following in _QUANTITIES:
+            # What a passive verb happened to is its subject: nominative (قُتِلَ ثَلَاثَةُ).
+            _nominative(following, marks, spans[n + 1][1] - 1)
+        marks[start:end] = wmarks
+    return known
+
+
+def _voice(word: str, marks: list[str], following: str) -> bool:
+    """Make a sentence-opening verb passive where what follows shows it; whether it did."""
+    at, verb = _verb_at(word)
+    vmarks = marks[at:]
+    if verb.startswith(("ي", "ت", "ن")):
+        changed = verb in _IMPERSONAL and following in _AN and _passive_present(verb, vmarks)
+    else:
+        no_subject = following in _NO_SUBJECT or (following[:1] in "بل" and len(following) > 3)
+        counted = following in _QUANTITIES and (verb[:-1] if verb.endswith("ت") else verb) in _CASUALTY
+        changed = at == 0 and (no_subject or counted) and _passive_past(verb, vmarks)
+    marks[at:] = vmarks
+    return changed
+
+
+_NOMINATIVE = {FATHA: DAMMA, KASRA: DAMMA, "\u064b": "\u064c", "\u064d": "\u064c"}
+
+
+def _nominative(word: str, marks: list[str], last: int) -> None:
+    if word[-1] in _LONG or (word[-1] == "ن" and word[-2:-1] in ("ا", "ي", "و")):
+        return  # no case vowel, or the nun of a dual or plural (شَخْصَانِ keeps its kasra)
+    marks[last] = _canonical("".join(_NOMINATIVE.get(m, m) for m in marks[last]))

@@ -187,16 +187,22 @@ class _Labels:
     def __init__(self, *models: _Model) -> None:
         self.marks = sorted({m for model in models for m in model.marks})
         index = {m: i for i, m in enumerate(self.marks)}
-        self._projections = {}
+        # Per model: its classes sorted by label, and where each label's run starts, for a
+        # summing reduceat (a matrix product would wake BLAS threads for a few hundred sums).
+        self._runs: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         for model in models:
-            projection = np.zeros((len(model.marks), len(self.marks)))
-            projection[np.arange(len(model.marks)), [index[m] for m in model.marks]] = 1
-            self._projections[id(model)] = projection
+            label = np.array([index[m] for m in model.marks])
+            order = np.argsort(label, kind="stable")
+            starts = np.searchsorted(label[order], np.arange(len(self.marks)))
+            if len(set(label)) != len(self.marks):
+                raise EngineUnavailable("a diacritization model lacks one of the marks of the others.")
+            self._runs[id(model)] = (order, starts)
         # No vowel: nothing, or a sukun (the same consonant without a vowel).
         self.silent = np.array([not any(v in m for v in _SOUNDING) for m in self.marks])
 
     def project(self, model: _Model, probabilities: np.ndarray) -> np.ndarray:
-        return probabilities @ self._projections[id(model)]
+        order, starts = self._runs[id(model)]
+        return np.add.reduceat(probabilities[..., order], starts, axis=-1)
 
 
 class Diacritizer:

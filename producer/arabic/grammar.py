@@ -31,7 +31,12 @@ _SUN = frozenset("تثدذرزسشصضطظلن")
 _LONG = frozenset("اوىي")
 _CASE = frozenset((FATHA, DAMMA, KASRA, "\u064b", "\u064c", "\u064d"))
 # What stands right after a passive verb that has no subject.
-_NO_SUBJECT = frozenset(("عن", "على", "أن", "أنه", "أنها", "أنهم", "بأن"))
+_NO_SUBJECT = frozenset(
+    ("عن", "على", "أن", "أنه", "أنها", "أنهم", "بأن", "به", "بها", "بهم", "له", "لها", "لهم")
+)
+# ...or a preposition joined to a noun with the article (بِالْقَرَارِ، لِلْمَدَنِيِّينَ), not a name that
+# opens with ب or ل and may be the subject (رَفَضَ لُبْنَانُ).
+_JOINED_PREPOSITION = ("بال", "لل")
 # Verbs of killing, wounding, arrest and damage (their past, masculine and feminine): followed
 # directly by a number they are passive, the number being what they happened to.
 _CASUALTY = frozenset(
@@ -49,6 +54,15 @@ _QUANTITIES = frozenset(
     )
 )  # fmt: skip
 _AN = frozenset(("أن", "أنه", "أنها", "بأن"))
+# ...or by people named without the article, who are what such a verb happens to in news
+# (قُتِلَ مَدَنِيُّونَ، اعْتُقِلَ صَحَفِيٌّ); an armed group after it is its subject (قَتَلَ مُسَلَّحُونَ).
+_VICTIMS = frozenset(
+    (
+        "شخص", "أشخاص", "مدني", "مدنيون", "مدنيين", "طفل", "أطفال", "امرأة", "نساء", "جندي", "جنود",
+        "عنصر", "عناصر", "مواطن", "مواطنون", "مواطنين", "صحفي", "صحفيون", "صحفيين", "مسعف", "مسعفون",
+        "مسعفين", "عامل", "عمال", "لاجئ", "لاجئون", "لاجئين", "شاب", "شبان", "رجل", "رجال",
+    )
+)  # fmt: skip
 # Verbs whose present is used impersonally in the passive before أن: يُتَوَقَّعُ، يُعْتَقَدُ، يُنْتَظَرُ...
 _IMPERSONAL = frozenset(("يتوقع", "يعتقد", "ينتظر", "يذكر", "يرجح", "يفترض", "يخشى"))
 
@@ -214,7 +228,7 @@ def correct(skeleton: str, marks: list[str], *, opens_sentence: bool = True) -> 
             # Two vowelless consonants do not meet: مِنْ → مِنَ الْ، عَنْ → عَنِ الْ، لَمْ → لَمِ ا.
             wmarks[-1] = FATHA if word.endswith("من") else KASRA
         passive = starts[n] and joined and not known[start] and _voice(word, wmarks, following)
-        if passive and following in _QUANTITIES:
+        if passive and (following in _QUANTITIES or following in _VICTIMS):
             # What a passive verb happened to is its subject: nominative (قُتِلَ ثَلَاثَةُ).
             _nominative(following, marks, spans[n + 1][1] - 1)
         marks[start:end] = wmarks
@@ -228,8 +242,9 @@ def _voice(word: str, marks: list[str], following: str) -> bool:
     if verb.startswith(("ي", "ت", "ن")):
         changed = verb in _IMPERSONAL and following in _AN and _passive_present(verb, vmarks)
     else:
-        no_subject = following in _NO_SUBJECT or (following[:1] in "بل" and len(following) > 3)
-        counted = following in _QUANTITIES and (verb[:-1] if verb.endswith("ت") else verb) in _CASUALTY
+        no_subject = following in _NO_SUBJECT or following.startswith(_JOINED_PREPOSITION)
+        casualty = (verb[:-1] if verb.endswith("ت") else verb) in _CASUALTY
+        counted = casualty and (following in _QUANTITIES or following in _VICTIMS)
         changed = at == 0 and (no_subject or counted) and _passive_past(verb, vmarks)
     marks[at:] = vmarks
     return changed

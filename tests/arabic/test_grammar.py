@@ -18,7 +18,8 @@ def corrected(vowelled: str) -> str:
 def test_a_verb_without_subject_is_passive() -> None:
     assert corrected("عَثَرَ عَلَى جُثَّةٍ") == "عُثِرَ عَلَى جُثَّةٍ"
     assert corrected("أَفْرَجَ عَنْ صَحَفِيٍّ") == "أُفْرِجَ عَنْ صَحَفِيٍّ"
-    assert corrected("اسْتَهْدَفَتْ بِصَوَارِيخَ") == "اسْتُهْدِفَتْ بِصَوَارِيخَ"
+    assert corrected("اسْتَهْدَفَتْ بِالصَّوَارِيخِ") == "اسْتُهْدِفَتْ بِالصَّوَارِيخِ"
+    assert corrected("رَفَضَ لُبْنَانُ الِاتِّهَامَاتِ") == "رَفَضَ لُبْنَانُ الِاتِّهَامَاتِ"  # a name, the subject
     assert corrected("ذَكَرَ أَنَّ الْحَرِيقَ") == "ذُكِرَ أَنَّ الْحَرِيقَ"
     # Only where the verb opens the sentence: after و the subject may be the last sentence's.
     assert corrected("وَأَعْلَنَ عَنْ خُطَّةٍ") == "وَأَعْلَنَ عَنْ خُطَّةٍ"
@@ -26,10 +27,11 @@ def test_a_verb_without_subject_is_passive() -> None:
     assert corrected("الْوَزِيرُ أَعْلَنَ عَنْ خُطَّةٍ") == "الْوَزِيرُ أَعْلَنَ عَنْ خُطَّةٍ"
 
 
-def test_a_casualty_verb_before_a_number_is_passive_and_the_number_nominative() -> None:
+def test_a_casualty_verb_before_a_number_or_victims_is_passive_and_they_are_nominative() -> None:
     assert corrected("قَتَلَ ثَلَاثَةَ مَدَنِيِّينَ") == "قُتِلَ ثَلَاثَةُ مَدَنِيِّينَ"
     assert corrected("اعْتَقَلَتْ عَشَرَاتٍ") == "اعْتُقِلَتْ عَشَرَاتٌ"
     assert corrected("جَرَحَ شَخْصَانِ") == "جُرِحَ شَخْصَانِ"  # a dual's nun keeps its kasra
+    assert corrected("قَتَلَ أَطْفَالٍ فِي الْقَصْفِ") == "قُتِلَ أَطْفَالٌ فِي الْقَصْفِ"
     assert corrected("قَتَلَ مُسَلَّحُونَ خَمْسَةَ جُنُودٍ") == "قَتَلَ مُسَلَّحُونَ خَمْسَةَ جُنُودٍ"
     assert corrected("نَزَحَ آلَافُ السُّكَّانِ") == "نَزَحَ آلَافُ السُّكَّانِ"  # not a casualty verb
 

@@ -288,6 +288,7 @@ def main() -> int:
     print("|---|---|---|---|---|---|")
     shown: list[tuple[str, str, str]] = []
     notes: list[str] = []
+    scored: dict[Callable[[], Diacritize], Score] = {}
     for name, make in CANDIDATES.items():
         if args.only and not any(name.startswith(o) for o in args.only):
             continue
@@ -302,10 +303,18 @@ def main() -> int:
             f" | {score.wrong_chars / score.chars:.1%} | {score.wrong_meaning} of {score.meaning}"
             f" | {rate:,.0f} |"
         )
+        scored[make] = score
         if make is _producer:
             notes.append(marks_coverage(sentences))
         if args.show and name.startswith(args.show):
             shown = score.stem_errors if args.all else score.meaning_errors
+    if _producer in scored and _libtashkeel in scored:
+        mine, theirs = scored[_producer], scored[_libtashkeel]
+        ratio = (mine.wrong_no_case / mine.words) / (theirs.wrong_no_case / theirs.words)
+        notes.append(
+            f"producer against libtashkeel: WER without case endings {ratio:.2f}x (floor: at most 0.5x),"
+            f" meaning-bearing words wrong {mine.wrong_meaning} against {theirs.wrong_meaning} (floor: fewer)"
+        )
     for note in notes:
         print(f"\n{note}")
     for ident, ref, hyp in shown:

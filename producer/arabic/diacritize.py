@@ -37,7 +37,7 @@ from pathlib import Path
 
 import numpy as np
 
-from producer.arabic.grammar import correct
+from producer.arabic.grammar import correct, looks_like_verb
 from producer.arabic.pausal import (
     DAMMA,
     FATHA,
@@ -70,28 +70,6 @@ _MAX_PIECE = 400
 UNSURE_BELOW = 0.7
 # Sentence ends: a verb right after one opens a sentence.
 _SENTENCE_END = frozenset(".!?؟\n")
-# Words that open sentences and end in a fatha like a past verb, but are not verbs.
-_NOT_VERBS = frozenset(
-    ("بين", "تحت", "فوق", "عند", "بعد", "قبل", "حيث", "ثم", "لكن", "إن", "أن", "كما", "منذ", "خلال", "أمام")
-)
-
-
-def looks_like_verb(word: str) -> bool:
-    """Whether a vowelled word reads as a past or present verb, the forms whose passive and active
-    are spelled alike (قَتَلَ/قُتِلَ، قَتَلَتْ/قُتِلَتْ، يَقْتُلُ/يُقْتَلُ)."""
-    skeleton, marks = split_marks(word)
-    if len(skeleton) > 3 and skeleton[0] in "وف":
-        skeleton, marks = skeleton[1:], marks[1:]
-    if len(skeleton) < 3 or skeleton.startswith("ال") or skeleton in _NOT_VERBS:
-        return False
-    # The first vowel: on the first letter, or after a hamzat wasl (اُعْتُقِلَ، اسْتُهْدِفَ).
-    first = next((m for m in marks[:3] if any(v in m for v in (FATHA, DAMMA, KASRA))), "")
-    if not (FATHA in first or DAMMA in first) or (marks[0] == "" and skeleton[0] != "ا"):
-        return False
-    last = marks[-1]
-    present = skeleton[0] in "يت" and skeleton[-1] != "ة" and (DAMMA in last or FATHA in last)
-    past = (FATHA in last and skeleton[-1] not in "ةى") or skeleton.endswith(("ت", "وا"))
-    return present or past
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from functools import cache
 from importlib.resources import files
 
-from producer.arabic.pausal import DAMMA, FATHA, KASRA, SHADDA, SUKUN, split_marks, words
+from producer.arabic.pausal import DAMMA, FATHA, KASRA, SHADDA, SUKUN, join_marks, split_marks, words
 
 _SENTENCE_END = frozenset(".!?؟\n")
 _SUN = frozenset("تثدذرزسشصضطظلن")
@@ -65,6 +65,30 @@ _VICTIMS = frozenset(
 )  # fmt: skip
 # Verbs whose present is used impersonally in the passive before أن: يُتَوَقَّعُ، يُعْتَقَدُ، يُنْتَظَرُ...
 _IMPERSONAL = frozenset(("يتوقع", "يعتقد", "ينتظر", "يذكر", "يرجح", "يفترض", "يخشى"))
+
+
+# Words that open sentences and end in a fatha like a past verb, but are not verbs.
+_NOT_VERBS = frozenset(
+    ("بين", "تحت", "فوق", "عند", "بعد", "قبل", "حيث", "ثم", "لكن", "إن", "أن", "كما", "منذ", "خلال", "أمام")
+)
+
+
+def looks_like_verb(word: str) -> bool:
+    """Whether a vowelled word reads as a past or present verb, the forms whose passive and active
+    are spelled alike (قَتَلَ/قُتِلَ، قَتَلَتْ/قُتِلَتْ، يَقْتُلُ/يُقْتَلُ)."""
+    skeleton, marks = split_marks(word)
+    if len(skeleton) > 3 and skeleton[0] in "وف":
+        skeleton, marks = skeleton[1:], marks[1:]
+    if len(skeleton) < 3 or skeleton.startswith("ال") or skeleton in _NOT_VERBS:
+        return False
+    # The first vowel: on the first letter, or after a hamzat wasl (اُعْتُقِلَ، اسْتُهْدِفَ).
+    first = next((m for m in marks[:3] if any(v in m for v in (FATHA, DAMMA, KASRA))), "")
+    if not (FATHA in first or DAMMA in first) or (marks[0] == "" and skeleton[0] != "ا"):
+        return False
+    last = marks[-1]
+    present = skeleton[0] in "يت" and skeleton[-1] != "ة" and (DAMMA in last or FATHA in last)
+    past = (FATHA in last and skeleton[-1] not in "ةى") or skeleton.endswith(("ت", "وا"))
+    return present or past
 
 
 @dataclass(frozen=True)
@@ -224,13 +248,18 @@ def correct(skeleton: str, marks: list[str], *, opens_sentence: bool = True) -> 
             _moon_letter(word, wmarks)
         following = skeleton[spans[n + 1][0] : spans[n + 1][1]] if n + 1 < len(spans) else ""
         joined = n + 1 < len(spans) and skeleton[end : spans[n + 1][0]].strip() == ""
-        if known[start] and joined and following.startswith("ا") and SUKUN in wmarks[-1]:
-            # Two vowelless consonants do not meet: مِنْ → مِنَ الْ، عَنْ → عَنِ الْ، لَمْ → لَمِ ا.
-            wmarks[-1] = FATHA if word.endswith("من") else KASRA
+        if joined and following.startswith("ا") and SUKUN in wmarks[-1] and word[-1] not in _LONG:
+            # Two vowelless consonants do not meet before a hamzat wasl: مِنَ الْ، عَنِ الْ، قَالَتِ الْ،
+            # لَهُمُ الْ.
+            wmarks[-1] = FATHA if word in ("من", "ومن") else DAMMA if word.endswith("هم") else KASRA
         passive = starts[n] and joined and not known[start] and _voice(word, wmarks, following)
         if passive and (following in _QUANTITIES or following in _VICTIMS):
             # What a passive verb happened to is its subject: nominative (قُتِلَ ثَلَاثَةُ).
             _nominative(following, marks, spans[n + 1][1] - 1)
+        elif starts[n] and joined and not known[start] and looks_like_verb(join_marks(word, wmarks)):
+            # The noun right after a verb that opens a sentence is its subject (or, after a passive,
+            # what it happened to): nominative (عَقَدَ الْوُزَرَاءُ، عُقِدَ الِاجْتِمَاعُ).
+            _subject(following, marks, spans[n + 1][0])
         marks[start:end] = wmarks
     return known
 
@@ -251,6 +280,31 @@ def _voice(word: str, marks: list[str], following: str) -> bool:
 
 
 _NOMINATIVE = {FATHA: DAMMA, KASRA: DAMMA, "\u064b": "\u064c", "\u064d": "\u064c"}
+
+
+# Words right after a verb that are not its subject: adverbs of time and place, particles.
+_NOT_SUBJECTS = frozenset(
+    (
+        "اليوم", "أمس", "غدا", "الليلة", "صباح", "مساء", "ليلة", "يوم", "ظهر", "فجر", "نهاية", "بداية",
+        "مطلع", "أواخر", "أوائل", "منتصف", "خلال", "بعد", "قبل", "عند", "أمام", "حول", "نحو", "فوق",
+        "تحت", "بين", "دون", "لدى", "وفق", "عبر", "ضمن", "إثر", "عقب", "جراء", "بسبب", "حين", "أيضا",
+        "مجددا", "الآن", "أنه", "أنها", "إنه", "إنها", "أن", "إن", "لا", "ما", "قد", "كل", "أكثر",
+    )
+)  # fmt: skip
+
+
+def _subject(word: str, marks: list[str], start: int) -> None:
+    """Make `word` (at `start` in the line) nominative, if it is a noun that can be a subject: with
+    the article, or in construct (no nunation). An indefinite word with nunation may be an adverb
+    (عَادَ مُجَدَّدًا)."""
+    if word in _NOT_SUBJECTS or word in _news_words() or len(word) < 3:
+        return
+    last = start + len(word) - 1
+    nunated = any(m in marks[last] for m in ("\u064b", "\u064c", "\u064d"))
+    # Not after a clitic: بِالْ / لِلْ / وَالْ open a prepositional phrase or a second noun; a word
+    # without the article that opens with one of these letters may be either (بِصَوَارِيخَ، وَزِيرُ).
+    if word.startswith("ال") or not (nunated or word[0] in "بلكوف"):
+        _nominative(word, marks, last)
 
 
 def _nominative(word: str, marks: list[str], last: int) -> None:

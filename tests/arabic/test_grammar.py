@@ -56,7 +56,22 @@ def test_news_words_keep_the_model_case_ending() -> None:
     # Two vowelless consonants do not meet.
     assert corrected("مِنْ الِاحْتِجَازِ عَنْ الصَّحَفِيِّ") == "مِنَ الِاحْتِجَازِ عَنِ الصَّحَفِيِّ"
     # ف is a root letter here, not the conjunction before تحت.
-    assert corrected("فَتَحَتْ الْمَدَارِسُ") == "فَتَحَتْ الْمَدَارِسُ"
+    assert corrected("فَتَحَتْ الْمَدَارِسُ") == "فَتَحَتِ الْمَدَارِسُ"
+
+
+def test_the_noun_after_a_sentence_opening_verb_is_nominative() -> None:
+    assert corrected("عَقَدَ الْوُزَرَاءِ اجْتِمَاعًا") == "عَقَدَ الْوُزَرَاءُ اجْتِمَاعًا"
+    assert corrected("فُرِضَ حَظْرِ التَّجَوُّلِ") == "فُرِضَ حَظْرُ التَّجَوُّلِ"  # in construct
+    assert corrected("وَصَلَ صَبَاحَ الْيَوْمِ") == "وَصَلَ صَبَاحَ الْيَوْمِ"  # an adverb of time
+    assert corrected("عَادَ مُجَدَّدًا") == "عَادَ مُجَدَّدًا"  # nunation: maybe an adverb
+    assert corrected("عَادَ بِالطَّائِرَةِ") == "عَادَ بِالطَّائِرَةِ"  # a preposition's noun
+    assert corrected("الْوَزِيرُ أَكَّدَ الْخَبَرَ") == "الْوَزِيرُ أَكَّدَ الْخَبَرَ"  # not the opening word
+
+
+def test_a_sukun_before_a_hamzat_wasl_takes_a_vowel() -> None:
+    assert corrected("أَكَّدَتْ الشَّرِكَةُ") == "أَكَّدَتِ الشَّرِكَةُ"
+    assert corrected("لَهُمْ الْحَقُّ") == "لَهُمُ الْحَقُّ"
+    assert corrected("قَالَتْ إِنَّ") == "قَالَتْ إِنَّ"  # إ is no hamzat wasl
 
 
 def test_no_shadda_on_a_moon_letter_after_the_article() -> None:

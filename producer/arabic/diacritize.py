@@ -237,6 +237,9 @@ class Diacritizer:
                 else:
                     out_marks[k][j] = model[j]
                     sure[k][j] = confident[j]
+                if j and skeleton[j] in "اى" and "\u064b" in mine and not given[k][j - 1]:
+                    # Nunation typed on the final alif (أيضاً) is the letter before's: not twice.
+                    out_marks[k][j - 1] = out_marks[k][j - 1].replace("\u064b", FATHA)
         readings: list[list[Reading]] = [[] for _ in lines]
         for k, (i, _, _) in enumerate(pieces):
             readings[i].append(

@@ -69,8 +69,12 @@ _IMPERSONAL = frozenset(("يتوقع", "يعتقد", "ينتظر", "يذكر", "
 
 # Words that open sentences and end in a fatha like a past verb, but are not verbs.
 _NOT_VERBS = frozenset(
-    ("بين", "تحت", "فوق", "عند", "بعد", "قبل", "حيث", "ثم", "لكن", "إن", "أن", "كما", "منذ", "خلال", "أمام")
-)
+    (
+        "بين", "تحت", "فوق", "عند", "بعد", "قبل", "حيث", "ثم", "لكن", "إن", "أن", "كما", "منذ", "خلال",
+        "أمام", "حسب", "وفق", "ضمن", "رغم", "إثر", "عقب", "لدى", "دون", "حين", "نحو", "جراء",
+        "أيضا",
+    )
+)  # fmt: skip
 
 
 def looks_like_verb(word: str) -> bool:
@@ -156,8 +160,9 @@ def _lexicon(word: str, marks: list[str]) -> bool:
             at = stem_at + i
             if at == last and not entry.fixed:
                 kept = marks[at]
-                marks[at] = vowels.replace(FATHA, "").replace(DAMMA, "").replace(KASRA, "") + "".join(
-                    m for m in kept if m in _CASE or m == SUKUN
+                marks[at] = _canonical(
+                    vowels.replace(FATHA, "").replace(DAMMA, "").replace(KASRA, "")
+                    + "".join(m for m in kept if m in _CASE or m == SUKUN)
                 )
             else:
                 marks[at] = vowels
@@ -251,17 +256,30 @@ def correct(skeleton: str, marks: list[str], *, opens_sentence: bool = True) -> 
         if joined and following.startswith("ا") and SUKUN in wmarks[-1] and word[-1] not in _LONG:
             # Two vowelless consonants do not meet before a hamzat wasl: مِنَ الْ، عَنِ الْ، قَالَتِ الْ،
             # لَهُمُ الْ.
-            wmarks[-1] = FATHA if word in ("من", "ومن") else DAMMA if word.endswith("هم") else KASRA
+            article = following.startswith("ال")
+            wmarks[-1] = (
+                FATHA if word in ("من", "ومن") and article else DAMMA if word.endswith("هم") else KASRA
+            )
         passive = starts[n] and joined and not known[start] and _voice(word, wmarks, following)
         if passive and (following in _QUANTITIES or following in _VICTIMS):
             # What a passive verb happened to is its subject: nominative (قُتِلَ ثَلَاثَةُ).
             _nominative(following, marks, spans[n + 1][1] - 1)
-        elif starts[n] and joined and not known[start] and looks_like_verb(join_marks(word, wmarks)):
+        elif starts[n] and joined and not known[start] and _past_verb(word, wmarks):
             # The noun right after a verb that opens a sentence is its subject (or, after a passive,
             # what it happened to): nominative (عَقَدَ الْوُزَرَاءُ، عُقِدَ الِاجْتِمَاعُ).
             _subject(following, marks, spans[n + 1][0])
         marks[start:end] = wmarks
     return known
+
+
+def _past_verb(word: str, marks: list[str]) -> bool:
+    """Whether a vowelled word reads as a past verb (قَتَلَ، أَكَّدَتِ), the surest of the verb shapes: a
+    present verb's shape is also a noun's (تَمْدِيدُ), and a feminine plural ends in ت too (مُخَيَّمَاتُ)."""
+    if not looks_like_verb(join_marks(word, marks)) or word.endswith("ات"):
+        return False
+    if FATHA in marks[-1]:
+        return True
+    return word.endswith("ت") and len(word) > 2 and FATHA in marks[-2] and DAMMA not in marks[-1]
 
 
 def _voice(word: str, marks: list[str], following: str) -> bool:
@@ -293,11 +311,15 @@ _NOT_SUBJECTS = frozenset(
 )  # fmt: skip
 
 
+# Attached pronouns: the case vowel is then before them (تَعْبِيرُهُ), and the last letter's is the pronoun's.
+_PRONOUNS = ("ه", "ها", "هم", "هما", "هن", "كم", "نا", "ك")
+
+
 def _subject(word: str, marks: list[str], start: int) -> None:
     """Make `word` (at `start` in the line) nominative, if it is a noun that can be a subject: with
     the article, or in construct (no nunation). An indefinite word with nunation may be an adverb
     (عَادَ مُجَدَّدًا)."""
-    if word in _NOT_SUBJECTS or word in _news_words() or len(word) < 3:
+    if word in _NOT_SUBJECTS or word in _news_words() or len(word) < 3 or word.endswith(_PRONOUNS):
         return
     last = start + len(word) - 1
     nunated = any(m in marks[last] for m in ("\u064b", "\u064c", "\u064d"))

@@ -66,11 +66,16 @@ def test_the_noun_after_a_sentence_opening_verb_is_nominative() -> None:
     assert corrected("عَادَ مُجَدَّدًا") == "عَادَ مُجَدَّدًا"  # nunation: maybe an adverb
     assert corrected("عَادَ بِالطَّائِرَةِ") == "عَادَ بِالطَّائِرَةِ"  # a preposition's noun
     assert corrected("الْوَزِيرُ أَكَّدَ الْخَبَرَ") == "الْوَزِيرُ أَكَّدَ الْخَبَرَ"  # not the opening word
+    # Headlines that open with a noun shaped like a verb: a plural in ات, a masdar like a present.
+    assert corrected("مُخَيَّمَاتُ الشَّمَالِ") == "مُخَيَّمَاتُ الشَّمَالِ"
+    assert corrected("تَمْدِيدُ مُهْلَةِ التَّسْدِيدِ") == "تَمْدِيدُ مُهْلَةِ التَّسْدِيدِ"
+    assert corrected("حَسَبَ تَعْبِيرِهِ") == "حَسَبَ تَعْبِيرِهِ"
 
 
 def test_a_sukun_before_a_hamzat_wasl_takes_a_vowel() -> None:
     assert corrected("أَكَّدَتْ الشَّرِكَةُ") == "أَكَّدَتِ الشَّرِكَةُ"
     assert corrected("لَهُمْ الْحَقُّ") == "لَهُمُ الْحَقُّ"
+    assert corrected("مِنْ اسْتِهْدَافٍ") == "مِنِ اسْتِهْدَافٍ"  # مِنَ only before the article
     assert corrected("قَالَتْ إِنَّ") == "قَالَتْ إِنَّ"  # إ is no hamzat wasl
 
 
@@ -87,6 +92,11 @@ def test_through_the_diacritizer() -> None:
     assert [line.split()[0] for line in out[:3]] == ["عُثِرَ", "قُتِلَ", "يُتَوَقَّعُ"]
     assert out[3].startswith("الْإِعْمَار")  # إ is read with i whatever the model says
     assert out[0].split()[1] == "عَلَى"
+
+
+def test_nunation_typed_on_the_alif_is_not_doubled() -> None:
+    (out,) = get_diacritizer().diacritize(["اقرأ أيضاً"])
+    assert out.endswith("أَيْضَاً")
 
 
 def test_typed_vowels_win_over_the_rules() -> None:

@@ -11,7 +11,10 @@ either way), fathatan written on a final alif counts as on the letter before it,
 letter compare as a set, a bare إ counts as إِ, U+0670 (superscript alif) is ignored, and a word
 whose letters the candidate changed is wrong everywhere.
 
-    .venv/bin/python scripts/eval_diacritizers.py [--show NAME] [--only NAME...]
+    .venv/bin/python scripts/eval_diacritizers.py [--set FILE] [--show NAME] [--only NAME...]
+
+`--set tests/data/tashkeel_heldout.tsv` scores the held-out set, written after the first version and
+never used to tune the diacritizer: read only its totals (no --show), so it stays a fair check.
 
 Candidates outside producer's dependencies (mishkal, arbtok, dengjen-tashkeel-py, ichkil,
 catt-tashkeel) are measured when importable, e.g. from a separate virtualenv put on PYTHONPATH.
@@ -272,11 +275,12 @@ def marks_coverage(sentences: list[Sentence]) -> str:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--set", type=Path, default=EVAL_SET, help="The vocalized set (TSV) to score.")
     parser.add_argument("--only", nargs="*", help="Names (or name prefixes) of the candidates to run.")
     parser.add_argument("--show", help="List the meaning-bearing errors of this candidate (name prefix).")
     parser.add_argument("--all", action="store_true", help="With --show: every word wrong, case aside.")
     args = parser.parse_args()
-    sentences = load()
+    sentences = load(args.set)
     meaning = sum(len(s.meaning) for s in sentences)
     total = sum(len(s.words) for s in sentences)
     print(f"{len(sentences)} sentences, {total} words, {meaning} meaning-bearing\n")
@@ -284,6 +288,7 @@ def main() -> int:
     print("|---|---|---|---|---|---|")
     shown: list[tuple[str, str, str]] = []
     notes: list[str] = []
+    scored: dict[Callable[[], Diacritize], Score] = {}
     for name, make in CANDIDATES.items():
         if args.only and not any(name.startswith(o) for o in args.only):
             continue
@@ -298,10 +303,18 @@ def main() -> int:
             f" | {score.wrong_chars / score.chars:.1%} | {score.wrong_meaning} of {score.meaning}"
             f" | {rate:,.0f} |"
         )
+        scored[make] = score
         if make is _producer:
             notes.append(marks_coverage(sentences))
         if args.show and name.startswith(args.show):
             shown = score.stem_errors if args.all else score.meaning_errors
+    if _producer in scored and _libtashkeel in scored:
+        mine, theirs = scored[_producer], scored[_libtashkeel]
+        ratio = (mine.wrong_no_case / mine.words) / (theirs.wrong_no_case / theirs.words)
+        notes.append(
+            f"producer against libtashkeel: WER without case endings {ratio:.2f}x (floor: at most 0.5x),"
+            f" meaning-bearing words wrong {mine.wrong_meaning} against {theirs.wrong_meaning} (floor: fewer)"
+        )
     for note in notes:
         print(f"\n{note}")
     for ident, ref, hyp in shown:

@@ -1,14 +1,20 @@
 """Diacritization with the rawi models that ship in the text2tashkeel wheel (Apache-2.0, ONNX, offline).
 
-Chosen by measurement on tests/data/tashkeel_eval.tsv (scripts/eval_diacritizers.py): the gated pair
-rawi-v2 (decides where a mark goes) + rawi (decides which) made the fewest word errors of every
-candidate that runs offline. Both are bidirectional LSTMs without a length mask, so padding a line
-changes what they predict: a call's lines are cut into pieces of at most _MAX_PIECE characters, and
-pieces whose letters are equally many run as one batch (one model run per length), never padded.
+Chosen by measurement (scripts/eval_diacritizers.py) on tests/data/tashkeel_eval.tsv and on the
+held-out tests/data/tashkeel_heldout.tsv: the three bundled rawi models read together. Whether a
+letter sounds a vowel is the mean of rawi-v2's and rawi-v3's judgement (rawi alone over-marks);
+which vowel is the mean of the three models' distributions. The mean made fewer word errors on
+both sets than any one model or gated pair, including the pair producer used before (rawi-v2
+gating rawi), which was the best on the first set only. Then grammar.py applies rules of Arabic the
+models do not know (the voice of a verb judged by what follows it, frequent news words).
+All three are bidirectional LSTMs without a length mask, so padding a line changes what they
+predict: a call's lines are cut into pieces of at most _MAX_PIECE characters, and pieces whose
+letters are equally many run as one batch (one model run per length), never padded.
 
 What the wrapper guarantees, whatever the model predicts:
 - the letters of the text are never changed: the model only picks marks for the input's own
-  characters (its hamza and dagger-alif predictions are dropped, only the eight harakat are written);
+  characters (its hamza and dagger-alif predictions are dropped, only the eight harakat are written;
+  the rules of grammar.py change marks only);
 - marks already in the text (typed by an editor, or from the lexicon) are kept (in Unicode's
   canonical order, as all output marks are); a letter
   with only a shadda gets the model's vowel beside it;
@@ -32,6 +38,7 @@ from pathlib import Path
 
 import numpy as np
 
+from producer.arabic.grammar import correct, looks_like_verb
 from producer.arabic.pausal import (
     DAMMA,
     FATHA,
@@ -49,41 +56,21 @@ from producer.errors import EngineUnavailable
 
 DIACRITICS = MARKS
 _VOWELS = frozenset((FATHA, DAMMA, KASRA, "\u064b", "\u064c", "\u064d", SUKUN))
+_SOUNDING = frozenset((FATHA, DAMMA, KASRA, "\u064b", "\u064c", "\u064d", SHADDA))
 # Models (file, vocabulary) inside text2tashkeel's package: the gate decides where, the value which.
 _GATE = ("rawi_v2.int8.onnx", "rawi_v2.vocab.json")
 _VALUE = ("rawi.int8.onnx", "rawi.vocab.json")
-MODEL_ID = f"text2tashkeel-{package_version('text2tashkeel')}-rawi-v2+rawi"
+_TWO_HEAD = ("rawi_v3.int8.onnx", "rawi_v2.vocab.json")
+MODEL_ID = f"text2tashkeel-{package_version('text2tashkeel')}-rawi-v2+rawi+rawi-v3-mean"
 # Long lines are cut after a space so one run stays short (an LSTM runs letter by letter).
 _MAX_PIECE = 400
 # A letter whose mark the models chose with less than this probability makes its word "unsure".
-# On the evaluation set 0.7 flags 15 % of the words; with the sentence-opening verbs the marks
-# cover 78 % of the words voiced wrong and 54 of the 60 meaning-bearing words voiced wrong
-# (scripts/eval_diacritizers.py prints these figures).
+# On the evaluation set 0.7 flags 12 % of the words; with the sentence-opening verbs the marks
+# cover 79 % of the words voiced wrong and 39 of the 46 meaning-bearing words voiced wrong
+# (83 % and 24 of 27 on the held-out set; scripts/eval_diacritizers.py prints these figures).
 UNSURE_BELOW = 0.7
 # Sentence ends: a verb right after one opens a sentence.
 _SENTENCE_END = frozenset(".!?؟\n")
-# Words that open sentences and end in a fatha like a past verb, but are not verbs.
-_NOT_VERBS = frozenset(
-    ("بين", "تحت", "فوق", "عند", "بعد", "قبل", "حيث", "ثم", "لكن", "إن", "أن", "كما", "منذ", "خلال", "أمام")
-)
-
-
-def looks_like_verb(word: str) -> bool:
-    """Whether a vowelled word reads as a past or present verb, the forms whose passive and active
-    are spelled alike (قَتَلَ/قُتِلَ، قَتَلَتْ/قُتِلَتْ، يَقْتُلُ/يُقْتَلُ)."""
-    skeleton, marks = split_marks(word)
-    if len(skeleton) > 3 and skeleton[0] in "وف":
-        skeleton, marks = skeleton[1:], marks[1:]
-    if len(skeleton) < 3 or skeleton.startswith("ال") or skeleton in _NOT_VERBS:
-        return False
-    # The first vowel: on the first letter, or after a hamzat wasl (اُعْتُقِلَ، اسْتُهْدِفَ).
-    first = next((m for m in marks[:3] if any(v in m for v in (FATHA, DAMMA, KASRA))), "")
-    if not (FATHA in first or DAMMA in first) or (marks[0] == "" and skeleton[0] != "ا"):
-        return False
-    last = marks[-1]
-    present = skeleton[0] in "يت" and skeleton[-1] != "ة" and (DAMMA in last or FATHA in last)
-    past = (FATHA in last and skeleton[-1] not in "ةى") or skeleton.endswith(("ت", "وا"))
-    return present or past
 
 
 @dataclass(frozen=True)
@@ -151,13 +138,50 @@ class _Model:
         # Only the eight harakat.
         self.marks = [_canonical(m for m in by_id.get(i, "") if m in MARKS) for i in range(max(by_id) + 1)]
 
+    def _run(self, rows: list[str]) -> list[np.ndarray]:
+        ids = np.array([[self.ids.get(c, self.unknown) for c in row] for row in rows], dtype=np.int64)
+        return self.session.run(None, {"input": ids})
+
     def probabilities(self, rows: list[str]) -> np.ndarray:
         """(rows, letters, classes) probabilities for equally long rows of base letters."""
-        ids = np.array([[self.ids.get(c, self.unknown) for c in row] for row in rows], dtype=np.int64)
-        logits = self.session.run(None, {"input": ids})[0]
-        logits = logits - logits.max(axis=-1, keepdims=True)
-        exp = np.exp(logits)
-        return exp / exp.sum(axis=-1, keepdims=True)
+        return _softmax(self._run(rows)[0])
+
+    def two_heads(self, rows: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        """For rawi-v3: the probability that each letter carries a mark (rows, letters), and
+        which mark (rows, letters, classes)."""
+        presence, value = self._run(rows)
+        return 1 / (1 + np.exp(-presence.reshape(presence.shape[:2]))), _softmax(value)
+
+
+def _softmax(logits: np.ndarray) -> np.ndarray:
+    logits = logits - logits.max(axis=-1, keepdims=True)
+    exp = np.exp(logits)
+    return exp / exp.sum(axis=-1, keepdims=True)
+
+
+class _Labels:
+    """The marks the three models can write, as one label set, and each model's classes mapped
+    onto it (classes that differ only in hamza or dagger alif become one label)."""
+
+    def __init__(self, *models: _Model) -> None:
+        self.marks = sorted({m for model in models for m in model.marks})
+        index = {m: i for i, m in enumerate(self.marks)}
+        # Per model: its classes sorted by label, and where each label's run starts, for a
+        # summing reduceat (a matrix product would wake BLAS threads for a few hundred sums).
+        self._runs: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        for model in models:
+            label = np.array([index[m] for m in model.marks])
+            order = np.argsort(label, kind="stable")
+            starts = np.searchsorted(label[order], np.arange(len(self.marks)))
+            if len(set(label)) != len(self.marks):
+                raise EngineUnavailable("a diacritization model lacks one of the marks of the others.")
+            self._runs[id(model)] = (order, starts)
+        # No vowel: nothing, or a sukun (the same consonant without a vowel).
+        self.silent = np.array([not any(v in m for v in _SOUNDING) for m in self.marks])
+
+    def project(self, model: _Model, probabilities: np.ndarray) -> np.ndarray:
+        order, starts = self._runs[id(model)]
+        return np.add.reduceat(probabilities[..., order], starts, axis=-1)
 
 
 class Diacritizer:
@@ -169,8 +193,10 @@ class Diacritizer:
         try:
             self._gate = _Model(folder, _GATE, threads)
             self._value = _Model(folder, _VALUE, threads)
+            self._two_head = _Model(folder, _TWO_HEAD, threads)
         except Exception as exc:  # onnxruntime's own load errors have no common base class
             raise EngineUnavailable(f"the diacritization model in {folder} cannot be loaded: {exc}.") from exc
+        self._labels = _Labels(self._gate, self._value, self._two_head)
 
     def diacritize(self, lines: Sequence[str], *, pausal: bool = True) -> list[str]:
         """Each line with diacritics added (in the pausal form before pauses unless `pausal` is
@@ -192,9 +218,15 @@ class Diacritizer:
         predicted = self._predict(skeletons)
         out_marks: list[list[str]] = [[""] * len(s) for s in skeletons]
         sure: list[list[bool]] = [[True] * len(s) for s in skeletons]
+        opens = [
+            k == 0 or pieces[k - 1][0] != pieces[k][0] or _ends_sentence(skeletons[k - 1])
+            for k in range(len(pieces))
+        ]
         for k, skeleton in enumerate(skeletons):
             marks, confident = predicted[k]
             model = [_hamza_below(c, m) if is_letter(c) else "" for c, m in zip(skeleton, marks, strict=True)]
+            known = correct(skeleton, model, opens_sentence=opens[k])
+            confident = [c or s for c, s in zip(confident, known, strict=True)]
             if pausal:
                 model = apply_pausal(skeleton, model, ends_in_pause=pieces[k][2])
             for j in range(len(skeleton)):
@@ -206,39 +238,62 @@ class Diacritizer:
                 else:
                     out_marks[k][j] = model[j]
                     sure[k][j] = confident[j]
+                if j and skeleton[j] in "اى" and "\u064b" in mine and not given[k][j - 1]:
+                    # Nunation typed on the final alif (أيضاً) is the letter before's: not twice.
+                    out_marks[k][j - 1] = out_marks[k][j - 1].replace("\u064b", FATHA)
         readings: list[list[Reading]] = [[] for _ in lines]
         for k, (i, _, _) in enumerate(pieces):
-            # A piece cut from the middle of a line opens a sentence only after a sentence end.
-            opens = not readings[i] or skeletons[k - 1].rstrip()[-1:] in _SENTENCE_END
-            readings[i].append(_reading(skeletons[k], out_marks[k], sure[k], given[k], opens_sentence=opens))
+            readings[i].append(
+                _reading(skeletons[k], out_marks[k], sure[k], given[k], opens_sentence=opens[k])
+            )
         return [_join(parts) for parts in readings]
 
     def _predict(self, skeletons: list[str]) -> list[tuple[list[str], list[bool]]]:
         """Per skeleton: the predicted marks of each character and whether the models were sure."""
         bases = ["".join(_base(c) for c in s) for s in skeletons]
         by_length: dict[int, list[int]] = defaultdict(list)
-        for k, row in enumerate(bases):
-            by_length[len(row)].append(k)
+        for k, base in enumerate(bases):
+            by_length[len(base)].append(k)
         out: list[tuple[list[str], list[bool]]] = [([], []) for _ in skeletons]
+        labels = self._labels
         for length, group in by_length.items():
             if length == 0:
                 continue
             rows = [bases[k] for k in group]
-            gate = self._gate.probabilities(rows)
-            value = self._value.probabilities(rows)
+            gate = labels.project(self._gate, self._gate.probabilities(rows))
+            value = labels.project(self._value, self._value.probabilities(rows))
+            presence, chosen = self._two_head.two_heads(rows)
+            chosen = labels.project(self._two_head, chosen)
+            # Whether a letter sounds a vowel: the mean of rawi-v2's and rawi-v3's judgement
+            # (rawi alone over-marks); which vowel: the mean of all three distributions.
+            silent = (
+                gate[..., labels.silent].sum(-1) + 1 - presence * (1 - chosen[..., labels.silent].sum(-1))
+            ) / 2
+            mean = (gate + value + chosen) / 3
+            sounding = np.where(labels.silent, 0.0, mean)
+            # A silent letter takes rawi-v2's choice between nothing and a sukun (the mean puts
+            # sukuns on long vowels).
+            quiet = np.where(labels.silent, gate, 0.0)
+            best = np.where(silent[..., None] > 0.5, quiet, sounding)
+            picked = best.argmax(-1)
+            share = sounding.max(-1) / np.maximum(sounding.sum(-1), 1e-9)
+            confidence = np.where(silent > 0.5, silent, (1 - silent) * share)
             for row, k in enumerate(group):
-                marked = gate[row].argmax(-1) != 0
-                chosen = value[row].argmax(-1)
-                marks = [self._value.marks[int(c)] if m else "" for c, m in zip(chosen, marked, strict=True)]
-                confidence = np.where(marked, value[row].max(-1) * (1 - gate[row][:, 0]), gate[row][:, 0])
-                out[k] = (marks, [bool(p >= UNSURE_BELOW) for p in confidence])
+                marks = [labels.marks[int(c)] for c in picked[row]]
+                out[k] = (marks, [bool(p >= UNSURE_BELOW) for p in confidence[row]])
         return out
 
 
+def _ends_sentence(piece: str) -> bool:
+    """Whether a piece cut from the middle of a line ends a sentence (the next one opens one)."""
+    return piece.rstrip()[-1:] in _SENTENCE_END
+
+
 def _hamza_below(letter: str, marks: str) -> str:
-    """إ is always read with i; the models, which never see the hamza, often leave it bare."""
-    if letter == "إ" and not any(v in marks for v in _VOWELS):
-        return marks + KASRA
+    """إ is always read with i; the models, which never see the hamza, often leave it bare or give
+    it another vowel."""
+    if letter == "إ" and not any(v in marks for v in (KASRA, "\u064d")):
+        return _canonical([m for m in marks if m not in _VOWELS] + [KASRA])
     return marks
 
 

@@ -46,8 +46,8 @@ def test_the_view_shows_the_vowels_as_voiced_and_marks_what_to_check(newsroom: N
     spoken = words(page)
     texts = [text for _, _, text in spoken]
     # The lead headline as voiced: قتلت active (she killed), the headline's end in the pausal form.
-    assert texts[texts.index("رُوسِيَا") : texts.index("رُوسِيَا") + 7] == [
-        "رُوسِيَا",
+    assert texts[texts.index("رُوسْيَا") : texts.index("رُوسْيَا") + 7] == [
+        "رُوسْيَا",
         "تَقُولُ",
         "إِنَّهَا",
         "قَتَلَتْ",

@@ -88,20 +88,22 @@ def start_run(services: Services, programme_id: int, air_time: datetime, *, now:
         run = claim_run(s, programme, air_time, RunState.BUILDING)
         if run is None:
             return None
+        # Claimed by this clock: a run claimed before its air time is a scheduled one (see _late).
+        run.created = now
         articles = choose_articles(s, programme, now, window=window)
         if not articles:
             run.state, run.error = RunState.SKIPPED.value, "no new articles in its sources"
         run.article_ids, run.updated = [a.id for a in articles], now
         s.flush()
         run_id = run.id
-        name, length = programme.name, programme.length_seconds
+        name, length, target = programme.name, programme.length_seconds, programme.target
         stories = [story_of(a) for a in articles]
         ids = [a.id for a in articles]
     if not stories:
         log.info("programme %s at %s skipped: no new articles", name, air_time)
         return run_id
     try:
-        bulletin_id, chosen = _build(services, name, length, stories, ids, air_time)
+        bulletin_id, chosen = _build(services, name, length, target, stories, ids, air_time)
     except ProducerError as exc:
         _settle(services.db, run_id, RunState.FAILED, f"the bulletin could not be composed: {exc}", now)
         return run_id
@@ -117,6 +119,7 @@ def _build(
     services: Services,
     name: str,
     length: int,
+    target: str,
     stories: Sequence[Story],
     ids: Sequence[int],
     air_time: datetime,
@@ -146,7 +149,7 @@ def _build(
     with services.db.write() as s:
         bulletin = Bulletin(
             title=title,
-            target=config.target,
+            target=target,
             articles=texts,
             script=script_to_dict(planned.script),
             author=AUTHOR,
@@ -233,6 +236,8 @@ def _advance(services: Services, run: Run, programme: Programme, now: datetime) 
             and episode.published_at is not None
             and episode.published_at <= deadline
         ):
+            if _late(run, now):
+                return _move(services.db, run, RunState.LATE, now, error=_late_reason(services, run, now))
             if _move(services.db, run, RunState.PUBLISHED, now):
                 _hand_off(services, run.id, programme, now)
                 return True
@@ -240,10 +245,10 @@ def _advance(services: Services, run: Run, programme: Programme, now: datetime) 
         if now > deadline:
             return _move(services.db, run, RunState.SKIPPED, now, error="not approved in time")
         return False
-    # PUBLISHED before air time: a target failed (or the process handing off died); try again,
-    # but not while another process may still be handing it off.
+    # PUBLISHED before air time: a target failed (or the process handing off died); try again when
+    # its wait is over, but not while another process may still be handing it off.
     handoff = run.handoff or {}
-    if all(handoff.get(spec, {}).get("receipt") for spec in programme.playout):
+    if not any(_due(handoff.get(spec), now) for spec in programme.playout):
         return False
     if now - run.updated < HANDOFF_HOLD:
         return False
@@ -267,12 +272,31 @@ def _after_render(services: Services, run: Run, programme: Programme, now: datet
     if job.state != JobState.DONE or job.episode_id is None:
         reason = job.error or f"its render was {job.state}"
         return _move(services.db, run, RunState.FAILED, now, error=f"render failed: {reason}")
+    if _late(run, now):
+        error = _late_reason(services, run, now)
+        log.warning("run %s of %s: %s", run.id, programme.name, error)
+        return _move(services.db, run, RunState.LATE, now, error=error, episode_id=job.episode_id)
     if programme.mode == Mode.APPROVE:
         return _move(services.db, run, RunState.AWAITING, now, episode_id=job.episode_id)
     if not _move(services.db, run, RunState.PUBLISHED, now, episode_id=job.episode_id):
         return False
     _hand_off(services, run.id, programme, now)
     return True
+
+
+def _late(run: Run, now: datetime) -> bool:
+    """A bulletin airs at its hour or not at all: a scheduled run (claimed before its air time)
+    whose bulletin is ready only at or after that time is not published nor handed off. A run
+    claimed at its air time (`programme run --now`) goes out whenever it is ready."""
+    return run.created < run.air_time <= now
+
+
+def _late_reason(services: Services, run: Run, now: datetime) -> str:
+    zone = ZoneInfo(services.settings.timezone)
+    return (
+        f"its bulletin was ready only at {now.astimezone(zone):%H:%M:%S}, after its air time "
+        f"{run.air_time.astimezone(zone):%H:%M}: not aired"
+    )
 
 
 def _deadline(run: Run, programme: Programme) -> datetime:
@@ -307,9 +331,29 @@ def _episode(database: Database, episode_id: int | None) -> Episode | None:
         return s.get(Episode, episode_id)
 
 
+# A target that failed is tried again after 30 s, then 1, 2 and 4 minutes (and every 4 after),
+# as long as its air time has not come.
+RETRY_FIRST = timedelta(seconds=30)
+RETRY_MOST = timedelta(minutes=4)
+
+
+def retry_wait(attempts: int) -> timedelta:
+    """How long after its `attempts`-th failed try a target is tried again."""
+    return min(RETRY_FIRST * 2 ** max(0, attempts - 1), RETRY_MOST)
+
+
+def _due(entry: dict[str, Any] | None, now: datetime) -> bool:
+    """Whether a target is to be tried now: never tried, or failed and its wait is over."""
+    if entry is None:
+        return True
+    if entry.get("receipt"):
+        return False
+    return "next" not in entry or datetime.fromisoformat(entry["next"]) <= now
+
+
 def _hand_off(services: Services, run_id: int, programme: Programme, now: datetime) -> None:
-    """Publish the run's episode and deliver it to each target not yet served; HANDED_OFF when
-    every target has it (PUBLISHED with the errors otherwise, retried until air time)."""
+    """Publish the run's episode and deliver it to each target due (see _due); HANDED_OFF when
+    every target has it, PUBLISHED with each failure's reason, tries and next try otherwise."""
     from producer.web import service
 
     with services.db.read() as s:
@@ -317,26 +361,35 @@ def _hand_off(services: Services, run_id: int, programme: Programme, now: dateti
         if run is None or run.episode_id is None:
             return
     episode = service.set_published(services.as_state(), _automation(), run.episode_id, True)
-    handoff: dict[str, Any] = dict(run.handoff or {})
-    pending = [spec for spec in programme.playout if not handoff.get(spec, {}).get("receipt")]
+    handoff: dict[str, dict[str, Any]] = {spec: dict(v) for spec, v in (run.handoff or {}).items()}
+    pending = [spec for spec in programme.playout if _due(handoff.get(spec), now)]
     if pending:
         secret = services.settings.webhook_secret
         key = secret.get_secret_value().encode() if secret else b""
         base = services.settings.base_url
-        with _audio_file(services.store, episode.audio_key) as audio:
+        with _audio_file(services.store, episode.audio_key) as (audio, lasts):
             parcel = Handoff(
                 audio=audio,
                 title=episode.title,
                 guid=episode.guid,
                 air_time=run.air_time,
                 audio_url=f"{base.rstrip('/')}/media/{episode.audio_key}" if base else None,
+                audio_lasts=lasts,
             )
             for spec in pending:
+                attempts = int(handoff.get(spec, {}).get("attempts", 0)) + 1
                 try:
                     target = parse_target(spec, queue=services.settings.liquidsoap_queue, secret=key)
-                    handoff[spec] = {"receipt": target.deliver(parcel), "at": now.isoformat()}
+                    receipt = target.deliver(parcel)
+                    handoff[spec] = {"receipt": receipt, "at": now.isoformat(), "attempts": attempts}
                 except (PlayoutError, ProducerError) as exc:
-                    handoff[spec] = {"error": str(exc), "at": now.isoformat()}
+                    log.warning("hand-off of run %s to %s failed (try %d): %s", run_id, spec, attempts, exc)
+                    handoff[spec] = {
+                        "error": str(exc),
+                        "at": now.isoformat(),
+                        "attempts": attempts,
+                        "next": (now + retry_wait(attempts)).isoformat(),
+                    }
     failed = [f"{spec}: {v['error']}" for spec, v in handoff.items() if v.get("error")]
     if not programme.playout:
         state = RunState.PUBLISHED
@@ -349,16 +402,33 @@ def _hand_off(services: Services, run_id: int, programme: Programme, now: dateti
             row.error = "; ".join(failed) or None
 
 
+def handoff_status(run: Run, zone: ZoneInfo) -> list[str]:
+    """Each target's hand-off in a few words, as `programme list` shows it."""
+    out = []
+    for spec, entry in (run.handoff or {}).items():
+        tries = int(entry.get("attempts", 1))
+        if entry.get("receipt"):
+            out.append(f"{spec}: handed off ({entry['receipt']}; try {tries})")
+            continue
+        line = f"{spec}: failed {tries} time{'s' if tries > 1 else ''}"
+        nxt = datetime.fromisoformat(entry["next"]) if entry.get("next") else None
+        if run.state == RunState.PUBLISHED and nxt is not None and nxt < run.air_time:
+            line += f", next try {nxt.astimezone(zone):%H:%M:%S}"
+        out.append(f"{line}: {entry.get('error')}")
+    return out
+
+
 @contextmanager
-def _audio_file(store: FileStore, key: str) -> Iterator[Path]:
-    """The episode's audio as a local file: the stored file itself, or a temporary download."""
+def _audio_file(store: FileStore, key: str) -> Iterator[tuple[Path, bool]]:
+    """The episode's audio as a local file, and whether it stays after the hand-off: the stored
+    file itself, or a temporary download (deleted on leaving)."""
     if isinstance(store, LocalFileStore):
-        yield store.path(key)
+        yield store.path(key), True
         return
     with tempfile.TemporaryDirectory(prefix="producer-handoff-") as folder:
         path = Path(folder) / Path(key).name
         store.fetch(key, path)
-        yield path
+        yield path, False
 
 
 # ---- the schedule ----------------------------------------------------------------------------------

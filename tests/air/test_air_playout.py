@@ -18,15 +18,15 @@ import subprocess
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
 import numpy as np
 import pytest
 import soundfile
+from conftest import Hook
 from inotify_simple import INotify, flags
 from scipy import signal
 
@@ -36,8 +36,10 @@ from producer.air.playout import (
     PlayoutError,
     WatchFolder,
     Webhook,
+    check_targets,
     parse_target,
 )
+from producer.audio.bwf import BroadcastInfo, write_bwf
 from producer.audio.ffmpeg import ffmpeg_exe
 from producer.errors import InputError
 from producer.resources import bundled
@@ -108,9 +110,30 @@ def test_other_targets_are_refused_in_one_sentence(spec: str) -> None:
 # --- watch folder -----------------------------------------------------------------------------------
 
 
+def _broadcast_wav(path: Path, seconds: float) -> Path:
+    """A broadcast WAV as the render writes it (bext, cart): noise at 48 kHz."""
+    rate = 48_000
+    frames = int(seconds * rate)
+    noise = np.random.default_rng(7).uniform(-0.1, 0.1, frames)
+    created = datetime(2026, 12, 6, 13, 55)
+    info = BroadcastInfo(
+        title="نشرة الساعة الثانية",
+        station="راديو ألوان",
+        station_ascii="Radio Alwan",
+        programme="نشرة الساعة",
+        language="ar",
+        created=created,
+        valid_until=created + timedelta(hours=1),
+        intro_end=0,
+        segue=frames,
+    )
+    with path.open("wb") as out:
+        write_bwf(out, (noise[i : i + rate] for i in range(0, frames, rate)), frames, rate, info)
+    return path
+
+
 def test_watch_folder_shows_the_importer_only_a_complete_file(tmp_path: Path) -> None:
-    source = tmp_path / "bulletin.wav"
-    source.write_bytes(os.urandom(8 * 1024 * 1024))
+    source = _broadcast_wav(tmp_path / "bulletin.wav", 30)
     folder = tmp_path / "import"
     folder.mkdir()
     with INotify() as inotify:
@@ -128,9 +151,39 @@ def test_watch_folder_shows_the_importer_only_a_complete_file(tmp_path: Path) ->
     assert {name for name, mask in events if flags.MOVED_TO not in mask} == {f".{final.name}.part"}
 
 
-def test_watch_folder_that_cannot_be_written_is_a_playout_error(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"ID3\x04" + bytes(2000),  # the podcast MP3
+        b"RIFF\x24\x00\x00\x00WAVEfmt \x10\x00\x00\x00" + bytes(16) + b"data\x00\x00\x00\x00",  # no bext
+        b"RIFF",
+    ],
+)
+def test_watch_folder_takes_only_the_broadcast_wav(tmp_path: Path, content: bytes) -> None:
     source = tmp_path / "bulletin.wav"
-    source.write_bytes(b"RIFF")
+    source.write_bytes(content)
+    folder = tmp_path / "import"
+    with pytest.raises(PlayoutError, match=r"takes the broadcast WAV, and bulletin\.wav is not one"):
+        WatchFolder("dir:" + str(folder), folder).deliver(_handoff(source))
+    assert not folder.exists()
+
+
+@pytest.mark.parametrize(
+    ("target", "specs"),
+    [("podcast", ["dir:/srv/import"]), ("podcast", ["webhook:https://x.example/", "liquidsoap:h:1234"])],
+)
+def test_a_podcast_programme_does_not_go_on_air(target: str, specs: list[str]) -> None:
+    with pytest.raises(InputError, match="plays the broadcast WAV, and a podcast programme renders the MP3"):
+        check_targets(specs, target)
+
+
+def test_air_targets_take_a_broadcast_programme() -> None:
+    check_targets(["dir:/srv/import", "liquidsoap:h:1234", "webhook:https://x.example/"], "broadcast")
+    check_targets(["webhook:https://x.example/"], "podcast")
+
+
+def test_watch_folder_that_cannot_be_written_is_a_playout_error(tmp_path: Path) -> None:
+    source = _broadcast_wav(tmp_path / "bulletin.wav", 0.5)
     not_a_folder = tmp_path / "import"
     not_a_folder.write_text("a file where the folder should be")
     with pytest.raises(PlayoutError, match="cannot be written to"):
@@ -139,39 +192,6 @@ def test_watch_folder_that_cannot_be_written_is_a_playout_error(tmp_path: Path) 
 
 
 # --- webhook ----------------------------------------------------------------------------------------
-
-
-@dataclass
-class Hook:
-    url: str
-    status: int = 204
-    received: list[tuple[dict[str, str], bytes]] = field(default_factory=list)
-
-
-@pytest.fixture
-def hook() -> Iterator[Hook]:
-    holder: dict[str, Hook] = {}
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
-            holder["hook"].received.append((dict(self.headers.items()), body))
-            self.send_response(holder["hook"].status)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-
-        def log_message(self, *_args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    holder["hook"] = Hook(f"http://127.0.0.1:{server.server_address[1]}/playout/news")
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield holder["hook"]
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def test_webhook_body_is_signed_with_the_secret(hook: Hook, tmp_path: Path) -> None:

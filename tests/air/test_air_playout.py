@@ -12,13 +12,15 @@ import html
 import json
 import os
 import pwd
+import re
 import shutil
 import socket
 import subprocess
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -26,7 +28,7 @@ import httpx
 import numpy as np
 import pytest
 import soundfile
-from conftest import Hook
+from conftest import Hook, Site
 from inotify_simple import INotify, flags
 from scipy import signal
 
@@ -39,10 +41,18 @@ from producer.air.playout import (
     check_targets,
     parse_target,
 )
+from producer.air.poll import poll
+from producer.air.runs import Services, advance_runs, start_run
 from producer.audio.bwf import BroadcastInfo, write_bwf
 from producer.audio.ffmpeg import ffmpeg_exe
 from producer.errors import InputError
+from producer.jobs import JobQueue
 from producer.resources import bundled
+from producer.settings import load_settings
+from producer.store.air import Programme, Run, RunState, SourceKind, add_programme, add_source
+from producer.store.db import Database, Episode, database_url
+from producer.store.files import open_store
+from tests.web.support import server_env, start_server
 
 AIR_TIME = datetime(2026, 12, 6, 14, 0, tzinfo=UTC)
 SCRIPT = bundled("audio") / "liquidsoap" / "news.liq"
@@ -265,6 +275,14 @@ def test_liquidsoap_protocol_over_ipv6_one_line_per_command(tmp_path: Path) -> N
         ).encode(),
         b"quit\n",
     ]
+
+
+def test_liquidsoap_is_not_given_a_temporary_file(tmp_path: Path) -> None:
+    """A download of an object-store episode is gone after the hand-off: without the served URL
+    the push is refused (and retried) rather than queued to fail at air time."""
+    parcel = replace(_handoff(tmp_path / "1400.wav"), audio_url=None, audio_lasts=False)
+    with pytest.raises(PlayoutError, match=r"needs the bulletin's URL \(PRODUCER_BASE_URL\)"):
+        Liquidsoap("liquidsoap:127.0.0.1:9", ("127.0.0.1", 9), "news").deliver(parcel)
 
 
 # --- Liquidsoap and Icecast -------------------------------------------------------------------------
@@ -528,3 +546,109 @@ def test_bulletin_pushed_to_liquidsoap_goes_on_air_at_the_hour(station: Station,
     # The whole bulletin is in the recording, which begins with the music.
     assert at + len(reference) <= len(on_air)
     assert abs(_dominant_hz(on_air[:RATE]) - station.music_hz) < 3
+
+
+@pytest.fixture
+def s3_endpoint() -> Iterator[str]:
+    moto_server = pytest.importorskip("moto.server")
+    server = moto_server.ThreadedMotoServer(ip_address="127.0.0.1", port=_free_port(), verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
+    server.stop()
+
+
+@pytest.mark.slow
+def test_with_episodes_in_s3_liquidsoap_fetches_the_bulletin_by_url_and_airs_it(
+    station: Station, s3_endpoint: str, site: Site, tmp_path: Path
+) -> None:
+    """Episodes in an object store (moto's S3 server): the hand-off's download is temporary, so
+    Liquidsoap is given the served media's URL, downloads it into a file of its own, and airs it."""
+    data = tmp_path / "data"
+    data.mkdir()
+    s3 = {
+        "PRODUCER_STORAGE": "s3",
+        "PRODUCER_S3_BUCKET": "episodes",
+        "PRODUCER_S3_ENDPOINT_URL": s3_endpoint,
+        "PRODUCER_S3_REGION": "us-east-1",
+        "PRODUCER_S3_ACCESS_KEY_ID": "testing",
+        "PRODUCER_S3_SECRET_ACCESS_KEY": "testing",
+        "PRODUCER_S3_CREATE_BUCKET": "true",
+    }
+    # The web service that serves the media (no worker or scheduler of its own: the test drives them).
+    server = start_server(
+        data, server_env(data, PRODUCER_EMBEDDED_WORKER="false", PRODUCER_SCHEDULER="false", **s3)
+    )
+    try:
+        settings = load_settings(
+            data_dir=data,
+            base_url=server.url,
+            storage="s3",
+            s3_bucket="episodes",
+            s3_endpoint_url=s3_endpoint,
+            s3_region="us-east-1",
+            s3_access_key_id="testing",
+            s3_secret_access_key="testing",
+        )
+        database = Database(database_url(data, None))
+        store = open_store(settings)
+        services = Services(settings, database, store, JobQueue(settings, database, store))
+        now = datetime.now(UTC).replace(microsecond=0)
+        with database.write() as s:
+            source_id = add_source(s, "ألوان", site.url("/feed.xml"), SourceKind.FEED).id
+        assert poll(database, source_id, now=now).stored.new == 2
+        with database.write() as s:
+            programme = Programme(
+                name="نشرة الساعة",
+                cron="55 * * * *",
+                length_seconds=60,
+                max_stories=1,
+                sources=["ألوان"],
+                playout=[f"liquidsoap:{station.telnet[0]}:{station.telnet[1]}"],
+            )
+            programme_id = add_programme(s, programme).id
+        run_id = start_run(services, programme_id, now + timedelta(minutes=5), now=now)
+        assert run_id is not None and services.queue.work_once()
+        assert advance_runs(services, now=now + timedelta(seconds=30)) == [run_id]
+        with database.read() as s:
+            run = s.get(Run, run_id)
+            assert run is not None
+            episode = s.get(Episode, run.episode_id)
+        assert run.state == RunState.HANDED_OFF, run.error
+        assert episode is not None and not (data / "media").exists()  # in S3, not on this disk
+        (handed,) = run.handoff.values()
+        request = handed["receipt"].removeprefix("request ").removesuffix(" in news")
+        console = parse_target(f"liquidsoap:unix:{station.unix_socket}", queue="news", secret=b"")
+        metadata = console.command(f"request.metadata {request}")
+        url = f"{server.url}/media/{episode.audio_key}"
+        # Pushed as the served URL; Liquidsoap resolved it ahead of air time into a temporary file of
+        # its own, which it deletes after playing.
+        assert f':{url}"' in metadata and 'temporary="true"' in metadata, metadata
+        _wait_for(
+            "Liquidsoap did not download the bulletin",
+            lambda: 'status="ready"' in console.command(f"request.metadata {request}"),
+            station.logs,
+            seconds=30,
+        )
+        assert console.command("var.set news_window=60").strip() == "Variable news_window set."
+        _wait_for(
+            "Icecast did not show the bulletin from S3 on air",
+            # The WAV's own tags name the station as artist: Icecast shows "artist - title".
+            lambda: episode.title in str((_mount(station.status) or {}).get("title")),
+            station.logs,
+            seconds=60,
+        )
+        # What Liquidsoap plays is its own download of the served file (the hand-off's temporary
+        # copy was deleted at once), the very bytes in S3.
+        metadata = console.command(f"request.metadata {request}")
+        found = re.search(r'^filename="([^"]+)"', metadata, re.MULTILINE)
+        assert found is not None and "producer-handoff-" not in found[1], metadata
+        assert not list(Path(tempfile.gettempdir()).glob("producer-handoff-*"))
+        stored = hashlib.sha256(store.read_bytes(episode.audio_key)).hexdigest()
+        with contextlib.suppress(FileNotFoundError):  # Liquidsoap deletes it once played
+            assert hashlib.sha256(Path(found[1]).read_bytes()).hexdigest() == stored
+        served = httpx.get(url, timeout=30)
+        assert served.status_code == 200 and served.headers["content-type"] == "audio/wav"
+        assert hashlib.sha256(served.content).hexdigest() == stored
+    finally:
+        server.stop()

@@ -175,7 +175,7 @@ def register(app: typer.Typer) -> None:
     @programme_app.command("list")
     def programme_list() -> None:
         """Each programme with its schedule, next air time and last result."""
-        from producer.air.runs import handoff_status
+        from producer.air.handoff import handoff_status
         from producer.air.schedule import next_slot
         from producer.store.air import all_programmes, last_run
 

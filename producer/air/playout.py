@@ -53,7 +53,10 @@ class Handoff:
 
 
 class Target(Protocol):
-    spec: str
+    @property
+    def spec(self) -> str:
+        """The target as written (`dir:PATH`, …)."""
+        ...
 
     def deliver(self, handoff: Handoff) -> str:
         """Hand the bulletin over; returns a short receipt (where it went, the queue's request id)."""

@@ -11,10 +11,8 @@ slot whose air time passed meanwhile (the service was down) is recorded MISSED, 
 from __future__ import annotations
 
 import logging
-import tempfile
 import time
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -23,8 +21,8 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import or_, select, update
 
+from producer.air.handoff import hand_off, target_due
 from producer.air.plan import Furniture, plan
-from producer.air.playout import Handoff, PlayoutError, parse_target
 from producer.air.schedule import Slot, due, next_slot
 from producer.errors import InputError, ProducerError
 from producer.models import Story
@@ -239,7 +237,7 @@ def _advance(services: Services, run: Run, programme: Programme, now: datetime) 
             if _late(run, now):
                 return _move(services.db, run, RunState.LATE, now, error=_late_reason(services, run, now))
             if _move(services.db, run, RunState.PUBLISHED, now):
-                _hand_off(services, run.id, programme, now)
+                hand_off(services, run.id, programme, now, _automation())
                 return True
             return False
         if now > deadline:
@@ -248,12 +246,12 @@ def _advance(services: Services, run: Run, programme: Programme, now: datetime) 
     # PUBLISHED before air time: a target failed (or the process handing off died); try again when
     # its wait is over, but not while another process may still be handing it off.
     handoff = run.handoff or {}
-    if not any(_due(handoff.get(spec), now) for spec in programme.playout):
+    if not any(target_due(handoff.get(spec), now) for spec in programme.playout):
         return False
     if now - run.updated < HANDOFF_HOLD:
         return False
     if _move(services.db, run, RunState.PUBLISHED, now):
-        _hand_off(services, run.id, programme, now)
+        hand_off(services, run.id, programme, now, _automation())
         return True
     return False
 
@@ -280,7 +278,7 @@ def _after_render(services: Services, run: Run, programme: Programme, now: datet
         return _move(services.db, run, RunState.AWAITING, now, episode_id=job.episode_id)
     if not _move(services.db, run, RunState.PUBLISHED, now, episode_id=job.episode_id):
         return False
-    _hand_off(services, run.id, programme, now)
+    hand_off(services, run.id, programme, now, _automation())
     return True
 
 
@@ -329,106 +327,6 @@ def _episode(database: Database, episode_id: int | None) -> Episode | None:
         return None
     with database.read() as s:
         return s.get(Episode, episode_id)
-
-
-# A target that failed is tried again after 30 s, then 1, 2 and 4 minutes (and every 4 after),
-# as long as its air time has not come.
-RETRY_FIRST = timedelta(seconds=30)
-RETRY_MOST = timedelta(minutes=4)
-
-
-def retry_wait(attempts: int) -> timedelta:
-    """How long after its `attempts`-th failed try a target is tried again."""
-    return min(RETRY_FIRST * 2 ** max(0, attempts - 1), RETRY_MOST)
-
-
-def _due(entry: dict[str, Any] | None, now: datetime) -> bool:
-    """Whether a target is to be tried now: never tried, or failed and its wait is over."""
-    if entry is None:
-        return True
-    if entry.get("receipt"):
-        return False
-    return "next" not in entry or datetime.fromisoformat(entry["next"]) <= now
-
-
-def _hand_off(services: Services, run_id: int, programme: Programme, now: datetime) -> None:
-    """Publish the run's episode and deliver it to each target due (see _due); HANDED_OFF when
-    every target has it, PUBLISHED with each failure's reason, tries and next try otherwise."""
-    from producer.web import service
-
-    with services.db.read() as s:
-        run = s.get(Run, run_id)
-        if run is None or run.episode_id is None:
-            return
-    episode = service.set_published(services.as_state(), _automation(), run.episode_id, True)
-    handoff: dict[str, dict[str, Any]] = {spec: dict(v) for spec, v in (run.handoff or {}).items()}
-    pending = [spec for spec in programme.playout if _due(handoff.get(spec), now)]
-    if pending:
-        secret = services.settings.webhook_secret
-        key = secret.get_secret_value().encode() if secret else b""
-        base = services.settings.base_url
-        with _audio_file(services.store, episode.audio_key) as (audio, lasts):
-            parcel = Handoff(
-                audio=audio,
-                title=episode.title,
-                guid=episode.guid,
-                air_time=run.air_time,
-                audio_url=f"{base.rstrip('/')}/media/{episode.audio_key}" if base else None,
-                audio_lasts=lasts,
-            )
-            for spec in pending:
-                attempts = int(handoff.get(spec, {}).get("attempts", 0)) + 1
-                try:
-                    target = parse_target(spec, queue=services.settings.liquidsoap_queue, secret=key)
-                    receipt = target.deliver(parcel)
-                    handoff[spec] = {"receipt": receipt, "at": now.isoformat(), "attempts": attempts}
-                except (PlayoutError, ProducerError) as exc:
-                    log.warning("hand-off of run %s to %s failed (try %d): %s", run_id, spec, attempts, exc)
-                    handoff[spec] = {
-                        "error": str(exc),
-                        "at": now.isoformat(),
-                        "attempts": attempts,
-                        "next": (now + retry_wait(attempts)).isoformat(),
-                    }
-    failed = [f"{spec}: {v['error']}" for spec, v in handoff.items() if v.get("error")]
-    if not programme.playout:
-        state = RunState.PUBLISHED
-    else:
-        state = RunState.PUBLISHED if failed else RunState.HANDED_OFF
-    with services.db.write() as s:
-        row = s.get(Run, run_id)
-        if row is not None:
-            row.handoff, row.state, row.updated = handoff, state.value, now
-            row.error = "; ".join(failed) or None
-
-
-def handoff_status(run: Run, zone: ZoneInfo) -> list[str]:
-    """Each target's hand-off in a few words, as `programme list` shows it."""
-    out = []
-    for spec, entry in (run.handoff or {}).items():
-        tries = int(entry.get("attempts", 1))
-        if entry.get("receipt"):
-            out.append(f"{spec}: handed off ({entry['receipt']}; try {tries})")
-            continue
-        line = f"{spec}: failed {tries} time{'s' if tries > 1 else ''}"
-        nxt = datetime.fromisoformat(entry["next"]) if entry.get("next") else None
-        if run.state == RunState.PUBLISHED and nxt is not None and nxt < run.air_time:
-            line += f", next try {nxt.astimezone(zone):%H:%M:%S}"
-        out.append(f"{line}: {entry.get('error')}")
-    return out
-
-
-@contextmanager
-def _audio_file(store: FileStore, key: str) -> Iterator[tuple[Path, bool]]:
-    """The episode's audio as a local file, and whether it stays after the hand-off: the stored
-    file itself, or a temporary download (deleted on leaving)."""
-    if isinstance(store, LocalFileStore):
-        yield store.path(key), True
-        return
-    with tempfile.TemporaryDirectory(prefix="producer-handoff-") as folder:
-        path = Path(folder) / Path(key).name
-        store.fetch(key, path)
-        yield path, False
 
 
 # ---- the schedule ----------------------------------------------------------------------------------

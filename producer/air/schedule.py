@@ -48,7 +48,7 @@ def next_slot(expression: str, zone: str, *, after: datetime, lead_minutes: int)
 
 def due(expression: str, zone: str, *, since: datetime, now: datetime, lead_minutes: int) -> list[Slot]:
     """The slots whose build time fell in (since, now]."""
-    out = []
+    out: list[Slot] = []
     for slot in slots(expression, zone, after=since, lead_minutes=lead_minutes):
         if slot.build > now:
             return out

@@ -25,9 +25,10 @@ from mutagen import File as MutagenFile
 from sqlalchemy import select
 from wavinfo import WavInfoReader
 
+from producer.air.handoff import retry_wait
 from producer.air.poll import poll
-from producer.air.runs import Services, advance_runs, retry_wait, schedule_tick, start_run
-from producer.air.scheduler import Scheduler
+from producer.air.runs import Services, advance_runs, schedule_tick, start_run
+from producer.air.scheduler import BUSY_INTERVAL, Scheduler, next_wait
 from producer.jobs import JobQueue
 from producer.settings import Settings, load_settings
 from producer.store.air import (
@@ -491,3 +492,15 @@ def test_a_failed_hand_off_is_retried_with_backoff_and_shown(station: Services, 
 @pytest.mark.parametrize(("attempts", "seconds"), [(1, 30), (2, 60), (3, 120), (4, 240), (5, 240), (40, 240)])
 def test_retry_waits_double_up_to_four_minutes(attempts: int, seconds: int) -> None:
     assert retry_wait(attempts) == timedelta(seconds=seconds)
+
+
+def test_the_scheduler_wakes_at_the_build_time_and_often_while_a_bulletin_builds(station: Services) -> None:
+    assert next_wait(station, now=T0 - timedelta(minutes=1), interval=15) == 15  # no programme yet
+    programme_id = _programme(station)
+    assert next_wait(station, now=T0 - timedelta(seconds=10), interval=15) == pytest.approx(10.05)
+    assert next_wait(station, now=T0 - timedelta(minutes=1), interval=15) == 15
+    assert start_run(station, programme_id, T0 + timedelta(minutes=5), now=T0) is not None
+    assert next_wait(station, now=T0 + timedelta(seconds=5), interval=15) == BUSY_INTERVAL
+    _render(station)
+    advance_runs(station, now=T0 + timedelta(seconds=30))
+    assert next_wait(station, now=T0 + timedelta(seconds=30), interval=15) == 15

@@ -2,7 +2,7 @@
 
 A target is written as the programme's settings name it: `dir:PATH` (a folder that AzuraCast,
 LibreTime or Rivendell imports from: the broadcast WAV, with its bext and cart chunks, is written
-under a hidden temporary name and renamed, so the importer never sees half a file),
+under a hidden temporary name, flushed and renamed, so the importer never sees half a file),
 `liquidsoap:HOST:PORT` or `liquidsoap:unix:PATH` (the file is pushed into a request queue of a
 running Liquidsoap through its server socket: `QUEUE.push URI`; its path when it stays where it
 is, else its HTTP URL, which Liquidsoap downloads into a file of its own), or `webhook:URL` (a
@@ -15,7 +15,6 @@ a programme rendered as a podcast MP3 may have only webhook targets (`check_targ
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import hmac
 import json
@@ -28,6 +27,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Protocol
 
+from producer.atomic import atomic_path
 from producer.errors import InputError, ProducerError
 
 _TIMEOUT = 10.0
@@ -76,15 +76,13 @@ class WatchFolder:
         stamp = handoff.air_time.strftime("%Y%m%d-%H%M")
         name = f"{stamp}-{_SAFE_NAME.sub('-', handoff.guid)[:40]}{handoff.audio.suffix}"
         final = self.folder / name
-        temporary = self.folder / f".{name}.part"
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(handoff.audio, temporary)
-            os.replace(temporary, final)
+            # Copied under a hidden name (".NAME.….tmp": importers skip dot files and other
+            # extensions), flushed to disk, then renamed: the importer sees the whole file at once.
+            with atomic_path(final) as temporary:
+                shutil.copyfile(handoff.audio, temporary)
         except OSError as exc:
-            # The cause may also stop the clean-up (no folder there): the cause is what is reported.
-            with contextlib.suppress(OSError):
-                temporary.unlink(missing_ok=True)
             raise PlayoutError(
                 f"the bulletin cannot be written to {self.folder}: {exc.strerror or exc}"
             ) from exc

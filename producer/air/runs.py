@@ -410,7 +410,7 @@ def run_now(settings: Settings, database: Database, queue: JobQueue, name: str, 
         if settings.queue_url is not None or not queue.work_once():
             time.sleep(1.0)
         advance_runs(services, now=utcnow())
-    if run.state in (RunState.SKIPPED, RunState.FAILED, RunState.MISSED):
+    if run.state in (RunState.SKIPPED, RunState.FAILED, RunState.MISSED, RunState.LATE):
         raise ProducerError(f"{name}: {run.state}: {run.error}")
     if run.error:
         raise ProducerError(f"{name}: published, but not handed off: {run.error}")

@@ -438,6 +438,24 @@ def test_a_bulletin_ready_after_its_air_time_does_not_air(station: Services, tmp
     assert advance_runs(station, now=T0 + timedelta(minutes=6)) == []
 
 
+def test_an_approved_bulletin_reached_only_after_its_air_time_is_late(
+    station: Services, tmp_path: Path
+) -> None:
+    """Approved in time, but the service was down from then until after air time: not aired late."""
+    playout = tmp_path / "playout"
+    programme_id = _programme(station, mode=Mode.APPROVE.value, approve_minutes=2, playout=[f"dir:{playout}"])
+    run_id = start_run(station, programme_id, T0 + timedelta(minutes=5), now=T0)
+    _render(station)
+    advance_runs(station, now=T0 + timedelta(minutes=1))
+    (run,) = _runs(station)
+    assert run.state == RunState.AWAITING and run.episode_id is not None
+    service.set_published(station.as_state(), User(name="editor", role="editor"), run.episode_id, True)
+    assert advance_runs(station, now=T0 + timedelta(minutes=7)) == [run_id]
+    (run,) = _runs(station)
+    assert run.state == RunState.LATE and (run.error or "").endswith("not aired")
+    assert not playout.exists() and not run.handoff
+
+
 def test_a_failed_hand_off_is_retried_with_backoff_and_shown(station: Services, hook: Hook) -> None:
     """The playout answers 503 twice, then takes the bulletin: tries at +0, +30 s and +90 s, each
     failure's count, reason and next try in the run and in `programme list`."""

@@ -199,6 +199,36 @@ def register(app: typer.Typer) -> None:
                 for line in handoff_status(run, zone) if run is not None else []:
                     typer.echo(f"\t{line}")
 
+    @programme_app.command("runs")
+    def programme_runs(
+        name: Annotated[str, typer.Argument(help="The programme's name.")],
+        last: Annotated[int, typer.Option(min=1, max=1000, help="How many of its latest runs.")] = 24,
+    ) -> None:
+        """The programme's latest runs, newest first: air time, state, stories, and why a run did not
+        air (missed, late, skipped, failed) or where it went."""
+        from sqlalchemy import select
+
+        from producer.air.handoff import handoff_status
+        from producer.store.air import Run, programme_by_name
+
+        settings = load_settings()
+        zone = ZoneInfo(settings.timezone)
+        with database(settings).read() as s:
+            programme = programme_by_name(s, name)
+            if programme is None:
+                raise InputError(f"there is no programme named {name!r}")
+            runs = s.scalars(
+                select(Run).where(Run.programme_id == programme.id).order_by(Run.air_time.desc()).limit(last)
+            ).all()
+            for run in runs:
+                reason = f"\t{run.error}" if run.error else ""
+                typer.echo(
+                    f"{run.air_time.astimezone(zone):%Y-%m-%d %H:%M}\t{run.state}\t"
+                    f"{len(run.article_ids)} stories{reason}"
+                )
+                for line in handoff_status(run, zone):
+                    typer.echo(f"\t{line}")
+
     @programme_app.command("run")
     def programme_run(
         name: Annotated[str, typer.Argument(help="The programme's name.")],

@@ -194,6 +194,21 @@ def test_slots_missed_while_the_service_was_down_are_recorded_never_aired_late(s
     assert runs[0].error == "the service was down at its build time"
     assert schedule_tick(station, now=now + timedelta(seconds=15)) == []
     assert len(_runs(station)) == 3
+    # Reported: the programme's history lists each missed slot with its reason, newest first.
+    env = {**os.environ, "PRODUCER_DATA_DIR": str(station.settings.data_dir)}
+    listed = subprocess.run(
+        [sys.executable, "-m", "producer", "programme", "runs", "نشرة الساعة"],
+        capture_output=True,
+        text=True,
+        env=env,
+    )
+    zone = ZoneInfo(station.settings.timezone)
+    assert listed.stdout.splitlines() == [
+        f"{run.air_time.astimezone(zone):%Y-%m-%d %H:%M}\t{run.state}\t{len(run.article_ids)} stories"
+        + (f"\t{run.error}" if run.error else "")
+        for run in reversed(_runs(station))
+    ], listed.stderr
+    assert listed.stdout.count("\tmissed\t0 stories\tthe service was down at its build time\n") == 2
 
 
 def test_approve_mode_waits_for_an_editor_then_skips_after_the_deadline(station: Services) -> None:

@@ -125,6 +125,13 @@ def register(app: typer.Typer) -> None:
                 help="dir:PATH, liquidsoap:HOST:PORT, liquidsoap:unix:PATH or webhook:URL (repeat)."
             ),
         ] = None,
+        target: Annotated[
+            str,
+            typer.Option(
+                help="broadcast: the BWF for the air (every target); podcast: the MP3 for the feed "
+                "(webhook targets only)."
+            ),
+        ] = "broadcast",
         max_stories: Annotated[int, typer.Option(min=1, max=40, help="Most stories in one bulletin.")] = 6,
         lead: Annotated[int, typer.Option(min=0, max=120, help="Minutes from build to air time.")] = 5,
         no_repeat: Annotated[
@@ -132,16 +139,19 @@ def register(app: typer.Typer) -> None:
         ] = 3,
     ) -> None:
         """Add a programme: a bulletin built on a schedule from the named sources."""
-        from producer.air.playout import parse_target
+        from producer.air.playout import check_targets, parse_target
         from producer.air.schedule import check_cron
-        from producer.store.air import Mode, Programme, add_programme
+        from producer.store.air import Mode, Programme, Target, add_programme
 
         if auto and approve_by is not None:
             raise InputError("choose --auto or --approve-by, not both")
+        if target not in {t.value for t in Target}:
+            raise InputError(f"--target must be broadcast or podcast, not {target!r}")
         settings = load_settings()
         targets = list(playout or [])
         for spec in targets:
             parse_target(spec, queue=settings.liquidsoap_queue, secret=b"")
+        check_targets(targets, target)
         names = [n.strip() for n in sources.split(",") if n.strip()]
         if not names:
             raise InputError("--sources names no source")
@@ -155,6 +165,7 @@ def register(app: typer.Typer) -> None:
             mode=(Mode.APPROVE if approve_by is not None else Mode.AUTO).value,
             approve_minutes=approve_by,
             playout=targets,
+            target=target,
             no_repeat=no_repeat,
         )
         with database(settings).write() as s:
@@ -164,6 +175,7 @@ def register(app: typer.Typer) -> None:
     @programme_app.command("list")
     def programme_list() -> None:
         """Each programme with its schedule, next air time and last result."""
+        from producer.air.handoff import handoff_status
         from producer.air.schedule import next_slot
         from producer.store.air import all_programmes, last_run
 
@@ -181,8 +193,41 @@ def register(app: typer.Typer) -> None:
                     last += f" ({run.error})"
                 typer.echo(
                     f"{programme.name}\t{programme.cron}\tnext air {slot.air.astimezone(zone):%Y-%m-%d %H:%M}"
-                    f"\t{programme.mode}\t{', '.join(programme.sources)}\tlast: {last}"
+                    f"\t{programme.mode}\t{programme.target}\t{', '.join(programme.sources)}\tlast: {last}"
                 )
+                # Each playout target of the last run: handed off, or its failures and next try.
+                for line in handoff_status(run, zone) if run is not None else []:
+                    typer.echo(f"\t{line}")
+
+    @programme_app.command("runs")
+    def programme_runs(
+        name: Annotated[str, typer.Argument(help="The programme's name.")],
+        last: Annotated[int, typer.Option(min=1, max=1000, help="How many of its latest runs.")] = 24,
+    ) -> None:
+        """The programme's latest runs, newest first: air time, state, stories, and why a run did not
+        air (missed, late, skipped, failed) or where it went."""
+        from sqlalchemy import select
+
+        from producer.air.handoff import handoff_status
+        from producer.store.air import Run, programme_by_name
+
+        settings = load_settings()
+        zone = ZoneInfo(settings.timezone)
+        with database(settings).read() as s:
+            programme = programme_by_name(s, name)
+            if programme is None:
+                raise InputError(f"there is no programme named {name!r}")
+            runs = s.scalars(
+                select(Run).where(Run.programme_id == programme.id).order_by(Run.air_time.desc()).limit(last)
+            ).all()
+            for run in runs:
+                reason = f"\t{run.error}" if run.error else ""
+                typer.echo(
+                    f"{run.air_time.astimezone(zone):%Y-%m-%d %H:%M}\t{run.state}\t"
+                    f"{len(run.article_ids)} stories{reason}"
+                )
+                for line in handoff_status(run, zone):
+                    typer.echo(f"\t{line}")
 
     @programme_app.command("run")
     def programme_run(

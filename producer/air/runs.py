@@ -11,10 +11,8 @@ slot whose air time passed meanwhile (the service was down) is recorded MISSED, 
 from __future__ import annotations
 
 import logging
-import tempfile
 import time
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -23,8 +21,8 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import or_, select, update
 
+from producer.air.handoff import hand_off, target_due
 from producer.air.plan import Furniture, plan
-from producer.air.playout import Handoff, PlayoutError, parse_target
 from producer.air.schedule import Slot, due, next_slot
 from producer.errors import InputError, ProducerError
 from producer.models import Story
@@ -88,20 +86,22 @@ def start_run(services: Services, programme_id: int, air_time: datetime, *, now:
         run = claim_run(s, programme, air_time, RunState.BUILDING)
         if run is None:
             return None
+        # Claimed by this clock: a run claimed before its air time is a scheduled one (see _late).
+        run.created = now
         articles = choose_articles(s, programme, now, window=window)
         if not articles:
             run.state, run.error = RunState.SKIPPED.value, "no new articles in its sources"
         run.article_ids, run.updated = [a.id for a in articles], now
         s.flush()
         run_id = run.id
-        name, length = programme.name, programme.length_seconds
+        name, length, target = programme.name, programme.length_seconds, programme.target
         stories = [story_of(a) for a in articles]
         ids = [a.id for a in articles]
     if not stories:
         log.info("programme %s at %s skipped: no new articles", name, air_time)
         return run_id
     try:
-        bulletin_id, chosen = _build(services, name, length, stories, ids, air_time)
+        bulletin_id, chosen = _build(services, name, length, target, stories, ids, air_time)
     except ProducerError as exc:
         _settle(services.db, run_id, RunState.FAILED, f"the bulletin could not be composed: {exc}", now)
         return run_id
@@ -117,6 +117,7 @@ def _build(
     services: Services,
     name: str,
     length: int,
+    target: str,
     stories: Sequence[Story],
     ids: Sequence[int],
     air_time: datetime,
@@ -148,7 +149,7 @@ def _build(
     with services.db.write() as s:
         bulletin = Bulletin(
             title=title,
-            target=config.target,
+            target=target,
             articles=texts,
             script=script_to_dict(planned.script),
             author=AUTHOR,
@@ -235,22 +236,24 @@ def _advance(services: Services, run: Run, programme: Programme, now: datetime) 
             and episode.published_at is not None
             and episode.published_at <= deadline
         ):
+            if _late(run, now):
+                return _move(services.db, run, RunState.LATE, now, error=_late_reason(services, run, now))
             if _move(services.db, run, RunState.PUBLISHED, now):
-                _hand_off(services, run.id, programme, now)
+                hand_off(services, run.id, programme, now, _automation())
                 return True
             return False
         if now > deadline:
             return _move(services.db, run, RunState.SKIPPED, now, error="not approved in time")
         return False
-    # PUBLISHED before air time: a target failed (or the process handing off died); try again,
-    # but not while another process may still be handing it off.
+    # PUBLISHED before air time: a target failed (or the process handing off died); try again when
+    # its wait is over, but not while another process may still be handing it off.
     handoff = run.handoff or {}
-    if all(handoff.get(spec, {}).get("receipt") for spec in programme.playout):
+    if not any(target_due(handoff.get(spec), now) for spec in programme.playout):
         return False
     if now - run.updated < HANDOFF_HOLD:
         return False
     if _move(services.db, run, RunState.PUBLISHED, now):
-        _hand_off(services, run.id, programme, now)
+        hand_off(services, run.id, programme, now, _automation())
         return True
     return False
 
@@ -269,12 +272,31 @@ def _after_render(services: Services, run: Run, programme: Programme, now: datet
     if job.state != JobState.DONE or job.episode_id is None:
         reason = job.error or f"its render was {job.state}"
         return _move(services.db, run, RunState.FAILED, now, error=f"render failed: {reason}")
+    if _late(run, now):
+        error = _late_reason(services, run, now)
+        log.warning("run %s of %s: %s", run.id, programme.name, error)
+        return _move(services.db, run, RunState.LATE, now, error=error, episode_id=job.episode_id)
     if programme.mode == Mode.APPROVE:
         return _move(services.db, run, RunState.AWAITING, now, episode_id=job.episode_id)
     if not _move(services.db, run, RunState.PUBLISHED, now, episode_id=job.episode_id):
         return False
-    _hand_off(services, run.id, programme, now)
+    hand_off(services, run.id, programme, now, _automation())
     return True
+
+
+def _late(run: Run, now: datetime) -> bool:
+    """A bulletin airs at its hour or not at all: a scheduled run (claimed before its air time)
+    whose bulletin is ready only at or after that time is not published nor handed off. A run
+    claimed at its air time (`programme run --now`) goes out whenever it is ready."""
+    return run.created < run.air_time <= now
+
+
+def _late_reason(services: Services, run: Run, now: datetime) -> str:
+    zone = ZoneInfo(services.settings.timezone)
+    return (
+        f"its bulletin was ready only at {now.astimezone(zone):%H:%M:%S}, after its air time "
+        f"{run.air_time.astimezone(zone):%H:%M}: not aired"
+    )
 
 
 def _deadline(run: Run, programme: Programme) -> datetime:
@@ -307,60 +329,6 @@ def _episode(database: Database, episode_id: int | None) -> Episode | None:
         return None
     with database.read() as s:
         return s.get(Episode, episode_id)
-
-
-def _hand_off(services: Services, run_id: int, programme: Programme, now: datetime) -> None:
-    """Publish the run's episode and deliver it to each target not yet served; HANDED_OFF when
-    every target has it (PUBLISHED with the errors otherwise, retried until air time)."""
-    from producer.web import service
-
-    with services.db.read() as s:
-        run = s.get(Run, run_id)
-        if run is None or run.episode_id is None:
-            return
-    episode = service.set_published(services.as_state(), _automation(), run.episode_id, True)
-    handoff: dict[str, Any] = dict(run.handoff or {})
-    pending = [spec for spec in programme.playout if not handoff.get(spec, {}).get("receipt")]
-    if pending:
-        secret = services.settings.webhook_secret
-        key = secret.get_secret_value().encode() if secret else b""
-        base = services.settings.base_url
-        with _audio_file(services.store, episode.audio_key) as audio:
-            parcel = Handoff(
-                audio=audio,
-                title=episode.title,
-                guid=episode.guid,
-                air_time=run.air_time,
-                audio_url=f"{base.rstrip('/')}/media/{episode.audio_key}" if base else None,
-            )
-            for spec in pending:
-                try:
-                    target = parse_target(spec, queue=services.settings.liquidsoap_queue, secret=key)
-                    handoff[spec] = {"receipt": target.deliver(parcel), "at": now.isoformat()}
-                except (PlayoutError, ProducerError) as exc:
-                    handoff[spec] = {"error": str(exc), "at": now.isoformat()}
-    failed = [f"{spec}: {v['error']}" for spec, v in handoff.items() if v.get("error")]
-    if not programme.playout:
-        state = RunState.PUBLISHED
-    else:
-        state = RunState.PUBLISHED if failed else RunState.HANDED_OFF
-    with services.db.write() as s:
-        row = s.get(Run, run_id)
-        if row is not None:
-            row.handoff, row.state, row.updated = handoff, state.value, now
-            row.error = "; ".join(failed) or None
-
-
-@contextmanager
-def _audio_file(store: FileStore, key: str) -> Iterator[Path]:
-    """The episode's audio as a local file: the stored file itself, or a temporary download."""
-    if isinstance(store, LocalFileStore):
-        yield store.path(key)
-        return
-    with tempfile.TemporaryDirectory(prefix="producer-handoff-") as folder:
-        path = Path(folder) / Path(key).name
-        store.fetch(key, path)
-        yield path
 
 
 # ---- the schedule ----------------------------------------------------------------------------------
@@ -444,7 +412,7 @@ def run_now(settings: Settings, database: Database, queue: JobQueue, name: str, 
         if settings.queue_url is not None or not queue.work_once():
             time.sleep(1.0)
         advance_runs(services, now=utcnow())
-    if run.state in (RunState.SKIPPED, RunState.FAILED, RunState.MISSED):
+    if run.state in (RunState.SKIPPED, RunState.FAILED, RunState.MISSED, RunState.LATE):
         raise ProducerError(f"{name}: {run.state}: {run.error}")
     if run.error:
         raise ProducerError(f"{name}: published, but not handed off: {run.error}")

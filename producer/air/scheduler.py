@@ -16,11 +16,17 @@ from sqlalchemy import or_, select
 
 from producer.air.poll import poll
 from producer.air.runs import Services, advance_runs, schedule_tick
-from producer.store.air import Source
+from producer.air.schedule import next_slot
+from producer.errors import ProducerError
+from producer.store.air import Programme, Run, RunState, Source
 
 log = logging.getLogger("producer.air")
 
 INTERVAL = 15.0  # seconds between two passes
+# While a bulletin is being built (its render may finish in any process) the passes come this
+# often, so a rendered bulletin is handed off within seconds, not up to a whole interval later.
+BUSY_INTERVAL = 2.0
+BUILD_MARGIN = 0.05  # seconds past a build time at which its pass runs
 
 Clock = Callable[[], datetime]
 
@@ -40,6 +46,24 @@ def poll_due(services: Services, *, now: datetime) -> int:
         except Exception:  # one source's fault must not stop the others, nor the bulletins
             log.exception("polling source %s failed", source_id)
     return len(ids)
+
+
+def next_wait(services: Services, *, now: datetime, interval: float) -> float:
+    """Seconds until the next pass: `interval`, BUSY_INTERVAL while a run is building, and never
+    past the next build time of an active programme (its slot starts on the second)."""
+    with services.db.read() as s:
+        building = s.scalars(select(Run.id).where(Run.state == RunState.BUILDING.value).limit(1)).first()
+        programmes = s.scalars(select(Programme).where(Programme.active.is_(True))).all()
+    wait = min(interval, BUSY_INTERVAL) if building is not None else interval
+    for programme in programmes:
+        try:
+            slot = next_slot(
+                programme.cron, services.settings.timezone, after=now, lead_minutes=programme.lead_minutes
+            )
+        except ProducerError:
+            continue
+        wait = min(wait, (slot.build - now).total_seconds() + BUILD_MARGIN)
+    return max(wait, BUILD_MARGIN)
 
 
 def run_pass(services: Services, *, now: datetime) -> None:
@@ -67,7 +91,12 @@ class Scheduler:
     def run(self) -> None:
         while not self._stop.is_set():
             run_pass(self.services, now=self.clock())
-            self._stop.wait(self.interval)
+            try:
+                wait = next_wait(self.services, now=self.clock(), interval=self.interval)
+            except Exception:
+                log.exception("the scheduler could not work out its next pass")
+                wait = self.interval
+            self._stop.wait(wait)
 
     def stop(self, timeout: float = 30.0) -> None:
         self._stop.set()

@@ -36,6 +36,11 @@ class Mode(StrEnum):
     APPROVE = "approve"  # waits for an editor until the deadline
 
 
+class Target(StrEnum):
+    BROADCAST = "broadcast"
+    PODCAST = "podcast"
+
+
 class RunState(StrEnum):
     BUILDING = "building"
     AWAITING = "awaiting"  # built, waiting for an editor's approval
@@ -43,6 +48,7 @@ class RunState(StrEnum):
     HANDED_OFF = "handed_off"
     SKIPPED = "skipped"  # nothing to air, or not approved in time
     MISSED = "missed"  # its build time passed while the service was down
+    LATE = "late"  # its bulletin was ready only after its air time: not handed off
     FAILED = "failed"
 
 
@@ -89,6 +95,11 @@ class Programme(Base):
     mode: Mapped[str] = mapped_column(String(16), default=Mode.AUTO.value)
     approve_minutes: Mapped[int | None] = mapped_column(Integer, nullable=True)
     playout: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # What its run renders: the broadcast WAV (BWF with bext and cart) that the air targets take,
+    # or the podcast MP3 for the feed alone (see check_targets).
+    target: Mapped[str] = mapped_column(
+        String(16), default=Target.BROADCAST.value, server_default="broadcast"
+    )
     no_repeat: Mapped[int] = mapped_column(Integer, default=3)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -77,3 +77,38 @@ def site() -> Iterator[Site]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+@dataclass
+class Hook:
+    url: str
+    status: int = 204
+    failures: int = 0  # the first this many requests are answered 503 (a playout down, then back)
+    received: list[tuple[dict[str, str], bytes]] = field(default_factory=list)
+
+
+@pytest.fixture
+def hook() -> Iterator[Hook]:
+    holder: dict[str, Hook] = {}
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+            current = holder["hook"]
+            current.received.append((dict(self.headers.items()), body))
+            self.send_response(503 if len(current.received) <= current.failures else current.status)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *_args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    holder["hook"] = Hook(f"http://127.0.0.1:{server.server_address[1]}/playout/news")
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield holder["hook"]
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -63,11 +63,12 @@ def test_programmes_are_added_and_listed_with_their_next_air_time(
     )  # fmt: skip
     assert added.returncode == 0, added.stderr
     (line,) = producer("programme", "list").stdout.splitlines()
-    name, cron, air, mode, sources, last = line.split("\t")
-    assert (name, cron, mode, sources, last) == (
+    name, cron, air, mode, target, sources, last = line.split("\t")
+    assert (name, cron, mode, target, sources, last) == (
         "نشرة الساعة",
         "55 * * * *",
         "auto",
+        "broadcast",
         "ألوان",
         "last: never run",
     )
@@ -83,6 +84,25 @@ def test_programmes_are_added_and_listed_with_their_next_air_time(
         (
             ["--cron", "55 * * * *", "--length", "4:00", "--sources", "ألوان", "--playout", "ftp:x"],
             "is not a playout target",
+        ),
+        (
+            [
+                "--cron",
+                "55 * * * *",
+                "--length",
+                "4:00",
+                "--sources",
+                "ألوان",
+                "--target",
+                "podcast",
+                "--playout",
+                "dir:/srv/import",
+            ],
+            "plays the broadcast WAV, and a podcast programme renders the MP3 for the feed",
+        ),
+        (
+            ["--cron", "55 * * * *", "--length", "4:00", "--sources", "ألوان", "--target", "mp3"],
+            "--target must be broadcast or podcast",
         ),
     ],
 )

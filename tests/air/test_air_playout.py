@@ -12,21 +12,22 @@ import html
 import json
 import os
 import pwd
+import re
 import shutil
 import socket
 import subprocess
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
 import numpy as np
 import pytest
 import soundfile
+from conftest import Hook, Site
 from inotify_simple import INotify, flags
 from scipy import signal
 
@@ -36,11 +37,21 @@ from producer.air.playout import (
     PlayoutError,
     WatchFolder,
     Webhook,
+    check_targets,
     parse_target,
 )
+from producer.air.poll import poll
+from producer.air.runs import Services, advance_runs, start_run
+from producer.audio.bwf import BroadcastInfo, write_bwf
 from producer.audio.ffmpeg import ffmpeg_exe
 from producer.errors import InputError
+from producer.jobs import JobQueue
 from producer.resources import bundled
+from producer.settings import load_settings
+from producer.store.air import Programme, Run, RunState, SourceKind, add_programme, add_source
+from producer.store.db import Database, Episode, database_url
+from producer.store.files import open_store
+from tests.web.support import server_env, start_server
 
 AIR_TIME = datetime(2026, 12, 6, 14, 0, tzinfo=UTC)
 SCRIPT = bundled("audio") / "liquidsoap" / "news.liq"
@@ -108,9 +119,30 @@ def test_other_targets_are_refused_in_one_sentence(spec: str) -> None:
 # --- watch folder -----------------------------------------------------------------------------------
 
 
+def _broadcast_wav(path: Path, seconds: float) -> Path:
+    """A broadcast WAV as the render writes it (bext, cart): noise at 48 kHz."""
+    rate = 48_000
+    frames = int(seconds * rate)
+    noise = np.random.default_rng(7).uniform(-0.1, 0.1, frames)
+    created = datetime(2026, 12, 6, 13, 55)
+    info = BroadcastInfo(
+        title="نشرة الساعة الثانية",
+        station="راديو ألوان",
+        station_ascii="Radio Alwan",
+        programme="نشرة الساعة",
+        language="ar",
+        created=created,
+        valid_until=created + timedelta(hours=1),
+        intro_end=0,
+        segue=frames,
+    )
+    with path.open("wb") as out:
+        write_bwf(out, (noise[i : i + rate] for i in range(0, frames, rate)), frames, rate, info)
+    return path
+
+
 def test_watch_folder_shows_the_importer_only_a_complete_file(tmp_path: Path) -> None:
-    source = tmp_path / "bulletin.wav"
-    source.write_bytes(os.urandom(8 * 1024 * 1024))
+    source = _broadcast_wav(tmp_path / "bulletin.wav", 30)
     folder = tmp_path / "import"
     folder.mkdir()
     with INotify() as inotify:
@@ -125,12 +157,43 @@ def test_watch_folder_shows_the_importer_only_a_complete_file(tmp_path: Path) ->
     # An importer watching the folder (AzuraCast, LibreTime) sees the final name appear once, by a
     # rename; everything written before went to a hidden name it skips.
     assert [name for name, mask in events if flags.MOVED_TO in mask] == [final.name]
-    assert {name for name, mask in events if flags.MOVED_TO not in mask} == {f".{final.name}.part"}
+    (hidden,) = {name for name, mask in events if flags.MOVED_TO not in mask}
+    assert hidden.startswith(f".{final.name}.") and hidden.endswith(".tmp")
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"ID3\x04" + bytes(2000),  # the podcast MP3
+        b"RIFF\x24\x00\x00\x00WAVEfmt \x10\x00\x00\x00" + bytes(16) + b"data\x00\x00\x00\x00",  # no bext
+        b"RIFF",
+    ],
+)
+def test_watch_folder_takes_only_the_broadcast_wav(tmp_path: Path, content: bytes) -> None:
+    source = tmp_path / "bulletin.wav"
+    source.write_bytes(content)
+    folder = tmp_path / "import"
+    with pytest.raises(PlayoutError, match=r"takes the broadcast WAV, and bulletin\.wav is not one"):
+        WatchFolder("dir:" + str(folder), folder).deliver(_handoff(source))
+    assert not folder.exists()
+
+
+@pytest.mark.parametrize(
+    ("target", "specs"),
+    [("podcast", ["dir:/srv/import"]), ("podcast", ["webhook:https://x.example/", "liquidsoap:h:1234"])],
+)
+def test_a_podcast_programme_does_not_go_on_air(target: str, specs: list[str]) -> None:
+    with pytest.raises(InputError, match="plays the broadcast WAV, and a podcast programme renders the MP3"):
+        check_targets(specs, target)
+
+
+def test_air_targets_take_a_broadcast_programme() -> None:
+    check_targets(["dir:/srv/import", "liquidsoap:h:1234", "webhook:https://x.example/"], "broadcast")
+    check_targets(["webhook:https://x.example/"], "podcast")
 
 
 def test_watch_folder_that_cannot_be_written_is_a_playout_error(tmp_path: Path) -> None:
-    source = tmp_path / "bulletin.wav"
-    source.write_bytes(b"RIFF")
+    source = _broadcast_wav(tmp_path / "bulletin.wav", 0.5)
     not_a_folder = tmp_path / "import"
     not_a_folder.write_text("a file where the folder should be")
     with pytest.raises(PlayoutError, match="cannot be written to"):
@@ -139,39 +202,6 @@ def test_watch_folder_that_cannot_be_written_is_a_playout_error(tmp_path: Path) 
 
 
 # --- webhook ----------------------------------------------------------------------------------------
-
-
-@dataclass
-class Hook:
-    url: str
-    status: int = 204
-    received: list[tuple[dict[str, str], bytes]] = field(default_factory=list)
-
-
-@pytest.fixture
-def hook() -> Iterator[Hook]:
-    holder: dict[str, Hook] = {}
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
-            holder["hook"].received.append((dict(self.headers.items()), body))
-            self.send_response(holder["hook"].status)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-
-        def log_message(self, *_args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    holder["hook"] = Hook(f"http://127.0.0.1:{server.server_address[1]}/playout/news")
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield holder["hook"]
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def test_webhook_body_is_signed_with_the_secret(hook: Hook, tmp_path: Path) -> None:
@@ -245,6 +275,14 @@ def test_liquidsoap_protocol_over_ipv6_one_line_per_command(tmp_path: Path) -> N
         ).encode(),
         b"quit\n",
     ]
+
+
+def test_liquidsoap_is_not_given_a_temporary_file(tmp_path: Path) -> None:
+    """A download of an object-store episode is gone after the hand-off: without the served URL
+    the push is refused (and retried) rather than queued to fail at air time."""
+    parcel = replace(_handoff(tmp_path / "1400.wav"), audio_url=None, audio_lasts=False)
+    with pytest.raises(PlayoutError, match=r"needs the bulletin's URL \(PRODUCER_BASE_URL\)"):
+        Liquidsoap("liquidsoap:127.0.0.1:9", ("127.0.0.1", 9), "news").deliver(parcel)
 
 
 # --- Liquidsoap and Icecast -------------------------------------------------------------------------
@@ -508,3 +546,108 @@ def test_bulletin_pushed_to_liquidsoap_goes_on_air_at_the_hour(station: Station,
     # The whole bulletin is in the recording, which begins with the music.
     assert at + len(reference) <= len(on_air)
     assert abs(_dominant_hz(on_air[:RATE]) - station.music_hz) < 3
+
+
+@pytest.fixture
+def s3_endpoint() -> Iterator[str]:
+    moto_server = pytest.importorskip("moto.server")
+    server = moto_server.ThreadedMotoServer(ip_address="127.0.0.1", port=_free_port(), verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
+    server.stop()
+
+
+@pytest.mark.slow
+def test_with_episodes_in_s3_liquidsoap_fetches_the_bulletin_by_url_and_airs_it(
+    station: Station, s3_endpoint: str, site: Site, tmp_path: Path
+) -> None:
+    """Episodes in an object store (moto's S3 server): the hand-off's download is temporary, so
+    Liquidsoap is given the served media's URL, downloads it into a file of its own, and airs it."""
+    data = tmp_path / "data"
+    data.mkdir()
+    s3 = {
+        "PRODUCER_STORAGE": "s3",
+        "PRODUCER_S3_BUCKET": "episodes",
+        "PRODUCER_S3_ENDPOINT_URL": s3_endpoint,
+        "PRODUCER_S3_REGION": "us-east-1",
+        "PRODUCER_S3_ACCESS_KEY_ID": "testing",
+        "PRODUCER_S3_SECRET_ACCESS_KEY": "testing",
+        "PRODUCER_S3_CREATE_BUCKET": "true",
+    }
+    # The web service that serves the media (no worker or scheduler of its own: the test drives them).
+    server = start_server(
+        data, server_env(data, PRODUCER_EMBEDDED_WORKER="false", PRODUCER_SCHEDULER="false", **s3)
+    )
+    try:
+        settings = load_settings(
+            data_dir=data,
+            base_url=server.url,
+            storage="s3",
+            s3_bucket="episodes",
+            s3_endpoint_url=s3_endpoint,
+            s3_region="us-east-1",
+            s3_access_key_id="testing",
+            s3_secret_access_key="testing",
+        )
+        database = Database(database_url(data, None))
+        store = open_store(settings)
+        services = Services(settings, database, store, JobQueue(settings, database, store))
+        now = datetime.now(UTC).replace(microsecond=0)
+        with database.write() as s:
+            source_id = add_source(s, "ألوان", site.url("/feed.xml"), SourceKind.FEED).id
+        assert poll(database, source_id, now=now).stored.new == 2
+        with database.write() as s:
+            programme = Programme(
+                name="نشرة الساعة",
+                cron="55 * * * *",
+                length_seconds=60,
+                max_stories=1,
+                sources=["ألوان"],
+                playout=[f"liquidsoap:{station.telnet[0]}:{station.telnet[1]}"],
+            )
+            programme_id = add_programme(s, programme).id
+        run_id = start_run(services, programme_id, now + timedelta(minutes=5), now=now)
+        assert run_id is not None and services.queue.work_once()
+        assert advance_runs(services, now=now + timedelta(seconds=30)) == [run_id]
+        with database.read() as s:
+            run = s.get(Run, run_id)
+            assert run is not None
+            episode = s.get(Episode, run.episode_id)
+        assert run.state == RunState.HANDED_OFF, run.error
+        assert episode is not None and not (data / "media").exists()  # in S3, not on this disk
+        (handed,) = run.handoff.values()
+        request = handed["receipt"].removeprefix("request ").removesuffix(" in news")
+        console = parse_target(f"liquidsoap:unix:{station.unix_socket}", queue="news", secret=b"")
+        metadata = console.command(f"request.metadata {request}")
+        url = f"{server.url}/media/{episode.audio_key}"
+        # Pushed as the served URL; Liquidsoap resolved it ahead of air time into a temporary file of
+        # its own, which it deletes after playing.
+        assert f':{url}"' in metadata and 'temporary="true"' in metadata, metadata
+        _wait_for(
+            "Liquidsoap did not download the bulletin",
+            lambda: 'status="ready"' in console.command(f"request.metadata {request}"),
+            station.logs,
+            seconds=30,
+        )
+        assert console.command("var.set news_window=60").strip() == "Variable news_window set."
+        _wait_for(
+            "Icecast did not show the bulletin from S3 on air",
+            # The WAV's own tags name the station as artist: Icecast shows "artist - title".
+            lambda: episode.title in str((_mount(station.status) or {}).get("title")),
+            station.logs,
+            seconds=60,
+        )
+        # What Liquidsoap plays is its own download of the served file (the hand-off's temporary
+        # copy was deleted at once), the very bytes in S3.
+        metadata = console.command(f"request.metadata {request}")
+        found = re.search(r'^filename="([^"]+)"', metadata, re.MULTILINE)
+        assert found is not None and "producer-handoff-" not in found[1], metadata
+        stored = hashlib.sha256(store.read_bytes(episode.audio_key)).hexdigest()
+        with contextlib.suppress(FileNotFoundError):  # Liquidsoap deletes it once played
+            assert hashlib.sha256(Path(found[1]).read_bytes()).hexdigest() == stored
+        served = httpx.get(url, timeout=30)
+        assert served.status_code == 200 and served.headers["content-type"] == "audio/wav"
+        assert hashlib.sha256(served.content).hexdigest() == stored
+    finally:
+        server.stop()

@@ -4,25 +4,31 @@ approval deadline and stories not repeated, with the clock injected."""
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import feedparser
 import pytest
-from conftest import Site
+from conftest import Hook, Site
 from fastapi.testclient import TestClient
 from mutagen import File as MutagenFile
 from sqlalchemy import select
+from wavinfo import WavInfoReader
 
+from producer.air.handoff import retry_wait
 from producer.air.poll import poll
 from producer.air.runs import Services, advance_runs, schedule_tick, start_run
-from producer.air.scheduler import Scheduler
+from producer.air.scheduler import BUSY_INTERVAL, Scheduler, next_wait
 from producer.jobs import JobQueue
 from producer.settings import Settings, load_settings
 from producer.store.air import (
@@ -188,6 +194,21 @@ def test_slots_missed_while_the_service_was_down_are_recorded_never_aired_late(s
     assert runs[0].error == "the service was down at its build time"
     assert schedule_tick(station, now=now + timedelta(seconds=15)) == []
     assert len(_runs(station)) == 3
+    # Reported: the programme's history lists each missed slot with its reason, newest first.
+    env = {**os.environ, "PRODUCER_DATA_DIR": str(station.settings.data_dir)}
+    listed = subprocess.run(
+        [sys.executable, "-m", "producer", "programme", "runs", "نشرة الساعة"],
+        capture_output=True,
+        text=True,
+        env=env,
+    )
+    zone = ZoneInfo(station.settings.timezone)
+    assert listed.stdout.splitlines() == [
+        f"{run.air_time.astimezone(zone):%Y-%m-%d %H:%M}\t{run.state}\t{len(run.article_ids)} stories"
+        + (f"\t{run.error}" if run.error else "")
+        for run in reversed(_runs(station))
+    ], listed.stderr
+    assert listed.stdout.count("\tmissed\t0 stories\tthe service was down at its build time\n") == 2
 
 
 def test_approve_mode_waits_for_an_editor_then_skips_after_the_deadline(station: Services) -> None:
@@ -335,3 +356,184 @@ def test_a_worker_process_runs_a_due_programme_with_no_one_involved(
     delivered = Path(run.handoff[f"dir:{playout}"]["receipt"])
     assert delivered.parent == playout and not delivered.name.startswith(".")
     assert MutagenFile(delivered).info.length > 5  # type: ignore[union-attr]
+
+
+def _deliver_now(station: Services, playout: list[str], **values: object) -> int:
+    """A run of a programme handing off to `playout`, claimed at T0 for T0+5, rendered."""
+    programme_id = _programme(station, playout=playout, **values)
+    run_id = start_run(station, programme_id, T0 + timedelta(minutes=5), now=T0)
+    assert run_id is not None
+    _render(station)
+    return run_id
+
+
+def test_the_watch_folder_gets_the_broadcast_wav_as_other_readers_see_it(
+    station: Services, tmp_path: Path
+) -> None:
+    """A programme renders the broadcast WAV by default; ffprobe and wavinfo (readers we did not
+    write) find its format, bext with the loudness figures, the Arabic title and the cart chunk."""
+    playout = tmp_path / "playout"
+    run_id = _deliver_now(station, [f"dir:{playout}"])
+    assert advance_runs(station, now=T0 + timedelta(minutes=1)) == [run_id]
+    (run,) = _runs(station)
+    assert run.state == RunState.HANDED_OFF, run.error
+    (delivered,) = playout.iterdir()
+    assert delivered.suffix == ".wav" and not delivered.name.startswith(".")
+    with station.db.read() as s:
+        episode = s.get(Episode, run.episode_id)
+    assert episode is not None and episode.audio_type == "audio/wav"
+
+    probed = json.loads(
+        subprocess.run(
+            ["ffprobe", "-v", "error", "-show_format", "-show_streams", "-of", "json", str(delivered)],
+            capture_output=True,
+            check=True,
+            text=True,
+        ).stdout
+    )
+    (stream,) = probed["streams"]
+    assert (stream["codec_name"], stream["sample_rate"], stream["channels"]) == ("pcm_s24le", "48000", 2)
+    assert float(probed["format"]["duration"]) > 20
+    tags = probed["format"]["tags"]
+    assert tags["comment"].startswith("News bulletin ") and tags["title"] == episode.title
+    assert tags["coding_history"].startswith("A=PCM,F=48000,W=24")
+
+    wav = WavInfoReader(str(delivered), info_encoding="utf-8")
+    assert wav.bext is not None and wav.bext.version == 2
+    assert abs(wav.bext.loudness_value - -23.0) <= 0.5
+    assert wav.bext.max_true_peak <= -1.0
+    assert wav.info is not None and wav.info.title == episode.title
+    assert episode.title.startswith("نشرة الساعة ")
+    # AES46: the cart chunk, found by wavinfo's chunk walker, read at the standard's offsets.
+    (cart,) = [c for c in wav.main_list if getattr(c, "ident", None) == b"cart"]
+    with delivered.open("rb") as f:
+        body = cart.read_data(f)
+    assert body[:4] == b"0101"
+    assert body[4:68].rstrip(b"\0").decode() == episode.title
+    assert body[260:324].rstrip(b"\0") == b"NEWS"
+
+
+def test_a_podcast_programme_renders_the_mp3(station: Services, hook: Hook) -> None:
+    station.settings = station.settings.model_copy(update={"base_url": "https://radio.example"})
+    run_id = _deliver_now(station, [f"webhook:{hook.url}"], target="podcast")
+    assert advance_runs(station, now=T0 + timedelta(minutes=1)) == [run_id]
+    (run,) = _runs(station)
+    assert run.state == RunState.HANDED_OFF, run.error
+    with station.db.read() as s:
+        episode = s.get(Episode, run.episode_id)
+    assert episode is not None and episode.audio_type == "audio/mpeg"
+    sent = json.loads(hook.received[0][1])["audio_url"]
+    assert sent == f"https://radio.example/media/{episode.audio_key}" and sent.endswith(".mp3")
+
+
+def test_a_bulletin_ready_after_its_air_time_does_not_air(station: Services, tmp_path: Path) -> None:
+    """Rendered too late (the worker was slow or the service down between build and air): the run
+    is LATE with the reason, nothing is pushed to the playout nor published."""
+    playout = tmp_path / "playout"
+    connections: list[object] = []
+    with socket.create_server(("127.0.0.1", 0)) as liquidsoap:
+        liquidsoap.settimeout(0.5)
+        port = liquidsoap.getsockname()[1]
+        run_id = _deliver_now(station, [f"dir:{playout}", f"liquidsoap:127.0.0.1:{port}"])
+        assert advance_runs(station, now=T0 + timedelta(minutes=5, seconds=12)) == [run_id]
+        with contextlib.suppress(TimeoutError):
+            connections.append(liquidsoap.accept())
+    (run,) = _runs(station)
+    zone = ZoneInfo(station.settings.timezone)
+    assert run.state == RunState.LATE
+    ready, air = (T0 + timedelta(minutes=5, seconds=12)).astimezone(zone), (T0 + timedelta(minutes=5))
+    assert run.error == (
+        f"its bulletin was ready only at {ready:%H:%M:%S}, after its air time "
+        f"{air.astimezone(zone):%H:%M}: not aired"
+    )
+    assert not playout.exists() and connections == [] and not run.handoff
+    with station.db.read() as s:
+        episode = s.get(Episode, run.episode_id)
+    assert episode is not None and not episode.published  # kept for an editor, not in the feed
+    assert advance_runs(station, now=T0 + timedelta(minutes=6)) == []
+
+
+def test_an_approved_bulletin_reached_only_after_its_air_time_is_late(
+    station: Services, tmp_path: Path
+) -> None:
+    """Approved in time, but the service was down from then until after air time: not aired late."""
+    playout = tmp_path / "playout"
+    programme_id = _programme(station, mode=Mode.APPROVE.value, approve_minutes=2, playout=[f"dir:{playout}"])
+    run_id = start_run(station, programme_id, T0 + timedelta(minutes=5), now=T0)
+    _render(station)
+    advance_runs(station, now=T0 + timedelta(minutes=1))
+    (run,) = _runs(station)
+    assert run.state == RunState.AWAITING and run.episode_id is not None
+    service.set_published(station.as_state(), User(name="editor", role="editor"), run.episode_id, True)
+    assert advance_runs(station, now=T0 + timedelta(minutes=7)) == [run_id]
+    (run,) = _runs(station)
+    assert run.state == RunState.LATE and (run.error or "").endswith("not aired")
+    assert not playout.exists() and not run.handoff
+
+
+def test_a_failed_hand_off_is_retried_with_backoff_and_shown(station: Services, hook: Hook) -> None:
+    """The playout answers 503 twice, then takes the bulletin: tries at +0, +30 s and +90 s, each
+    failure's count, reason and next try in the run and in `programme list`."""
+    hook.failures = 2
+    spec = f"webhook:{hook.url}"
+    run_id = _deliver_now(station, [spec])
+    first = T0 + timedelta(minutes=1)
+
+    def entry() -> dict[str, object]:
+        (run,) = _runs(station)
+        return dict(run.handoff[spec])
+
+    assert advance_runs(station, now=first) == [run_id]
+    assert entry()["attempts"] == 1 and entry()["next"] == (first + timedelta(seconds=30)).isoformat()
+    assert advance_runs(station, now=first + timedelta(seconds=29)) == []
+    assert len(hook.received) == 1
+    assert advance_runs(station, now=first + timedelta(seconds=30)) == [run_id]
+    assert entry()["attempts"] == 2 and entry()["next"] == (first + timedelta(seconds=90)).isoformat()
+    (run,) = _runs(station)
+    assert (
+        run.state == RunState.PUBLISHED and run.error == f"{spec}: the webhook {hook.url} answered HTTP 503"
+    )
+
+    env = {**os.environ, "PRODUCER_DATA_DIR": str(station.settings.data_dir)}
+    listed = subprocess.run(
+        [sys.executable, "-m", "producer", "programme", "list"], capture_output=True, text=True, env=env
+    )
+    zone = ZoneInfo(station.settings.timezone)
+    retry = (first + timedelta(seconds=90)).astimezone(zone)
+    assert (
+        f"\t{spec}: failed 2 times, next try {retry:%H:%M:%S}: the webhook {hook.url} answered HTTP 503\n"
+        in (listed.stdout)
+    ), listed.stdout + listed.stderr
+    assert "\tlast: published " in listed.stdout
+
+    assert advance_runs(station, now=first + timedelta(seconds=89)) == []
+    assert advance_runs(station, now=first + timedelta(seconds=90)) == [run_id]
+    (run,) = _runs(station)
+    assert (run.state, run.error) == (RunState.HANDED_OFF, None)
+    assert entry() == {
+        "receipt": "HTTP 204",
+        "at": (first + timedelta(seconds=90)).isoformat(),
+        "attempts": 3,
+    }
+    assert len(hook.received) == 3
+    listed = subprocess.run(
+        [sys.executable, "-m", "producer", "programme", "list"], capture_output=True, text=True, env=env
+    )
+    assert f"\t{spec}: handed off (HTTP 204; try 3)\n" in listed.stdout
+
+
+@pytest.mark.parametrize(("attempts", "seconds"), [(1, 30), (2, 60), (3, 120), (4, 240), (5, 240), (40, 240)])
+def test_retry_waits_double_up_to_four_minutes(attempts: int, seconds: int) -> None:
+    assert retry_wait(attempts) == timedelta(seconds=seconds)
+
+
+def test_the_scheduler_wakes_at_the_build_time_and_often_while_a_bulletin_builds(station: Services) -> None:
+    assert next_wait(station, now=T0 - timedelta(minutes=1), interval=15) == 15  # no programme yet
+    programme_id = _programme(station)
+    assert next_wait(station, now=T0 - timedelta(seconds=10), interval=15) == pytest.approx(10.05)
+    assert next_wait(station, now=T0 - timedelta(minutes=1), interval=15) == 15
+    assert start_run(station, programme_id, T0 + timedelta(minutes=5), now=T0) is not None
+    assert next_wait(station, now=T0 + timedelta(seconds=5), interval=15) == BUSY_INTERVAL
+    _render(station)
+    advance_runs(station, now=T0 + timedelta(seconds=30))
+    assert next_wait(station, now=T0 + timedelta(seconds=30), interval=15) == 15

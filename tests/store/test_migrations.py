@@ -68,9 +68,9 @@ def differences(database: Database, metadata: MetaData) -> list[Any]:
 def test_fresh_database_upgrades_to_exactly_the_models(database: Database) -> None:
     database.migrate()
     assert differences(database, Base.metadata) == []
-    assert database.revision() == migrations.head() == "0004_lexdb"
+    assert database.revision() == migrations.head() == "0004_airops"
     database.migrate()  # a second start finds nothing to do
-    assert database.revision() == "0004_lexdb"
+    assert database.revision() == "0004_airops"
 
 
 def test_baseline_is_the_schema_create_all_made(database: Database) -> None:

@@ -178,7 +178,9 @@ class Service:
         self.api.patch(f"/api/v1/bulletins/{bulletin}", json={"segments": segments}).raise_for_status()
 
 
-def in_browser(service: Service, bulletin: int, runs: int, offset: int) -> tuple[list[float], list[float]]:
+def in_browser(
+    service: Service, bulletin: int, runs: int, offset: int, *, render: bool = True
+) -> tuple[list[float], list[float]]:
     """(click → `playing` of a new segment's preview, click → job page done after a one-word edit)."""
     from playwright.sync_api import expect, sync_playwright
 
@@ -212,6 +214,8 @@ def in_browser(service: Service, bulletin: int, runs: int, offset: int) -> tuple
             ident.locator("[data-listen]").click()
             page.wait_for_function("() => window.playingAt !== undefined")
             plays.append(page.evaluate("() => (window.playingAt - window.clickAt) / 1000"))
+            if not render:
+                continue
             story = page.locator("fieldset.kind-story textarea").first
             story.fill(re.sub(r"(عامين|\d+ شهرا)", f"{offset + run + 40} شهرا", story.input_value(), count=1))
             started = time.perf_counter()

@@ -51,6 +51,9 @@ MAX_PHONEME_IDS = 250
 # inference threads sharing one model), so each uses one core; see README's "Piper at real size"
 # for the measurements behind this choice.
 INTRA_OP_THREADS = 1
+# onnxruntime's defaults, measured against the other levels and the parallel mode: no faster (README).
+GRAPH_OPTIMIZATION = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
+EXECUTION_MODE = onnxruntime.ExecutionMode.ORT_SEQUENTIAL
 _KEPT_VOICES = 2  # loaded voices kept per process (a medium voice holds ~120 MB)
 
 # Read at two length scales without duration noise to learn how a voice's pace follows its
@@ -176,6 +179,8 @@ def _load(model: Path) -> _Voice:
     options = onnxruntime.SessionOptions()
     options.intra_op_num_threads = INTRA_OP_THREADS
     options.inter_op_num_threads = 1
+    options.graph_optimization_level = GRAPH_OPTIMIZATION
+    options.execution_mode = EXECUTION_MODE
     session = onnxruntime.InferenceSession(
         str(model), sess_options=options, providers=["CPUExecutionProvider"]
     )

@@ -116,12 +116,14 @@ class Renderer:
     at once. One child still renders one job only; a standby that died meanwhile is replaced.
 
     Children are started from the thread that calls `render` (the worker's loop), whose end sends
-    them the parent-death signal (see `die_with_parent`).
+    them the parent-death signal (see `die_with_parent`). Only a worker loop keeps one ahead
+    (`ahead`): a command that renders one job in its own thread must not leave a child waiting.
     """
 
     def __init__(self) -> None:
         self._context = multiprocessing.get_context("spawn")
         self._standby: tuple[multiprocessing.process.BaseProcess, Connection] | None = None
+        self.ahead = False
 
     def start_standby(self) -> None:
         if self._standby is None or not self._standby[0].is_alive():
@@ -179,7 +181,7 @@ class Renderer:
                 lease.progress(*message)
         finally:
             _end(child, conn)
-            if not stop.is_set():
+            if self.ahead and not stop.is_set():
                 self.start_standby()
 
     def close(self) -> None:

@@ -139,10 +139,12 @@ class JobQueue:
     def run(self) -> None:
         """Take messages until stopped; each one claims the first due job (fairness order)."""
         self._clean_work_folders()
+        self.renderer.ahead = True
         self.renderer.start_standby()
         try:
             self._take_messages()
         finally:
+            self.renderer.ahead = False
             self.renderer.close()
 
     def _take_messages(self) -> None:

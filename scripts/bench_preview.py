@@ -157,14 +157,18 @@ class Service:
                 size += len(chunk)
         return first or 0.0, time.perf_counter() - started, size
 
-    def render(self, bulletin: int) -> float:
-        """Seconds from the render request to the job read back as done (polled every 20 ms)."""
+    def render(self, bulletin: int) -> tuple[float, float]:
+        """Seconds from the render request to the job seen running (picked up) and to it seen done
+        (polled every 20 ms)."""
         started = time.perf_counter()
         job = self.api.post(f"/api/v1/bulletins/{bulletin}/render").json()["job"]
+        running = None
         while True:
             state = self.api.get(f"/api/v1/jobs/{job}").json()
+            if running is None and state["state"] != "queued":
+                running = time.perf_counter() - started
             if state["state"] == "done":
-                return time.perf_counter() - started
+                return running or 0.0, time.perf_counter() - started
             if state["state"] in ("failed", "cancelled"):
                 raise SystemExit(f"render {state['state']}: {state.get('error')}")
             time.sleep(0.02)
@@ -261,7 +265,8 @@ def main() -> None:
             for run in range(args.runs):
                 service.edit_one_word(bulletin, run)
                 renders.append(service.render(bulletin))
-            print(f"  request → done     {median(renders)}")
+            print(f"  request → running  {median([r[0] for r in renders])}  (picked up by the worker)")
+            print(f"  request → done     {median([r[1] for r in renders])}")
 
             if args.browser and Path(CHROMIUM).exists():
                 print(f"\nin Chromium ({load()})")

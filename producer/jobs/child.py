@@ -125,6 +125,10 @@ class Renderer:
         self._standby: tuple[multiprocessing.process.BaseProcess, Connection] | None = None
         self.ahead = False
 
+    def waiting(self) -> int | None:
+        """The process id of the child waiting for the next job, if one is."""
+        return self._standby[0].pid if self._standby and self._standby[0].is_alive() else None
+
     def start_standby(self) -> None:
         if self._standby is None or not self._standby[0].is_alive():
             self.close()

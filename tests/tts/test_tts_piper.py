@@ -159,3 +159,16 @@ def test_piper_says_the_vowels_producer_gives_it_in_pausal_form(piper: PiperEngi
     # What the render and the preview feed Piper: producer's vowels, the last word in pausal form.
     assert heard == ["قَرَأْتِ الْأَخْبَارْ."]
     assert voice.phonemize(heard[0])[0][-5:] == list("baːr.")
+
+
+def test_the_preview_process_warm_up_loads_the_station_voice(piper_voices: Path, tmp_path: Path) -> None:
+    """What the service runs in its preview process when an editor opens: the station's Piper
+    voice is loaded and kept there, so the first listen does not wait for it."""
+    import producer.tts.piper as piper_module
+    from producer.web.preview import warm_up
+
+    piper_module._VOICES.clear()
+    warm_up(load_settings(data_dir=tmp_path, piper_voices_dir=piper_voices, engine="piper"))
+    assert [Path(key[0]).name for key in piper_module._VOICES] == ["ar_XX-test-tiny.onnx"]
+    # An engine that cannot run here is left for its previews to explain.
+    warm_up(load_settings(data_dir=tmp_path, piper_voices_dir=tmp_path / "none", engine="piper"))

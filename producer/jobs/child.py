@@ -124,6 +124,9 @@ class Renderer:
         self._context = multiprocessing.get_context("spawn")
         self._standby: tuple[multiprocessing.process.BaseProcess, Connection] | None = None
         self.ahead = False
+        # The last job's engine and voice: most likely the next one's, so a standby loads them
+        # while it waits (a Piper model takes seconds).
+        self._last: tuple[Settings, str | None, str | None] | None = None
 
     def waiting(self) -> int | None:
         """The process id of the child waiting for the next job, if one is."""
@@ -136,7 +139,7 @@ class Renderer:
 
     def _spawn(self) -> tuple[multiprocessing.process.BaseProcess, Connection]:
         ours, theirs = self._context.Pipe()
-        child = self._context.Process(target=_child_main, args=(theirs,), name="producer-render")
+        child = self._context.Process(target=_child_main, args=(theirs, self._last), name="producer-render")
         child.start()
         theirs.close()
         return child, ours
@@ -160,6 +163,7 @@ class Renderer:
     ) -> RenderResult:
         """Run the pipeline in a child process; its progress goes to the lease, which writes it."""
         child, conn = self._hand(request)
+        self._last = (request.settings, request.engine, request.voice)
         deadline = time.monotonic() + timeout
         try:
             while True:
@@ -224,9 +228,10 @@ _PIPELINE_MODULES = (
 )
 
 
-def _child_main(conn: Connection) -> None:
-    """The render itself, in its own process: the pipeline is imported while the child waits for
-    its request; everything it reports goes through `conn`."""
+def _child_main(conn: Connection, warm: tuple[Settings, str | None, str | None] | None = None) -> None:
+    """The render itself, in its own process: the pipeline is imported (and the `warm` engine and
+    voice loaded) while the child waits for its request; everything it reports goes through
+    `conn`."""
     die_with_parent()
     # A render is batch work: at a lower priority (inherited by its ffmpeg), the web server and
     # the feed stay responsive while it runs on the same cores.
@@ -246,6 +251,10 @@ def _child_main(conn: Connection) -> None:
     for module in _PIPELINE_MODULES:
         with contextlib.suppress(ImportError):
             importlib.import_module(module)
+    if warm is not None:
+        from producer.tts.registry import warm_engine
+
+        warm_engine(*warm)
     try:
         request: RenderRequest = conn.recv()
     except (EOFError, OSError):  # the worker stopped before it had a job for this child

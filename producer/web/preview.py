@@ -170,23 +170,14 @@ def stream_segment(settings: Settings, text: str, engine: str | None, voice: str
 
 
 def warm_up(settings: Settings) -> None:
-    """Load what the first preview would otherwise wait for: the pipeline's modules, the engine
-    (a Piper voice is loaded and kept) and the diacritizer."""
+    """Load what the first preview would otherwise wait for: the engine (a Piper voice is loaded
+    and kept) and the diacritizer."""
     from producer.errors import ProducerError
-    from producer.tts.registry import create_engine
+    from producer.tts.registry import wants_diacritics, warm_engine
 
-    if settings.engine == "gtts":
-        return  # a network voice: nothing to load, and Google is not asked for nothing
     try:
-        tts = create_engine(settings.engine, settings)
+        if wants_diacritics(settings.engine):
+            _diacritizer().apply(["الأخبار"])
     except ProducerError:
-        return  # the engine cannot run here: its previews will say so
-    try:
-        if tts.check() is None:
-            word = _diacritizer().apply(["الأخبار"])[0] if tts.wants_diacritics else "الأخبار"
-            for _chunk in tts.synthesize(word, settings.voice):
-                pass
-    except ProducerError:
-        pass  # a voice that cannot be loaded: its previews will say so
-    finally:
-        tts.close()
+        pass  # an unknown engine: its previews will say so
+    warm_engine(settings)

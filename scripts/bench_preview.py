@@ -224,7 +224,7 @@ def in_browser(
             story.fill(re.sub(r"(عامين|\d+ شهرا)", f"{offset + run + 40} شهرا", story.input_value(), count=1))
             started = time.perf_counter()
             page.click("#render")
-            expect(page.locator("#job-done")).to_be_visible()
+            expect(page.locator("#job-done")).to_be_visible(timeout=600_000)
             renders.append(time.perf_counter() - started)
         browser.close()
     return plays, renders

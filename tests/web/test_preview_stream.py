@@ -58,3 +58,24 @@ def test_a_streamed_preview_is_the_segment_in_mp3(newsroom: Newsroom) -> None:
     # The MP3 adds the encoder's delay and padding (a few frames of 1,152 samples) to the same audio.
     assert len(samples) / rate > 4
     assert 0 <= decoded_seconds(mp3) - len(samples) / rate < 0.25
+
+
+@pytest.mark.parametrize("newsroom", ["sqlite"], indirect=True)
+def test_streamed_previews_keep_to_two_at_a_time_per_account(newsroom: Newsroom) -> None:
+    """A streamed preview holds its account's place while it is voiced, as a WAV preview does."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with newsroom.api() as api:
+        bulletin = api.post("/api/v1/bulletins", json={"articles": [ARTICLE_WATER]}).json()["id"]
+
+    def listen(i: int) -> int:
+        # Long enough (about a minute of speech) that none is voiced before all four arrive.
+        text = " ".join(f"نبأ رقم {i} عن الطرق في حمص، الفقرة {n}." for n in range(60))
+        form = {"text": text, "format": "mp3"}
+        with newsroom.api() as api, api.stream("POST", f"/bulletins/{bulletin}/listen", data=form) as reply:
+            reply.read()
+            return reply.status_code
+
+    with ThreadPoolExecutor(4) as pool:
+        statuses = list(pool.map(listen, range(4)))
+    assert sorted(statuses) == [200, 200, 429, 429], statuses

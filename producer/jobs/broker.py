@@ -64,6 +64,9 @@ class Broker:
         self.huey = make_huey(settings)
         # The task body never runs: workers only read the id from the message (see module doc).
         self._task = self.huey.task(name=TASK)(_doorbell)
+        # Redis answers a take only when a message comes or after its read timeout (1 s): such a
+        # take is itself the wait, and a worker need not sleep after an empty one.
+        self.blocks = bool(getattr(self.huey.storage, "blocking", False))
 
     def submit(self, job_id: str) -> None:
         try:

@@ -7,15 +7,18 @@ down; the child reports progress and its typed result through a pipe. It dies wi
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import errno
+import importlib
+import itertools
 import multiprocessing
 import os
 import signal
 import threading
 import time
 import traceback
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from multiprocessing.connection import Connection
@@ -116,50 +119,111 @@ class RenderTask:
     templates: Mapping[str, str] = field(default_factory=dict)
 
 
-def render(
-    job_id: str, request: RenderTask, lease: Lease, timeout: float, stop: threading.Event
-) -> RenderResult:
-    """Run the pipeline in a child process; its progress goes to the lease, which writes it."""
-    context = multiprocessing.get_context("spawn")
-    receiver, sender = context.Pipe(duplex=False)
-    child = context.Process(
-        target=_child_main,
-        args=(sender, request, job_id, lease.claim.attempt),
-        name=f"producer-render-{job_id}",
-    )
-    child.start()
-    sender.close()
-    deadline = time.monotonic() + timeout
-    try:
-        while True:
-            lease.check()
-            if stop.is_set():
-                raise RenderFailed("أُوقف الخادم أثناء التوليد.")
-            if time.monotonic() > deadline:
-                raise RenderFailed(f"تجاوز التوليد المهلة المسموح بها ({timeout:.0f} ثانية).")
+@dataclass(frozen=True)
+class Assignment:
+    """A task as handed to a waiting child, with the job and attempt its log lines carry."""
+
+    task: RenderTask
+    job_id: str
+    attempt: int
+
+
+class Renderer:
+    """Starts each render's child process ahead of its job: the next child is started (and imports
+    the pipeline, ~0.5 s) as soon as a render ends, and waits for its request, so a render starts
+    at once. One child still renders one job only; a standby that died meanwhile is replaced.
+
+    Children are started from the thread that calls `render` (the worker's loop), whose end sends
+    them the parent-death signal (see `die_with_parent`). Only a worker loop keeps one ahead
+    (`ahead`): a command that renders one job in its own thread must not leave a child waiting.
+    """
+
+    def __init__(self) -> None:
+        self._context = multiprocessing.get_context("spawn")
+        self._standby: tuple[multiprocessing.process.BaseProcess, Connection] | None = None
+        self.ahead = False
+        # The last job's engine and voice: most likely the next one's, so a standby loads them
+        # while it waits (a Piper model takes seconds).
+        self._last: tuple[Settings, str | None, str | None] | None = None
+
+    def waiting(self) -> int | None:
+        """The process id of the child waiting for the next job, if one is."""
+        return self._standby[0].pid if self._standby and self._standby[0].is_alive() else None
+
+    def start_standby(self) -> None:
+        if self._standby is None or not self._standby[0].is_alive():
+            self.close()
+            self._standby = self._spawn()
+
+    def _spawn(self) -> tuple[multiprocessing.process.BaseProcess, Connection]:
+        ours, theirs = self._context.Pipe()
+        child = self._context.Process(target=_child_main, args=(theirs, self._last), name="producer-render")
+        child.start()
+        theirs.close()
+        return child, ours
+
+    def _hand(self, request: Assignment) -> tuple[multiprocessing.process.BaseProcess, Connection]:
+        """A child with `request` handed to it: the standby if it is alive, else a new one."""
+        standby, self._standby = self._standby, None
+        candidates = itertools.chain([standby] if standby else [], iter(self._spawn, None))
+        for child, conn in itertools.islice(candidates, 2):
             try:
-                if not receiver.poll(0.5):
-                    continue
-                message = receiver.recv()
-            except (EOFError, OSError):
-                child.join(5)
-                raise RenderFailed(
-                    f"توقّفت عملية التوليد فجأة (رمز الخروج {child.exitcode})؛ "
-                    "أعيدوا المحاولة أو اختاروا محركًا آخر."
-                ) from None
-            if isinstance(message, RenderResult):
-                return message
-            if isinstance(message, RenderError):
-                raise RenderFailed(f"{FAILURE_PREFIX[message.kind]}: {message.message}")
-            lease.progress(*message)
-    finally:
-        receiver.close()
+                if child.is_alive():
+                    conn.send(request)
+                    return child, conn
+            except OSError:
+                pass
+            _end(child, conn)
+        raise RenderFailed(FAILURE_PREFIX[FailureKind.CRASH])  # a child just started refused it
+
+    def render(
+        self, job_id: str, request: RenderTask, lease: Lease, timeout: float, stop: threading.Event
+    ) -> RenderResult:
+        """Run the pipeline in a child process; its progress goes to the lease, which writes it."""
+        child, conn = self._hand(Assignment(request, job_id, lease.claim.attempt))
+        self._last = (request.settings, request.engine, request.voice)
+        deadline = time.monotonic() + timeout
+        try:
+            while True:
+                lease.check()
+                if stop.is_set():
+                    raise RenderFailed("أُوقف الخادم أثناء التوليد.")
+                if time.monotonic() > deadline:
+                    raise RenderFailed(f"تجاوز التوليد المهلة المسموح بها ({timeout:.0f} ثانية).")
+                try:
+                    if not conn.poll(0.5):
+                        continue
+                    message = conn.recv()
+                except (EOFError, OSError):
+                    child.join(5)
+                    raise RenderFailed(
+                        f"توقّفت عملية التوليد فجأة (رمز الخروج {child.exitcode})؛ "
+                        "أعيدوا المحاولة أو اختاروا محركًا آخر."
+                    ) from None
+                if isinstance(message, RenderResult):
+                    return message
+                if isinstance(message, RenderError):
+                    raise RenderFailed(f"{FAILURE_PREFIX[message.kind]}: {message.message}")
+                lease.progress(*message)
+        finally:
+            _end(child, conn)
+            if self.ahead and not stop.is_set():
+                self.start_standby()
+
+    def close(self) -> None:
+        standby, self._standby = self._standby, None
+        if standby is not None:
+            _end(*standby)
+
+
+def _end(child: multiprocessing.process.BaseProcess, conn: Connection) -> None:
+    conn.close()
+    if child.is_alive():
+        child.terminate()
+        child.join(5)
         if child.is_alive():
-            child.terminate()
-            child.join(5)
-            if child.is_alive():
-                child.kill()
-                child.join()
+            child.kill()
+            child.join()
 
 
 @dataclass(frozen=True)
@@ -168,18 +232,24 @@ class RenderError:
     message: str
 
 
-def _child_main(conn: Connection, request: RenderTask, job_id: str, attempt: int) -> None:
-    """The render itself, in its own process; everything it reports goes through `conn`."""
-    from producer.logs import configure_logging, job_context
+# What build_episode imports on first use (scipy, the audio stages, the engines): imported while a
+# standby child waits for its job.
+_PIPELINE_MODULES = (
+    "producer.audio.assemble",
+    "producer.audio.encode",
+    "producer.audio.master",
+    "producer.audio.parts",
+    "producer.transcript",
+    "producer.tts.espeak",
+    "producer.tts.registry",
+    "producer.tts.synth",
+)
 
+
+def _child_main(conn: Connection, warm: tuple[Settings, str | None, str | None] | None = None) -> None:
+    """The render itself, in its own process: the pipeline is imported (and the `warm` engine and
+    voice loaded) while the child waits for its job; everything it reports goes through `conn`."""
     die_with_parent()
-    # A spawned process starts with no logging set up: it logs as the worker does, as this job.
-    configure_logging(request.settings.log_format, request.settings.log_level)
-    with job_context(job_id, attempt):
-        _render_child(conn, request)
-
-
-def _render_child(conn: Connection, request: RenderTask) -> None:
     # A render is batch work: at a lower priority (inherited by its ffmpeg), the web server and
     # the feed stay responsive while it runs on the same cores.
     os.nice(RENDER_NICENESS)
@@ -190,12 +260,33 @@ def _render_child(conn: Connection, request: RenderTask) -> None:
         except OSError:  # the worker is gone: nobody will use this render
             os._exit(3)
 
-    try:
-        from producer.filecache import lookup_totals, use_shared_tier
-        from producer.pipeline import build_episode
-        from producer.scriptfile import script_from_dict
-        from producer.store.files import open_store
+    for module in _PIPELINE_MODULES:
+        with contextlib.suppress(ImportError):
+            importlib.import_module(module)
+    if warm is not None:
+        from producer.tts.registry import warm_engine
 
+        warm_engine(*warm)
+    try:
+        job: Assignment = conn.recv()
+    except (EOFError, OSError):  # the worker stopped before it had a job for this child
+        return
+    from producer.logs import configure_logging, job_context
+
+    request = job.task
+    # A spawned process starts with no logging set up: it logs as the worker does, as this job.
+    configure_logging(request.settings.log_format, request.settings.log_level)
+    with job_context(job.job_id, job.attempt):
+        _render(conn, request, send)
+
+
+def _render(conn: Connection, request: RenderTask, send: Callable[[object], None]) -> None:
+    from producer.filecache import lookup_totals, use_shared_tier
+    from producer.pipeline import build_episode
+    from producer.scriptfile import script_from_dict
+    from producer.store.files import open_store
+
+    try:
         if request.settings.storage == "s3":
             # Scale-out: the voiced segments and encoded parts are shared through the bucket.
             use_shared_tier(open_store(request.settings), request.settings.cache_dir)

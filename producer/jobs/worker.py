@@ -23,7 +23,14 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from producer.errors import ProducerError
 from producer.jobs.broker import Backoff, Broker, QueueUnavailable, wait_out
-from producer.jobs.child import FAILURE_PREFIX, FailureKind, RenderFailed, RenderTask, failure_kind, render
+from producer.jobs.child import (
+    FAILURE_PREFIX,
+    FailureKind,
+    Renderer,
+    RenderFailed,
+    RenderTask,
+    failure_kind,
+)
 from producer.jobs.lease import (
     Claim,
     Lease,
@@ -79,7 +86,11 @@ class JobQueue:
         self.identity = _identity()
         self.lease_seconds = settings.job_stale_seconds
         self._stop = threading.Event()
+        # Rung by a submit in this process (the embedded worker of `serve`), so that a render is
+        # picked up at once instead of at the next look at the queue file (up to 1 s later).
+        self._wake = threading.Event()
         self._threads: list[threading.Thread] = []
+        self.renderer = Renderer()
 
     # ---- submitting ----------------------------------------------------------------------------
 
@@ -98,6 +109,7 @@ class JobQueue:
                 )
             raise
         mark_enqueued(self.db, [job_id])
+        self._wake.set()
 
     def cancel(self, job_id: str) -> bool:
         return cancel(self.db, job_id)
@@ -114,6 +126,7 @@ class JobQueue:
 
     def stop(self, timeout: float = 10.0) -> None:
         self._stop.set()
+        self._wake.set()
         for thread in self._threads:
             thread.join(timeout)
         self._threads.clear()
@@ -126,10 +139,20 @@ class JobQueue:
 
     def request_stop(self) -> None:
         self._stop.set()
+        self._wake.set()
 
     def run(self) -> None:
         """Take messages until stopped; each one claims the first due job (fairness order)."""
         self._clean_work_folders()
+        self.renderer.ahead = True
+        self.renderer.start_standby()
+        try:
+            self._take_messages()
+        finally:
+            self.renderer.ahead = False
+            self.renderer.close()
+
+    def _take_messages(self) -> None:
         backoff, idle = Backoff(), 0.05
         while not self._stop.is_set():
             try:
@@ -139,8 +162,10 @@ class JobQueue:
                 continue
             backoff.reset()
             if message is None:
-                self._stop.wait(idle)
-                idle = min(idle * 2, 1.0)
+                if not self.broker.blocks:
+                    self._wake.wait(idle)
+                    self._wake.clear()
+                    idle = min(idle * 2, 1.0)
                 continue
             idle = 0.05
             self.work_once()
@@ -187,7 +212,9 @@ class JobQueue:
                     words.lexicon,
                     words.templates,
                 )
-                result = render(claim.job_id, request, lease, self.settings.render_timeout, self._stop)
+                result = self.renderer.render(
+                    claim.job_id, request, lease, self.settings.render_timeout, self._stop
+                )
                 self.metrics.cache_lookups.labels("hit").inc(result.cache_hits)
                 self.metrics.cache_lookups.labels("miss").inc(result.cache_misses)
                 publish(self.db, self.store, claim, result, lease, self._stop)

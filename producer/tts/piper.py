@@ -51,13 +51,18 @@ MAX_PHONEME_IDS = 250
 # inference threads sharing one model), so each uses one core; see README's "Piper at real size"
 # for the measurements behind this choice.
 INTRA_OP_THREADS = 1
+# onnxruntime's defaults, measured against the other levels and the parallel mode: no faster (README).
+GRAPH_OPTIMIZATION = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
+EXECUTION_MODE = onnxruntime.ExecutionMode.ORT_SEQUENTIAL
 _KEPT_VOICES = 2  # loaded voices kept per process (a medium voice holds ~120 MB)
 
 # Read at two length scales without duration noise to learn how a voice's pace follows its
-# length scale: plain news sentences without numbers, about 30 words.
+# length scale: plain news sentences without numbers, about 30 words, vowelled and in pausal form
+# as producer's diacritizer feeds every text to Piper.
 _PACE_SAMPLE = (
-    "أعلنت وزارة الزراعة أن موسم القمح هذا العام جاء أفضل من المتوقع، رغم قلة الأمطار في الشتاء. "
-    "وقال المسؤولون إن المزارعين سلموا كميات كبيرة إلى مراكز الاستلام في المحافظات الشمالية."
+    "أَعْلَنَتْ وِزَارَةُ الزِّرَاعَةِ أَنَّ مَوْسِمَ الْقَمْحِ هَذَا الْعَامَ جَاءَ أَفْضَلَ مِنَ الْمُتَوَقَّعْ، "
+    "رَغْمَ قِلَّةِ الْأَمْطَارِ فِي الشِّتَاءْ. وَقَالَ الْمَسْؤُولُونَ إِنَّ الْمُزَارِعِينَ سَلَّمُوا كَمِّيَّاتٍ "
+    "كَبِيرَةً إِلَى مَرَاكِزِ الِاسْتِلَامِ فِي الْمُحَافَظَاتِ الشَّمَالِيَّةْ."
 )
 
 
@@ -174,10 +179,14 @@ def _load(model: Path) -> _Voice:
     options = onnxruntime.SessionOptions()
     options.intra_op_num_threads = INTRA_OP_THREADS
     options.inter_op_num_threads = 1
+    options.graph_optimization_level = GRAPH_OPTIMIZATION
+    options.execution_mode = EXECUTION_MODE
     session = onnxruntime.InferenceSession(
         str(model), sess_options=options, providers=["CPUExecutionProvider"]
     )
-    piper = PiperVoice(session=session, config=config, download_dir=model.parent)
+    # The text comes vowelled by producer's diacritizer, in the pausal form (wants_diacritics):
+    # Piper's own libtashkeel would vowel it again, with case endings before every pause.
+    piper = PiperVoice(session=session, config=config, download_dir=model.parent, use_tashkeel=False)
 
     return _Voice(piper, _readings(model, piper))
 
@@ -186,7 +195,7 @@ def _readings(model: Path, piper: PiperVoice) -> tuple[tuple[float, float], tupl
     """The voice's two readings of the pace sample, measured once per voice file and kept beside it
     (`NAME.onnx.pace.json`), so that a render process does not voice the sample again."""
     stat = model.stat()
-    stamp = f"{stat.st_size}:{stat.st_mtime_ns}:{MAX_CHARS}/{MAX_PHONEME_IDS}"
+    stamp = f"{stat.st_size}:{stat.st_mtime_ns}:{MAX_CHARS}/{MAX_PHONEME_IDS}:vowelled"
     kept = model.with_name(model.name + ".pace.json")
     try:
         stored = json.loads(kept.read_text(encoding="utf-8"))
@@ -229,9 +238,9 @@ def _loaded(model: Path) -> _Voice:
 
 class PiperEngine(Engine):
     name = "piper"
-    # Piper's Arabic pipeline adds diacritics itself with libtashkeel (the same model the Arabic
-    # front end would use), and uses any diacritics already present as hints.
-    wants_diacritics = False
+    # Fed the text vowelled and in pausal form as espeak-ng is, and phonemized by espeak-ng from
+    # it: both engines say the same vowels (Piper's own libtashkeel is not used).
+    wants_diacritics = True
     # onnxruntime releases the GIL while it runs, so threads share one model; Piper serializes
     # its phonemizer with a lock.
     concurrency = "threads"
@@ -273,7 +282,7 @@ class PiperEngine(Engine):
     def options_key(self) -> str:
         # The readings that set the length scale depend only on the voice file (in version()), so the
         # pace suffices.
-        return f"tashkeel=on pace={self.config.pace} cut={MAX_CHARS}/{MAX_PHONEME_IDS}"
+        return f"vowels=producer pace={self.config.pace} cut={MAX_CHARS}/{MAX_PHONEME_IDS}"
 
     def length_scale(self, voice: str | None = None) -> float:
         """The length scale that reads `voice` at the configured pace."""

@@ -117,3 +117,27 @@ def create_engine(name: str, settings: Settings) -> Engine:
 def open_cache(settings: Settings) -> SegmentCache:
     """The segment cache of this installation, in the data folder."""
     return SegmentCache(settings.cache_dir / "speech", settings.cache_max_mb * 1024 * 1024)
+
+
+def warm_engine(settings: Settings, engine: str | None = None, voice: str | None = None) -> None:
+    """Load an offline engine and its voice into this process by voicing one word, so that the
+    next segment does not wait for them (a Piper model takes seconds to load). gTTS is left
+    alone (nothing to load, and Google is not asked for nothing); an engine or voice that cannot
+    run here is left for the next segment to report."""
+    from producer.errors import ProducerError
+
+    name = engine or settings.engine
+    if name == "gtts":
+        return
+    try:
+        tts = create_engine(name, settings)
+    except ProducerError:
+        return
+    try:
+        if tts.check() is None:
+            for _chunk in tts.synthesize("الأخبار", voice or settings.voice):
+                pass
+    except ProducerError:
+        pass
+    finally:
+        tts.close()

@@ -22,7 +22,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 from producer.errors import EngineError, ProducerError
-from producer.tts.base import Engine
+from producer.tts.base import AudioChunk, Engine
 from producer.tts.cache import DEFAULT_RATE, SegmentCache, SpeechClip
 
 # Below this much text, worker processes cost about what they save: the first pool waits for a
@@ -70,8 +70,7 @@ def synthesize_segments(
     """
     voice = voice or engine.default_voice()
     spoken = [text.strip() for text in texts]
-    marker = f"\x00{prepare.name}" if prepare else ""
-    keys = [cache.key(engine, voice, text + marker) for text in spoken]
+    keys = [_key(engine, voice, text, cache, prepare) for text in spoken]
     text_of = dict(zip(keys, spoken, strict=True))  # identical segments are voiced once
     uses = Counter(keys)
     positions: dict[str, list[int]] = {}
@@ -108,6 +107,45 @@ def synthesize_segments(
         for key in empty:
             finished(key, cache.put(key, [], rate_if_empty=rate))
     return [clips[key] for key in keys]
+
+
+def _key(engine: Engine, voice: str, text: str, cache: SegmentCache, prepare: Preparation | None) -> str:
+    """A segment's cache key; the preparation's name is part of it (see Preparation)."""
+    return cache.key(engine, voice, text + (f"\x00{prepare.name}" if prepare else ""))
+
+
+def voice_streaming(
+    engine: Engine,
+    text: str,
+    *,
+    voice: str | None,
+    cache: SegmentCache,
+    on_chunk: Callable[[AudioChunk], None],
+    prepare: Preparation | None = None,
+) -> SpeechClip:
+    """One segment, each chunk handed to `on_chunk` as soon as it is voiced (the engine's first
+    sentence or clause first) and the whole stored in the cache as `synthesize_segments` stores
+    it; a segment already in the cache is handed over in one chunk."""
+    voice = voice or engine.default_voice()
+    text = text.strip()
+    key = _key(engine, voice, text, cache, prepare)
+    found = cache.get(key)
+    if found is not None:
+        if found.frames:
+            clip = found.load()
+            on_chunk(AudioChunk(clip.samples, clip.rate))
+        return found
+    if not text:
+        return cache.put(key, [])
+    (prepared,) = prepare.apply([text]) if prepare is not None else (text,)
+
+    def passed_on() -> Iterator[AudioChunk]:
+        for chunk in engine.synthesize(prepared, voice):
+            on_chunk(chunk)
+            yield chunk
+
+    with _reported(engine):
+        return cache.put(key, passed_on())
 
 
 def _voice_missing(

@@ -9,20 +9,26 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import AsyncIterator, Callable
+from concurrent.futures import Future
+from contextlib import ExitStack
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.responses import JSONResponse, RedirectResponse, Response, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData, UploadFile
 
 from producer import auth
 from producer.errors import ProducerError
 from producer.models import SegmentKind, Target
+from producer.settings import Settings
 from producer.store import db
 from producer.store.db import ACTIVE_STATES, Bulletin, JobState, utcnow
+from producer.store.words import station_words
 from producer.web import service
 from producer.web.deps import (
     PRELOGIN_COOKIE,
@@ -36,7 +42,14 @@ from producer.web.deps import (
     new_nonce,
     read_form,
 )
-from producer.web.preview import EngineInfo, engine_catalog, voice_segment
+from producer.web.preview import (
+    PREVIEW_MEDIA_TYPE,
+    EngineInfo,
+    engine_catalog,
+    stream_segment,
+    voice_segment,
+    warm_up,
+)
 from producer.web.reading import spoken_views
 from producer.web.service import Draft, Rejected
 
@@ -326,6 +339,11 @@ def engines_of(state: AppState) -> list[EngineInfo]:
     """The engine catalog, asked of the preview process once and then kept."""
     if state.engines is None:
         state.engines = state.previews.submit(engine_catalog, state.settings).result(timeout=120)
+        # An editor is open: the station's voice is loaded into the preview process now, not when
+        # the first listen waits for it (a Piper model takes seconds).
+        config = service.station(state)
+        voice = {"engine": config.engine, "voice": config.voice, "pace": config.pace}
+        state.previews.submit(warm_up, state.settings.model_copy(update=voice))
     return state.engines
 
 
@@ -461,6 +479,8 @@ def _set_word_vowels(state: AppState, who: Identity, bulletin_id: int, form: For
 
 @router.post("/bulletins/{bulletin_id}/listen")
 async def listen(bulletin_id: RowId, request: Request, state: State, who: Viewer) -> Response:
+    """The segment voiced alone: a WAV once it is voiced, or with `format=mp3` an MP3 streamed
+    from its first clause on while the rest is voiced (the editor's player)."""
     form = await read_form(request)
     text = _field(form, "text").strip()
     if not text:
@@ -469,20 +489,19 @@ async def listen(bulletin_id: RowId, request: Request, state: State, who: Viewer
         service.check_text(text, "المقطع", MAX_PREVIEW_CHARS)
     except Rejected as exc:
         return JSONResponse({"detail": exc.message}, status_code=exc.status)
+    streamed = _field(form, "format") == "mp3"
     if not state.preview_gate.enter(who.user.id):
         return JSONResponse(
             {"detail": "مقاطع كثيرة قيد الاستماع الآن؛ انتظروا انتهاء ما طلبتم ثم أعيدوا المحاولة."},
             status_code=429,
             headers={"Retry-After": "5"},
         )
+    engine, voice = _field(form, "engine") or None, _field(form, "voice") or None
+    shared_cache = auth.has_role(who.user, "editor")
     try:
-        wav = await _voice(
-            state,
-            text,
-            _field(form, "engine") or None,
-            _field(form, "voice") or None,
-            shared_cache=auth.has_role(who.user, "editor"),
-        )
+        if streamed:
+            return await _streamed(state, who.user.id, text, engine, voice, shared_cache=shared_cache)
+        wav = await _voice(state, text, engine, voice, shared_cache=shared_cache)
     except Rejected as exc:
         return JSONResponse({"detail": exc.message}, status_code=exc.status)
     except ProducerError as exc:
@@ -490,32 +509,117 @@ async def listen(bulletin_id: RowId, request: Request, state: State, who: Viewer
     except TimeoutError:
         return JSONResponse({"detail": "استغرق توليد المقطع وقتًا أطول من اللازم."}, status_code=422)
     finally:
-        state.preview_gate.leave(who.user.id)
+        if not streamed:
+            state.preview_gate.leave(who.user.id)
     return Response(wav, media_type="audio/wav", headers={"Cache-Control": "no-store"})
+
+
+async def _preview_settings(
+    state: AppState, work: Path, engine: str | None, *, shared_cache: bool
+) -> Settings:
+    """The station's settings for a preview. Editors' previews go into the shared segment cache
+    (their render reuses them); a viewer's are voiced into a throwaway cache in the scratch
+    folder, so viewers cannot fill the shared one."""
+    from producer.store.station import station_settings
+
+    if engine:
+        service.check_engine(engine)
+    config = await run_in_threadpool(service.station, state)
+    conf = station_settings(state.settings, config)  # no store: a preview needs no jingles
+    if not shared_cache:
+        conf = conf.model_copy(update={"data_dir": work / "viewer", "piper_voices_dir": conf.voices_dir})
+    return conf
 
 
 async def _voice(
     state: AppState, text: str, engine: str | None, voice: str | None, *, shared_cache: bool
 ) -> bytes:
     """The segment voiced in the preview process, awaited without holding one of the web
-    process's threads (a flood of previews once left none for the feed).
-
-    Editors' previews go into the shared segment cache (their render reuses them); a viewer's are
-    voiced into a throwaway cache in the scratch folder, so viewers cannot fill the shared one.
-    """
-    from producer.store.station import station_settings
-    from producer.store.words import station_words
-
-    if engine:
-        service.check_engine(engine)
-    config = await run_in_threadpool(service.station, state)
-    lexicon = (await run_in_threadpool(station_words, state.db)).lexicon
+    process's threads (a flood of previews once left none for the feed)."""
     with service.workdir(state) as work:
-        conf = station_settings(state.settings, config)
-        if not shared_cache:
-            conf = conf.model_copy(update={"data_dir": work / "viewer", "piper_voices_dir": conf.voices_dir})
+        conf = await _preview_settings(state, work, engine, shared_cache=shared_cache)
+        lexicon = (await run_in_threadpool(station_words, state.db)).lexicon
         future = state.previews.submit(voice_segment, conf, text, engine, voice, lexicon)
         return await asyncio.wait_for(asyncio.wrap_future(future), timeout=PREVIEW_TIMEOUT)
+
+
+async def _streamed(
+    state: AppState, user_id: int, text: str, engine: str | None, voice: str | None, *, shared_cache: bool
+) -> Response:
+    """The segment voiced in the preview process into a scratch file that is sent on as it grows.
+
+    Its gate place is given back when the voicing ends, not when the listener has it all; the
+    scratch folder goes when both are over. Errors found before the first audio (an unknown
+    voice, an engine that cannot run) are answered as such; later ones end the stream early.
+    """
+    scratch = ExitStack()
+    try:
+        work = scratch.enter_context(service.workdir(state))
+        conf = await _preview_settings(state, work, engine, shared_cache=shared_cache)
+        lexicon = (await run_in_threadpool(station_words, state.db)).lexicon
+        out = work / "preview.mp3"
+        future = state.previews.submit(stream_segment, conf, text, engine, voice, out, lexicon)
+    except BaseException:
+        scratch.close()
+        state.preview_gate.leave(user_id)
+        raise
+    future.add_done_callback(lambda _: state.preview_gate.leave(user_id))
+    deadline = asyncio.get_running_loop().time() + PREVIEW_TIMEOUT
+    try:
+        while not future.done() and not _has_audio(out):
+            if asyncio.get_running_loop().time() > deadline:
+                raise TimeoutError
+            await asyncio.sleep(_TAIL_POLL)
+        if future.done() and future.exception() is not None:
+            raise future.exception()  # type: ignore[misc]
+    except BaseException:
+        _after(future, scratch.close)
+        raise
+    body = _tail(out, future, deadline, lambda: _after(future, scratch.close))
+    return StreamingResponse(body, media_type=PREVIEW_MEDIA_TYPE, headers={"Cache-Control": "no-store"})
+
+
+_TAIL_POLL = 0.01  # seconds between looks at a growing preview file
+
+
+def _has_audio(path: Path) -> bool:
+    try:
+        return path.stat().st_size > 0
+    except FileNotFoundError:
+        return False
+
+
+def _after(future: Future[None], action: Callable[[], object]) -> None:
+    """`action` once `future` is over (at once if it is)."""
+    future.add_done_callback(lambda _: action())
+
+
+async def _tail(
+    path: Path, future: Future[None], deadline: float, done: Callable[[], None]
+) -> AsyncIterator[bytes]:
+    """The bytes of `path` as the preview process writes them, until it is done with it."""
+    loop = asyncio.get_running_loop()
+    try:
+        with path.open("rb") as file:
+            while True:
+                finished = future.done()  # looked at before reading: nothing written after is lost
+                data = file.read(_TAIL_CHUNK)
+                if data:
+                    yield data
+                elif finished:
+                    if future.exception() is not None:
+                        log.warning("a streamed preview ended early: %s", future.exception())
+                    return
+                elif loop.time() > deadline:
+                    log.warning("a streamed preview took longer than %.0f s", PREVIEW_TIMEOUT)
+                    return
+                else:
+                    await asyncio.sleep(_TAIL_POLL)
+    finally:
+        done()
+
+
+_TAIL_CHUNK = 1 << 16
 
 
 # ---- render and jobs ---------------------------------------------------------------------------------

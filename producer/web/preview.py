@@ -9,9 +9,14 @@ from __future__ import annotations
 import io
 import threading
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from producer.arabic.lexicon import Lexicon
 from producer.settings import Settings
+
+if TYPE_CHECKING:
+    from producer.tts.synth import Preparation
 
 
 @dataclass
@@ -101,3 +106,86 @@ def voice_segment(
     out = io.BytesIO()
     soundfile.write(out, samples, rate, format="WAV", subtype="PCM_16")
     return out.getvalue()
+
+
+# The browser's preview: MP3 (which Chromium's and Firefox's Media Source play as frames arrive),
+# mono, constant bitrate; libsndfile's LAME at this level gives about 80 kb/s at 22 kHz.
+PREVIEW_MEDIA_TYPE = "audio/mpeg"
+_MP3 = {"format": "MP3", "subtype": "MPEG_LAYER_III", "bitrate_mode": "CONSTANT", "compression_level": 0.5}
+_prepare: Preparation | None = None  # the diacritizer, loaded once per preview process
+
+
+def _diacritizer() -> Preparation:
+    global _prepare
+    if _prepare is None:
+        from producer.pipeline import diacritization
+
+        _prepare = diacritization()
+    return _prepare
+
+
+def stream_segment(
+    settings: Settings,
+    text: str,
+    engine: str | None,
+    voice: str | None,
+    out: Path,
+    lexicon: Lexicon | None = None,
+) -> None:
+    """One segment voiced as the render voices it (same text, same cache, same breath between its
+    lines) into `out` as MP3, written clause by clause as they are voiced: the web process sends
+    the file's bytes on while it grows, so the listener hears the first clause while the rest is
+    voiced."""
+    import numpy as np
+    import soundfile
+
+    from producer.audio.assemble import Pacing
+    from producer.pipeline import speakable_lines
+    from producer.tts.base import AudioChunk
+    from producer.tts.cache import DEFAULT_RATE
+    from producer.tts.registry import create_engine, open_cache
+    from producer.tts.synth import voice_streaming
+
+    tts = create_engine(engine or settings.engine, settings)
+    writer: Any = None
+    pending_breath = False
+
+    def write(chunk: AudioChunk) -> None:
+        nonlocal writer, pending_breath
+        if writer is None:
+            writer = soundfile.SoundFile(out, "w", samplerate=chunk.rate, channels=1, **_MP3)
+        if pending_breath:
+            writer.write(np.zeros(round(Pacing().between_lines * writer.samplerate), np.float32))
+            pending_breath = False
+        writer.write(chunk.samples)
+
+    try:
+        lexicon = Lexicon.default() if lexicon is None else lexicon
+        spoken = speakable_lines(text.split("\n"), lexicon, diacritize=False, clock=settings.clock_dial)
+        cache = open_cache(settings)
+        prepare = _diacritizer() if tts.wants_diacritics else None
+        for line in spoken:
+            clip = voice_streaming(
+                tts, line, voice=voice or settings.voice, cache=cache, on_chunk=write, prepare=prepare
+            )
+            pending_breath = pending_breath or (writer is not None and clip.frames > 0)
+        if writer is None:  # nothing to say: a valid, empty stream all the same
+            writer = soundfile.SoundFile(out, "w", samplerate=DEFAULT_RATE, channels=1, **_MP3)
+    finally:
+        if writer is not None:
+            writer.close()
+        tts.close()
+
+
+def warm_up(settings: Settings) -> None:
+    """Load what the first preview would otherwise wait for: the engine (a Piper voice is loaded
+    and kept) and the diacritizer."""
+    from producer.errors import ProducerError
+    from producer.tts.registry import wants_diacritics, warm_engine
+
+    try:
+        if wants_diacritics(settings.engine):
+            _diacritizer().apply(["الأخبار"])
+    except ProducerError:
+        pass  # an unknown engine: its previews will say so
+    warm_engine(settings)

@@ -104,11 +104,14 @@ def test_the_pace_is_part_of_the_cache_key(piper_voices: Path) -> None:
 
 @pytest.mark.slow
 def test_a_real_size_voice_reads_at_the_configured_pace(tmp_path: Path) -> None:
+    from producer.pipeline import get_diacritizer
+
     install_real_size_voice(tmp_path)
     measured = {}
+    (vowelled,) = get_diacritizer().diacritize([LONG])  # as the pipeline feeds Piper
     for pace in (100, 160):
         engine = PiperEngine(PiperConfig(tmp_path, pace=pace))
-        audio = [chunk.samples for chunk in engine.synthesize(LONG)]
+        audio = [chunk.samples for chunk in engine.synthesize(vowelled)]
         seconds = sum(voiced_seconds(samples, 22050) for samples in audio)
         measured[pace] = words_per_minute(count_words(LONG), seconds)
     # Duration noise makes each reading differ a little from the voice's measured natural pace.
@@ -125,3 +128,47 @@ def test_a_voices_pace_readings_are_kept_beside_it_and_renewed_with_it(tmp_path:
     model.write_bytes(model.read_bytes())  # a new file: new mtime, so a new reading
     PiperEngine(PiperConfig(tmp_path)).length_scale()
     assert json.loads(kept.read_text(encoding="utf-8"))["stamp"] != stored["stamp"]
+
+
+def test_piper_says_the_vowels_producer_gives_it_in_pausal_form(piper: PiperEngine, tmp_path: Path) -> None:
+    """Piper is fed the text vowelled by producer's diacritizer in the pausal form, as espeak-ng
+    is, and espeak-ng phonemizes it as written: no case ending before the full stop (Piper's own
+    libtashkeel, which would add one, is not used)."""
+    from collections.abc import Iterator
+
+    from producer.pipeline import voice_lines
+    from producer.tts.base import AudioChunk
+    from producer.tts.piper import _loaded
+
+    voice = _loaded(piper._voice_files()[piper.default_voice()]).piper
+    assert piper.wants_diacritics and not voice.use_tashkeel
+    # The phonemes are exactly those of the vowels written: the pausal form and the full one.
+    assert voice.phonemize("قَرَأْتُ الأَخْبَارْ.") == [list("qˈaraʔtˌu ʔalʔˈaχbaːr.")]
+    assert voice.phonemize("قَرَأْتُ الأَخْبَارِ.") == [list("qˈaraʔtˌu ʔalʔˈaχbaːrˌi.")]
+
+    heard: list[str] = []
+
+    class Listening(PiperEngine):
+        def synthesize(self, text: str, voice: str | None = None) -> Iterator[AudioChunk]:
+            heard.append(text)
+            yield from super().synthesize(text, voice)
+
+    settings = load_settings(data_dir=tmp_path, piper_voices_dir=piper.config.voices_dir)
+    (clips,) = voice_lines(Listening(piper.config), ["قرأت الأخبار."], voice=None, settings=settings)
+    assert clips[0].frames > 0
+    # What the render and the preview feed Piper: producer's vowels, the last word in pausal form.
+    assert heard == ["قَرَأْتِ الْأَخْبَارْ."]
+    assert voice.phonemize(heard[0])[0][-5:] == list("baːr.")
+
+
+def test_the_preview_process_warm_up_loads_the_station_voice(piper_voices: Path, tmp_path: Path) -> None:
+    """What the service runs in its preview process when an editor opens: the station's Piper
+    voice is loaded and kept there, so the first listen does not wait for it."""
+    import producer.tts.piper as piper_module
+    from producer.web.preview import warm_up
+
+    piper_module._VOICES.clear()
+    warm_up(load_settings(data_dir=tmp_path, piper_voices_dir=piper_voices, engine="piper"))
+    assert [Path(key[0]).name for key in piper_module._VOICES] == ["ar_XX-test-tiny.onnx"]
+    # An engine that cannot run here is left for its previews to explain.
+    warm_up(load_settings(data_dir=tmp_path, piper_voices_dir=tmp_path / "none", engine="piper"))

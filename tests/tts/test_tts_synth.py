@@ -155,3 +155,25 @@ def test_two_processes_sharing_one_cache_both_succeed(cache: SegmentCache, espea
     assert not list(cache.root.rglob("*.tmp"))
     for text in STORY:
         assert cache.get(cache.key(espeak, "ar", text)) is not None
+
+
+def test_a_streamed_segment_comes_sentence_by_sentence_and_is_cached_as_a_render_voices_it(
+    cache: SegmentCache, espeak: EspeakEngine
+) -> None:
+    from producer.tts.synth import voice_streaming
+
+    text = f"{SHORT} {MEDIUM}"  # three sentences
+    chunks: list[AudioChunk] = []
+    clip = voice_streaming(espeak, text, voice=None, cache=cache, on_chunk=chunks.append)
+    # The first sentence is handed on alone, before the next is voiced.
+    assert len(chunks) == 3
+    alone = b"".join(c.samples.tobytes() for c in espeak.synthesize(SHORT))
+    assert abs(len(chunks[0].samples) - len(alone) // 4) < 0.05 * len(alone) // 4
+    assert clip.frames == sum(len(c.samples) for c in chunks)
+    # The render finds it in the cache, and a second preview gets it whole from there.
+    engine = CountingEngine(espeak)
+    (rendered,) = synthesize_segments(engine, [text], voice=None, cache=cache, workers=1)
+    assert rendered == clip and engine.calls == []
+    again: list[AudioChunk] = []
+    assert voice_streaming(engine, text, voice=None, cache=cache, on_chunk=again.append) == clip
+    assert engine.calls == [] and len(again) == 1 and len(again[0].samples) == clip.frames

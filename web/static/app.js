@@ -37,6 +37,29 @@ function setupCompose(form) {
 }
 
 // ---- script editor: live "how it will be read" and listening to one segment ----
+
+// The preview comes as MP3 frames while the segment is still being voiced. A plain <audio src>
+// waits for about five seconds of audio before it starts; Media Source plays the first clause
+// as soon as it arrives. Without Media Source the whole segment is fetched, then played.
+const STREAMED_PREVIEW = typeof MediaSource !== "undefined" && MediaSource.isTypeSupported("audio/mpeg");
+
+async function playStream(audio, response) {
+  const source = new MediaSource();
+  audio.src = URL.createObjectURL(source);
+  await new Promise((resolve) => source.addEventListener("sourceopen", resolve, { once: true }));
+  const buffer = source.addSourceBuffer("audio/mpeg");
+  const appended = () => new Promise((resolve) => buffer.addEventListener("updateend", resolve, { once: true }));
+  const reader = response.body.getReader();
+  let started = false;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    buffer.appendBuffer(value);
+    await appended();
+    if (!started) { started = true; audio.play().catch(() => {}); }
+  }
+  if (source.readyState === "open") source.endOfStream();
+}
 function setupEditor(form) {
   const id = form.dataset.bulletin;
   const engine = () => form.querySelector("#engine")?.value;
@@ -62,17 +85,23 @@ function setupEditor(form) {
       button.disabled = true;
       status.textContent = "جارٍ التوليد…";
       try {
+        const streamed = STREAMED_PREVIEW;
         const response = await post(`/bulletins/${id}/listen`, {
           text: textarea.value,
           engine: form.querySelector("#engine")?.value,
           voice: form.querySelector("#voice")?.value,
+          format: streamed ? "mp3" : "wav",
         });
         if (!response.ok) { status.textContent = await errorText(response); return; }
         if (audio.src) URL.revokeObjectURL(audio.src);
-        audio.src = URL.createObjectURL(await response.blob());
         audio.hidden = false;
         status.textContent = "";
-        await audio.play().catch(() => {});
+        if (streamed) {
+          await playStream(audio, response);
+        } else {
+          audio.src = URL.createObjectURL(await response.blob());
+          await audio.play().catch(() => {});
+        }
       } finally {
         button.disabled = false;
       }
@@ -138,6 +167,8 @@ function setupJob(box) {
   const error = box.querySelector("#job-error");
   const done = box.querySelector("#job-done");
   const link = box.querySelector("#episode-link");
+  // A re-render after an edit takes about a second: looked at often at first, then every second.
+  const opened = performance.now();
   async function poll() {
     let job;
     try {
@@ -160,7 +191,7 @@ function setupJob(box) {
       link.href = `/episodes/${job.episode}`;
       done.hidden = false;
     } else {
-      setTimeout(poll, 700);
+      setTimeout(poll, performance.now() - opened < 10000 ? 150 : 1000);
     }
   }
   if (box.dataset.state === "queued" || box.dataset.state === "running") poll();

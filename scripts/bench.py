@@ -11,7 +11,7 @@ before it, and every timing is the median of `--repeat` runs (3 by default):
 - build cold: `producer build` in a fresh data folder (empty caches), as a subprocess;
 - build warm: the same data folder again after a one-word edit of one story;
 - limit: synthesis of exactly the build's distinct paragraphs (same parallelism) plus one serial
-  LAME encode of the programme's length with the product's own encoder settings;
+  LAME encode of the programme's length with the product's own encoder and settings;
 - peak RSS: the largest process of the cold build (its VmHWM, polled).
 
 Usage: python scripts/bench.py [--repeat N] [--skip-naive] [--skip-hour] [--piper]
@@ -161,7 +161,7 @@ def _voice(text: str) -> np.ndarray:
 def limit(paths: list[Path], seconds: float) -> tuple[float, float]:
     """(synthesis seconds, encode seconds): the floor of a cold build of a `seconds` programme."""
     from producer.arabic import Lexicon
-    from producer.audio.mp3 import RATE, lame_command
+    from producer.audio.mp3 import RATE, encode_mp3
     from producer.ingest import clean
     from producer.pipeline import compose_script, speakable_texts
     from producer.settings import load_settings
@@ -180,8 +180,9 @@ def limit(paths: list[Path], seconds: float) -> tuple[float, float]:
     speech = np.repeat(np.concatenate(clips), 2)
     audio = np.zeros(max(round(seconds * RATE), len(speech)), "<f4")
     audio[: len(speech)] = speech
+    block = 131072  # as the build masters and feeds it
     start = time.perf_counter()
-    subprocess.run(lame_command(), input=audio.tobytes(), stdout=subprocess.DEVNULL, check=True)
+    encode_mp3(audio[i : i + block] for i in range(0, len(audio), block))
     return synth, time.perf_counter() - start
 
 

@@ -9,16 +9,20 @@ those proportions between the matched ones. A clause still too long for two subt
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import json
 import math
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass
 from pathlib import Path
 
 import numpy as np
 
 from producer.atomic import atomic_write_text
 from producer.errors import AudioError
+from producer.filecache import FileCache
 from producer.models import AudioSource, Cue, Samples, Script, SegmentKind
 
 
@@ -244,15 +248,67 @@ def line_cues(
     weigh: Callable[[str], float] = len,
 ) -> list[Cue]:
     """The cues of one voiced line whose clip starts `offset` seconds into the programme."""
+    return [_placed(span, offset) for span in _line_spans(text, samples, rate, style, weigh)]
+
+
+def _line_spans(
+    text: str, samples: Samples, rate: int, style: CueStyle, weigh: Callable[[str], float]
+) -> list[tuple[float, float, str]]:
+    """(start, end, wrapped text) of each cue of a line, in seconds into its clip."""
     spans = time_clauses(clauses(text), samples, rate, weigh)
     fitted = [piece for span in spans for piece in _fit(span, style, weigh)]
-    return [
-        Cue(round(offset + s.start, 3), round(offset + s.end, 3), wrap(s.text, style))
-        for s in _group(fitted, style)
-    ]
+    return [(s.start, s.end, wrap(s.text, style)) for s in _group(fitted, style)]
+
+
+def _placed(span: tuple[float, float, str], offset: float) -> Cue:
+    start, end, text = span
+    return Cue(round(offset + start, 3), round(offset + end, 3), text)
 
 
 _SPEECH = frozenset(kind.value for kind in SegmentKind)
+_CUES_FORMAT = "producer-cues/1"
+_CUES_SUFFIX = ".json"
+
+
+class CueCache(FileCache):
+    """Each voiced line's cues within its clip, by its clip, text, style and weighing.
+
+    Timing a line's clauses reads its clip and weighs every clause by its speakable length (the
+    lexicon over each clause): most of a re-render after a one-word edit, for lines unchanged.
+    """
+
+    def __init__(self, root: Path, max_bytes: int) -> None:
+        super().__init__(root, max_bytes, (_CUES_SUFFIX,))
+
+    @staticmethod
+    def key(clip: AudioSource, text: str, style: CueStyle, weighing: str) -> str:
+        material = [_CUES_FORMAT, clip.identity(), text, astuple(style), weighing]
+        return hashlib.sha256(json.dumps(material, ensure_ascii=False).encode()).hexdigest()
+
+    def get(self, key: str) -> list[tuple[float, float, str]] | None:
+        spans = self.read(self.path(key, _CUES_SUFFIX), _spans_of)
+        self.found(spans is not None)
+        return spans
+
+    def put(self, key: str, spans: list[tuple[float, float, str]]) -> None:
+        data = json.dumps({"format": _CUES_FORMAT, "spans": spans}, ensure_ascii=False).encode()
+
+        def write(name: str) -> None:
+            with open(name, "wb") as out:
+                out.write(data)
+
+        with contextlib.suppress(OSError):  # a cue not stored is timed again next time
+            self.write(self.path(key, _CUES_SUFFIX), write)
+
+
+def _spans_of(data: bytes) -> list[tuple[float, float, str]] | None:
+    try:
+        found = json.loads(data)
+        if found["format"] != _CUES_FORMAT:
+            return None
+        return [(float(start), float(end), str(text)) for start, end, text in found["spans"]]
+    except (ValueError, KeyError, TypeError):
+        return None
 
 
 def script_cues(
@@ -262,12 +318,17 @@ def script_cues(
     rate: int,
     style: CueStyle = CueStyle(),
     weigh: Callable[[str], float] = len,
+    *,
+    cache: CueCache | None = None,
+    weighing: str = "",
 ) -> tuple[Cue, ...]:
     """The whole programme's cues from the script, its voiced lines and where each was placed.
 
     `speech[i]` holds the clips of `script.segments[i]`, one per line; `placements` are
     (source, start frame at `rate`, label) in time order, as the assembler laid them out, the
     speech ones labelled with their segment's kind. Each clip is loaded once, one at a time.
+    With a `cache`, a line's cues are kept under its clip, text and `weighing` (what names
+    `weigh`), and a line found there is neither loaded nor weighed.
     """
     voiced = iter([(source, start) for source, start, label in placements if label in _SPEECH])
     cues: list[Cue] = []
@@ -278,8 +339,14 @@ def script_cues(
             placed = next(voiced, None)
             if placed is None or placed[0] is not clip:
                 raise AudioError("the programme's voiced lines are not the script's")
-            audio = clip.load()
-            cues += line_cues(line, audio.samples, audio.rate, placed[1] / rate, style, weigh)
+            key = CueCache.key(clip, line, style, weighing) if cache is not None else ""
+            spans = cache.get(key) if cache is not None else None
+            if spans is None:
+                audio = clip.load()
+                spans = _line_spans(line, audio.samples, audio.rate, style, weigh)
+                if cache is not None:
+                    cache.put(key, spans)
+            cues += [_placed(span, placed[1] / rate) for span in spans]
     return tuple(cues)
 
 

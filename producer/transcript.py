@@ -10,6 +10,7 @@ those proportions between the matched ones. A clause still too long for two subt
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import json
 import math
@@ -331,6 +332,8 @@ def script_cues(
     `weigh`), and a line found there is neither loaded nor weighed.
     """
     voiced = iter([(source, start) for source, start, label in placements if label in _SPEECH])
+    # Every word is weighed at least twice, and the common ones on most lines: weighed once each.
+    weighed = functools.cache(weigh)
     cues: list[Cue] = []
     for segment, clips in zip(script.segments, speech, strict=True):
         for line, clip in zip(segment.text.split("\n"), clips, strict=True):
@@ -343,7 +346,7 @@ def script_cues(
             spans = cache.get(key) if cache is not None else None
             if spans is None:
                 audio = clip.load()
-                spans = _line_spans(line, audio.samples, audio.rate, style, weigh)
+                spans = _line_spans(line, audio.samples, audio.rate, style, weighed)
                 if cache is not None:
                     cache.put(key, spans)
             cues += [_placed(span, placed[1] / rate) for span in spans]

@@ -68,15 +68,13 @@ def pauses(samples: Samples, rate: int) -> list[tuple[float, float]]:
     frames = np.asarray(samples[: count * width], dtype=np.float64).reshape(count, width)
     level = 10.0 * np.log10(np.mean(frames**2, axis=1) + 1e-12)
     quiet = level < np.percentile(level, 90) - _PAUSE_DB
-    found, run_start = [], None
-    for index, is_quiet in enumerate(np.append(quiet, False)):
-        if is_quiet and run_start is None:
-            run_start = index
-        elif not is_quiet and run_start is not None:
-            if run_start > 0 and index < count and (index - run_start) * _FRAME_SECONDS >= _PAUSE_SECONDS:
-                found.append((run_start * width / rate, index * width / rate))
-            run_start = None
-    return found
+    # Runs of quiet frames [start, end), neither at the clip's edge, long enough to be a pause.
+    edges = np.diff(np.concatenate(([0], quiet.astype(np.int8), [0])))
+    starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+    keep = (starts > 0) & (ends < count) & ((ends - starts) * _FRAME_SECONDS >= _PAUSE_SECONDS)
+    return [
+        (int(a) * width / rate, int(b) * width / rate) for a, b in zip(starts[keep], ends[keep], strict=True)
+    ]
 
 
 def _voiced(samples: Samples, rate: int) -> tuple[float, float]:

@@ -10,6 +10,7 @@ import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from functools import cached_property
 from typing import Protocol
 
 import numpy as np
@@ -106,6 +107,11 @@ class Clip:
         return self
 
     def identity(self) -> str:
+        return self._identity
+
+    @cached_property
+    def _identity(self) -> str:
+        # Hashed once: a jingle's identity is asked for by every encoded part that plays it.
         h = hashlib.blake2b(f"{self.rate}:{len(self.samples)}:".encode(), digest_size=16)
         h.update(np.ascontiguousarray(self.samples, dtype="<f4").tobytes())
         return h.hexdigest()

@@ -6,6 +6,8 @@ the web app and the job worker all call these functions, so every edge builds th
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import tempfile
 import threading
@@ -27,6 +29,7 @@ from producer.settings import Settings
 from producer.tts.synth import Preparation, VoicedCallback
 
 if TYPE_CHECKING:
+    from producer.transcript import CueCache
     from producer.tts.base import Engine
     from producer.tts.cache import SpeechClip
 
@@ -239,6 +242,19 @@ def voice_lines(
     )
 
 
+def open_cue_cache(settings: Settings) -> CueCache:
+    """The voiced lines' transcript cues, beside the voiced segments (a small share of the cache)."""
+    from producer.transcript import CueCache
+
+    return CueCache(settings.cache_dir / "cues", max(1, settings.cache_max_mb // 50) * 1024 * 1024)
+
+
+def weighing(lexicon: Lexicon, clock: ClockDial) -> str:
+    """Names how cues weigh their text (its speakable length): the lexicon's entries and the dial."""
+    material = [[entry.pattern, entry.replacement] for entry in lexicon.entries()]
+    return hashlib.sha256(json.dumps([material, clock], ensure_ascii=False).encode()).hexdigest()
+
+
 def build_episode(
     script: Script,
     out_audio: Path,
@@ -326,6 +342,8 @@ def build_episode(
             [(p.source, p.start, p.label) for p in programme.placements],
             programme.rate,
             weigh=lambda text: len(speakable(text, lexicon=lexicon, clock=settings.clock_dial)),
+            cache=open_cue_cache(settings),
+            weighing=weighing(lexicon, settings.clock_dial),
         )
         meta = EpisodeMeta(
             title=script.title,

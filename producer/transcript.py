@@ -9,16 +9,21 @@ those proportions between the matched ones. A clause still too long for two subt
 
 from __future__ import annotations
 
+import contextlib
+import functools
+import hashlib
+import json
 import math
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass
 from pathlib import Path
 
 import numpy as np
 
 from producer.atomic import atomic_write_text
 from producer.errors import AudioError
+from producer.filecache import FileCache
 from producer.models import AudioSource, Cue, Samples, Script, SegmentKind
 
 
@@ -63,15 +68,13 @@ def pauses(samples: Samples, rate: int) -> list[tuple[float, float]]:
     frames = np.asarray(samples[: count * width], dtype=np.float64).reshape(count, width)
     level = 10.0 * np.log10(np.mean(frames**2, axis=1) + 1e-12)
     quiet = level < np.percentile(level, 90) - _PAUSE_DB
-    found, run_start = [], None
-    for index, is_quiet in enumerate(np.append(quiet, False)):
-        if is_quiet and run_start is None:
-            run_start = index
-        elif not is_quiet and run_start is not None:
-            if run_start > 0 and index < count and (index - run_start) * _FRAME_SECONDS >= _PAUSE_SECONDS:
-                found.append((run_start * width / rate, index * width / rate))
-            run_start = None
-    return found
+    # Runs of quiet frames [start, end), neither at the clip's edge, long enough to be a pause.
+    edges = np.diff(np.concatenate(([0], quiet.astype(np.int8), [0])))
+    starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+    keep = (starts > 0) & (ends < count) & ((ends - starts) * _FRAME_SECONDS >= _PAUSE_SECONDS)
+    return [
+        (int(a) * width / rate, int(b) * width / rate) for a, b in zip(starts[keep], ends[keep], strict=True)
+    ]
 
 
 def _voiced(samples: Samples, rate: int) -> tuple[float, float]:
@@ -244,15 +247,67 @@ def line_cues(
     weigh: Callable[[str], float] = len,
 ) -> list[Cue]:
     """The cues of one voiced line whose clip starts `offset` seconds into the programme."""
+    return [_placed(span, offset) for span in _line_spans(text, samples, rate, style, weigh)]
+
+
+def _line_spans(
+    text: str, samples: Samples, rate: int, style: CueStyle, weigh: Callable[[str], float]
+) -> list[tuple[float, float, str]]:
+    """(start, end, wrapped text) of each cue of a line, in seconds into its clip."""
     spans = time_clauses(clauses(text), samples, rate, weigh)
     fitted = [piece for span in spans for piece in _fit(span, style, weigh)]
-    return [
-        Cue(round(offset + s.start, 3), round(offset + s.end, 3), wrap(s.text, style))
-        for s in _group(fitted, style)
-    ]
+    return [(s.start, s.end, wrap(s.text, style)) for s in _group(fitted, style)]
+
+
+def _placed(span: tuple[float, float, str], offset: float) -> Cue:
+    start, end, text = span
+    return Cue(round(offset + start, 3), round(offset + end, 3), text)
 
 
 _SPEECH = frozenset(kind.value for kind in SegmentKind)
+_CUES_FORMAT = "producer-cues/1"
+_CUES_SUFFIX = ".json"
+
+
+class CueCache(FileCache):
+    """Each voiced line's cues within its clip, by its clip, text, style and weighing.
+
+    Timing a line's clauses reads its clip and weighs every clause by its speakable length (the
+    lexicon over each clause): most of a re-render after a one-word edit, for lines unchanged.
+    """
+
+    def __init__(self, root: Path, max_bytes: int) -> None:
+        super().__init__(root, max_bytes, (_CUES_SUFFIX,))
+
+    @staticmethod
+    def key(clip: AudioSource, text: str, style: CueStyle, weighing: str) -> str:
+        material = [_CUES_FORMAT, clip.identity(), text, astuple(style), weighing]
+        return hashlib.sha256(json.dumps(material, ensure_ascii=False).encode()).hexdigest()
+
+    def get(self, key: str) -> list[tuple[float, float, str]] | None:
+        spans = self.read(self.path(key, _CUES_SUFFIX), _spans_of)
+        self.found(spans is not None)
+        return spans
+
+    def put(self, key: str, spans: list[tuple[float, float, str]]) -> None:
+        data = json.dumps({"format": _CUES_FORMAT, "spans": spans}, ensure_ascii=False).encode()
+
+        def write(name: str) -> None:
+            with open(name, "wb") as out:
+                out.write(data)
+
+        with contextlib.suppress(OSError):  # a cue not stored is timed again next time
+            self.write(self.path(key, _CUES_SUFFIX), write)
+
+
+def _spans_of(data: bytes) -> list[tuple[float, float, str]] | None:
+    try:
+        found = json.loads(data)
+        if found["format"] != _CUES_FORMAT:
+            return None
+        return [(float(start), float(end), str(text)) for start, end, text in found["spans"]]
+    except (ValueError, KeyError, TypeError):
+        return None
 
 
 def script_cues(
@@ -262,14 +317,21 @@ def script_cues(
     rate: int,
     style: CueStyle = CueStyle(),
     weigh: Callable[[str], float] = len,
+    *,
+    cache: CueCache | None = None,
+    weighing: str = "",
 ) -> tuple[Cue, ...]:
     """The whole programme's cues from the script, its voiced lines and where each was placed.
 
     `speech[i]` holds the clips of `script.segments[i]`, one per line; `placements` are
     (source, start frame at `rate`, label) in time order, as the assembler laid them out, the
     speech ones labelled with their segment's kind. Each clip is loaded once, one at a time.
+    With a `cache`, a line's cues are kept under its clip, text and `weighing` (what names
+    `weigh`), and a line found there is neither loaded nor weighed.
     """
     voiced = iter([(source, start) for source, start, label in placements if label in _SPEECH])
+    # Every word is weighed at least twice, and the common ones on most lines: weighed once each.
+    weighed = functools.cache(weigh)
     cues: list[Cue] = []
     for segment, clips in zip(script.segments, speech, strict=True):
         for line, clip in zip(segment.text.split("\n"), clips, strict=True):
@@ -278,8 +340,14 @@ def script_cues(
             placed = next(voiced, None)
             if placed is None or placed[0] is not clip:
                 raise AudioError("the programme's voiced lines are not the script's")
-            audio = clip.load()
-            cues += line_cues(line, audio.samples, audio.rate, placed[1] / rate, style, weigh)
+            key = CueCache.key(clip, line, style, weighing) if cache is not None else ""
+            spans = cache.get(key) if cache is not None else None
+            if spans is None:
+                audio = clip.load()
+                spans = _line_spans(line, audio.samples, audio.rate, style, weighed)
+                if cache is not None:
+                    cache.put(key, spans)
+            cues += [_placed(span, placed[1] / rate) for span in spans]
     return tuple(cues)
 
 

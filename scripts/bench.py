@@ -11,7 +11,7 @@ before it, and every timing is the median of `--repeat` runs (3 by default):
 - build cold: `producer build` in a fresh data folder (empty caches), as a subprocess;
 - build warm: the same data folder again after a one-word edit of one story;
 - limit: synthesis of exactly the build's distinct paragraphs (same parallelism) plus one serial
-  LAME encode of the programme's length with the product's own encoder settings;
+  LAME encode of the programme's length with the product's own encoder and settings;
 - peak RSS: the largest process of the cold build (its VmHWM, polled).
 
 Usage: python scripts/bench.py [--repeat N] [--skip-naive] [--skip-hour] [--piper]
@@ -30,6 +30,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -77,23 +78,49 @@ def _high_water_mark(pid: int) -> int:
     return 0
 
 
-def run_producer(args: list[str], data_dir: Path, env: dict[str, str] | None = None) -> tuple[float, int]:
-    """Wall seconds and the peak RSS (bytes) of the largest process of one `producer` run.
+_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def _cpu_seconds(pid: int) -> float | None:
+    """User + system CPU seconds `pid` has used so far (its own, not its children's)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / _TICKS
+
+
+@dataclass(frozen=True)
+class Run:
+    seconds: float  # wall
+    peak: int  # bytes
+    cpu: float  # seconds, user + sys, of every process of the run
+
+
+def run_producer(args: list[str], data_dir: Path, env: dict[str, str] | None = None) -> Run:
+    """Wall seconds, peak RSS (bytes) of the largest process and CPU seconds of one `producer` run.
 
     The peak is each process's own high-water mark (VmHWM), polled: the rusage of a child forked
-    from this (large) benchmark process would report the parent's size instead.
+    from this (large) benchmark process would report the parent's size instead. The CPU is each
+    process's last polled user + system time, summed: a voicing pool's forkserver is nobody's
+    waited-for child, so rusage would leave its workers out.
     """
     full_env = {**os.environ, **(env or {}), "PRODUCER_DATA_DIR": str(data_dir)}
     start = time.perf_counter()
     proc = subprocess.Popen([sys.executable, "-m", "producer", *args], env=full_env, stderr=subprocess.PIPE)
     peak = 0
+    used: dict[int, float] = {}
     while proc.poll() is None:
-        peak = max([peak, *(_high_water_mark(pid) for pid in _descendants(proc.pid))])
+        for pid in _descendants(proc.pid):
+            peak = max(peak, _high_water_mark(pid))
+            cpu = _cpu_seconds(pid)
+            if cpu is not None:
+                used[pid] = cpu
         time.sleep(0.05)
     elapsed = time.perf_counter() - start
     if proc.returncode != 0:
         raise SystemExit(f"producer {args[0]} failed: {proc.stderr.read().decode()}")
-    return elapsed, peak
+    return Run(elapsed, peak, sum(used.values()))
 
 
 def naive_cli(paths: list[Path], out: Path) -> float:
@@ -158,10 +185,11 @@ def _voice(text: str) -> np.ndarray:
     return np.concatenate(chunks) if chunks else np.zeros(0, np.float32)
 
 
-def limit(paths: list[Path], seconds: float) -> tuple[float, float]:
-    """(synthesis seconds, encode seconds): the floor of a cold build of a `seconds` programme."""
+def limit(paths: list[Path], seconds: float) -> tuple[float, float, float]:
+    """(synthesis seconds, encode seconds, encode CPU seconds): the floor of a cold build of a
+    `seconds` programme."""
     from producer.arabic import Lexicon
-    from producer.audio.mp3 import RATE, lame_command
+    from producer.audio.mp3 import RATE, encode_mp3
     from producer.ingest import clean
     from producer.pipeline import compose_script, speakable_texts
     from producer.settings import load_settings
@@ -182,9 +210,10 @@ def limit(paths: list[Path], seconds: float) -> tuple[float, float]:
     speech = np.repeat(np.concatenate(clips), 2)
     audio = np.zeros(max(round(seconds * RATE), len(speech)), "<f4")
     audio[: len(speech)] = speech
-    start = time.perf_counter()
-    subprocess.run(lame_command(), input=audio.tobytes(), stdout=subprocess.DEVNULL, check=True)
-    return synth, time.perf_counter() - start
+    block = 131072  # as the build masters and feeds it
+    start, cpu = time.perf_counter(), time.thread_time()
+    encode_mp3(audio[i : i + block] for i in range(0, len(audio), block))
+    return synth, time.perf_counter() - start, time.thread_time() - cpu
 
 
 def mp3_seconds(path: Path) -> float:
@@ -245,30 +274,36 @@ def main() -> None:
     results: dict[str, float] = {}
     runs = 0
 
-    def cold(paths: list[Path], env: dict[str, str] | None = None) -> tuple[float, list[float], int, Path]:
+    def cold(paths: list[Path], env: dict[str, str] | None = None) -> tuple[float, list[float], str, Path]:
         nonlocal runs
-        peaks, times = [], []
+        done = []
         out = work / f"out{runs}.mp3"
         for _ in range(args.repeat):
             runs += 1
-            t, rss = run_producer(
-                ["build", *map(str, paths), "-o", str(out), "--quiet"], work / f"d{runs}", env
+            done.append(
+                run_producer(["build", *map(str, paths), "-o", str(out), "--quiet"], work / f"d{runs}", env)
             )
-            times.append(t)
-            peaks.append(rss)
-        return statistics.median(times), times, max(peaks), out
+        cpu = statistics.median(r.cpu for r in done)
+        sizes = sized(out, max(r.peak for r in done))
+        return (
+            statistics.median(r.seconds for r in done),
+            [r.seconds for r in done],
+            f"{sizes}  CPU {cpu:.2f} s",
+            out,
+        )
 
     for name, paths in cases.items():
         print(f"\n[{name}] {len(paragraphs_of(paths))} distinct paragraphs; {load()}", flush=True)
-        t_build, times, rss, out = cold(paths)
+        t_build, times, extra, out = cold(paths)
         results[name] = t_build
-        row("build cold", t_build, times, sized(out, rss))
+        row("build cold", t_build, times, extra)
         print(f"  {load()}", flush=True)
-        pairs = [limit(paths, mp3_seconds(out)) for _ in range(args.repeat)]
-        lims, encs = [s + e for s, e in pairs], [e for _, e in pairs]
+        triples = [limit(paths, mp3_seconds(out)) for _ in range(args.repeat)]
+        lims, encs = [s + e for s, e, _ in triples], [e for _, e, _ in triples]
         lim, enc = statistics.median(lims), statistics.median(encs)
-        synth = statistics.median(s for s, _ in pairs)
-        row("limit", lim, lims, f"(synthesis {synth:.2f} + one serial encode {enc:.2f})")
+        synth = statistics.median(s for s, _, _ in triples)
+        enc_cpu = statistics.median(c for _, _, c in triples)
+        row("limit", lim, lims, f"(synthesis {synth:.2f} + one serial encode {enc:.2f}, CPU {enc_cpu:.2f})")
         print(f"  build/limit {t_build / lim:5.2f}   build/serial encode {t_build / enc:5.2f}")
         if not args.skip_naive:
             print(f"  {load()}", flush=True)
@@ -286,27 +321,32 @@ def main() -> None:
         data = work / f"warm{r}"
         script = work / f"8x-{r}.script"
         run_producer(["script", *map(str, cases["fixture 8x"]), "-o", str(script)], data)
-        t_cold, _ = run_producer(["build", str(script), "-o", str(work / "warm.mp3"), "--quiet"], data)
+        colds.append(run_producer(["build", str(script), "-o", str(work / "warm.mp3"), "--quiet"], data))
         one_word_edit(script)
-        t_warm, _ = run_producer(["build", str(script), "-o", str(work / "warm.mp3"), "--quiet"], data)
-        colds.append(t_cold)
-        warms.append(t_warm)
-    warm, cold_t = statistics.median(warms), statistics.median(colds)
-    row("warm", warm, warms, f"after a one-word edit, vs cold {cold_t:.2f} s: {warm / cold_t:.0%}")
+        warms.append(run_producer(["build", str(script), "-o", str(work / "warm.mp3"), "--quiet"], data))
+    warm, cold_t = statistics.median(r.seconds for r in warms), statistics.median(r.seconds for r in colds)
+    cpu, cold_cpu = statistics.median(r.cpu for r in warms), statistics.median(r.cpu for r in colds)
+    row(
+        "warm",
+        warm,
+        [r.seconds for r in warms],
+        f"after a one-word edit, vs cold {cold_t:.2f} s: {warm / cold_t:.0%}"
+        f"  (CPU {cpu:.2f} s vs {cold_cpu:.2f} s: {cpu / cold_cpu:.0%})",
+    )
 
     if not args.skip_hour:
         hour = write_articles(distinct_stories(article, 10), work / "10x")
         print(f"\n[60-minute programme, 10 stories] {load()}", flush=True)
-        t_hour, times, rss, out = cold(hour)
-        row("build cold", t_hour, times, sized(out, rss))
+        t_hour, times, extra, out = cold(hour)
+        row("build cold", t_hour, times, extra)
 
     if args.piper:
         env = piper_env(work)
         for name in ("fixture 1x", "fixture 8x"):
             paths = cases[name]
             print(f"\n[piper real-size, {name}] {load()}", flush=True)
-            t_build, times, rss, out = cold(paths, env)
-            row("build cold", t_build, times, sized(out, rss))
+            t_build, times, extra, out = cold(paths, env)
+            row("build cold", t_build, times, extra)
     print(f"\n(work files in {work})")
 
 

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import json
 import subprocess
+from datetime import datetime
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from producer.audio.ffmpeg import ffmpeg_exe
-from producer.models import Cue, SegmentKind
+from producer.errors import AudioError
+from producer.models import Clip, Cue, Script, Segment, SegmentKind
 from producer.scriptfile import script_from_text
-from producer.transcript import CueStyle, line_cues, srt_text, wrap
+from producer.transcript import CueCache, CueStyle, line_cues, script_cues, srt_text, wrap
 from tests.conftest import ALWAN_PAGE
 from tests.test_cli import run
 
@@ -41,6 +43,39 @@ def test_clauses_take_the_times_of_the_pauses_not_of_their_letters():
     assert cues[0].end == pytest.approx(10.1 + 1.0 + 0.3 + 2.5, abs=0.011)
     assert cues[1].start == pytest.approx(10.1 + 1.0 + 0.3 + 2.5 + 0.3, abs=0.011)
     assert cues[1].end == pytest.approx(10.1 + 1.0 + 0.3 + 2.5 + 0.3 + 1.0, abs=0.011)
+
+
+class _Unreadable(Clip):
+    """A clip whose audio can no longer be read: only its identity is left."""
+
+    def load(self) -> Clip:
+        raise AudioError("read")
+
+
+def test_cached_cues_are_the_cues_and_spare_reading_and_weighing_the_line(tmp_path: Path):
+    text = "قال الوزير في بيان رسمي صدر أمس، إن الحكومة. ستبدأ العمل غدا."
+    script = Script(
+        "t", "s", "p", datetime(2025, 3, 4), (), (Segment(SegmentKind.STORY, f"{text}\n{text}", 0),)
+    )
+    clips = [Clip(voice(1.0, 2.5, 1.0), RATE), Clip(voice(2.0, 1.0, 1.0), RATE)]
+    placements = [(clips[0], 0, "story"), (clips[1], 9 * RATE, "story")]
+    cache = CueCache(tmp_path, 1 << 20)
+    first = script_cues(script, [clips], placements, RATE, cache=cache, weighing="w1")
+    assert first == script_cues(script, [clips], placements, RATE)  # as without a cache
+    assert first[0].start == pytest.approx(0.1, abs=0.011) and first[-1].start > 9.0
+    weighed: list[str] = []
+
+    def weigh(part: str) -> float:
+        weighed.append(part)
+        return len(part)
+
+    unreadable = [_Unreadable(c.samples, c.rate) for c in clips]
+    moved = [(unreadable[0], 0, "story"), (unreadable[1], 12 * RATE, "story")]
+    again = script_cues(script, [unreadable], moved, RATE, weigh=weigh, cache=cache, weighing="w1")
+    assert again[: len(again) // 2] == first[: len(first) // 2] and weighed == []
+    assert again[-1].start == pytest.approx(first[-1].start + 3.0, abs=0.002)
+    with pytest.raises(AudioError):  # weighed otherwise: not what the cache holds
+        script_cues(script, [unreadable], moved, RATE, weigh=weigh, cache=cache, weighing="w2")
 
 
 def test_a_sentence_longer_than_a_cue_is_cut_at_its_clauses():

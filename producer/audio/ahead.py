@@ -54,7 +54,19 @@ class EncodeAhead:
         self._pacing, self._granule = pacing, granule
         self._lines: list[AudioSource] = [_Unvoiced(i) for i in range(sum(lines_per_segment))]
         self._segment_of: list[int] = [i for i, n in enumerate(lines_per_segment) for _ in range(n)]
-        self._left = list(lines_per_segment)  # lines still to voice, per segment
+        # Breaks (see plan_programme) come only where a story other than the first starts, so a
+        # stretch between breaks is made of whole groups of segments from one such start to the
+        # next: planning again when a group is fully voiced finds every stretch that settled.
+        self._group_of: list[int] = []
+        group, story = 0, None
+        for segment in script.segments:
+            if segment.story is not None and segment.story != story:
+                group += story is not None
+                story = segment.story
+            self._group_of.append(group)
+        self._left = [0] * (group + 1)  # lines still to voice, per group
+        for of_segment, count in zip(self._group_of, lines_per_segment, strict=True):
+            self._left[of_segment] += count
         self._groups: list[tuple[int, int]] = []
         start = 0
         for count in lines_per_segment:
@@ -65,9 +77,9 @@ class EncodeAhead:
         if not isinstance(self._lines[position], _Unvoiced):
             return
         self._lines[position] = clip
-        segment = self._segment_of[position]
-        self._left[segment] -= 1
-        if self._left[segment] == 0:
+        group = self._group_of[self._segment_of[position]]
+        self._left[group] -= 1
+        if self._left[group] == 0:
             self._submit_settled()
 
     def _submit_settled(self) -> None:

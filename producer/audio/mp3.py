@@ -13,26 +13,27 @@ count, a seek table and the delay and padding to trim, as LAME's own files do.
 from __future__ import annotations
 
 import functools
-import subprocess
-import tempfile
-from collections.abc import Sequence
+import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
 import anycrc
+import lameenc
+import numpy as np
 
-from producer.audio.ffmpeg import ffmpeg_exe, last_line
 from producer.errors import AudioError
+from producer.models import Samples
 
 FRAME = 1152
 ENCODER_DELAY = 576  # LAME's own; the decoder adds 529 more
 RATE = 44100
-# 96 kbps mono is transparent for speech and jingles. LAME's quality 7 (-compression_level 7)
-# skips noise shaping and encodes about twice as fast as its default: the encode is the floor of a
-# build's time, and at this bitrate the difference is not audible.
-BITRATE = "96k"
-COMPRESSION_LEVEL = "7"
+# 96 kbps mono is transparent for speech and jingles. LAME's quality 7 skips noise shaping and
+# encodes about twice as fast as its default: the encode is the floor of a build's time, and at
+# this bitrate the difference is not audible.
+BITRATE_KBPS = 96
+QUALITY = 7
 # LAME's CBR/ABR presets up to 160 kbps scale the input by 0.95 (the `scale` column of
 # abr_switch_map in its presets.c): feeding 1/0.95 more keeps the file at the mastered loudness.
 # CBR rather than VBR so that players seek exactly to chapter starts.
@@ -44,17 +45,48 @@ _XING_OFFSET = 4 + 17  # header, then side information of an MPEG-1 mono frame
 _LAME_OFFSET = _XING_OFFSET + 120  # "Info", flags, frames, bytes, 100-entry TOC, quality
 
 
-def lame_command(rate: int = RATE) -> list[str]:
-    """ffmpeg reading raw mono float32 on stdin and writing bare MP3 frames (no tags) to stdout."""
-    cmd = [ffmpeg_exe(), "-nostdin", "-v", "error", "-f", "f32le", "-ar", str(rate), "-ac", "1"]
-    cmd += ["-i", "pipe:0", "-map_metadata", "-1", "-c:a", "libmp3lame", "-b:a", BITRATE]
-    cmd += ["-compression_level", COMPRESSION_LEVEL, "-id3v2_version", "0", "-write_xing", "0"]
-    return [*cmd, "-f", "mp3", "pipe:1"]
+class LameEncoder:
+    """LAME in this process (lameenc): mono float blocks in, bare MP3 frames out (no tag frame).
+
+    In-process because an encoder process costs its start for every part (~50 ms of CPU for
+    Debian's ffmpeg, as much as encoding 30 s of speech), and LAME releases the GIL while it
+    encodes, so threads encode on every core. LAME takes 16-bit PCM here: the mastered float
+    is scaled by 1/LAME_CBR_SCALE and rounded, far below what 96 kbps keeps.
+    """
+
+    def __init__(self, rate: int = RATE) -> None:
+        self._lame = lameenc.Encoder()
+        self._lame.set_bit_rate(BITRATE_KBPS)
+        self._lame.set_in_sample_rate(rate)
+        self._lame.set_out_sample_rate(rate)
+        self._lame.set_channels(1)
+        self._lame.set_quality(QUALITY)
+
+    def encode(self, block: Samples) -> bytes:
+        pcm = np.rint(block * np.float32(32768.0 / LAME_CBR_SCALE))
+        return bytes(self._lame.encode(np.clip(pcm, -32768, 32767).astype("<i2").tobytes()))
+
+    def flush(self) -> bytes:
+        return bytes(self._lame.flush())
+
+
+def encode_mp3(blocks: Iterable[Samples], rate: int = RATE) -> bytes:
+    """The MP3 frames of the mono float `blocks`, encoded as one stream."""
+    encoder = LameEncoder(rate)
+    return b"".join([*(encoder.encode(block) for block in blocks), encoder.flush()])
+
+
+@functools.cache
+def _lame_version() -> bytes:
+    """What LAME writes of its name and version in its frames (b"LAME3.100"), for the Info frame."""
+    found = re.search(rb"LAME[0-9.]+", encode_mp3([np.zeros(FRAME, np.float32)]))
+    return found[0][:9] if found else b"LAME"
 
 
 def encoder_id() -> str:
     """Everything that decides the encoder's bytes, for cache keys."""
-    return f"{Path(ffmpeg_exe()).name} libmp3lame {BITRATE} q{COMPRESSION_LEVEL} scale{LAME_CBR_SCALE}"
+    version = _lame_version().decode("ascii", "replace")
+    return f"lameenc {version} {BITRATE_KBPS}k q{QUALITY} scale{LAME_CBR_SCALE} s16"
 
 
 def frames_for(samples: int) -> int:
@@ -99,21 +131,21 @@ class Stretch:
     crc: int
 
 
-@functools.cache
 def _info_template() -> bytes:
-    """The Info frame ffmpeg writes for these settings, to be filled in for a whole episode."""
-    with tempfile.TemporaryDirectory() as folder:
-        out = Path(folder) / "template.mp3"
-        cmd = lame_command()[:-1]
-        cmd[cmd.index("-write_xing") + 1] = "1"
-        done = subprocess.run([*cmd, str(out)], input=bytes(4 * FRAME), capture_output=True)
-        if done.returncode != 0:
-            raise AudioError(f"ffmpeg cannot encode MP3: {last_line(done.stderr)}")
-        data = out.read_bytes()
-    frame = data[: _frame_size(int.from_bytes(data[:4], "big"))]
-    if frame[_XING_OFFSET : _XING_OFFSET + 4] != b"Info" or frame[_XING_OFFSET + 7] != 0x0F:
-        raise AudioError("ffmpeg wrote no Xing/LAME frame to fill in")
-    return frame
+    """An empty Xing "Info" frame with a LAME tag for these settings, to be filled in for an episode.
+
+    A frame of the episode's own kind (MPEG-1 Layer III, 96 kbps, 44.1 kHz, mono, no padding)
+    whose side information is empty, so decoders play it as silence or skip it; the LAME tag's
+    name tells players to read its delay and padding.
+    """
+    bitrate_index = _BITRATES_KBPS.index(BITRATE_KBPS)
+    header = (0xFFFB << 16 | bitrate_index << 12 | 0b11 << 6).to_bytes(4, "big")
+    frame = bytearray(_frame_size(int.from_bytes(header, "big")))
+    frame[:4] = header
+    # "Info", then flags: frame count, byte count, seek table and quality fields present.
+    frame[_XING_OFFSET : _XING_OFFSET + 8] = b"Info" + (0x0F).to_bytes(4, "big")
+    frame[_LAME_OFFSET : _LAME_OFFSET + 9] = _lame_version().ljust(9, b"\0")
+    return bytes(frame)
 
 
 def info_frame(stretches: Sequence[Stretch], samples: int) -> bytes:
@@ -134,7 +166,7 @@ def info_frame(stretches: Sequence[Stretch], samples: int) -> bytes:
     for s in stretches:
         crc = int(_CRC16.combine(crc, s.crc, s.size))
     frame[lame + 32 : lame + 34] = crc.to_bytes(2, "big")
-    # ffmpeg's tag CRC covers the first 190 bytes with the CRC field itself still zero.
+    # The tag's own CRC covers the frame's first 190 bytes, the CRC field itself still zero.
     frame[lame + 34 : lame + 36] = bytes(2)
     frame[lame + 34 : lame + 36] = crc16(bytes(frame[:190])).to_bytes(2, "big")
     return bytes(frame)

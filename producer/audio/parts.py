@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import tempfile
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
@@ -20,11 +19,8 @@ from dataclasses import astuple, dataclass, replace
 from itertools import pairwise
 from pathlib import Path
 
-import numpy as np
-
 from producer.audio import mp3
 from producer.audio.assemble import Programme
-from producer.audio.ffmpeg import pipe_to_ffmpeg
 from producer.audio.master import Deliverable, master
 from producer.errors import AudioError
 from producer.filecache import FileCache
@@ -33,8 +29,8 @@ from producer.settings import Settings
 
 _FORMAT = "producer-part/2"  # 2: mastered to the mono loudness that plays at the target
 _SUFFIX = ".part"
-# Parts shorter than this are joined with the next: each costs an encoder start (~13 ms), and an
-# edit re-encodes about this much around it.
+# Parts shorter than this are joined with the next: each costs an encoder and a limiter start,
+# and an edit re-encodes about this much around it.
 MIN_PART_SECONDS = 30.0
 
 
@@ -161,14 +157,10 @@ def encode_part(part: Part, target: Deliverable) -> bytes:
     def fed() -> Iterator[Samples]:
         left = part.fed
         for block in master(part.programme, target):
-            block = block[:left]
-            left -= len(block)
-            yield block * np.float32(1.0 / mp3.LAME_CBR_SCALE)
+            yield block[:left]
+            left -= min(left, len(block))
 
-    with tempfile.TemporaryFile() as out:
-        pipe_to_ffmpeg(fed(), mp3.lame_command(target.rate), what="the programme", stdout=out)
-        out.seek(0)
-        data = out.read()
+    data = mp3.encode_mp3(fed(), target.rate)
     expected = part.programme.frames // mp3.FRAME if not part.last else mp3.frames_for(part.fed)
     if mp3.count_frames(data) != expected:
         raise AudioError("the MP3 encoder did not frame the programme as planned")
@@ -180,7 +172,7 @@ class PartEncoder:
 
     The build submits the parts of stories already voiced while the rest is still being voiced,
     then all the programme's parts: a part submitted twice (same key) is encoded once.
-    Threads: ffmpeg encodes in its own processes, and mastering spends its time in numpy.
+    Threads: LAME and most of mastering (numpy) run without the GIL.
     """
 
     def __init__(self, target: Deliverable, cache: PartCache, *, workers: int) -> None:

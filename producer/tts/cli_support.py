@@ -77,9 +77,11 @@ def cache_stats_text(settings: Settings) -> str:
 
 def cache_clear_text(settings: Settings) -> str:
     from producer.audio.parts import open_part_cache
+    from producer.pipeline import open_cue_cache
 
     speech, parts = open_cache(settings), open_part_cache(settings)
     segments, encoded = speech.clear(), parts.clear()
+    open_cue_cache(settings).clear()  # derived from the segments: no count of its own
     return (
         f"removed {segments} cached segment{'s' if segments != 1 else ''} from {speech.root}"
         f" and {encoded} encoded part{'s' if encoded != 1 else ''} from {parts.root}"

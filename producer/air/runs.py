@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import or_, select, update
 
-from producer.air.plan import Furniture, plan
+from producer.air.plan import Furniture, Planned, plan
 from producer.air.playout import Handoff, PlayoutError, parse_target
 from producer.air.schedule import Slot, due, next_slot
 from producer.errors import InputError, ProducerError
@@ -33,7 +33,7 @@ from producer.store.air import (
     Programme,
     Run,
     RunState,
-    choose_articles,
+    chosen_with_picks,
     claim_run,
     programme_by_name,
     story_of,
@@ -88,7 +88,7 @@ def start_run(services: Services, programme_id: int, air_time: datetime, *, now:
         run = claim_run(s, programme, air_time, RunState.BUILDING)
         if run is None:
             return None
-        articles = choose_articles(s, programme, now, window=window)
+        articles, lineup = chosen_with_picks(s, programme, air_time, now, window=window)
         if not articles:
             run.state, run.error = RunState.SKIPPED.value, "no new articles in its sources"
         run.article_ids, run.updated = [a.id for a in articles], now
@@ -101,7 +101,9 @@ def start_run(services: Services, programme_id: int, air_time: datetime, *, now:
         log.info("programme %s at %s skipped: no new articles", name, air_time)
         return run_id
     try:
-        bulletin_id, chosen = _build(services, name, length, stories, ids, air_time)
+        bulletin_id, chosen = _build(
+            services, name, length, stories, ids, air_time, least=lineup.least, keep=lineup.keep
+        )
     except ProducerError as exc:
         _settle(services.db, run_id, RunState.FAILED, f"the bulletin could not be composed: {exc}", now)
         return run_id
@@ -120,10 +122,45 @@ def _build(
     stories: Sequence[Story],
     ids: Sequence[int],
     air_time: datetime,
+    *,
+    least: Sequence[int] | None = None,
+    keep: int = 0,
 ) -> tuple[int, list[int]]:
     """Plan the bulletin and store it as the web app does; its id and the articles it reads."""
-    from producer.pipeline import compose_script
     from producer.scriptfile import script_to_dict
+    from producer.web import service
+
+    planned, title = plan_programme(services, name, length, stories, air_time, least=least, keep=keep)
+    config = service.station(services.as_state())
+    by_headline = {story.headline: article_id for story, article_id in zip(stories, ids, strict=True)}
+    chosen = [by_headline[f.story.headline] for f in planned.stories if f.story.headline in by_headline]
+    texts = ["\n\n".join((f.story.headline, *f.story.paragraphs)) for f in planned.stories]
+    with services.db.write() as s:
+        bulletin = Bulletin(
+            title=title,
+            target=config.target,
+            articles=texts,
+            script=script_to_dict(planned.script),
+            author=AUTHOR,
+        )
+        s.add(bulletin)
+        s.flush()
+        return bulletin.id, chosen
+
+
+def plan_programme(
+    services: Services,
+    name: str,
+    length: int,
+    stories: Sequence[Story],
+    air_time: datetime,
+    *,
+    least: Sequence[int] | None = None,
+    keep: int = 0,
+) -> tuple[Planned, str]:
+    """The bulletin of `stories` for `air_time` fitted to `length` seconds at the station's pace
+    (the first `keep` stories always read, each with at least `least` paragraphs), and its title."""
+    from producer.pipeline import compose_script
     from producer.store.station import station_settings
     from producer.web import service
 
@@ -139,21 +176,10 @@ def _build(
             words_per_minute=conf.pace,
             furniture=furniture(conf),
             compose=lambda chosen: compose_script(chosen, conf, title=title, now=local),
+            least=least,
+            keep=keep,
         )
-    by_headline = {story.headline: article_id for story, article_id in zip(stories, ids, strict=True)}
-    chosen = [by_headline[f.story.headline] for f in planned.stories if f.story.headline in by_headline]
-    texts = ["\n\n".join((f.story.headline, *f.story.paragraphs)) for f in planned.stories]
-    with services.db.write() as s:
-        bulletin = Bulletin(
-            title=title,
-            target=config.target,
-            articles=texts,
-            script=script_to_dict(planned.script),
-            author=AUTHOR,
-        )
-        s.add(bulletin)
-        s.flush()
-        return bulletin.id, chosen
+    return planned, title
 
 
 def furniture(conf: Settings) -> Furniture:

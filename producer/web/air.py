@@ -1,0 +1,516 @@
+"""The automation's pages: sources, programmes, a programme's next bulletin, runs and approval.
+
+Thin adapters over producer.air (the desk, polling, the shared programme checks): every change
+is a form posted with its CSRF token by an editor; a refusal shows the page again with one Arabic
+sentence under a 4xx status, the typed input kept.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+from sqlalchemy import func, select
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
+
+from producer.air import desk
+from producer.air.programmes import Invalid, ProgrammeFields, check_programme
+from producer.air.runs import Services
+from producer.air.schedule import next_slot
+from producer.errors import ProducerError
+from producer.store.air import (
+    Article,
+    Pick,
+    Programme,
+    Run,
+    Source,
+    SourceKind,
+    add_source,
+    all_programmes,
+    all_sources,
+    last_run,
+    source_by_name,
+)
+from producer.store.db import Bulletin, Episode
+from producer.web import airtext
+from producer.web.deps import AppState, Editor, RowId, State, Viewer, read_form
+from producer.web.pages import _field, render
+
+router = APIRouter(include_in_schema=False)
+
+MAX_URL = 2000
+MAX_RUNS = 100  # rows of the runs' history page
+
+
+def services_of(state: AppState) -> Services:
+    return Services(state.settings, state.db, state.store, state.queue)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _page(request: Request, template: str, status: int = 200, **context: Any) -> Response:
+    return render(request, template, status, text=airtext, **context)
+
+
+def _number(form: FormData, name: str, default: int) -> int:
+    value = _field(form, name).strip()
+    if not value:
+        return default
+    if not value.isdigit() or len(value) > 4:
+        raise Invalid(name, f"{name} is not a number", "اكتبوا الأعداد أرقامًا.")
+    return int(value)
+
+
+# ---- sources --------------------------------------------------------------------------------------
+
+
+def _sources(state: AppState) -> dict[str, Any]:
+    with state.db.read() as s:
+        counts = dict(s.execute(select(Article.source_id, func.count()).group_by(Article.source_id)).tuples())
+        sources = list(all_sources(s))
+        users = {name for p in all_programmes(s) for name in p.sources}
+    return {"sources": sources, "counts": counts, "in_use": users}
+
+
+def _sources_page(request: Request, state: AppState, status: int = 200, **extra: Any) -> Response:
+    return _page(request, "sources.html", status, **_sources(state), **extra)
+
+
+@router.get("/sources")
+def sources_page(request: Request, state: State, who: Viewer) -> Response:
+    return _sources_page(request, state)
+
+
+@router.post("/sources")
+async def add_source_form(request: Request, state: State, who: Editor) -> Response:
+    form = await read_form(request)
+    return await run_in_threadpool(_add_source, request, state, form)
+
+
+def _add_source(request: Request, state: AppState, form: FormData) -> Response:
+    from producer.air.poll import detect_kind
+
+    url, name, kind = _field(form, "url").strip(), _field(form, "name").strip(), _field(form, "kind")
+    typed = {"url": url, "name": name, "kind": kind}
+
+    def again(status: int, message: str) -> Response:
+        return _sources_page(request, state, status, error=message, typed=typed)
+
+    if not url.startswith(("http://", "https://")) or len(url) > MAX_URL or not urlsplit(url).hostname:
+        return again(422, "اكتبوا عنوانًا يبدأ بـ http:// أو https://.")
+    if len(name) > 100:
+        return again(422, "اسم المصدر 100 حرف على الأكثر.")
+    if kind not in ("", *(k.value for k in SourceKind)):
+        return again(422, "نوع المصدر: خلاصة أو صفحة خبر.")
+    chosen = name or urlsplit(url).hostname or url
+    with state.db.read() as s:
+        if source_by_name(s, chosen) is not None:
+            return again(409, f"يوجد مصدر اسمه «{chosen}».")
+    try:
+        found = SourceKind(kind) if kind else detect_kind(url)
+    except ProducerError as exc:
+        return again(422, f"تعذّرت قراءة العنوان: {airtext.source_error(str(exc))}")
+    with state.db.write() as s:
+        add_source(s, chosen, url, found)
+    return _sources_page(request, state, notice=f"أُضيف المصدر «{chosen}» ({airtext.KINDS[found.value]}).")
+
+
+def _source(state: AppState, source_id: int) -> Source:
+    with state.db.read() as s:
+        source = s.get(Source, source_id)
+    if source is None:
+        from producer.web.service import Rejected
+
+        raise Rejected(404, "المصدر غير موجود.")
+    return source
+
+
+@router.post("/sources/{source_id}/fetch")
+async def fetch_source(source_id: RowId, request: Request, state: State, who: Editor) -> Response:
+    await read_form(request)
+    return await run_in_threadpool(_fetch_source, request, state, source_id)
+
+
+def _fetch_source(request: Request, state: AppState, source_id: int) -> Response:
+    from producer.air.poll import poll
+
+    source = _source(state, source_id)
+    result = poll(state.db, source.id, now=_now())
+    if result.error and not (result.stored.new or result.stored.updated or result.unchanged):
+        return _sources_page(
+            request, state, 502, error=f"«{source.name}»: {airtext.source_error(result.error)}"
+        )
+    if result.unchanged:
+        said = "لم يتغيّر شيء منذ آخر جلب."
+    else:
+        got = result.stored
+        said = f"{got.new} جديدة، {got.updated} محدّثة، {got.duplicates} مكررة."
+    return _sources_page(request, state, notice=f"جُلب «{source.name}»: {said}")
+
+
+@router.post("/sources/{source_id}/active")
+async def source_active(source_id: RowId, request: Request, state: State, who: Editor) -> Response:
+    form = await read_form(request)
+    active = _field(form, "active") == "1"
+    with state.db.write() as s:
+        source = s.get(Source, source_id)
+        if source is None:
+            return _sources_page(request, state, 404, error="المصدر غير موجود.")
+        source.active = active
+        name = source.name
+    said = "سيُجلب من جديد" if active else "أوقف جلبه"
+    return _sources_page(request, state, notice=f"«{name}»: {said}.")
+
+
+@router.post("/sources/{source_id}/delete")
+async def delete_source(source_id: RowId, request: Request, state: State, who: Editor) -> Response:
+    await read_form(request)
+    return await run_in_threadpool(_delete_source, request, state, source_id)
+
+
+def _delete_source(request: Request, state: AppState, source_id: int) -> Response:
+    from sqlalchemy import delete
+
+    with state.db.write() as s:
+        source = s.get(Source, source_id)
+        if source is None:
+            return _sources_page(request, state, 404, error="المصدر غير موجود.")
+        users = [p.name for p in all_programmes(s) if source.name in p.sources]
+        if users:
+            return _sources_page(
+                request,
+                state,
+                409,
+                error=f"لا يُحذف «{source.name}»: يغذّي البرنامج «{users[0]}». أوقفوه بدلًا من ذلك.",
+            )
+        name = source.name
+        # Explicitly, not by the foreign keys' cascade (SQLite enforces it only when asked to).
+        ids = select(Article.id).where(Article.source_id == source.id)
+        s.execute(delete(Pick).where(Pick.article_id.in_(ids)))
+        s.execute(delete(Article).where(Article.source_id == source.id))
+        s.delete(source)
+    return _sources_page(request, state, notice=f"حُذف المصدر «{name}» وأخباره.")
+
+
+# ---- programmes -----------------------------------------------------------------------------------
+
+
+def _programmes(state: AppState) -> list[dict[str, Any]]:
+    now = _now()
+    rows = []
+    with state.db.read() as s:
+        for programme in all_programmes(s):
+            slot = next_slot(
+                programme.cron, state.settings.timezone, after=now, lead_minutes=programme.lead_minutes
+            )
+            rows.append({"programme": programme, "slot": slot, "last": last_run(s, programme)})
+    return rows
+
+
+@router.get("/programmes")
+def programmes_page(request: Request, state: State, who: Viewer) -> Response:
+    return _page(request, "programmes.html", rows=_programmes(state), zone=state.settings.timezone)
+
+
+def _form_values(programme: Programme | None) -> dict[str, Any]:
+    if programme is None:
+        return {
+            "cron": "55 * * * *",
+            "length": "4:00",
+            "lead": 5,
+            "max_stories": 6,
+            "no_repeat": 3,
+            "mode": "auto",
+            "approve_by": "",
+            "sources": [],
+            "playout": "",
+            "name": "",
+        }
+    return {
+        "name": programme.name,
+        "cron": programme.cron,
+        "length": airtext.length(programme.length_seconds),
+        "lead": programme.lead_minutes,
+        "max_stories": programme.max_stories,
+        "no_repeat": programme.no_repeat,
+        "mode": programme.mode,
+        "approve_by": programme.approve_minutes if programme.approve_minutes is not None else "",
+        "sources": list(programme.sources),
+        "playout": "\n".join(programme.playout),
+        "active": programme.active,
+    }
+
+
+def _form_page(
+    request: Request,
+    state: AppState,
+    programme_id: int | None,
+    values: dict[str, Any],
+    status: int = 200,
+    **extra: Any,
+) -> Response:
+    with state.db.read() as s:
+        names = [source.name for source in all_sources(s)]
+    return _page(
+        request, "programme_form.html", status, programme_id=programme_id, values=values,
+        source_names=names, zone=state.settings.timezone, **extra,
+    )  # fmt: skip
+
+
+def _programme(state: AppState, programme_id: int) -> Programme:
+    with state.db.read() as s:
+        programme = s.get(Programme, programme_id)
+    if programme is None:
+        from producer.web.service import Rejected
+
+        raise Rejected(404, "البرنامج غير موجود.")
+    return programme
+
+
+@router.get("/programmes/new")
+def new_programme(request: Request, state: State, who: Editor) -> Response:
+    return _form_page(request, state, None, _form_values(None))
+
+
+@router.get("/programmes/{programme_id}/edit")
+def edit_programme(programme_id: RowId, request: Request, state: State, who: Editor) -> Response:
+    return _form_page(request, state, programme_id, _form_values(_programme(state, programme_id)))
+
+
+@router.post("/programmes")
+async def create_programme(request: Request, state: State, who: Editor) -> Response:
+    form = await read_form(request)
+    return await run_in_threadpool(_save_programme, request, state, None, form)
+
+
+@router.post("/programmes/{programme_id}")
+async def update_programme(programme_id: RowId, request: Request, state: State, who: Editor) -> Response:
+    form = await read_form(request)
+    return await run_in_threadpool(_save_programme, request, state, programme_id, form)
+
+
+def _save_programme(request: Request, state: AppState, programme_id: int | None, form: FormData) -> Response:
+    from producer.web.pages import redirect
+
+    mode = _field(form, "mode", "auto")
+    typed = {
+        "name": _field(form, "name")[:200],
+        "cron": _field(form, "cron")[:200],
+        "length": _field(form, "length")[:20],
+        "lead": _field(form, "lead")[:5],
+        "max_stories": _field(form, "max_stories")[:5],
+        "no_repeat": _field(form, "no_repeat")[:5],
+        "mode": mode,
+        "approve_by": _field(form, "approve_by")[:5],
+        "sources": [n for n in form.getlist("sources") if isinstance(n, str)][:50],
+        "playout": _field(form, "playout")[:4000],
+        "active": _field(form, "active") == "1" or programme_id is None,
+    }
+    try:
+        if mode == "approve" and not typed["approve_by"].strip():
+            raise Invalid(
+                "approve_by", "approve mode needs its deadline", "حدّدوا موعد الاعتماد بالدقائق قبل البث."
+            )
+        fields = ProgrammeFields(
+            name=typed["name"],
+            cron=typed["cron"],
+            length=typed["length"],
+            sources=typed["sources"],
+            approve_by=_number(form, "approve_by", 0) if mode == "approve" else None,
+            playout=typed["playout"].splitlines(),
+            max_stories=_number(form, "max_stories", 6),
+            lead=_number(form, "lead", 5),
+            no_repeat=_number(form, "no_repeat", 3),
+        )
+        with state.db.write() as s:
+            values = check_programme(
+                fields,
+                sources={source.name for source in all_sources(s)},
+                taken={p.name for p in all_programmes(s) if p.id != programme_id},
+                queue=state.settings.liquidsoap_queue,
+            )
+            if programme_id is None:
+                programme = Programme(**values)
+                s.add(programme)
+                s.flush()
+            else:
+                found = s.get(Programme, programme_id)
+                if found is None:
+                    raise Invalid("programme", "no such programme", "البرنامج غير موجود.")
+                for key, value in values.items():
+                    setattr(found, key, value)
+                found.active = typed["active"]
+                programme = found
+            saved = programme.id
+    except Invalid as exc:
+        return _form_page(request, state, programme_id, typed, 422, error=exc.arabic, field=exc.field)
+    return redirect(f"/programmes/{saved}")
+
+
+# ---- a programme's next bulletin, and runs ---------------------------------------------------------
+
+
+def _runs(state: AppState, programme_id: int | None, limit: int) -> list[dict[str, Any]]:
+    with state.db.read() as s:
+        query = select(Run).order_by(Run.air_time.desc()).limit(limit)
+        if programme_id is not None:
+            query = query.where(Run.programme_id == programme_id)
+        runs = list(s.scalars(query))
+        programmes = {p.id: p for p in all_programmes(s)}
+        episodes = {
+            e.id: e
+            for e in s.scalars(
+                select(Episode).where(Episode.id.in_([r.episode_id for r in runs if r.episode_id]))
+            )
+        }
+    return [
+        {
+            "run": run,
+            "programme": programmes.get(run.programme_id),
+            "episode": episodes.get(run.episode_id) if run.episode_id else None,
+            "deadline": desk.deadline_of(run, programmes[run.programme_id])
+            if run.programme_id in programmes
+            else None,
+        }
+        for run in runs
+    ]
+
+
+def _programme_page(
+    request: Request, state: AppState, programme_id: int, status: int = 200, **extra: Any
+) -> Response:
+    programme = _programme(state, programme_id)
+    upcoming = desk.next_bulletin(services_of(state), programme_id, now=_now())
+    return _page(
+        request,
+        "programme.html",
+        status,
+        programme=programme,
+        upcoming=upcoming,
+        runs=_runs(state, programme_id, 20),
+        zone=state.settings.timezone,
+        **extra,
+    )
+
+
+@router.get("/programmes/{programme_id}")
+def programme_page(programme_id: RowId, request: Request, state: State, who: Viewer) -> Response:
+    return _programme_page(request, state, programme_id)
+
+
+@router.post("/programmes/{programme_id}/picks")
+async def change_pick(programme_id: RowId, request: Request, state: State, who: Editor) -> Response:
+    form = await read_form(request)
+    return await run_in_threadpool(_change_pick, request, state, programme_id, form)
+
+
+def _change_pick(request: Request, state: AppState, programme_id: int, form: FormData) -> Response:
+    article = _field(form, "article")
+    try:
+        if not article.isdigit() or len(article) > 9:
+            raise Invalid("story", "no story given", "اختاروا خبرًا.")
+        desk.change_pick(services_of(state), programme_id, int(article), _field(form, "action"), now=_now())
+    except Invalid as exc:
+        return _programme_page(request, state, programme_id, 409, error=exc.arabic)
+    return _programme_page(request, state, programme_id)
+
+
+@router.post("/programmes/{programme_id}/build")
+async def build_programme(programme_id: RowId, request: Request, state: State, who: Editor) -> Response:
+    await read_form(request)
+    return await run_in_threadpool(_build, request, state, programme_id)
+
+
+def _build(request: Request, state: AppState, programme_id: int) -> Response:
+    try:
+        desk.build_next(services_of(state), programme_id, now=_now())
+    except Invalid as exc:
+        return _programme_page(request, state, programme_id, 409, error=exc.arabic)
+    return _programme_page(request, state, programme_id, notice="بدأ تحضير النشرة التالية.")
+
+
+@router.get("/runs")
+def runs_page(request: Request, state: State, who: Viewer) -> Response:
+    return _page(request, "runs.html", runs=_runs(state, None, MAX_RUNS), now=_now())
+
+
+def _run_view(state: AppState, run_id: int) -> dict[str, Any]:
+    with state.db.read() as s:
+        run = s.get(Run, run_id)
+        if run is None:
+            from producer.web.service import Rejected
+
+            raise Rejected(404, "النشرة غير موجودة.")
+        programme = s.get(Programme, run.programme_id)
+        bulletin = s.get(Bulletin, run.bulletin_id) if run.bulletin_id else None
+        episode = s.get(Episode, run.episode_id) if run.episode_id else None
+    assert programme is not None  # runs go with their programme (ON DELETE CASCADE)
+    now = _now()
+    deadline = desk.deadline_of(run, programme)
+    stories = []
+    if bulletin is not None and bulletin.script:
+        for segment in bulletin.script.get("segments", []):
+            if segment.get("kind") == "story":
+                headline, _, body = segment["text"].partition("\n")
+                stories.append({"headline": headline, "body": [p for p in body.split("\n") if p]})
+    return {
+        "run": run,
+        "programme": programme,
+        "episode": episode,
+        "stories": stories,
+        "deadline": deadline,
+        "open": run.state == "awaiting" and now <= deadline,
+        "late": run.state == "awaiting" and now > deadline,
+        "now": now,
+        "local": run.air_time.astimezone(ZoneInfo(state.settings.timezone)),
+    }
+
+
+@router.get("/runs/{run_id}")
+def run_page(run_id: RowId, request: Request, state: State, who: Viewer) -> Response:
+    return _page(request, "run.html", **_run_view(state, run_id))
+
+
+async def _run_action(request: Request, state: AppState, run_id: int, action: str) -> Response:
+    await read_form(request)
+    who = request.state.identity
+    services = services_of(state)
+
+    def act() -> Response:
+        try:
+            if action == "approve":
+                desk.approve(services, run_id, who.user, now=_now())
+                said = "اعتُمدت النشرة ونُشرت."
+            elif action == "skip":
+                desk.skip(services, run_id, who.user, now=_now())
+                said = "تُخطّيت النشرة؛ لن تُبث."
+            else:
+                desk.retry_handoff(services, run_id, now=_now())
+                said = "أُعيدت محاولة التسليم."
+        except Invalid as exc:
+            return _page(request, "run.html", 409, error=exc.arabic, **_run_view(state, run_id))
+        return _page(request, "run.html", notice=said, **_run_view(state, run_id))
+
+    return await run_in_threadpool(act)
+
+
+@router.post("/runs/{run_id}/approve")
+async def approve_run(run_id: RowId, request: Request, state: State, who: Editor) -> Response:
+    return await _run_action(request, state, run_id, "approve")
+
+
+@router.post("/runs/{run_id}/skip")
+async def skip_run(run_id: RowId, request: Request, state: State, who: Editor) -> Response:
+    return await _run_action(request, state, run_id, "skip")
+
+
+@router.post("/runs/{run_id}/retry")
+async def retry_run(run_id: RowId, request: Request, state: State, who: Editor) -> Response:
+    return await _run_action(request, state, run_id, "retry")

@@ -73,7 +73,8 @@ def _number(form: FormData, name: str, default: int) -> int:
 
 def _sources(state: AppState) -> dict[str, Any]:
     with state.db.read() as s:
-        counts = dict(s.execute(select(Article.source_id, func.count()).group_by(Article.source_id)).tuples())
+        rows = s.execute(select(Article.source_id, func.count()).group_by(Article.source_id))
+        counts = {source_id: count for source_id, count in rows}
         sources = list(all_sources(s))
         users = {name for p in all_programmes(s) for name in p.sources}
     return {"sources": sources, "counts": counts, "in_use": users}

@@ -301,7 +301,7 @@ def _save_programme(request: Request, state: AppState, programme_id: int | None,
     from producer.web.pages import redirect
 
     mode = _field(form, "mode", "auto")
-    typed = {
+    typed: dict[str, Any] = {
         "name": _field(form, "name")[:200],
         "cron": _field(form, "cron")[:200],
         "length": _field(form, "length")[:20],

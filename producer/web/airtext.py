@@ -8,6 +8,7 @@ it is, after an Arabic lead-in, rather than hidden.
 from __future__ import annotations
 
 import re
+from datetime import datetime
 
 RUN_STATES = {
     "building": "قيد التحضير",
@@ -124,3 +125,8 @@ def length(seconds: float) -> str:
     """Seconds as M:SS."""
     total = round(seconds)
     return f"{total // 60}:{total % 60:02d}"
+
+
+def stamp(text: str) -> datetime:
+    """A hand-off's time as the run stores it (ISO 8601, UTC)."""
+    return datetime.fromisoformat(text)

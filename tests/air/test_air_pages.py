@@ -17,7 +17,7 @@ import pytest
 from conftest import Site
 from sqlalchemy import select
 
-from producer.air.runs import Services, advance_runs
+from producer.air.runs import Services, advance_runs, schedule_tick
 from producer.jobs import JobQueue
 from producer.settings import Settings
 from producer.store.air import Article, Programme, Run, RunState
@@ -225,6 +225,37 @@ def test_sources_programme_picks_runs_and_a_retried_hand_off(
     expect(row.locator(".state")).to_have_text("سُلّمت للبث")
     expect(row.locator(".handoff")).to_contain_text(f"dir:{blocker}: سُلّمت")
     expect(page.locator("[data-retry]")).to_have_count(0)
+
+    # The programmes' list says when it runs, where it goes and how its last bulletin went.
+    page.click("a[href='/programmes']")
+    listed = page.locator("tr[data-programme='نشرة الساعة']")
+    expect(listed.locator(".schedule")).to_have_text("كل ساعة عند الدقيقة 55")
+    expect(listed.locator(".mode")).to_have_text("نشر تلقائي")
+    expect(listed.locator(".length")).to_have_text("المدة 1:35، حتى 2 أخبار")
+    expect(listed.locator(".targets")).to_have_text(f"البث إلى: dir:{blocker}")
+    expect(listed.locator(".last .badge")).to_have_text("سُلّمت للبث")
+
+    # Edited through the same checks: an approval deadline before the build is refused.
+    listed.locator("a.name").click()
+    page.click("a[href$='/edit']")
+    form = page.locator("#programme-form")
+    expect(form.locator("input[name=length]")).to_have_value("1:35")
+    form.locator("input[name=mode][value=approve]").check()
+    form.locator("input[name=approve_by]").fill("10")
+    form.locator("button[type=submit]").click()
+    expect(error).to_have_text("موعد الاعتماد يقع بين التحضير والبث: أقل من دقائق التحضير قبل البث.")
+    form.locator("input[name=approve_by]").fill("2")
+    form.locator("button[type=submit]").click()
+    expect(page.locator("h1")).to_have_text("نشرة الساعة")
+    page.click("a[href='/programmes']")
+    expect(listed.locator(".mode")).to_have_text("بانتظار اعتماد محرر حتى 2 دقيقة قبل البث")
+
+    # The service was down over the following slot: the scheduler reports it missed, not aired.
+    schedule_tick(services, now=run.air_time + timedelta(hours=1, minutes=2))
+    page.goto(f"{server.url}/runs")
+    missed = page.locator("tr[data-state='missed']")
+    expect(missed.locator(".state")).to_have_text("فاتت")
+    expect(missed.locator(".reason")).to_have_text("كانت الخدمة متوقفة وقت تحضيرها، فلم تُبث.")
     assert not errors, errors
 
 
@@ -248,7 +279,7 @@ def test_the_approval_view_on_a_phone(
 
     cli("source", "add", site.url("/feed.xml"), "--name", "ألوان الهاتف")
     cli("source", "fetch", "ألوان الهاتف")
-    for name in ("موجز الظهيرة", "موجز المساء"):
+    for name in ("موجز الظهيرة", "موجز المساء", "موجز الليل"):
         cli(
             "programme", "add", name, "--cron", "55 * * * *", "--length", "0:40", "--max-stories", "1",
             "--sources", "ألوان الهاتف", "--approve-by", "2", "--playout", f"dir:{playout}",
@@ -272,7 +303,7 @@ def test_the_approval_view_on_a_phone(
     expect(page.locator("tr[data-programme='موجز الظهيرة'] .schedule")).to_have_text("كل ساعة عند الدقيقة 55")
 
     runs = {}
-    for name in ("موجز الظهيرة", "موجز المساء"):
+    for name in ("موجز الظهيرة", "موجز المساء", "موجز الليل"):
         page.locator(f"tr[data-programme='{name}'] a.name").tap()
         page.locator("#build").tap()
         expect(page.locator(".alert.notice")).to_have_text("بدأ تحضير النشرة التالية.")
@@ -304,7 +335,19 @@ def test_the_approval_view_on_a_phone(
     (delivered,) = playout.iterdir()
     assert delivered.name.startswith(run.air_time.strftime("%Y%m%d-%H%M"))
 
-    # The other one was not approved by its deadline: the scheduler's next step skips it.
+    # One an editor skips before its deadline.
+    skipped = runs["موجز الليل"]
+    page.goto(f"{server.url}/runs/{skipped.id}")
+    page.locator("#skip").tap()
+    expect(page.locator(".alert.notice")).to_have_text("تُخطّيت النشرة؛ لن تُبث.")
+    expect(page.locator("#state")).to_have_text("لم تُبث")
+    expect(page.locator("#outcome")).to_have_text("تخطّاها admin، فلم تُبث.")
+    advance_runs(services, now=utcnow())
+    with services.db.read() as s:
+        episode = s.get(Episode, skipped.episode_id)
+    assert episode is not None and not episode.published
+
+    # One was not approved by its deadline: the scheduler's next step skips it.
     late = runs["موجز المساء"]
     with services.db.read() as s:
         minutes = s.get(Programme, late.programme_id).approve_minutes  # type: ignore[union-attr]

@@ -1,7 +1,8 @@
 """The editors' desk: a programme's next bulletin as they shape it, and its run's approval.
 
 Before a slot is built, editors pin, drop, reorder and extend its candidate stories (rows of
-`picks`, read by `start_run`); `next_bulletin` shows them with the plan the run would make now,
+`picks`, read by `start_run`); a bulletin awaiting approval is picked again and `rebuild` before
+its deadline. `next_bulletin` shows them with the plan the run would make now,
 each story's estimated seconds at the station's pace and the total against the target. Once the
 slot is built, its bulletin waits (approve mode) for `approve` or `skip` until the deadline; a
 published run whose hand-off failed can be sent again with `retry_handoff`. Refusals are
@@ -18,7 +19,17 @@ from sqlalchemy import select
 from producer.air.fit import seconds_for
 from producer.air.picks import Choice, line_up
 from producer.air.programmes import Invalid
-from producer.air.runs import Services, _deadline, _hand_off, _move, advance_runs, plan_programme, start_run
+from producer.air.runs import (
+    Services,
+    _build,
+    _deadline,
+    _hand_off,
+    _move,
+    _queue,
+    advance_runs,
+    plan_programme,
+    start_run,
+)
 from producer.air.schedule import Slot, next_slot
 from producer.store.air import (
     Programme,
@@ -26,6 +37,7 @@ from producer.store.air import (
     RunState,
     Source,
     candidate_articles,
+    chosen_with_picks,
     picks_of,
     set_pick,
     story_of,
@@ -53,7 +65,8 @@ class Candidate:
 class NextBulletin:
     programme_id: int
     slot: Slot
-    run_id: int | None  # the slot's run, once built: its picks are then fixed
+    run_id: int | None  # the slot's run, once built
+    editable: bool  # picks may change: not built yet, or awaiting approval before its deadline
     candidates: tuple[Candidate, ...]
     total: float  # the whole bulletin as planned, estimated seconds (0 with no story)
     target: int  # the programme's length, seconds
@@ -73,15 +86,38 @@ def _slot(services: Services, programme: Programme, now: datetime) -> Slot:
     )
 
 
+@dataclass(frozen=True)
+class _Desk:
+    """The slot the editors work on: a bulletin awaiting approval before its deadline (picks
+    change it by a rebuild), else the next slot (picks change it until it is built)."""
+
+    slot: Slot
+    run: Run | None
+    editable: bool
+
+
+def _desk(services: Services, programme: Programme, now: datetime) -> _Desk:
+    with services.db.read() as s:
+        awaiting = s.scalars(
+            select(Run)
+            .where(Run.programme_id == programme.id, Run.state == RunState.AWAITING, Run.air_time > now)
+            .order_by(Run.air_time)
+        ).first()
+    if awaiting is not None and now <= _deadline(awaiting, programme):
+        return _Desk(Slot(awaiting.created, awaiting.air_time), awaiting, True)
+    slot = _slot(services, programme, now)
+    with services.db.read() as s:
+        run = s.scalars(select(Run).where(Run.programme_id == programme.id, Run.air_time == slot.air)).first()
+    return _Desk(slot, run, run is None)
+
+
 def next_bulletin(services: Services, programme_id: int, *, now: datetime) -> NextBulletin:
     """The programme's next slot with its candidates as the editors picked them and as planned."""
     programme = _programme(services, programme_id)
-    slot = _slot(services, programme, now)
+    desk = _desk(services, programme, now)
+    slot = desk.slot
     window = timedelta(hours=services.settings.article_window_hours)
     with services.db.read() as s:
-        run_id = s.scalars(
-            select(Run.id).where(Run.programme_id == programme.id, Run.air_time == slot.air)
-        ).first()
         articles = candidate_articles(s, programme, now, window=window)[:MAX_CANDIDATES]
         choices = picks_of(s, programme.id, slot.air)
         names: dict[int, str] = {row.id: row.name for row in s.execute(select(Source.id, Source.name))}
@@ -133,7 +169,8 @@ def next_bulletin(services: Services, programme_id: int, *, now: datetime) -> Ne
     return NextBulletin(
         programme.id,
         slot,
-        run_id,
+        desk.run.id if desk.run is not None else None,
+        desk.editable,
         tuple(candidates),
         planned.seconds if planned is not None else 0.0,
         programme.length_seconds,
@@ -152,16 +189,15 @@ ACTIONS = ("pin", "unpin", "drop", "restore", "up", "down", "extend", "shorten")
 def change_pick(
     services: Services, programme_id: int, article_id: int, action: str, *, now: datetime
 ) -> None:
-    """Apply one editor's action to one story of the programme's next, unbuilt bulletin."""
+    """Apply one editor's action to one story of the bulletin the editors work on (see _desk)."""
     if action not in ACTIONS:
         raise Invalid("action", f"unknown action {action!r}", "إجراء غير معروف.")
     programme = _programme(services, programme_id)
-    slot = _slot(services, programme, now)
+    desk = _desk(services, programme, now)
+    slot = desk.slot
     window = timedelta(hours=services.settings.article_window_hours)
     with services.db.write() as s:
-        if s.scalars(
-            select(Run.id).where(Run.programme_id == programme.id, Run.air_time == slot.air)
-        ).first():
+        if not desk.editable:
             raise Invalid(
                 "story",
                 "the next bulletin is built already",
@@ -213,6 +249,39 @@ def build_next(services: Services, programme_id: int, *, now: datetime) -> int:
     if run_id is None:
         raise Invalid("run", "the next bulletin is built already", "حُضّرت النشرة التالية من قبل.")
     return run_id
+
+
+def rebuild(services: Services, programme_id: int, *, now: datetime) -> int:
+    """Build the bulletin awaiting approval again with its editors' picks (before its deadline);
+    the run is rendered again and waits for approval with its new episode. The run's id."""
+    programme = _programme(services, programme_id)
+    desk = _desk(services, programme, now)
+    run = desk.run
+    if run is None or not desk.editable or run.state != RunState.AWAITING:
+        raise Invalid("run", "no bulletin awaits approval", "لا نشرة بانتظار الاعتماد لإعادة تحضيرها.")
+    window = timedelta(hours=services.settings.article_window_hours)
+    with services.db.read() as s:
+        articles, lineup = chosen_with_picks(s, programme, run.air_time, now, window=window)
+        stories = [story_of(a) for a in articles]
+    if not stories:
+        raise Invalid("run", "every story was dropped", "استُبعدت الأخبار كلها؛ أعيدوا خبرًا واحدًا على الأقل.")
+    bulletin_id, chosen = _build(
+        services,
+        programme.name,
+        programme.length_seconds,
+        stories,
+        [a.id for a in articles],
+        run.air_time,
+        least=lineup.least,
+        keep=lineup.keep,
+    )
+    # The old episode stays unpublished; only the run's state decides what airs.
+    if not _move(
+        services.db, run, RunState.BUILDING, now, bulletin_id=bulletin_id, episode_id=None, article_ids=chosen
+    ):
+        raise Invalid("run", f"run {run.id} changed meanwhile", "تغيّرت حال النشرة للتو؛ أعيدوا تحميل الصفحة.")
+    _queue(services, bulletin_id)
+    return run.id
 
 
 def _awaiting(services: Services, run_id: int, now: datetime) -> tuple[Run, Programme]:

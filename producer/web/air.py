@@ -437,6 +437,22 @@ def _build(request: Request, state: AppState, programme_id: int) -> Response:
     return _programme_page(request, state, programme_id, notice="بدأ تحضير النشرة التالية.")
 
 
+@router.post("/programmes/{programme_id}/rebuild")
+async def rebuild_programme(programme_id: RowId, request: Request, state: State, who: Editor) -> Response:
+    await read_form(request)
+    return await run_in_threadpool(_rebuild, request, state, programme_id)
+
+
+def _rebuild(request: Request, state: AppState, programme_id: int) -> Response:
+    try:
+        desk.rebuild(services_of(state), programme_id, now=_now())
+    except Invalid as exc:
+        return _programme_page(request, state, programme_id, 409, error=exc.arabic)
+    except ProducerError as exc:
+        return _programme_page(request, state, programme_id, 422, error=f"تعذّر تأليف النشرة: {exc}")
+    return _programme_page(request, state, programme_id, notice="بدأ تحضير النشرة من جديد بهذه الأخبار.")
+
+
 @router.get("/runs")
 def runs_page(request: Request, state: State, who: Viewer) -> Response:
     return _page(request, "runs.html", runs=_runs(state, None, MAX_RUNS), now=_now())

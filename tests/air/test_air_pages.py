@@ -86,6 +86,13 @@ def _newest_run(services: Services, programme: str) -> Run:
         return s.scalars(select(Run).where(Run.programme_id == programme_id).order_by(Run.id.desc())).first()
 
 
+def _headlines(services: Services, run: Run) -> list[str]:
+    with services.db.read() as s:
+        bulletin = s.get(Bulletin, run.bulletin_id)
+    assert bulletin is not None and bulletin.script is not None
+    return list(bulletin.script["headlines"])
+
+
 def test_sources_programme_picks_runs_and_a_retried_hand_off(
     browser: object,  # noqa: F811
     server: Server,
@@ -311,17 +318,27 @@ def test_the_approval_view_on_a_phone(
         assert runs[name].state == RunState.AWAITING
         page.goto(f"{server.url}/programmes")
 
-    # Awaiting: the stories, the audio to listen to, and the deadline.
+    # Awaiting: the stories, the audio to listen to, and the deadline. The editor swaps the
+    # story for the other one and has the bulletin built again before approving it.
     run = runs["موجز الظهيرة"]
+    assert _headlines(services, run) == [SCHOOLS]
+    page.goto(f"{server.url}/runs/{run.id}")
+    page.locator("#change").tap()
+    expect(page.locator("#next-built")).to_contain_text("حُضّرت هذه النشرة وتنتظر الاعتماد")
+    page.locator(".candidate", has_text=SCHOOLS).locator("button[value=drop]").tap()
+    expect(page.locator(".candidate", has_text=WATER).locator(".reads")).to_have_text(
+        re.compile(r"^تُقرأ \d من 3 فقرات، \d+ ث$")
+    )
+    page.locator("#rebuild").tap()
+    expect(page.locator(".alert.notice")).to_have_text("بدأ تحضير النشرة من جديد بهذه الأخبار.")
+    run = _settled(services, run.id)
+    assert run.state == RunState.AWAITING and _headlines(services, run) == [WATER]
     page.goto(f"{server.url}/runs/{run.id}")
     expect(page.locator("#state")).to_have_text("بانتظار الاعتماد")
     expect(page.locator("#outcome")).to_have_text(
         re.compile(r"^تنتظر اعتمادكم حتى \d{4}-\d\d-\d\d \d\d:\d\d؛ بعده لا تُبث\.$")
     )
-    with services.db.read() as s:
-        bulletin = s.get(Bulletin, run.bulletin_id)
-    assert bulletin is not None and bulletin.script is not None
-    expect(page.locator("#stories .headline")).to_have_text(bulletin.script["headlines"])
+    expect(page.locator("#stories .headline")).to_have_text([WATER])
     player = page.locator("#player")
     page.wait_for_function("el => el.readyState >= 1 && el.duration > 5", arg=player.element_handle())
     assert page.evaluate("document.documentElement.scrollWidth") <= 390  # nothing wider than the phone
@@ -334,6 +351,10 @@ def test_the_approval_view_on_a_phone(
     expect(page.locator("#approve")).to_have_count(0)
     (delivered,) = playout.iterdir()
     assert delivered.name.startswith(run.air_time.strftime("%Y%m%d-%H%M"))
+    with services.db.read() as s:
+        aired = s.get(Episode, s.get(Run, run.id).episode_id)  # type: ignore[union-attr]
+    assert aired is not None and aired.published and aired.id != runs["موجز الظهيرة"].episode_id
+    assert delivered.read_bytes() == services.store.path(aired.audio_key).read_bytes()  # type: ignore[attr-defined]
 
     # One an editor skips before its deadline.
     skipped = runs["موجز الليل"]

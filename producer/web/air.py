@@ -159,13 +159,17 @@ def _fetch_source(request: Request, state: AppState, source_id: int) -> Response
 @router.post("/sources/{source_id}/active")
 async def source_active(source_id: RowId, request: Request, state: State, who: Editor) -> Response:
     form = await read_form(request)
-    active = _field(form, "active") == "1"
+    return await run_in_threadpool(_source_active, request, state, source_id, _field(form, "active") == "1")
+
+
+def _source_active(request: Request, state: AppState, source_id: int, active: bool) -> Response:
     with state.db.write() as s:
         source = s.get(Source, source_id)
-        if source is None:
-            return _sources_page(request, state, 404, error="المصدر غير موجود.")
-        source.active = active
-        name = source.name
+        if source is not None:
+            source.active = active
+        name = source.name if source is not None else None
+    if name is None:
+        return _sources_page(request, state, 404, error="المصدر غير موجود.")
     said = "سيُجلب من جديد" if active else "أوقف جلبه"
     return _sources_page(request, state, notice=f"«{name}»: {said}.")
 
@@ -182,22 +186,19 @@ def _delete_source(request: Request, state: AppState, source_id: int) -> Respons
     with state.db.write() as s:
         source = s.get(Source, source_id)
         if source is None:
-            return _sources_page(request, state, 404, error="المصدر غير موجود.")
-        users = [p.name for p in all_programmes(s) if source.name in p.sources]
-        if users:
-            return _sources_page(
-                request,
-                state,
-                409,
-                error=f"لا يُحذف «{source.name}»: يغذّي البرنامج «{users[0]}». أوقفوه بدلًا من ذلك.",
-            )
-        name = source.name
-        # Explicitly, not by the foreign keys' cascade (SQLite enforces it only when asked to).
-        ids = select(Article.id).where(Article.source_id == source.id)
-        s.execute(delete(Pick).where(Pick.article_id.in_(ids)))
-        s.execute(delete(Article).where(Article.source_id == source.id))
-        s.delete(source)
-    return _sources_page(request, state, notice=f"حُذف المصدر «{name}» وأخباره.")
+            status, said = 404, "المصدر غير موجود."
+        elif users := [p.name for p in all_programmes(s) if source.name in p.sources]:
+            status, said = 409, f"لا يُحذف «{source.name}»: يغذّي البرنامج «{users[0]}». أوقفوه بدلًا من ذلك."
+        else:
+            status, said = 200, f"حُذف المصدر «{source.name}» وأخباره."
+            # Explicitly, not by the foreign keys' cascade (SQLite enforces it only when asked to).
+            ids = select(Article.id).where(Article.source_id == source.id)
+            s.execute(delete(Pick).where(Pick.article_id.in_(ids)))
+            s.execute(delete(Article).where(Article.source_id == source.id))
+            s.delete(source)
+    if status != 200:
+        return _sources_page(request, state, status, error=said)
+    return _sources_page(request, state, notice=said)
 
 
 # ---- programmes -----------------------------------------------------------------------------------

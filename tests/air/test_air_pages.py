@@ -20,7 +20,7 @@ from sqlalchemy import select
 from producer.air.runs import Services, advance_runs, schedule_tick
 from producer.jobs import JobQueue
 from producer.settings import Settings
-from producer.store.air import Article, Programme, Run, RunState
+from producer.store.air import Article, Programme, Run, RunState, Source
 from producer.store.db import Bulletin, Episode, utcnow
 from producer.store.files import open_store
 from tests.web.support import ADMIN_PASSWORD, Server, run_cli, server_env, start_server
@@ -263,6 +263,14 @@ def test_sources_programme_picks_runs_and_a_retried_hand_off(
     missed = page.locator("tr[data-state='missed']")
     expect(missed.locator(".state")).to_have_text("فاتت")
     expect(missed.locator(".reason")).to_have_text("كانت الخدمة متوقفة وقت تحضيرها، فلم تُبث.")
+
+    # A source a programme reads is not removed (its page offers no button; the route refuses).
+    csrf = page.locator("meta[name=csrf-token]").get_attribute("content")
+    with services.db.read() as s:
+        alwan = s.scalars(select(Source.id).where(Source.name == "ألوان")).one()
+    refused = page.request.post(f"{server.url}/sources/{alwan}/delete", form={"csrf_token": csrf or ""})
+    assert refused.status == 409
+    assert "لا يُحذف «ألوان»: يغذّي البرنامج «نشرة الساعة». أوقفوه بدلًا من ذلك." in refused.text()
     assert not errors, errors
 
 

@@ -21,12 +21,12 @@ from producer.air.picks import Choice, line_up
 from producer.air.programmes import Invalid
 from producer.air.runs import (
     Services,
+    _advance,
     _build,
     _deadline,
     _hand_off,
     _move,
     _queue,
-    advance_runs,
     plan_programme,
     start_run,
 )
@@ -305,11 +305,12 @@ def approve(services: Services, run_id: int, user: User, *, now: datetime) -> No
     """An editor approves the run's bulletin before its deadline: published and handed off now."""
     from producer.web import service
 
-    run, _ = _awaiting(services, run_id, now)
+    run, programme = _awaiting(services, run_id, now)
     if run.episode_id is None:
         raise Invalid("run", f"run {run_id} has no episode", "النشرة بلا حلقة.")
     service.set_published(services.as_state(), user, run.episode_id, True)
-    advance_runs(services, now=now)
+    # This run alone moves on now (the scheduler's pass would too): published, then handed off.
+    _advance(services, run, programme, now)
 
 
 def skip(services: Services, run_id: int, user: User, *, now: datetime) -> None:

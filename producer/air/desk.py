@@ -18,6 +18,7 @@ from sqlalchemy import select
 
 from producer.air.fit import seconds_for
 from producer.air.picks import Choice, line_up
+from producer.air.plan import fixed_seconds
 from producer.air.programmes import Invalid
 from producer.air.runs import (
     Services,
@@ -27,10 +28,12 @@ from producer.air.runs import (
     _hand_off,
     _move,
     _queue,
+    furniture,
     plan_programme,
     start_run,
 )
 from producer.air.schedule import Slot, next_slot
+from producer.models import Script, SegmentKind
 from producer.store.air import (
     Programme,
     Run,
@@ -335,3 +338,33 @@ def retry_handoff(services: Services, run_id: int, *, now: datetime) -> None:
     if not _move(services.db, run, RunState.PUBLISHED, now, error=run.error):
         raise Invalid("run", f"run {run_id} changed meanwhile", "تغيّرت حال النشرة للتو؛ أعيدوا تحميل الصفحة.")
     _hand_off(services, run.id, programme, now)
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """A script's reading time as the plan counts it, for the script editor."""
+
+    seconds: tuple[float, ...]  # each segment's words at the station's pace
+    total: float  # the whole programme: segments, jingles, stingers and pauses
+    target: int | None  # the programme's length, when a run built this bulletin
+
+
+def estimate_script(services: Services, bulletin_id: int, script: Script) -> Estimate:
+    from producer.store.station import station_settings
+    from producer.web import service
+
+    state = services.as_state()
+    with service.workdir(state) as work:
+        conf = station_settings(
+            services.settings, service.station(state), services.store, work, with_audio=True
+        )
+        sound = furniture(conf)
+    seconds = tuple(seconds_for(segment.text.split("\n"), conf.pace) for segment in script.segments)
+    stories = [
+        s for s, segment in zip(seconds, script.segments, strict=True) if segment.kind is SegmentKind.STORY
+    ]
+    total = fixed_seconds(script, sound, conf.pace) + sum(stories)
+    with services.db.read() as s:
+        programme_id = s.scalars(select(Run.programme_id).where(Run.bulletin_id == bulletin_id)).first()
+        programme = s.get(Programme, programme_id) if programme_id is not None else None
+    return Estimate(seconds, total, programme.length_seconds if programme is not None else None)

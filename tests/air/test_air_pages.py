@@ -196,6 +196,7 @@ def test_sources_programme_picks_runs_and_a_retried_hand_off(
     assert reads[2] == "مستبعد"
     expect(page.locator(".candidate", has_text=WATER).locator(".pinned")).to_have_text("مثبّت")
 
+    planned = page.locator("#total .time").first.inner_text()
     page.click("#build")
     expect(notice).to_have_text("بدأ تحضير النشرة التالية.")
     expect(page.locator("#next-built")).to_contain_text("حُضّرت هذه النشرة")
@@ -210,6 +211,13 @@ def test_sources_programme_picks_runs_and_a_retried_hand_off(
     assert run.article_ids == [ids[WATER], ids[SCHOOLS]]
     assert bulletin.script["headlines"] == [WATER, SCHOOLS]
     assert [len(text.split("\n\n")) for text in bulletin.articles] == [2, 3]  # headline + paragraphs
+
+    # The script editor shows each segment's estimate and the total the page planned, against
+    # the programme's length.
+    page.goto(f"{server.url}/bulletins/{bulletin.id}")
+    expect(page.locator("#estimate")).to_have_text(f"المدة التقديرية {planned} من 1:35 بسرعة قراءة المحطة")
+    expect(page.locator("fieldset.kind-story .estimate")).to_have_count(2)
+    expect(page.locator("fieldset.kind-story .estimate").first).to_have_text(re.compile(r"^نحو \d+ ث$"))
 
     # The hand-off failed (a file where the folder should be): shown, then retried once fixed.
     assert run.state == RunState.PUBLISHED

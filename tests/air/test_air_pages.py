@@ -23,7 +23,15 @@ from producer.settings import Settings
 from producer.store.air import Article, Programme, Run, RunState, Source
 from producer.store.db import Bulletin, Episode, utcnow
 from producer.store.files import open_store
-from tests.web.support import ADMIN_PASSWORD, Server, run_cli, server_env, start_server
+from tests.web.support import (
+    ADMIN_PASSWORD,
+    VIEWER_PASSWORD,
+    Server,
+    login,
+    run_cli,
+    server_env,
+    start_server,
+)
 from tests.web.test_browser import CHROMIUM, browser  # noqa: F401 (the browser fixture)
 
 WATER = "عودة المياه إلى 12 حيا في مدينة حلب"
@@ -279,6 +287,31 @@ def test_sources_programme_picks_runs_and_a_retried_hand_off(
     refused = page.request.post(f"{server.url}/sources/{alwan}/delete", form={"csrf_token": csrf or ""})
     assert refused.status == 409
     assert "لا يُحذف «ألوان»: يغذّي البرنامج «نشرة الساعة». أوقفوه بدلًا من ذلك." in refused.text()
+
+    # A viewer reads the pages and changes nothing; a form without the session's token is refused.
+    result = run_cli(
+        server.data_dir,
+        "user",
+        "add",
+        "viewer",
+        "--role",
+        "viewer",
+        stdin=VIEWER_PASSWORD + "\n",
+        env=server.env,
+    )
+    assert result.returncode == 0, result.stderr
+    programme_id = run.programme_id
+    with server.client() as viewer:
+        token = login(viewer, "viewer", VIEWER_PASSWORD)
+        for path in ("/sources", "/programmes", f"/programmes/{programme_id}", "/runs", f"/runs/{run.id}"):
+            shown = viewer.get(path)
+            assert shown.status_code == 200, path
+            assert "<button" not in shown.text.replace('<button class="link" type="submit">خروج', ""), path
+        for path in (f"/programmes/{programme_id}/build", f"/sources/{alwan}/fetch", f"/runs/{run.id}/retry"):
+            assert viewer.post(path, data={"csrf_token": token}).status_code == 403, path
+    with server.client() as editor:
+        login(editor, "admin", ADMIN_PASSWORD)
+        assert editor.post(f"/programmes/{programme_id}/build", data={}).status_code == 403
     assert not errors, errors
 
 

@@ -20,6 +20,7 @@ from producer.settings import load_settings
 from producer.store.air import Article, Mode, Programme, Run, SourceKind, add_programme, add_source
 from producer.store.db import Bulletin, Database, database_url
 from producer.store.files import open_store
+from tests.backends import backend_for
 
 WATER = "عودة المياه إلى 12 حيا في مدينة حلب"
 SCHOOLS = "افتتاح ثلاث مدارس جديدة في ريف إدلب"
@@ -57,11 +58,16 @@ def test_line_up(
     assert (lineup.chosen, lineup.order, lineup.least, lineup.keep) == (chosen, order, least, keep)
 
 
-@pytest.fixture
-def station(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, site: Site) -> Services:
+@pytest.fixture(params=["sqlite", "postgresql"])
+def station(
+    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, site: Site
+) -> Services:
     """Two sources polled at T0 - 10 minutes: three news items (the agency's water story is the
-    same news as Alwan's and is kept as a duplicate of it)."""
+    same news as Alwan's and is kept as a duplicate of it); on each database backend."""
     monkeypatch.setenv("PRODUCER_DATA_DIR", str(tmp_path / "data"))
+    for key, value in backend_for(request, request.param).env().items():
+        if value:
+            monkeypatch.setenv(key, value)
     settings = load_settings()
     settings.data_dir.mkdir(parents=True)
     database = Database(database_url(settings.data_dir, settings.database_url))

@@ -46,6 +46,7 @@ T0 = (datetime.now(UTC) + timedelta(days=1)).replace(minute=55, second=0, micros
             3,
         ),
     ],
+    ids=["newest first", "pinned", "dropped", "ordered", "new arrival", "extended", "pinned over the count"],
 )
 def test_line_up(
     choices: dict[int, Choice],

@@ -7,4 +7,4 @@ cd "$(dirname "$0")/.."
 .venv/bin/ruff check producer tests scripts
 .venv/bin/mypy --ignore-missing-imports -p producer.jobs -p producer.store -m producer.filecache \
   -m producer.metrics -m producer.web.ops \
-  -m producer.air.desk -m producer.air.picks -m producer.air.programmes -m producer.web.air -m producer.web.airtext
+  -m producer.air.desk -m producer.air.picks -m producer.air.programmes -m producer.web.air -m producer.web.airtext -m producer.web.sources

@@ -51,9 +51,16 @@ _RUN_ERRORS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"^render failed: (.+)$"), "فشل توليد الصوت: {0}"),
     (re.compile(r"^the bulletin could not be composed: (.+)$"), "تعذّر تأليف النشرة: {0}"),
 ]
-_HANDOFF_ERRORS: list[tuple[re.Pattern[str], str]] = [
-    (re.compile(r"^the bulletin cannot be written to (.+): (.+)$"), "تعذّرت كتابة النشرة في {0}: {1}"),
-]
+_FOLDER_ERROR = re.compile(r"the bulletin cannot be written to (.+): (.+)$")
+# The operating system's reasons a watch folder cannot be written (strerror).
+_OS_REASONS = {
+    "File exists": "يوجد ملف بهذا الاسم مكان المجلد",
+    "Not a directory": "في المسار ملف مكان مجلد",
+    "No such file or directory": "المسار غير موجود",
+    "Permission denied": "لا إذن بالكتابة فيه",
+    "No space left on device": "لا مساحة على القرص",
+    "Read-only file system": "القرص للقراءة فقط",
+}
 
 
 def _say(text: str | None, table: list[tuple[re.Pattern[str], str]], lead: str) -> str:
@@ -75,7 +82,15 @@ def run_error(text: str | None) -> str:
 
 
 def handoff_error(text: str | None) -> str:
-    return _say(text, _HANDOFF_ERRORS, "تعذّر التسليم")
+    """A hand-off's error; the folder's path is isolated (U+2068…U+2069) so that it reads left to
+    right inside the Arabic sentence."""
+    if not text:
+        return ""
+    found = _FOLDER_ERROR.search(text)
+    if found:
+        folder, reason = found.groups()
+        return f"تعذّرت كتابة النشرة في \u2068{folder}\u2069: {_OS_REASONS.get(reason, reason)}"
+    return f"تعذّر التسليم: \u2068{text}\u2069"
 
 
 _DAYS = ["الأحد", "الاثنين", "الثلاثاء", "الأربعاء", "الخميس", "الجمعة", "السبت"]

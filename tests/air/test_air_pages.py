@@ -233,7 +233,10 @@ def test_sources_programme_picks_runs_and_a_retried_hand_off(
     expect(page.locator("h1")).to_have_text("سجل البث")
     row = page.locator(f"tr[data-run='{run.id}']")
     expect(row.locator(".state")).to_have_text("منشورة، لم تُسلَّم للبث")
-    expect(row.locator(".handoff")).to_contain_text(f"تعذّرت كتابة النشرة في {blocker}: ")
+    # The folder's path is isolated left to right inside the Arabic sentence.
+    expect(row.locator(".handoff .bad")).to_have_text(
+        f"تعذّرت كتابة النشرة في \u2068{blocker}\u2069: يوجد ملف بهذا الاسم مكان المجلد"
+    )
     blocker.unlink()
     row.locator("[data-retry]").click()
     expect(notice).to_have_text("أُعيدت محاولة التسليم.")

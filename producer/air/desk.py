@@ -119,6 +119,9 @@ def next_bulletin(services: Services, programme_id: int, *, now: datetime) -> Ne
     programme = _programme(services, programme_id)
     desk = _desk(services, programme, now)
     slot = desk.slot
+    if not desk.editable and desk.run is not None:
+        # Built and fixed: what it reads is the run's own page; no plan to show.
+        return NextBulletin(programme.id, slot, desk.run.id, False, (), 0.0, programme.length_seconds)
     window = timedelta(hours=services.settings.article_window_hours)
     with services.db.read() as s:
         articles = candidate_articles(s, programme, now, window=window)[:MAX_CANDIDATES]

@@ -20,7 +20,7 @@ from starlette.datastructures import FormData
 
 from producer.air import desk
 from producer.air.programmes import Invalid, ProgrammeFields, check_programme
-from producer.air.runs import Services
+from producer.air.runs import AUTHOR, Services
 from producer.air.schedule import next_slot
 from producer.errors import ProducerError
 from producer.store.air import (
@@ -30,7 +30,7 @@ from producer.store.air import (
     all_sources,
     last_run,
 )
-from producer.store.db import Bulletin, Episode
+from producer.store.db import AuditEntry, Bulletin, Episode
 from producer.web import airtext
 from producer.web.deps import AppState, Editor, RowId, State, Viewer, read_form
 from producer.web.pages import _field, render
@@ -233,17 +233,28 @@ def _runs(state: AppState, programme_id: int | None, limit: int) -> list[dict[st
                 select(Episode).where(Episode.id.in_([r.episode_id for r in runs if r.episode_id]))
             )
         }
-    return [
-        {
-            "run": run,
-            "programme": programmes.get(run.programme_id),
-            "episode": episodes.get(run.episode_id) if run.episode_id else None,
-            "deadline": desk.deadline_of(run, programmes[run.programme_id])
-            if run.programme_id in programmes
-            else None,
-        }
-        for run in runs
-    ]
+        # Who published each episode first: an editor's approval, or the automation itself.
+        publishers: dict[str, str] = {}
+        for entry in s.scalars(
+            select(AuditEntry)
+            .where(AuditEntry.action == "publish", AuditEntry.subject.in_([f"episode {e}" for e in episodes]))
+            .order_by(AuditEntry.at)
+        ):
+            publishers.setdefault(entry.subject, entry.user)
+    rows = []
+    for run in runs:
+        programme = programmes.get(run.programme_id)
+        publisher = publishers.get(f"episode {run.episode_id}")
+        rows.append(
+            {
+                "run": run,
+                "programme": programme,
+                "episode": episodes.get(run.episode_id) if run.episode_id else None,
+                "approver": publisher if publisher != AUTHOR else None,
+                "deadline": desk.deadline_of(run, programme) if programme is not None else None,
+            }
+        )
+    return rows
 
 
 def _programme_page(

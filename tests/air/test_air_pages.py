@@ -250,6 +250,7 @@ def test_sources_programme_picks_runs_and_a_retried_hand_off(
     row = page.locator(f"tr[data-run='{run.id}']")
     expect(row.locator(".state")).to_have_text("سُلّمت للبث")
     expect(row.locator(".handoff")).to_contain_text(f"dir:{blocker}: سُلّمت")
+    expect(row.locator(".publication")).to_have_text(re.compile(r"^نُشرت \d{4}-\d\d-\d\d \d\d:\d\d$"))
     expect(page.locator("[data-retry]")).to_have_count(0)
 
     # The programmes' list says when it runs, where it goes and how its last bulletin went.
@@ -407,6 +408,11 @@ def test_the_approval_view_on_a_phone(
         aired = s.get(Episode, s.get(Run, run.id).episode_id)  # type: ignore[union-attr]
     assert aired is not None and aired.published and aired.id != runs["موجز الظهيرة"].episode_id
     assert delivered.read_bytes() == services.store.path(aired.audio_key).read_bytes()  # type: ignore[attr-defined]
+
+    page.goto(f"{server.url}/runs")
+    expect(page.locator(f"tr[data-run='{run.id}'] .publication")).to_have_text(
+        re.compile(r"^اعتمدها admin ونُشرت \d{4}-\d\d-\d\d \d\d:\d\d$")
+    )
 
     # One an editor skips before its deadline.
     skipped = runs["موجز الليل"]

@@ -155,6 +155,18 @@ def test_sources_programme_picks_runs_and_a_retried_hand_off(
     expect(page.locator("tr[data-source='معطّل'] .badge.off")).to_have_text("موقوف")
     page.locator("tr[data-source='معطّل'] [data-delete]").click()
     expect(notice).to_have_text("حُذف المصدر «معطّل» وأخباره.")
+
+    # A single article page, found to be one by fetching it; its article is the one Alwan's feed
+    # teased, kept already under the same URL.
+    form = page.locator("#add-source")
+    form.locator("input[name=url]").fill(site.url("/news/schools"))
+    form.locator("input[name=name]").fill("مدارس")
+    form.locator("select[name=kind]").select_option("")
+    form.locator("button[type=submit]").click()
+    expect(notice).to_have_text("أُضيف المصدر «مدارس» (صفحة خبر).")
+    page.locator("tr[data-source='مدارس'] [data-fetch]").click()
+    expect(notice).to_have_text("جُلب «مدارس»: 0 جديدة، 0 محدّثة، 0 مكررة.")
+    page.locator("tr[data-source='مدارس'] [data-delete]").click()
     expect(page.locator("tr[data-source]")).to_have_count(2)
 
     # A programme: the form refuses a bad schedule and keeps what was typed.

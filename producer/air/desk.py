@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from producer.air.fit import seconds_for
 from producer.air.picks import Choice, line_up
@@ -200,15 +201,26 @@ def change_pick(
         raise Invalid("action", f"unknown action {action!r}", "إجراء غير معروف.")
     programme = _programme(services, programme_id)
     desk = _desk(services, programme, now)
-    slot = desk.slot
+    if not desk.editable:
+        raise Invalid(
+            "story",
+            "the next bulletin is built already",
+            "حُضّرت النشرة التالية؛ لم يعد تغيير أخبارها ممكنًا.",
+        )
+    try:
+        _change(services, programme, desk.slot, article_id, action, now)
+    except IntegrityError as exc:
+        # Another editor's first pick of the same story was written at the same moment.
+        raise Invalid(
+            "story", "the story was changed meanwhile", "تغيّر الخبر للتو؛ أعيدوا المحاولة."
+        ) from exc
+
+
+def _change(
+    services: Services, programme: Programme, slot: Slot, article_id: int, action: str, now: datetime
+) -> None:
     window = timedelta(hours=services.settings.article_window_hours)
     with services.db.write() as s:
-        if not desk.editable:
-            raise Invalid(
-                "story",
-                "the next bulletin is built already",
-                "حُضّرت النشرة التالية؛ لم يعد تغيير أخبارها ممكنًا.",
-            )
         articles = candidate_articles(s, programme, now, window=window)[:MAX_CANDIDATES]
         if article_id not in {a.id for a in articles}:
             raise Invalid(

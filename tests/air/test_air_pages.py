@@ -383,11 +383,14 @@ def test_the_approval_view_on_a_phone(
         assert runs[name].state == RunState.AWAITING
         page.goto(f"{server.url}/programmes")
 
-    # Awaiting: the stories, the audio to listen to, and the deadline. The editor swaps the
-    # story for the other one and has the bulletin built again before approving it.
+    # Awaiting: the stories, the audio to listen to, and the deadline. The editor finds it from
+    # the programmes' list, swaps its story for the other one and has it built again.
     run = runs["موجز الظهيرة"]
     assert _headlines(services, run) == [SCHOOLS]
-    page.goto(f"{server.url}/runs/{run.id}")
+    listed = page.locator("tr[data-programme='موجز الظهيرة'] .last .badge")
+    expect(listed).to_have_text("بانتظار الاعتماد")
+    listed.tap()
+    expect(page).to_have_url(f"{server.url}/runs/{run.id}")
     page.locator("#change").tap()
     expect(page.locator("#next-built")).to_contain_text("حُضّرت هذه النشرة وتنتظر الاعتماد")
     page.locator(".candidate", has_text=SCHOOLS).locator("button[value=drop]").tap()

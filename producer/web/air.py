@@ -34,10 +34,10 @@ from producer.store.db import AuditEntry, Bulletin, Episode
 from producer.web import airtext
 from producer.web.deps import AppState, Editor, RowId, State, Viewer, read_form
 from producer.web.pages import _field, render
+from producer.web.service import Rejected
 
 router = APIRouter(include_in_schema=False)
 
-MAX_URL = 2000
 MAX_RUNS = 100  # rows of the runs' history page
 
 
@@ -49,7 +49,7 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def _page(request: Request, template: str, status: int = 200, **context: Any) -> Response:
+def air_page(request: Request, template: str, status: int = 200, **context: Any) -> Response:
     return render(request, template, status, text=airtext, **context)
 
 
@@ -79,7 +79,7 @@ def _programmes(state: AppState) -> list[dict[str, Any]]:
 
 @router.get("/programmes")
 def programmes_page(request: Request, state: State, who: Viewer) -> Response:
-    return _page(request, "programmes.html", rows=_programmes(state), zone=state.settings.timezone)
+    return air_page(request, "programmes.html", rows=_programmes(state), zone=state.settings.timezone)
 
 
 def _form_values(programme: Programme | None) -> dict[str, Any]:
@@ -121,7 +121,7 @@ def _form_page(
 ) -> Response:
     with state.db.read() as s:
         names = [source.name for source in all_sources(s)]
-    return _page(
+    return air_page(
         request, "programme_form.html", status, programme_id=programme_id, values=values,
         source_names=names, zone=state.settings.timezone, **extra,
     )  # fmt: skip
@@ -131,8 +131,6 @@ def _programme(state: AppState, programme_id: int) -> Programme:
     with state.db.read() as s:
         programme = s.get(Programme, programme_id)
     if programme is None:
-        from producer.web.service import Rejected
-
         raise Rejected(404, "البرنامج غير موجود.")
     return programme
 
@@ -262,7 +260,7 @@ def _programme_page(
 ) -> Response:
     programme = _programme(state, programme_id)
     upcoming = desk.next_bulletin(services_of(state), programme_id, now=_now())
-    return _page(
+    return air_page(
         request,
         "programme.html",
         status,
@@ -328,15 +326,13 @@ def _rebuild(request: Request, state: AppState, programme_id: int) -> Response:
 
 @router.get("/runs")
 def runs_page(request: Request, state: State, who: Viewer) -> Response:
-    return _page(request, "runs.html", runs=_runs(state, None, MAX_RUNS), now=_now())
+    return air_page(request, "runs.html", runs=_runs(state, None, MAX_RUNS), now=_now())
 
 
 def _run_view(state: AppState, run_id: int) -> dict[str, Any]:
     with state.db.read() as s:
         run = s.get(Run, run_id)
         if run is None:
-            from producer.web.service import Rejected
-
             raise Rejected(404, "النشرة غير موجودة.")
         programme = s.get(Programme, run.programme_id)
         bulletin = s.get(Bulletin, run.bulletin_id) if run.bulletin_id else None
@@ -365,7 +361,7 @@ def _run_view(state: AppState, run_id: int) -> dict[str, Any]:
 
 @router.get("/runs/{run_id}")
 def run_page(run_id: RowId, request: Request, state: State, who: Viewer) -> Response:
-    return _page(request, "run.html", **_run_view(state, run_id))
+    return air_page(request, "run.html", **_run_view(state, run_id))
 
 
 async def _run_action(request: Request, state: AppState, run_id: int, action: str) -> Response:
@@ -385,8 +381,8 @@ async def _run_action(request: Request, state: AppState, run_id: int, action: st
                 desk.retry_handoff(services, run_id, now=_now())
                 said = "أُعيدت محاولة التسليم."
         except Invalid as exc:
-            return _page(request, "run.html", 409, error=exc.arabic, **_run_view(state, run_id))
-        return _page(request, "run.html", notice=said, **_run_view(state, run_id))
+            return air_page(request, "run.html", 409, error=exc.arabic, **_run_view(state, run_id))
+        return air_page(request, "run.html", notice=said, **_run_view(state, run_id))
 
     return await run_in_threadpool(act)
 

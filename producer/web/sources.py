@@ -26,16 +26,14 @@ from producer.store.air import (
     source_by_name,
 )
 from producer.web import airtext
+from producer.web.air import air_page
 from producer.web.deps import AppState, Editor, RowId, State, Viewer, read_form
-from producer.web.pages import _field, render
+from producer.web.pages import _field
+from producer.web.service import Rejected
 
 router = APIRouter(include_in_schema=False)
 
 MAX_URL = 2000
-
-
-def _page(request: Request, template: str, status: int = 200, **context: Any) -> Response:
-    return render(request, template, status, text=airtext, **context)
 
 
 # ---- sources --------------------------------------------------------------------------------------
@@ -51,7 +49,7 @@ def _sources(state: AppState) -> dict[str, Any]:
 
 
 def _sources_page(request: Request, state: AppState, status: int = 200, **extra: Any) -> Response:
-    return _page(request, "sources.html", status, **_sources(state), **extra)
+    return air_page(request, "sources.html", status, **_sources(state), **extra)
 
 
 @router.get("/sources")
@@ -97,8 +95,6 @@ def _source(state: AppState, source_id: int) -> Source:
     with state.db.read() as s:
         source = s.get(Source, source_id)
     if source is None:
-        from producer.web.service import Rejected
-
         raise Rejected(404, "المصدر غير موجود.")
     return source
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, datetime
 from typing import Annotated
 from zoneinfo import ZoneInfo
@@ -11,16 +10,6 @@ import typer
 
 from producer.errors import InputError
 from producer.settings import load_settings
-
-_LENGTH = re.compile(r"^(\d{1,3}):([0-5]\d)$")
-
-
-def parse_length(text: str) -> int:
-    """'4:00' → 240 seconds."""
-    match = _LENGTH.match(text.strip())
-    if not match or int(match[1]) * 60 + int(match[2]) == 0:
-        raise InputError(f"{text!r} is not a length in minutes and seconds, such as 4:00")
-    return int(match[1]) * 60 + int(match[2])
 
 
 def register(app: typer.Typer) -> None:
@@ -139,37 +128,32 @@ def register(app: typer.Typer) -> None:
         ] = 3,
     ) -> None:
         """Add a programme: a bulletin built on a schedule from the named sources."""
-        from producer.air.playout import check_targets, parse_target
-        from producer.air.schedule import check_cron
-        from producer.store.air import Mode, Programme, Target, add_programme
+        from producer.air.programmes import ProgrammeFields, check_programme
+        from producer.store.air import Programme, add_programme, all_programmes, all_sources
 
         if auto and approve_by is not None:
             raise InputError("choose --auto or --approve-by, not both")
-        if target not in {t.value for t in Target}:
-            raise InputError(f"--target must be broadcast or podcast, not {target!r}")
         settings = load_settings()
-        targets = list(playout or [])
-        for spec in targets:
-            parse_target(spec, queue=settings.liquidsoap_queue, secret=b"")
-        check_targets(targets, target)
-        names = [n.strip() for n in sources.split(",") if n.strip()]
-        if not names:
-            raise InputError("--sources names no source")
-        programme = Programme(
-            name=name.strip()[:100],
-            cron=check_cron(cron),
-            lead_minutes=lead,
-            length_seconds=parse_length(length),
+        fields = ProgrammeFields(
+            name=name,
+            cron=cron,
+            length=length,
+            sources=sources.split(","),
+            approve_by=approve_by,
+            playout=list(playout or []),
             max_stories=max_stories,
-            sources=names,
-            mode=(Mode.APPROVE if approve_by is not None else Mode.AUTO).value,
-            approve_minutes=approve_by,
-            playout=targets,
+            lead=lead,
             target=target,
             no_repeat=no_repeat,
         )
         with database(settings).write() as s:
-            add_programme(s, programme)
+            values = check_programme(
+                fields,
+                sources={source.name for source in all_sources(s)},
+                taken={p.name for p in all_programmes(s)},
+                queue=settings.liquidsoap_queue,
+            )
+            programme = add_programme(s, Programme(**values))
         typer.echo(f"programme {programme.name} added", err=True)
 
     @programme_app.command("list")

@@ -34,15 +34,27 @@ def seconds_for(texts: Sequence[str], words_per_minute: float) -> float:
     return sum(words(t) for t in texts) * 60.0 / words_per_minute + BREATH_SECONDS * len(texts)
 
 
-def fit(stories: Sequence[Story], budget_seconds: float, words_per_minute: float) -> list[Fitted]:
-    """The stories trimmed so that their estimated reading time stays within `budget_seconds`."""
-    kept = [1 if story.paragraphs else 0 for story in stories]
+def fit(
+    stories: Sequence[Story],
+    budget_seconds: float,
+    words_per_minute: float,
+    *,
+    least: Sequence[int] | None = None,
+    keep: int = 0,
+) -> list[Fitted]:
+    """The stories trimmed so that their estimated reading time stays within `budget_seconds`.
+    An editor's choices may go over it: each story keeps at least `least[i]` paragraphs (default
+    its lead), and the first `keep` stories are never left out."""
+    kept = [
+        min(len(story.paragraphs), max(1, least[i] if least is not None else 1))
+        for i, story in enumerate(stories)
+    ]
 
     def cost(i: int, count: int) -> float:
         return seconds_for([stories[i].headline, *stories[i].paragraphs[:count]], words_per_minute)
 
     chosen = list(range(len(stories)))
-    while chosen and sum(cost(i, kept[i]) for i in chosen) > budget_seconds:
+    while len(chosen) > keep and sum(cost(i, kept[i]) for i in chosen) > budget_seconds:
         chosen.pop()
     total = sum(cost(i, kept[i]) for i in chosen)
     growing = True

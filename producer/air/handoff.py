@@ -46,9 +46,12 @@ def target_due(entry: dict[str, Any] | None, now: datetime) -> bool:
     return "next" not in entry or datetime.fromisoformat(entry["next"]) <= now
 
 
-def hand_off(services: Services, run_id: int, programme: Programme, now: datetime, author: User) -> None:
-    """Publish the run's episode and deliver it to each target due (see target_due); HANDED_OFF when
-    every target has it, PUBLISHED with each failure's reason, tries and next try otherwise."""
+def hand_off(
+    services: Services, run_id: int, programme: Programme, now: datetime, author: User, *, force: bool = False
+) -> None:
+    """Publish the run's episode and deliver it to each target due (see target_due; every target
+    not yet served when an editor `force`s a retry); HANDED_OFF when every target has it, PUBLISHED
+    with each failure's reason, tries and next try otherwise."""
     from producer.web import service
 
     with services.db.read() as s:
@@ -57,7 +60,11 @@ def hand_off(services: Services, run_id: int, programme: Programme, now: datetim
             return
     episode = service.set_published(services.as_state(), author, run.episode_id, True)
     handoff: dict[str, dict[str, Any]] = {spec: dict(v) for spec, v in (run.handoff or {}).items()}
-    pending = [spec for spec in programme.playout if target_due(handoff.get(spec), now)]
+    pending = [
+        spec
+        for spec in programme.playout
+        if target_due(handoff.get(spec), now) or (force and not handoff.get(spec, {}).get("receipt"))
+    ]
     if pending:
         secret = services.settings.webhook_secret
         key = secret.get_secret_value().encode() if secret else b""

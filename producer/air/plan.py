@@ -54,11 +54,14 @@ def plan(
     words_per_minute: float,
     furniture: Furniture,
     compose: Callable[[Sequence[Story]], Script],
+    least: Sequence[int] | None = None,
+    keep: int = 0,
 ) -> Planned:
-    """The bulletin of `stories` (best first) that fits `length_seconds` as closely as it can."""
+    """The bulletin of `stories` (best first) that fits `length_seconds` as closely as it can;
+    `least` and `keep` are the editors' (see fit)."""
     leads = [Story(s.headline, s.paragraphs[:1]) for s in stories]
     fixed = fixed_seconds(compose(leads), furniture, words_per_minute)
-    fitted = fit(stories, length_seconds - fixed, words_per_minute)
+    fitted = fit(stories, length_seconds - fixed, words_per_minute, least=least, keep=keep)
     if not fitted:
         fitted = fit(stories[:1], float("inf"), words_per_minute)[:1]
         fitted = [

@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import or_, select, update
 
 from producer.air.handoff import hand_off, target_due
-from producer.air.plan import Furniture, plan
+from producer.air.plan import Furniture, Planned, plan
 from producer.air.schedule import Slot, due, next_slot
 from producer.errors import InputError, ProducerError
 from producer.models import Story
@@ -31,7 +31,7 @@ from producer.store.air import (
     Programme,
     Run,
     RunState,
-    choose_articles,
+    chosen_with_picks,
     claim_run,
     programme_by_name,
     story_of,
@@ -88,7 +88,7 @@ def start_run(services: Services, programme_id: int, air_time: datetime, *, now:
             return None
         # Claimed by this clock: a run claimed before its air time is a scheduled one (see _late).
         run.created = now
-        articles = choose_articles(s, programme, now, window=window)
+        articles, lineup = chosen_with_picks(s, programme, air_time, now, window=window)
         if not articles:
             run.state, run.error = RunState.SKIPPED.value, "no new articles in its sources"
         run.article_ids, run.updated = [a.id for a in articles], now
@@ -101,7 +101,9 @@ def start_run(services: Services, programme_id: int, air_time: datetime, *, now:
         log.info("programme %s at %s skipped: no new articles", name, air_time)
         return run_id
     try:
-        bulletin_id, chosen = _build(services, name, length, target, stories, ids, air_time)
+        bulletin_id, chosen = _build(
+            services, name, length, target, stories, ids, air_time, least=lineup.least, keep=lineup.keep
+        )
     except ProducerError as exc:
         _settle(services.db, run_id, RunState.FAILED, f"the bulletin could not be composed: {exc}", now)
         return run_id
@@ -121,10 +123,43 @@ def _build(
     stories: Sequence[Story],
     ids: Sequence[int],
     air_time: datetime,
+    *,
+    least: Sequence[int] | None = None,
+    keep: int = 0,
 ) -> tuple[int, list[int]]:
     """Plan the bulletin and store it as the web app does; its id and the articles it reads."""
-    from producer.pipeline import compose_script
     from producer.scriptfile import script_to_dict
+
+    planned, title = plan_programme(services, name, length, stories, air_time, least=least, keep=keep)
+    by_headline = {story.headline: article_id for story, article_id in zip(stories, ids, strict=True)}
+    chosen = [by_headline[f.story.headline] for f in planned.stories if f.story.headline in by_headline]
+    texts = ["\n\n".join((f.story.headline, *f.story.paragraphs)) for f in planned.stories]
+    with services.db.write() as s:
+        bulletin = Bulletin(
+            title=title,
+            target=target,
+            articles=texts,
+            script=script_to_dict(planned.script),
+            author=AUTHOR,
+        )
+        s.add(bulletin)
+        s.flush()
+        return bulletin.id, chosen
+
+
+def plan_programme(
+    services: Services,
+    name: str,
+    length: int,
+    stories: Sequence[Story],
+    air_time: datetime,
+    *,
+    least: Sequence[int] | None = None,
+    keep: int = 0,
+) -> tuple[Planned, str]:
+    """The bulletin of `stories` for `air_time` fitted to `length` seconds at the station's pace
+    (the first `keep` stories always read, each with at least `least` paragraphs), and its title."""
+    from producer.pipeline import compose_script
     from producer.store.station import station_settings
     from producer.store.words import station_words
     from producer.web import service
@@ -142,21 +177,10 @@ def _build(
             words_per_minute=conf.pace,
             furniture=furniture(conf),
             compose=lambda chosen: compose_script(chosen, conf, templates=templates, title=title, now=local),
+            least=least,
+            keep=keep,
         )
-    by_headline = {story.headline: article_id for story, article_id in zip(stories, ids, strict=True)}
-    chosen = [by_headline[f.story.headline] for f in planned.stories if f.story.headline in by_headline]
-    texts = ["\n\n".join((f.story.headline, *f.story.paragraphs)) for f in planned.stories]
-    with services.db.write() as s:
-        bulletin = Bulletin(
-            title=title,
-            target=target,
-            articles=texts,
-            script=script_to_dict(planned.script),
-            author=AUTHOR,
-        )
-        s.add(bulletin)
-        s.flush()
-        return bulletin.id, chosen
+    return planned, title
 
 
 def furniture(conf: Settings) -> Furniture:

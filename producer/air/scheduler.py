@@ -36,10 +36,14 @@ def wall_clock() -> datetime:
 
 
 def poll_due(services: Services, *, now: datetime) -> int:
-    """Fetch the sources last fetched more than settings.source_poll_minutes ago; how many."""
+    """Fetch the active sources last fetched more than settings.source_poll_minutes ago; how many."""
     stale = now - timedelta(minutes=services.settings.source_poll_minutes)
     with services.db.read() as s:
-        ids = s.scalars(select(Source.id).where(or_(Source.fetched.is_(None), Source.fetched < stale))).all()
+        ids = s.scalars(
+            select(Source.id).where(
+                Source.active.is_(True), or_(Source.fetched.is_(None), Source.fetched < stale)
+            )
+        ).all()
     for source_id in ids:
         try:
             poll(services.db, source_id, now=now)

@@ -21,8 +21,9 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from producer.air.dedupe import canonical_url, fingerprint, first_match
 from producer.air.feeds import SourceArticle
+from producer.air.picks import Choice, Lineup, line_up
 from producer.errors import InputError
-from producer.models import Story
+from producer.models import Story, Target
 from producer.store.db import Base, UTCDateTime, utcnow
 
 
@@ -34,11 +35,6 @@ class SourceKind(StrEnum):
 class Mode(StrEnum):
     AUTO = "auto"  # published and handed off as soon as it is built
     APPROVE = "approve"  # waits for an editor until the deadline
-
-
-class Target(StrEnum):
-    BROADCAST = "broadcast"
-    PODCAST = "podcast"
 
 
 class RunState(StrEnum):
@@ -64,6 +60,7 @@ class Source(Base):
     fetched: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
     created: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)  # off: the scheduler does not poll it
 
 
 class Article(Base):
@@ -121,6 +118,23 @@ class Run(Base):
     handoff: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
     created: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Pick(Base):
+    """An editor's choice about one story of a programme's bulletin for one air time."""
+
+    __tablename__ = "picks"
+    __table_args__ = (UniqueConstraint("programme_id", "air_time", "article_id", name="uq_picks_story"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    programme_id: Mapped[int] = mapped_column(ForeignKey("programmes.id", ondelete="CASCADE"), index=True)
+    air_time: Mapped[datetime] = mapped_column(UTCDateTime)
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"))
+    pinned: Mapped[bool] = mapped_column(Boolean, default=False)  # read whatever the fit says
+    dropped: Mapped[bool] = mapped_column(Boolean, default=False)
+    position: Mapped[int | None] = mapped_column(Integer, nullable=True)  # the editor's order
+    extra: Mapped[int] = mapped_column(Integer, default=0)  # paragraphs kept beyond the lead
     updated: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
@@ -237,7 +251,9 @@ def last_run(s: Session, programme: Programme) -> Run | None:
 _AIRED = (RunState.PUBLISHED.value, RunState.HANDED_OFF.value)
 
 
-def choose_articles(s: Session, programme: Programme, now: datetime, *, window: timedelta) -> list[Article]:
+def candidate_articles(
+    s: Session, programme: Programme, now: datetime, *, window: timedelta
+) -> list[Article]:
     """The newest articles of the programme's sources, fetched within `window`, one per news
     item, without those read in its last `no_repeat` bulletins unless updated since."""
     ids = s.scalars(select(Source.id).where(Source.name.in_(programme.sources))).all()
@@ -256,8 +272,7 @@ def choose_articles(s: Session, programme: Programme, now: datetime, *, window: 
         .where(Article.source_id.in_(ids), Article.same_as.is_(None), Article.fetched >= now - window)
         .order_by(Article.updated.desc(), Article.id.desc())
     ).all()
-    fresh = [a for a in candidates if a.id not in aired or a.updated > aired[a.id]]
-    return fresh[: programme.max_stories]
+    return [a for a in candidates if a.id not in aired or a.updated > aired[a.id]]
 
 
 def claim_run(s: Session, programme: Programme, air_time: datetime, state: RunState) -> Run | None:
@@ -269,3 +284,46 @@ def claim_run(s: Session, programme: Programme, air_time: datetime, state: RunSt
     except IntegrityError:
         return None
     return run
+
+
+# ---- editors' picks for a programme's next bulletin ------------------------------------------------
+
+
+def picks_of(s: Session, programme_id: int, air_time: datetime) -> dict[int, Choice]:
+    rows = s.scalars(select(Pick).where(Pick.programme_id == programme_id, Pick.air_time == air_time))
+    return {p.article_id: Choice(p.pinned, p.dropped, p.position, p.extra) for p in rows}
+
+
+def set_pick(
+    s: Session, programme_id: int, air_time: datetime, article_id: int, choice: Choice, now: datetime
+) -> None:
+    row = s.scalars(
+        select(Pick).where(
+            Pick.programme_id == programme_id, Pick.air_time == air_time, Pick.article_id == article_id
+        )
+    ).first()
+    if row is None:
+        row = Pick(programme_id=programme_id, air_time=air_time, article_id=article_id)
+        s.add(row)
+    row.pinned, row.dropped, row.position, row.extra = (
+        choice.pinned,
+        choice.dropped,
+        choice.position,
+        choice.extra,
+    )
+    row.updated = now
+
+
+def chosen_with_picks(
+    s: Session, programme: Programme, air_time: datetime, now: datetime, *, window: timedelta
+) -> tuple[list[Article], Lineup]:
+    """The articles the bulletin of `air_time` reads, in order, as its editors picked them."""
+    candidates = candidate_articles(s, programme, now, window=window)
+    by_id = {a.id: a for a in candidates}
+    lineup = line_up(
+        [a.id for a in candidates],
+        {a.id: len(story_of(a).paragraphs) for a in candidates},
+        picks_of(s, programme.id, air_time),
+        programme.max_stories,
+    )
+    return [by_id[i] for i in lineup.chosen], lineup

@@ -41,6 +41,8 @@ from producer.store.files import open_checked_store
 from producer.store.words import adopt_lexicon_file
 from producer.tts.voices import MAX_CONFIG_BYTES, MAX_MODEL_BYTES
 from producer.web import admin, api, ops, pages, public, service
+from producer.web import air as air_pages
+from producer.web import sources as source_pages
 from producer.web.deps import AppState, CsrfFailed, Forbidden, LoginRequired, Viewer
 from producer.web.service import Rejected
 
@@ -170,6 +172,8 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(api.router)
     app.include_router(pages.router)
     app.include_router(admin.router)
+    app.include_router(air_pages.router)
+    app.include_router(source_pages.router)
     app.mount("/static", StaticFiles(directory=web_dir / "static"), name="static")
     app.state.route_methods = route_methods(app.routes)
     _install_handlers(app, templates)

@@ -370,8 +370,22 @@ def _editor(
         engines=engines_of(state),
         engine=bulletin.engine or config.engine,
         voice=bulletin.voice or config.voice or "",
+        estimate=_estimate(state, bulletin),
         **extra,
     )
+
+
+def _estimate(state: AppState, bulletin: Bulletin) -> Any:
+    """The script's reading time at the station's pace (and its programme's length, if a run built
+    it), or None when the script cannot be read as one."""
+    from producer.air.desk import estimate_script
+    from producer.scriptfile import script_from_dict
+    from producer.web.air import services_of
+
+    try:
+        return estimate_script(services_of(state), bulletin.id, script_from_dict(bulletin.script or {}))
+    except (ProducerError, Rejected):
+        return None
 
 
 @router.get("/bulletins/{bulletin_id}")

@@ -104,6 +104,10 @@ def test_programmes_are_added_and_listed_with_their_next_air_time(
             ["--cron", "55 * * * *", "--length", "4:00", "--sources", "ألوان", "--target", "mp3"],
             "--target must be broadcast or podcast",
         ),
+        (
+            ["--cron", "55 * * * *", "--length", "4:00", "--sources", "ألوان", "--approve-by", "5"],
+            "approve_by must be between 0 and 4, not 5",
+        ),
     ],
 )
 def test_a_bad_programme_is_refused_in_one_line(site: Site, producer, args: list[str], message: str) -> None:  # type: ignore[no-untyped-def]

@@ -32,6 +32,9 @@ SAMPLE_PARAMS = {
     "token_id": "1",
     "slot": "intro",
     "name": "ar_JO-kareem-medium",
+    "source_id": "1",
+    "programme_id": "1",
+    "run_id": "1",
 }
 
 

@@ -23,7 +23,7 @@ import json
 import threading
 import unicodedata
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from importlib.metadata import version as package_version
 from importlib.resources import files
@@ -54,6 +54,9 @@ _VALUE = ("rawi.int8.onnx", "rawi.vocab.json")
 MODEL_ID = f"text2tashkeel-{package_version('text2tashkeel')}-rawi-v2+rawi"
 # Long lines are cut after a space so one run stays short (an LSTM runs letter by letter).
 _MAX_PIECE = 400
+# Letters in one model run (rows × length): the runtime's memory grows with them, and 49 rows of
+# 400 (a 4,000-digit number read out) once took 700 MB; 1,600 stay under 100 MB.
+_MAX_RUN_LETTERS = 1600
 # A letter whose mark the models chose with less than this probability makes its word "unsure".
 # On the evaluation set 0.7 flags 15 % of the words; with the sentence-opening verbs the marks
 # cover 78 % of the words voiced wrong and 54 of the 60 meaning-bearing words voiced wrong
@@ -219,19 +222,25 @@ class Diacritizer:
         for k, row in enumerate(bases):
             by_length[len(row)].append(k)
         out: list[tuple[list[str], list[bool]]] = [([], []) for _ in skeletons]
-        for length, group in by_length.items():
-            if length == 0:
-                continue
-            rows = [bases[k] for k in group]
+        for run in _runs(by_length):
+            rows = [bases[k] for k in run]
             gate = self._gate.probabilities(rows)
             value = self._value.probabilities(rows)
-            for row, k in enumerate(group):
+            for row, k in enumerate(run):
                 marked = gate[row].argmax(-1) != 0
                 chosen = value[row].argmax(-1)
                 marks = [self._value.marks[int(c)] if m else "" for c, m in zip(chosen, marked, strict=True)]
                 confidence = np.where(marked, value[row].max(-1) * (1 - gate[row][:, 0]), gate[row][:, 0])
                 out[k] = (marks, [bool(p >= UNSURE_BELOW) for p in confidence])
         return out
+
+
+def _runs(by_length: dict[int, list[int]]) -> Iterator[list[int]]:
+    """The rows of each length in runs of at most _MAX_RUN_LETTERS letters (one row at least)."""
+    for length, group in by_length.items():
+        if length:
+            per_run = max(1, _MAX_RUN_LETTERS // length)
+            yield from (group[start : start + per_run] for start in range(0, len(group), per_run))
 
 
 def _hamza_below(letter: str, marks: str) -> str:

@@ -33,9 +33,10 @@ from producer.web.deps import (
     State,
     Viewer,
     new_nonce,
+    preview_caller,
     read_form,
 )
-from producer.web.preview import EngineInfo, engine_catalog, voice_segment
+from producer.web.preview import EngineInfo, busy_response, engine_catalog, voice_segment
 from producer.web.reading import spoken_views
 from producer.web.service import Draft, Rejected
 
@@ -464,12 +465,9 @@ async def listen(bulletin_id: RowId, request: Request, state: State, who: Viewer
         service.check_text(text, "المقطع", MAX_PREVIEW_CHARS)
     except Rejected as exc:
         return JSONResponse({"detail": exc.message}, status_code=exc.status)
-    if not state.preview_gate.enter(who.user.id):
-        return JSONResponse(
-            {"detail": "مقاطع كثيرة قيد الاستماع الآن؛ انتظروا انتهاء ما طلبتم ثم أعيدوا المحاولة."},
-            status_code=429,
-            headers={"Retry-After": "5"},
-        )
+    caller = preview_caller(request)
+    if not state.preview_gate.enter(who.user.id, caller):
+        return busy_response()
     try:
         wav = await _voice(
             state,
@@ -485,7 +483,7 @@ async def listen(bulletin_id: RowId, request: Request, state: State, who: Viewer
     except TimeoutError:
         return JSONResponse({"detail": "استغرق توليد المقطع وقتًا أطول من اللازم."}, status_code=422)
     finally:
-        state.preview_gate.leave(who.user.id)
+        state.preview_gate.leave(who.user.id, caller)
     return Response(wav, media_type="audio/wav", headers={"Cache-Control": "no-store"})
 
 

@@ -1,4 +1,5 @@
-"""Work the pages hand to a separate process: voicing one segment, listing the engines.
+"""Work the pages hand to a separate process: voicing one segment, listing the engines; and how
+previews are let in (PreviewGate, PreviewDoor) and how that process yields the CPU.
 
 Engines keep process-wide native state (libespeak-ng), so the web process never loads one; these
 functions run in the app's single-worker process pool and return plain, picklable values.
@@ -7,10 +8,20 @@ functions run in the app's single-worker process pool and return plain, picklabl
 from __future__ import annotations
 
 import io
+import os
+import re
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from producer.settings import Settings
+
+# ---- admission: how many previews may wait or run, refused cheaply past that ---------------------------
 
 
 @dataclass
@@ -19,27 +30,89 @@ class PreviewGate:
 
     The preview process voices one segment at a time; past these a request is answered 429 at
     once instead of queueing behind a flood (80 previews from one viewer once held up everyone).
+    The same counts are kept by caller (a digest of the session cookie or API token), so that
+    PreviewDoor can refuse before the session, the form or the database are looked at.
     """
 
     per_user: int = 2
     total: int = 8
     _busy: dict[int, int] = field(default_factory=dict)
+    _callers: dict[str, int] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def enter(self, user_id: int) -> bool:
+    def enter(self, user_id: int, caller: str | None = None) -> bool:
         with self._lock:
             if self._busy.get(user_id, 0) >= self.per_user or sum(self._busy.values()) >= self.total:
                 return False
             self._busy[user_id] = self._busy.get(user_id, 0) + 1
+            if caller is not None:
+                self._callers[caller] = self._callers.get(caller, 0) + 1
             return True
 
-    def leave(self, user_id: int) -> None:
+    def leave(self, user_id: int, caller: str | None = None) -> None:
         with self._lock:
-            left = self._busy.get(user_id, 0) - 1
-            if left > 0:
-                self._busy[user_id] = left
-            else:
-                self._busy.pop(user_id, None)
+            _drop(self._busy, user_id)
+            if caller is not None:
+                _drop(self._callers, caller)
+
+    def refuses(self, caller: str | None) -> bool:
+        """Whether a preview from this caller would be refused anyway (all busy, or this caller's
+        share in use): the door's check, made without knowing the account."""
+        with self._lock:
+            full = sum(self._busy.values()) >= self.total
+            return full or (caller is not None and self._callers.get(caller, 0) >= self.per_user)
+
+
+def _drop(counts: dict[Any, int], key: object) -> None:
+    left = counts.get(key, 0) - 1
+    if left > 0:
+        counts[key] = left
+    else:
+        counts.pop(key, None)
+
+
+def busy_response() -> Response:
+    return JSONResponse(
+        {"detail": "مقاطع كثيرة قيد الاستماع الآن؛ انتظروا انتهاء ما طلبتم ثم أعيدوا المحاولة."},
+        status_code=429,
+        headers={"Retry-After": "5"},
+    )
+
+
+_LISTEN = re.compile(r"/bulletins/\d+/listen")
+
+
+class PreviewDoor:
+    """Refuses a segment preview that the gate would refuse, before routing, the session lookup,
+    the form or CSRF (pure ASGI). A flood of previews from one session then costs a header read
+    per request instead of a database trip and a form parse; everything else goes on unchanged,
+    and the route still counts by account (a second session of the same account included)."""
+
+    def __init__(self, app: ASGIApp, gate: PreviewGate, caller: Callable[[Request], str | None]) -> None:
+        self.app, self.gate, self.caller = app, gate, caller
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] == "POST" and _LISTEN.fullmatch(scope["path"]):
+            request = Request(scope)
+            if self.gate.refuses(self.caller(request)):
+                await busy_response()(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
+# ---- priority: the preview process yields the CPU to the web process --------------------------------
+
+# The preview process runs niced, so voicing never takes the core that answers the feed and media;
+# with nothing else to run it still gets a whole core.
+PREVIEW_NICE = 10
+
+
+def start_preview_process() -> None:
+    """The preview process's initializer: ended with its parent, and at a lower CPU priority."""
+    from producer.jobs.child import watch_parent
+
+    watch_parent()
+    os.nice(PREVIEW_NICE)
 
 
 @dataclass(frozen=True)

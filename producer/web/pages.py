@@ -33,7 +33,6 @@ from producer.web.deps import (
     State,
     Viewer,
     new_nonce,
-    preview_caller,
     read_form,
 )
 from producer.web.preview import EngineInfo, busy_response, engine_catalog, voice_segment
@@ -465,8 +464,7 @@ async def listen(bulletin_id: RowId, request: Request, state: State, who: Viewer
         service.check_text(text, "المقطع", MAX_PREVIEW_CHARS)
     except Rejected as exc:
         return JSONResponse({"detail": exc.message}, status_code=exc.status)
-    caller = preview_caller(request)
-    if not state.preview_gate.enter(who.user.id, caller):
+    if not state.preview_gate.enter(who.user.id):
         return busy_response()
     try:
         wav = await _voice(
@@ -483,7 +481,7 @@ async def listen(bulletin_id: RowId, request: Request, state: State, who: Viewer
     except TimeoutError:
         return JSONResponse({"detail": "استغرق توليد المقطع وقتًا أطول من اللازم."}, status_code=422)
     finally:
-        state.preview_gate.leave(who.user.id, caller)
+        state.preview_gate.leave(who.user.id)
     return Response(wav, media_type="audio/wav", headers={"Cache-Control": "no-store"})
 
 

@@ -13,7 +13,6 @@ import re
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -30,45 +29,30 @@ class PreviewGate:
 
     The preview process voices one segment at a time; past these a request is answered 429 at
     once instead of queueing behind a flood (80 previews from one viewer once held up everyone).
-    The same counts are kept by caller (a digest of the session cookie or API token), so that
-    PreviewDoor can refuse before the session, the form or the database are looked at.
     """
 
     per_user: int = 2
     total: int = 8
     _busy: dict[int, int] = field(default_factory=dict)
-    _callers: dict[str, int] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def enter(self, user_id: int, caller: str | None = None) -> bool:
+    def enter(self, user_id: int) -> bool:
         with self._lock:
-            if self._busy.get(user_id, 0) >= self.per_user or sum(self._busy.values()) >= self.total:
+            if self._busy.get(user_id, 0) >= self.per_user or self.full():
                 return False
             self._busy[user_id] = self._busy.get(user_id, 0) + 1
-            if caller is not None:
-                self._callers[caller] = self._callers.get(caller, 0) + 1
             return True
 
-    def leave(self, user_id: int, caller: str | None = None) -> None:
+    def leave(self, user_id: int) -> None:
         with self._lock:
-            _drop(self._busy, user_id)
-            if caller is not None:
-                _drop(self._callers, caller)
+            left = self._busy.get(user_id, 0) - 1
+            if left > 0:
+                self._busy[user_id] = left
+            else:
+                self._busy.pop(user_id, None)
 
-    def refuses(self, caller: str | None) -> bool:
-        """Whether a preview from this caller would be refused anyway (all busy, or this caller's
-        share in use): the door's check, made without knowing the account."""
-        with self._lock:
-            full = sum(self._busy.values()) >= self.total
-            return full or (caller is not None and self._callers.get(caller, 0) >= self.per_user)
-
-
-def _drop(counts: dict[Any, int], key: object) -> None:
-    left = counts.get(key, 0) - 1
-    if left > 0:
-        counts[key] = left
-    else:
-        counts.pop(key, None)
+    def full(self) -> bool:
+        return sum(self._busy.values()) >= self.total
 
 
 def busy_response() -> Response:
@@ -83,21 +67,36 @@ _LISTEN = re.compile(r"/bulletins/\d+/listen")
 
 
 class PreviewDoor:
-    """Refuses a segment preview that the gate would refuse, before routing, the session lookup,
-    the form or CSRF (pure ASGI). A flood of previews from one session then costs a header read
-    per request instead of a database trip and a form parse; everything else goes on unchanged,
-    and the route still counts by account (a second session of the same account included)."""
+    """Lets at most the gate's `per_user` preview requests of one caller (a digest of its session
+    cookie or API token) past at a time, and none while the gate is full; the others get 429
+    before routing, the session lookup, the form or CSRF (pure ASGI). A flood of previews from
+    one session then costs a header read per request instead of a database trip and a form parse;
+    the route still counts by account (a second session of the same account included)."""
 
     def __init__(self, app: ASGIApp, gate: PreviewGate, caller: Callable[[Request], str | None]) -> None:
         self.app, self.gate, self.caller = app, gate, caller
+        self.inside: dict[str, int] = {}  # the event loop's own: no lock
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["method"] == "POST" and _LISTEN.fullmatch(scope["path"]):
-            request = Request(scope)
-            if self.gate.refuses(self.caller(request)):
-                await busy_response()(scope, receive, send)
-                return
-        await self.app(scope, receive, send)
+        if not (scope["type"] == "http" and scope["method"] == "POST" and _LISTEN.fullmatch(scope["path"])):
+            await self.app(scope, receive, send)
+            return
+        caller = self.caller(Request(scope))
+        if self.gate.full() or (caller is not None and self.inside.get(caller, 0) >= self.gate.per_user):
+            await busy_response()(scope, receive, send)
+            return
+        if caller is None:  # no session or token: the route says 401
+            await self.app(scope, receive, send)
+            return
+        self.inside[caller] = self.inside.get(caller, 0) + 1
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            left = self.inside[caller] - 1
+            if left:
+                self.inside[caller] = left
+            else:
+                del self.inside[caller]
 
 
 # ---- priority: the preview process yields the CPU to the web process --------------------------------

@@ -1,26 +1,29 @@
 """The pieces that keep /feed.xml answering under floods (issue #15), each on its own: a new
 connection takes the place of the oldest headless one, the feed kept in memory is dropped by any
-commit that changes it and rechecked against the database, and the preview gate counts by caller
-so the door can refuse before the session is looked up. scripts/load_floods.py measures the whole."""
+commit that changes it and rechecked against the database, and the preview door refuses a
+session's third preview before the session is looked up. scripts/load_floods.py measures the whole."""
 
 from __future__ import annotations
 
+import asyncio
 import select
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Awaitable, Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 import uvicorn
 from starlette.types import Receive, Scope, Send
 
 from producer.store import db
 from producer.store.db import Database, database_url
+from producer.web.deps import SESSION_COOKIE, preview_caller
 from producer.web.feedcache import RECHECK, FeedCache, RenderedFeed
 from producer.web.limits import guarded_protocol
-from producer.web.preview import PreviewGate
+from producer.web.preview import PreviewDoor, PreviewGate
 from tests.web.support import free_port
 
 LIMIT = 20
@@ -132,14 +135,44 @@ def test_the_feed_in_memory_is_rechecked_after_a_second() -> None:
     assert cache.current(base) is feed  # an older check never replaces a newer one
 
 
-def test_the_preview_gate_counts_by_account_and_by_caller() -> None:
+def test_the_preview_door_lets_two_requests_of_a_session_in_and_none_when_the_gate_is_full() -> None:
+    release = asyncio.Event()
+    reached: list[str] = []
+
+    async def route(scope: Scope, _receive: Receive, send: Send) -> None:
+        reached.append(scope["path"])
+        await release.wait()  # a preview being voiced
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
     gate = PreviewGate(per_user=2, total=3)
-    assert gate.enter(1, "session-a") and gate.enter(1, "session-a")
-    assert gate.refuses("session-a")
-    assert not gate.refuses("session-b") and not gate.refuses(None)
-    assert not gate.enter(1, "session-b")  # the same account from another session: its share is used
-    assert gate.enter(2, "session-c")
-    assert gate.refuses("session-d")  # three in all
-    gate.leave(1, "session-a")
-    assert not gate.refuses("session-a") and not gate.refuses("session-d")
-    assert gate.enter(1, "session-b")
+    door = PreviewDoor(route, gate, preview_caller)
+
+    async def run() -> None:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=door), base_url="http://x") as client:
+
+            def listen(cookie: str | None, path: str = "/bulletins/1/listen") -> Awaitable[httpx.Response]:
+                headers = {"Cookie": f"{SESSION_COOKIE}={cookie}"} if cookie else None
+                return client.post(path, data={"text": "نص"}, headers=headers)
+
+            first = [asyncio.create_task(listen("session-a")) for _ in range(2)]
+            while len(reached) < 2:
+                await asyncio.sleep(0.01)
+            third = await listen("session-a")
+            assert third.status_code == 429 and third.headers["retry-after"] == "5"
+            other = asyncio.create_task(listen("session-b"))  # another session gets in
+            anonymous = asyncio.create_task(listen(None))  # left to the route (its 401)
+            elsewhere = asyncio.create_task(listen("session-a", "/bulletins/1/speakable"))
+            while len(reached) < 5:
+                await asyncio.sleep(0.01)
+            assert gate.enter(7) and gate.enter(8) and gate.enter(9)  # three voicing: full
+            assert (await listen("session-c")).status_code == 429
+            release.set()
+            assert [r.status_code for r in await asyncio.gather(*first, other, anonymous, elsewhere)] == [
+                200
+            ] * 5
+            gate.leave(7)
+            assert (await listen("session-a")).status_code == 200  # its two are done
+
+    asyncio.run(asyncio.wait_for(run(), 30))  # a door that let a third in would wait for ever
+    assert len(reached) == 6

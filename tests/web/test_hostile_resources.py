@@ -249,18 +249,19 @@ def test_previews_past_the_gate_are_refused_before_the_form_and_voiced_at_low_pr
         timeout=60,
     )
     listen = f"/bulletins/{created.json()['id']}/listen"
-    long_text = " ".join(f"الجملة {n} من خبر طويل عن المياه في حلب." for n in range(300))
 
-    def voice(_: int) -> int:
+    def voice(i: int) -> int:
         with station.server.client(cookies=station.editor.cookies) as client:
-            data = {"csrf_token": station.editor_csrf, "text": long_text}
-            return client.post(listen, data=data).status_code
+            # Distinct and long (minutes of speech), so both are in flight for seconds.
+            text = " ".join(f"الجملة {n} من الخبر {i} عن المياه في حلب." for n in range(300))
+            return client.post(listen, data={"csrf_token": station.editor_csrf, "text": text}).status_code
 
     # A form the route would refuse for its CSRF token (403): while the editor's two previews
     # run, the door answers 429 before the form or the session are read.
     forged = {"csrf_token": "forged", "text": "نص"}
     with ThreadPoolExecutor(2) as pool:
         running = [pool.submit(voice, i) for i in range(2)]
+        time.sleep(0.5)  # both are in: a forged request let in first would take one's place
         deadline = time.monotonic() + 60
         refused = None
         while refused != 429 and time.monotonic() < deadline and not all(f.done() for f in running):

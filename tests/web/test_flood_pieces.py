@@ -1,7 +1,8 @@
 """The pieces that keep /feed.xml answering under floods (issue #15), each on its own: a new
-connection takes the place of the oldest headless one, the feed kept in memory is dropped by any
-commit that changes it and rechecked against the database, and the preview door refuses a
-session's third preview before the session is looked up. scripts/load_floods.py measures the whole."""
+connection takes the place of the oldest headless one (not of a client between two requests),
+the feed kept in memory is dropped by any commit that changes it and rechecked against the
+database, and the preview door refuses a session's third preview before the session is looked
+up. scripts/load_floods.py measures the whole."""
 
 from __future__ import annotations
 
@@ -73,20 +74,35 @@ def closed_by_server(socks: list[socket.socket], wait: float) -> set[int]:
     return {socks.index(s) for s in readable}
 
 
+def ask(sock: socket.socket) -> bytes:
+    """One request on the connection, and the whole of its answer (head and body)."""
+    sock.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+    reply = b""
+    while not reply.endswith(b"\r\n\r\nok"):
+        chunk = sock.recv(1024)
+        if not chunk:
+            break
+        reply += chunk
+    return reply
+
+
 def test_new_connections_take_the_place_of_the_oldest_headless_ones(guarded: int) -> None:
-    first = [headless(guarded) for _ in range(LIMIT)]
+    alive = socket.create_connection(("127.0.0.1", guarded))  # a client between two requests
+    assert ask(alive).startswith(b"HTTP/1.1 200")
+    first = [headless(guarded) for _ in range(LIMIT - 1)]  # the limit reached
     time.sleep(0.5)  # all accepted: the server's own order is this one
-    second = [headless(guarded) for _ in range(LIMIT)]
+    second = [headless(guarded) for _ in range(LIMIT - 1)]
     try:
         time.sleep(0.5)
-        assert closed_by_server(first, 2.0) == set(range(LIMIT))  # the oldest made room …
+        assert closed_by_server(first, 2.0) == set(range(LIMIT - 1))  # the oldest made room …
         assert closed_by_server(second, 0.2) == set()  # … the newer ones still wait
+        assert closed_by_server([alive], 0.2) == set()  # one kept alive goes after every new one
+        assert ask(alive).startswith(b"HTTP/1.1 200")
         with socket.create_connection(("127.0.0.1", guarded)) as sock:
-            sock.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
-            assert sock.recv(1024).startswith(b"HTTP/1.1 200")  # a real request still gets in
+            assert ask(sock).startswith(b"HTTP/1.1 200")  # a real request still gets in
         assert closed_by_server(second, 2.0) == {0}
     finally:
-        for sock in first + second:
+        for sock in [alive, *first, *second]:
             sock.close()
 
 

@@ -46,7 +46,7 @@ def guarded() -> Iterator[int]:
         port=port,
         http=guarded_protocol(60.0, LIMIT),
         lifespan="off",
-        log_level="warning",
+        log_config=None,  # leaves the test process's logging as it is
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)

@@ -30,7 +30,7 @@ import json
 import threading
 import unicodedata
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from importlib.metadata import version as package_version
 from importlib.resources import files
@@ -64,6 +64,9 @@ _TWO_HEAD = ("rawi_v3.int8.onnx", "rawi_v2.vocab.json")
 MODEL_ID = f"text2tashkeel-{package_version('text2tashkeel')}-rawi-v2+rawi+rawi-v3-mean"
 # Long lines are cut after a space so one run stays short (an LSTM runs letter by letter).
 _MAX_PIECE = 400
+# Letters in one model run (rows × length): the runtime's memory grows with them, and 49 rows of
+# 400 (a 4,000-digit number read out) once took 700 MB; 1,600 stay under 100 MB.
+_MAX_RUN_LETTERS = 1600
 # A letter whose mark the models chose with less than this probability makes its word "unsure".
 # On the evaluation set 0.7 flags 12 % of the words; with the sentence-opening verbs the marks
 # cover 79 % of the words voiced wrong and 39 of the 46 meaning-bearing words voiced wrong
@@ -259,10 +262,8 @@ class Diacritizer:
             by_length[len(base)].append(k)
         out: list[tuple[list[str], list[bool]]] = [([], []) for _ in skeletons]
         labels = self._labels
-        for length, group in by_length.items():
-            if length == 0:
-                continue
-            rows = [bases[k] for k in group]
+        for run in _runs(by_length):
+            rows = [bases[k] for k in run]
             gate = labels.project(self._gate, self._gate.probabilities(rows))
             value = labels.project(self._value, self._value.probabilities(rows))
             presence, chosen = self._two_head.two_heads(rows)
@@ -281,7 +282,7 @@ class Diacritizer:
             picked = best.argmax(-1)
             share = sounding.max(-1) / np.maximum(sounding.sum(-1), 1e-9)
             confidence = np.where(silent > 0.5, silent, (1 - silent) * share)
-            for row, k in enumerate(group):
+            for row, k in enumerate(run):
                 marks = [labels.marks[int(c)] for c in picked[row]]
                 out[k] = (marks, [bool(p >= UNSURE_BELOW) for p in confidence[row]])
         return out
@@ -290,6 +291,14 @@ class Diacritizer:
 def _ends_sentence(piece: str) -> bool:
     """Whether a piece cut from the middle of a line ends a sentence (the next one opens one)."""
     return piece.rstrip()[-1:] in _SENTENCE_END
+
+
+def _runs(by_length: dict[int, list[int]]) -> Iterator[list[int]]:
+    """The rows of each length in runs of at most _MAX_RUN_LETTERS letters (one row at least)."""
+    for length, group in by_length.items():
+        if length:
+            per_run = max(1, _MAX_RUN_LETTERS // length)
+            yield from (group[start : start + per_run] for start in range(0, len(group), per_run))
 
 
 def _hamza_below(letter: str, marks: str) -> str:

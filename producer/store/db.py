@@ -533,6 +533,23 @@ def feed_changed(s: Session) -> datetime | None:
 def touch_feed(s: Session, now: datetime | None = None) -> None:
     stamp = now or utcnow()
     _upsert_station(s, FEED_CHANGED, stamp.isoformat(), stamp)
+    event.listen(s, "after_commit", _feed_committed, once=True)
+
+
+# This process's commits that changed the feed: the web server answers the feed from memory while
+# the number it rendered at is still current (writers in other processes: see web.feedcache).
+_feed_commits = itertools.count(1)
+_feed_generation = 0
+
+
+def feed_generation() -> int:
+    return _feed_generation
+
+
+def _feed_committed(_session: Session) -> None:
+    global _feed_generation
+    # Values are unique (count is atomic), so any commit after a reader took the number changes it.
+    _feed_generation = next(_feed_commits)
 
 
 def _upsert_station(s: Session, key: str, value: Any, stamp: datetime) -> None:

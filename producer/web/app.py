@@ -31,7 +31,6 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from producer import auth
 from producer.jobs import JobQueue
-from producer.jobs.child import watch_parent
 from producer.metrics import Metrics
 from producer.resources import bundled
 from producer.settings import Settings
@@ -43,7 +42,8 @@ from producer.tts.voices import MAX_CONFIG_BYTES, MAX_MODEL_BYTES
 from producer.web import admin, api, ops, pages, public, service
 from producer.web import air as air_pages
 from producer.web import sources as source_pages
-from producer.web.deps import AppState, CsrfFailed, Forbidden, LoginRequired, Viewer
+from producer.web.deps import AppState, CsrfFailed, Forbidden, LoginRequired, Viewer, preview_caller
+from producer.web.preview import PreviewDoor, start_preview_process
 from producer.web.service import Rejected
 
 if TYPE_CHECKING:
@@ -126,8 +126,9 @@ def create_app(settings: Settings) -> FastAPI:
         secret=secret_key(settings, database),
         # Segment previews voice text in a separate process: engines keep process-wide state.
         # It dies with the server, so a kill -9 of `serve` leaves no preview process behind.
+        # At a lower CPU priority than this process (preview.start_preview_process).
         previews=ProcessPoolExecutor(
-            max_workers=1, mp_context=multiprocessing.get_context("spawn"), initializer=watch_parent
+            max_workers=1, mp_context=multiprocessing.get_context("spawn"), initializer=start_preview_process
         ),
     )
 
@@ -186,6 +187,10 @@ def create_app(settings: Settings) -> FastAPI:
             "/settings/voices/upload": MAX_MODEL_BYTES + MAX_CONFIG_BYTES + 64 * 1024,
         },
     )
+    # Previews past the gate are refused, and the feed is answered from memory, before anything
+    # else that could be slow under a flood.
+    app.add_middleware(PreviewDoor, gate=state.preview_gate, caller=preview_caller)
+    app.add_middleware(public.FeedFastPath, state=state)
     app.add_middleware(ops.HttpMetrics, metrics=metrics)
     # Outside even Starlette's error middleware, so every response carries the headers: the body
     # limit's own 413 and the 500 of a crash included.

@@ -28,6 +28,7 @@ from producer.jobs import JobQueue
 from producer.settings import Settings
 from producer.store.db import Database, User, utcnow
 from producer.store.files import FileStore
+from producer.web.feedcache import FeedCache
 from producer.web.preview import EngineInfo, PreviewGate
 
 SESSION_COOKIE = "producer_session"
@@ -47,7 +48,7 @@ class AppState:
     preview_gate: PreviewGate = field(default_factory=PreviewGate)
     # Set by `serve` on a non-loopback address: logins with a guessable password are refused there.
     public_bind: bool = False
-    feed_cache: dict[tuple[str, str], tuple[bytes, str]] = field(default_factory=dict)
+    feed_cache: FeedCache = field(default_factory=FeedCache)
     engines: list[EngineInfo] | None = None  # asked of the preview process once, then kept
 
     def prelogin_token(self, nonce: str) -> str:
@@ -112,6 +113,13 @@ def identify(request: Request, state: AppState, token: str | None) -> Identity |
         with state.db.write() as s:
             auth.renew_session(s, cookie, state.settings.session_hours, now)
     return Identity(user, row.csrf, cookie)
+
+
+def preview_caller(request: Request) -> str | None:
+    """Who is asking, as a digest of the API token or session cookie that identify() would read:
+    the key the preview door counts by, known without the database."""
+    secret = bearer_token(request) or request.cookies.get(SESSION_COOKIE)
+    return sha256(secret.encode()).hexdigest() if secret else None
 
 
 async def _csrf_ok(request: Request, identity: Identity) -> bool:

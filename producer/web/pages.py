@@ -45,6 +45,7 @@ from producer.web.deps import (
 from producer.web.preview import (
     PREVIEW_MEDIA_TYPE,
     EngineInfo,
+    busy_response,
     engine_catalog,
     stream_segment,
     voice_segment,
@@ -505,11 +506,7 @@ async def listen(bulletin_id: RowId, request: Request, state: State, who: Viewer
         return JSONResponse({"detail": exc.message}, status_code=exc.status)
     streamed = _field(form, "format") == "mp3"
     if not state.preview_gate.enter(who.user.id):
-        return JSONResponse(
-            {"detail": "مقاطع كثيرة قيد الاستماع الآن؛ انتظروا انتهاء ما طلبتم ثم أعيدوا المحاولة."},
-            status_code=429,
-            headers={"Retry-After": "5"},
-        )
+        return busy_response()
     engine, voice = _field(form, "engine") or None, _field(form, "voice") or None
     shared_cache = auth.has_role(who.user, "editor")
     try:

@@ -1,4 +1,5 @@
-"""Work the pages hand to a separate process: voicing one segment, listing the engines.
+"""Work the pages hand to a separate process: voicing one segment, listing the engines; and how
+previews are let in (PreviewGate, PreviewDoor) and how that process yields the CPU.
 
 Engines keep process-wide native state (libespeak-ng), so the web process never loads one; these
 functions run in the app's single-worker process pool and return plain, picklable values.
@@ -7,16 +8,25 @@ functions run in the app's single-worker process pool and return plain, picklabl
 from __future__ import annotations
 
 import io
+import os
+import re
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from producer.arabic.lexicon import Lexicon
 from producer.settings import Settings
 
 if TYPE_CHECKING:
     from producer.tts.synth import Preparation
+
+# ---- admission: how many previews may wait or run, refused cheaply past that ---------------------------
 
 
 @dataclass
@@ -34,7 +44,7 @@ class PreviewGate:
 
     def enter(self, user_id: int) -> bool:
         with self._lock:
-            if self._busy.get(user_id, 0) >= self.per_user or sum(self._busy.values()) >= self.total:
+            if self._busy.get(user_id, 0) >= self.per_user or self.full():
                 return False
             self._busy[user_id] = self._busy.get(user_id, 0) + 1
             return True
@@ -46,6 +56,68 @@ class PreviewGate:
                 self._busy[user_id] = left
             else:
                 self._busy.pop(user_id, None)
+
+    def full(self) -> bool:
+        return sum(self._busy.values()) >= self.total
+
+
+def busy_response() -> Response:
+    return JSONResponse(
+        {"detail": "مقاطع كثيرة قيد الاستماع الآن؛ انتظروا انتهاء ما طلبتم ثم أعيدوا المحاولة."},
+        status_code=429,
+        headers={"Retry-After": "5"},
+    )
+
+
+_LISTEN = re.compile(r"/bulletins/\d+/listen")
+
+
+class PreviewDoor:
+    """Lets at most the gate's `per_user` preview requests of one caller (a digest of its session
+    cookie or API token) past at a time, and none while the gate is full; the others get 429
+    before routing, the session lookup, the form or CSRF (pure ASGI). A flood of previews from
+    one session then costs a header read per request instead of a database trip and a form parse;
+    the route still counts by account (a second session of the same account included)."""
+
+    def __init__(self, app: ASGIApp, gate: PreviewGate, caller: Callable[[Request], str | None]) -> None:
+        self.app, self.gate, self.caller = app, gate, caller
+        self.inside: dict[str, int] = {}  # the event loop's own: no lock
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if not (scope["type"] == "http" and scope["method"] == "POST" and _LISTEN.fullmatch(scope["path"])):
+            await self.app(scope, receive, send)
+            return
+        caller = self.caller(Request(scope))
+        if self.gate.full() or (caller is not None and self.inside.get(caller, 0) >= self.gate.per_user):
+            await busy_response()(scope, receive, send)
+            return
+        if caller is None:  # no session or token: the route says 401
+            await self.app(scope, receive, send)
+            return
+        self.inside[caller] = self.inside.get(caller, 0) + 1
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            left = self.inside[caller] - 1
+            if left:
+                self.inside[caller] = left
+            else:
+                del self.inside[caller]
+
+
+# ---- priority: the preview process yields the CPU to the web process --------------------------------
+
+# The preview process runs niced, so voicing never takes the core that answers the feed and media;
+# with nothing else to run it still gets a whole core.
+PREVIEW_NICE = 10
+
+
+def start_preview_process() -> None:
+    """The preview process's initializer: ended with its parent, and at a lower CPU priority."""
+    from producer.jobs.child import watch_parent
+
+    watch_parent()
+    os.nice(PREVIEW_NICE)
 
 
 @dataclass(frozen=True)

@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import hashlib
 import re
+import time
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import format_datetime, parsedate_to_datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Header, Request, Response
 from fastapi.responses import StreamingResponse
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from producer.errors import InputError
 from producer.feed import Channel, Item, ItemChapter, parse_summary, render_feed
@@ -22,6 +25,7 @@ from producer.store import db
 from producer.store.files import CONTENT_TYPES, UNKNOWN_TYPE, StoredFile, check_key
 from producer.store.station import StationConfig
 from producer.web.deps import AppState, State, bearer_token, identify
+from producer.web.feedcache import RenderedFeed
 
 router = APIRouter()
 
@@ -66,28 +70,60 @@ _FEED_RESPONSES: dict[int | str, dict[str, Any]] = {
 )
 def feed(request: Request, state: State) -> Response:
     base = public_base(state, request)
+    generation, checked = db.feed_generation(), time.monotonic()
     with state.db.read() as s:
         changed = db.feed_changed(s)
-        cache_key = (base, changed.isoformat() if changed else "")
-        cached = state.feed_cache.get(cache_key)
-        if cached is None:
+        stamp = changed.isoformat() if changed else ""
+        rendered = state.feed_cache.rendered(base, stamp)
+        if rendered is None:
             config = StationConfig.load(state.settings, db.station_values(s))
             episodes = db.published_episodes(s)
             body = render_feed(_channel(config, base, changed), [_item(e, base) for e in episodes])
-            cached = (body, f'"{hashlib.sha256(body).hexdigest()[:32]}"')
-            if len(state.feed_cache) > 16:
-                state.feed_cache.clear()
-            state.feed_cache[cache_key] = cached
-    body, etag = cached
-    headers = {"ETag": etag, "Cache-Control": "public, max-age=60", "Vary": "Accept"}
-    if changed is not None:
-        headers["Last-Modified"] = format_datetime(changed, usegmt=True)
-    if _not_modified(request, etag, changed):
+            rendered = RenderedFeed(body, f'"{hashlib.sha256(body).hexdigest()[:32]}"', changed)
+    state.feed_cache.keep(base, stamp, rendered, generation, checked)
+    return _feed_response(request, rendered)
+
+
+def _feed_response(request: Request, feed: RenderedFeed) -> Response:
+    headers = {"ETag": feed.etag, "Cache-Control": "public, max-age=60", "Vary": "Accept"}
+    if feed.changed is not None:
+        headers["Last-Modified"] = format_datetime(feed.changed, usegmt=True)
+    if _not_modified(request, feed.etag, feed.changed):
         return Response(status_code=304, headers=headers)
     # Browsers apply the feed's XSL stylesheet only to a document served as XML; podcast apps
     # (which do not ask for HTML) get the feed's own type.
     browser = "text/html" in request.headers.get("accept", "")
-    return Response(body, media_type=BROWSER_FEED_TYPE if browser else FEED_TYPE, headers=headers)
+    return Response(feed.body, media_type=BROWSER_FEED_TYPE if browser else FEED_TYPE, headers=headers)
+
+
+@dataclass(frozen=True)
+class _FeedRoute:
+    path: str = "/feed.xml"  # the label HttpMetrics reads from scope["route"]
+
+
+class FeedFastPath:
+    """GET and HEAD /feed.xml answered from memory, before routing, sessions or the database,
+    while the rendered feed is known current (web.feedcache); otherwise the route answers and
+    refreshes it. Pure ASGI, inside the metrics and the security headers."""
+
+    def __init__(self, app: ASGIApp, state: AppState) -> None:
+        self.app, self.state = app, state
+        # With no configured address the Host header picks the feed's URLs: left to the route.
+        self.base = (state.settings.base_url or "").rstrip("/")
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (
+            self.base
+            and scope["type"] == "http"
+            and scope["path"] == "/feed.xml"
+            and scope["method"] in ("GET", "HEAD")
+        ):
+            rendered = self.state.feed_cache.current(self.base)
+            if rendered is not None:
+                scope["route"] = _FeedRoute()
+                await _feed_response(Request(scope), rendered)(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
 
 
 def _channel(config: StationConfig, base: str, changed: datetime | None) -> Channel:

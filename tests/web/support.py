@@ -66,6 +66,29 @@ def server_env(data_dir: Path, **extra: str) -> dict[str, str]:
     return {k: v for k, v in env.items() if not (k.startswith("PRODUCER_") and v == "")}
 
 
+# Issue #15's floor: no input makes the server grow by more than this.
+FLOOR_MB = 300
+# An access-log line of a 5xx reply (uvicorn's format: "GET /path HTTP/1.1" 500 …).
+SERVER_ERROR = re.compile(r'HTTP/1\.[01]" 5\d\d ')
+
+
+@dataclass(frozen=True)
+class Usage:
+    peak_mb: float  # VmHWM: the most the process ever held resident
+    cpu: float  # user + system seconds
+    fds: int
+
+
+def usage(server: Server) -> Usage:
+    """The server process's resources, read from /proc."""
+    pid = server.process.pid
+    status = Path(f"/proc/{pid}/status").read_text()
+    peak = int(re.search(r"VmHWM:\s+(\d+) kB", status).group(1)) / 1024  # type: ignore[union-attr]
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    ticks = int(fields[11]) + int(fields[12])  # utime, stime
+    return Usage(peak, ticks / os.sysconf("SC_CLK_TCK"), len(list(Path(f"/proc/{pid}/fd").iterdir())))
+
+
 @dataclass
 class Server:
     url: str

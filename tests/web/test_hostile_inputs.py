@@ -31,13 +31,17 @@ from tests.web.support import (
     ARTICLE_SCHOOL,
     ARTICLE_WATER,
     EDITOR_PASSWORD,
+    FLOOR_MB,
+    SERVER_ERROR,
     Server,
+    Usage,
     docx_bytes,
     login,
     png_bytes,
     run_cli,
     server_env,
     start_server,
+    usage,
     wav_bytes,
 )
 
@@ -58,6 +62,7 @@ class Newsroom:
     draft: int  # saved from the compose form, never composed
     segments: list[dict[str, Any]]
     database: Database  # the server's, opened here to check what it stored
+    start: Usage  # the server's resources once the fixture's settings were saved
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql+redis"])
@@ -121,6 +126,7 @@ def room(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactor
             int(draft.group(1)),
             created.json()["script"]["segments"],
             database,
+            usage(server),
         )
     finally:
         for client in (api, editor, admin):
@@ -722,3 +728,13 @@ def test_a_front_end_fault_keeps_the_editor_open(room: Newsroom) -> None:
     page = room.editor.get(f"/bulletins/{created['id']}")
     assert page.status_code == 200
     assert "عام 2017 ـ" in page.text
+
+
+def test_the_whole_table_left_the_server_within_the_floor_and_without_a_5xx(room: Newsroom) -> None:
+    """Run last: every row above together grew the server by less than 300 MB, and none was
+    answered with a 5xx or logged a traceback."""
+    after = usage(room.server)
+    assert after.peak_mb - room.start.peak_mb < FLOOR_MB, (room.start, after)
+    log = room.server.log.read_text()
+    assert SERVER_ERROR.search(log) is None, SERVER_ERROR.search(log)
+    assert "Traceback" not in log

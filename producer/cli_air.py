@@ -33,6 +33,7 @@ def register(app: typer.Typer) -> None:
         """Add a source; without --kind it is fetched once to tell a feed from a page."""
         from urllib.parse import urlsplit
 
+        from producer.air.fetch import source_limits
         from producer.air.poll import detect_kind
         from producer.store.air import SourceKind, add_source
 
@@ -40,9 +41,10 @@ def register(app: typer.Typer) -> None:
             raise InputError(f"{url!r} is not an http:// or https:// address")
         if kind is not None and kind not in {k.value for k in SourceKind}:
             raise InputError(f"--kind must be feed or page, not {kind!r}")
-        found = SourceKind(kind) if kind else detect_kind(url)
+        settings = load_settings()
+        found = SourceKind(kind) if kind else detect_kind(url, limits=source_limits(settings))
         chosen = (name or urlsplit(url).hostname or url).strip()[:100]
-        with database(load_settings()).write() as s:
+        with database(settings).write() as s:
             add_source(s, chosen, url, found)
         typer.echo(f"source {chosen} added ({found.value})", err=True)
 
@@ -70,6 +72,7 @@ def register(app: typer.Typer) -> None:
         name: Annotated[str | None, typer.Argument(help="One source (default: all).")] = None,
     ) -> None:
         """Fetch sources now; exits non-zero if any failed."""
+        from producer.air.fetch import source_limits
         from producer.air.poll import poll
         from producer.store.air import all_sources, source_by_name
 
@@ -85,7 +88,7 @@ def register(app: typer.Typer) -> None:
                 ids = [found.id]
         failed = 0
         for source_id in ids:
-            result = poll(db, source_id, now=datetime.now(UTC))
+            result = poll(db, source_id, now=datetime.now(UTC), limits=source_limits(settings))
             if result.error and not (result.stored.new or result.stored.updated or result.unchanged):
                 failed += 1
                 typer.echo(f"{result.source}: {result.error}", err=True)

@@ -195,6 +195,11 @@ class Settings(BaseSettings):
     source_poll_minutes: float = Field(
         10.0, gt=0, description="Minutes between two fetches of each source by the scheduler."
     )
+    sources_private: bool = Field(
+        False,
+        description="Allow sources at private, loopback or link-local addresses (a CMS inside the "
+        "station's network); off, an editor cannot make the server fetch internal addresses.",
+    )
     article_window_hours: float = Field(
         24.0, gt=0, description="Only articles fetched within this many hours go into a programme's bulletin."
     )

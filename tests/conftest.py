@@ -3,6 +3,7 @@ the database and queue backends (embedded SQLite, or real PostgreSQL and Redis s
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,6 +15,9 @@ from tests.backends import Backend, PostgresServer, RedisServer, backend_for, po
 ROOT = Path(__file__).resolve().parent.parent
 SHARED_FIXTURE = ROOT.parent / "shared" / "fixtures" / "alwan_article.txt"
 ALWAN_PAGE = ROOT / "tests" / "data" / "pages" / "alwan.txt"
+# The tests' news sites are on loopback, which a station's server refuses to fetch by default; set
+# before any fixture starts a server (they inherit it). tests/air/test_air_sources.py checks the refusal.
+os.environ.setdefault("PRODUCER_SOURCES_PRIVATE", "1")
 
 
 @pytest.fixture(autouse=True)

@@ -2,16 +2,24 @@
 
 The only place the automation touches the network. httpx with a connect/read timeout, redirects
 followed up to a limit, the body read in pieces and refused past `max_bytes` before it is held
-whole; ETag and Last-Modified are sent back so an unchanged feed costs a 304.
+whole; ETag and Last-Modified are sent back so an unchanged feed costs a 304. Unless the station
+allows it (a CMS inside its own network), every request, redirects included, must go to a public
+address: an editor adding a source must not make the server read its own network (SSRF).
 """
 
 from __future__ import annotations
 
+import ipaddress
+import socket
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import httpx
 
 from producer.errors import ProducerError
+
+if TYPE_CHECKING:
+    from producer.settings import Settings
 
 USER_AGENT = "producer-newsroom/1 (Arabic radio bulletins)"
 
@@ -25,9 +33,36 @@ class FetchLimits:
     timeout: float = 15.0
     max_bytes: int = 5 * 1024 * 1024
     max_redirects: int = 5
+    private: bool = False  # whether private, loopback and link-local addresses may be fetched
 
 
 DEFAULT_LIMITS = FetchLimits()
+
+
+def source_limits(settings: Settings) -> FetchLimits:
+    return FetchLimits(private=settings.sources_private)
+
+
+def _public_only(request: httpx.Request) -> None:
+    """Refuse a request (first or redirected) whose host resolves to a non-public address.
+
+    The name is resolved again when connecting, so a host that changes its answer in between could
+    still slip through; it would need a DNS server of the attacker's, not only a URL."""
+    host = request.url.host
+    port = request.url.port or (443 if request.url.scheme == "https" else 80)
+    try:
+        found = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError) as exc:
+        raise SourceError(f"{host} cannot be resolved") from exc
+    for *_, sockaddr in found:
+        address = ipaddress.ip_address(sockaddr[0])
+        if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
+            address = address.ipv4_mapped
+        if not address.is_global:
+            raise SourceError(
+                f"{host} is an address inside the network ({address}); "
+                "set PRODUCER_SOURCES_PRIVATE=1 to read sources there"
+            )
 
 
 @dataclass(frozen=True)
@@ -62,6 +97,7 @@ def fetch(
                 follow_redirects=True,
                 max_redirects=limits.max_redirects,
                 transport=transport,
+                event_hooks={"request": [] if limits.private else [_public_only]},
             ) as client,
             client.stream("GET", url, headers=headers) as response,
         ):

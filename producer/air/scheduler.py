@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import or_, select
 
+from producer.air.fetch import source_limits
 from producer.air.poll import poll
 from producer.air.runs import Services, advance_runs, schedule_tick
 from producer.air.schedule import next_slot
@@ -46,7 +47,7 @@ def poll_due(services: Services, *, now: datetime) -> int:
         ).all()
     for source_id in ids:
         try:
-            poll(services.db, source_id, now=now)
+            poll(services.db, source_id, now=now, limits=source_limits(services.settings))
         except Exception:  # one source's fault must not stop the others, nor the bulletins
             log.exception("polling source %s failed", source_id)
     return len(ids)

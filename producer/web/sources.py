@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 
+from producer.air.fetch import source_limits
 from producer.errors import ProducerError
 from producer.store.air import (
     Article,
@@ -83,7 +84,7 @@ def _add_source(request: Request, state: AppState, form: FormData) -> Response:
         if source_by_name(s, chosen) is not None:
             return again(409, f"يوجد مصدر اسمه «{chosen}».")
     try:
-        found = SourceKind(kind) if kind else detect_kind(url)
+        found = SourceKind(kind) if kind else detect_kind(url, limits=source_limits(state.settings))
     except ProducerError as exc:
         return again(422, f"تعذّرت قراءة العنوان: {airtext.source_error(str(exc))}")
     with state.db.write() as s:
@@ -109,7 +110,7 @@ def _fetch_source(request: Request, state: AppState, source_id: int) -> Response
     from producer.air.poll import poll
 
     source = _source(state, source_id)
-    result = poll(state.db, source.id, now=datetime.now(UTC))
+    result = poll(state.db, source.id, now=datetime.now(UTC), limits=source_limits(state.settings))
     if result.error and not (result.stored.new or result.stored.updated or result.unchanged):
         return _sources_page(
             request, state, 502, error=f"«{source.name}»: {airtext.source_error(result.error)}"

@@ -13,7 +13,11 @@ from pathlib import Path
 
 import pytest
 
+from producer.air.fetch import FetchLimits
+
 DATA = Path(__file__).resolve().parent.parent / "data" / "air"
+# The sites below are on loopback, which a station's server refuses to fetch unless allowed.
+LOCAL = FetchLimits(private=True)
 
 
 @dataclass

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from conftest import Site
+from conftest import LOCAL, Site
 from sqlalchemy import select
 
 from producer.air import desk
@@ -78,7 +78,7 @@ def station(
     for name, path in (("ألوان", "/feed.xml"), ("الوكالة", "/agency.xml")):
         with database.write() as s:
             source_id = add_source(s, name, site.url(path), SourceKind.FEED).id
-        poll(database, source_id, now=T0 - timedelta(minutes=10))
+        poll(database, source_id, now=T0 - timedelta(minutes=10), limits=LOCAL)
     return services
 
 

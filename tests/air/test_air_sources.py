@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import Site
+from conftest import LOCAL, Site
 
 from producer.air.dedupe import canonical_url, fingerprint, first_match, same_news
 from producer.air.feeds import article_from_item, article_from_page, is_complete, parse_feed
@@ -12,14 +12,14 @@ from producer.errors import InputError
 
 
 def test_a_feed_is_fetched_then_answered_not_modified(site: Site) -> None:
-    first = fetch(site.url("/feed.xml"))
+    first = fetch(site.url("/feed.xml"), limits=LOCAL)
     assert first is not None and first.etag
-    assert fetch(site.url("/feed.xml"), etag=first.etag) is None  # 304: nothing new
+    assert fetch(site.url("/feed.xml"), etag=first.etag, limits=LOCAL) is None  # 304: nothing new
     assert site.requests == [("/feed.xml", None), ("/feed.xml", first.etag)]
 
 
 def test_complete_items_are_read_from_the_feed_and_teasers_are_not(site: Site) -> None:
-    fetched = fetch(site.url("/feed.xml"))
+    fetched = fetch(site.url("/feed.xml"), limits=LOCAL)
     assert fetched is not None
     water, schools = parse_feed(fetched.body, fetched.url)
     assert is_complete(water) and not is_complete(schools)
@@ -31,7 +31,7 @@ def test_complete_items_are_read_from_the_feed_and_teasers_are_not(site: Site) -
 
 
 def test_an_article_page_is_its_headline_and_body_without_the_site_around_it(site: Site) -> None:
-    fetched = fetch(site.url("/news/schools"))
+    fetched = fetch(site.url("/news/schools"), limits=LOCAL)
     assert fetched is not None
     story = article_from_page(fetched.body, fetched.url).story
     assert story.headline == "افتتاح ثلاث مدارس جديدة في ريف إدلب"
@@ -44,7 +44,7 @@ def test_an_article_page_is_its_headline_and_body_without_the_site_around_it(sit
 
 
 def test_an_atom_feed_reads_too(site: Site) -> None:
-    fetched = fetch(site.url("/agency.xml"))
+    fetched = fetch(site.url("/agency.xml"), limits=LOCAL)
     assert fetched is not None
     items = parse_feed(fetched.body, fetched.url)
     assert [i.url for i in items] == [site.url("/agency/1"), site.url("/agency/2")]  # resolved
@@ -54,10 +54,10 @@ def test_an_atom_feed_reads_too(site: Site) -> None:
 @pytest.mark.parametrize(
     ("path", "limits", "message"),
     [
-        ("/broken", FetchLimits(), "answered HTTP 500"),
-        ("/missing", FetchLimits(), "answered HTTP 404"),
-        ("/huge", FetchLimits(), "is larger than 5120 KB"),
-        ("/slow", FetchLimits(timeout=0.5), "did not answer within 0.5 s"),
+        ("/broken", LOCAL, "answered HTTP 500"),
+        ("/missing", LOCAL, "answered HTTP 404"),
+        ("/huge", LOCAL, "is larger than 5120 KB"),
+        ("/slow", FetchLimits(timeout=0.5, private=True), "did not answer within 0.5 s"),
     ],
 )
 def test_a_failing_source_is_one_clear_error(
@@ -69,11 +69,11 @@ def test_a_failing_source_is_one_clear_error(
 
 def test_an_unreachable_source_is_one_clear_error() -> None:
     with pytest.raises(SourceError, match="cannot be reached"):
-        fetch("http://127.0.0.1:9/feed.xml", limits=FetchLimits(timeout=2))
+        fetch("http://127.0.0.1:9/feed.xml", limits=FetchLimits(timeout=2, private=True))
 
 
 def test_a_page_that_is_not_a_feed_is_refused(site: Site) -> None:
-    fetched = fetch(site.url("/news/schools"))
+    fetched = fetch(site.url("/news/schools"), limits=LOCAL)
     assert fetched is not None
     with pytest.raises(InputError, match="is not an RSS or Atom feed"):
         parse_feed(b"\x00\x01 not xml", fetched.url)
@@ -88,8 +88,8 @@ def test_urls_are_compared_without_tracking_fragments_and_case() -> None:
 
 
 def test_the_same_news_from_two_sources_is_one_story_and_other_news_is_not(site: Site) -> None:
-    alwan = fetch(site.url("/feed.xml"))
-    agency = fetch(site.url("/agency.xml"))
+    alwan = fetch(site.url("/feed.xml"), limits=LOCAL)
+    agency = fetch(site.url("/agency.xml"), limits=LOCAL)
     assert alwan is not None and agency is not None
     water = fingerprint(article_from_item(parse_feed(alwan.body, alwan.url)[0]).story)
     water_agency, bread = (
@@ -99,3 +99,35 @@ def test_the_same_news_from_two_sources_is_one_story_and_other_news_is_not(site:
     assert not same_news(water, bread)
     assert first_match(water_agency, [(1, bread), (2, water)]) == 2
     assert first_match(bread, [(2, water)]) is None
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1:9/feed.xml",
+        "http://localhost:9/feed.xml",
+        "http://[::ffff:10.0.0.1]/",
+        "http://169.254.169.254/",
+    ],
+)
+def test_an_address_inside_the_network_is_refused_by_default(url: str) -> None:
+    with pytest.raises(SourceError, match="inside the network"):
+        fetch(url)
+
+
+def test_a_redirect_into_the_network_is_refused(site: Site) -> None:
+    """A public page that redirects to an internal one: every hop is checked, not only the first."""
+    import httpx
+
+    def public_then_internal(request: httpx.Request) -> httpx.Response:
+        if request.url.host == "93.184.216.34":  # a public address, given as such (no DNS here)
+            return httpx.Response(302, headers={"Location": site.url("/feed.xml")})
+        raise AssertionError(f"an internal address was requested: {request.url}")
+
+    refused = FetchLimits()
+    with pytest.raises(SourceError, match="inside the network"):
+        fetch(
+            "http://93.184.216.34/feed.xml",
+            limits=refused,
+            transport=httpx.MockTransport(public_then_internal),
+        )

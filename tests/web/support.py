@@ -59,6 +59,7 @@ def server_env(data_dir: Path, **extra: str) -> dict[str, str]:
             "PRODUCER_WORKERS": "1",
             "PRODUCER_JOB_STALE_SECONDS": "3",
             "PRODUCER_MAX_UPLOAD_MB": "2",
+            "PRODUCER_SOURCES_PRIVATE": "1",  # the tests' news sites are on loopback
             **extra,
         }
     )

@@ -243,6 +243,9 @@ class Diacritizer:
             confident = [c or s for c, s in zip(confident, known, strict=True)]
             if pausal:
                 model = apply_pausal(skeleton, model, ends_in_pause=pieces[k][2])
+            if not any(given[k]):  # nothing typed: the model's marks as they are
+                out_marks[k], sure[k] = model, confident
+                continue
             for j in range(len(skeleton)):
                 mine = given[k][j]
                 if mine and any(v in mine for v in _VOWELS):

@@ -32,7 +32,7 @@ import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from functools import cache
+from functools import lru_cache
 from importlib.metadata import version as package_version
 from importlib.resources import files
 from pathlib import Path
@@ -117,7 +117,7 @@ def strip_diacritics(text: str) -> str:
     return "".join(c for c in text if c not in DIACRITICS)
 
 
-@cache
+@lru_cache(maxsize=4096)  # called for every letter of every line; the alphabet is small
 def _base(c: str) -> str:
     """The model's input letter for `c`: the NFD base letter (أ → ا); the models never see hamza."""
     decomposed = "".join(d for d in unicodedata.normalize("NFD", c) if unicodedata.category(d) != "Mn")
@@ -139,19 +139,14 @@ class _Model:
         options.enable_mem_pattern = False
         self.session = InferenceSession(str(folder / onnx), options)
         vocab = json.loads((folder / vocab_file).read_text("utf-8"))
-        ids: dict[str, int] = vocab["char_to_idx"]
-        unknown = ids.get("<UNK>", 1)
-        # Character → id as a table indexed by code point (code points past it are unknown).
-        singles = {ord(c): i for c, i in ids.items() if len(c) == 1}
-        self._table = np.full(max(singles) + 2, unknown, dtype=np.int64)
-        self._table[list(singles)] = list(singles.values())
+        self.ids: dict[str, int] = vocab["char_to_idx"]
+        self.unknown = self.ids.get("<UNK>", 1)
         by_id = {i: mark for mark, i in vocab["diac_to_idx"].items()}
         # Only the eight harakat.
         self.marks = [_canonical(m for m in by_id.get(i, "") if m in MARKS) for i in range(max(by_id) + 1)]
 
     def _run(self, rows: list[str]) -> list[np.ndarray]:
-        codes = np.frombuffer("".join(rows).encode("utf-32-le"), dtype=np.uint32)
-        ids = self._table[np.minimum(codes, len(self._table) - 1)].reshape(len(rows), -1)
+        ids = np.array([[self.ids.get(c, self.unknown) for c in row] for row in rows], dtype=np.int64)
         return self.session.run(None, {"input": ids})
 
     def probabilities(self, rows: list[str]) -> np.ndarray:

@@ -8,8 +8,10 @@ both sets than any one model or gated pair, including the pair producer used bef
 gating rawi), which was the best on the first set only. Then grammar.py applies rules of Arabic the
 models do not know (the voice of a verb judged by what follows it, frequent news words).
 All three are bidirectional LSTMs without a length mask, so padding a line changes what they
-predict: a call's lines are cut into pieces of at most _MAX_PIECE characters, and pieces whose
-letters are equally many run as one batch (one model run per length), never padded.
+predict: a call's lines are cut into pieces of at most _MAX_PIECE characters, never padded. Each
+piece runs alone: the int8 models quantize their input over the whole batch, so a piece batched
+with others can read differently than alone, and the editor's view (many lines in one call) must
+read exactly as the build voices them (line by line).
 
 What the wrapper guarantees, whatever the model predicts:
 - the letters of the text are never changed: the model only picks marks for the input's own
@@ -29,9 +31,9 @@ from __future__ import annotations
 import json
 import threading
 import unicodedata
-from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from importlib.metadata import version as package_version
 from importlib.resources import files
 from pathlib import Path
@@ -64,9 +66,6 @@ _TWO_HEAD = ("rawi_v3.int8.onnx", "rawi_v2.vocab.json")
 MODEL_ID = f"text2tashkeel-{package_version('text2tashkeel')}-rawi-v2+rawi+rawi-v3-mean"
 # Long lines are cut after a space so one run stays short (an LSTM runs letter by letter).
 _MAX_PIECE = 400
-# Letters in one model run (rows × length): the runtime's memory grows with them, and 49 rows of
-# 400 (a 4,000-digit number read out) once took 700 MB; 1,600 stay under 100 MB.
-_MAX_RUN_LETTERS = 1600
 # A letter whose mark the models chose with less than this probability makes its word "unsure".
 # On the evaluation set 0.7 flags 12 % of the words; with the sentence-opening verbs the marks
 # cover 79 % of the words voiced wrong and 39 of the 46 meaning-bearing words voiced wrong
@@ -119,6 +118,7 @@ def strip_diacritics(text: str) -> str:
     return "".join(c for c in text if c not in DIACRITICS)
 
 
+@lru_cache(maxsize=4096)  # called for every letter of every line; the alphabet is small
 def _base(c: str) -> str:
     """The model's input letter for `c`: the NFD base letter (أ → ا); the models never see hamza."""
     decomposed = "".join(d for d in unicodedata.normalize("NFD", c) if unicodedata.category(d) != "Mn")
@@ -133,9 +133,11 @@ class _Model:
         options = SessionOptions()
         options.log_severity_level = 3
         options.intra_op_num_threads = threads
-        # Lines come in many lengths: an arena would keep the largest run's buffers for good (it
-        # took a Piper build of one 600-word paragraph past its memory bound).
+        # Lines come in many lengths: an arena would keep the largest run's buffers for good, and a
+        # memory pattern planned for one length is never reused: with them the three sessions held
+        # ~25 MB more (~20 MB without); the same CPU time.
         options.enable_cpu_mem_arena = False
+        options.enable_mem_pattern = False
         self.session = InferenceSession(str(folder / onnx), options)
         vocab = json.loads((folder / vocab_file).read_text("utf-8"))
         self.ids: dict[str, int] = vocab["char_to_idx"]
@@ -160,9 +162,11 @@ class _Model:
 
 
 def _softmax(logits: np.ndarray) -> np.ndarray:
-    logits = logits - logits.max(axis=-1, keepdims=True)
-    exp = np.exp(logits)
-    return exp / exp.sum(axis=-1, keepdims=True)
+    """Softmax over the last axis, in place in `logits` (the session's own output array)."""
+    logits -= logits.max(axis=-1, keepdims=True)
+    np.exp(logits, out=logits)
+    logits /= logits.sum(axis=-1, keepdims=True)
+    return logits
 
 
 class _Labels:
@@ -235,6 +239,9 @@ class Diacritizer:
             confident = [c or s for c, s in zip(confident, known, strict=True)]
             if pausal:
                 model = apply_pausal(skeleton, model, ends_in_pause=pieces[k][2])
+            if not any(given[k]):  # nothing typed: the model's marks as they are
+                out_marks[k], sure[k] = model, confident
+                continue
             for j in range(len(skeleton)):
                 mine = given[k][j]
                 if mine and any(v in mine for v in _VOWELS):
@@ -257,13 +264,12 @@ class Diacritizer:
     def _predict(self, skeletons: list[str]) -> list[tuple[list[str], list[bool]]]:
         """Per skeleton: the predicted marks of each character and whether the models were sure."""
         bases = ["".join(_base(c) for c in s) for s in skeletons]
-        by_length: dict[int, list[int]] = defaultdict(list)
-        for k, base in enumerate(bases):
-            by_length[len(base)].append(k)
         out: list[tuple[list[str], list[bool]]] = [([], []) for _ in skeletons]
         labels = self._labels
-        for run in _runs(by_length):
-            rows = [bases[k] for k in run]
+        for k, base in enumerate(bases):
+            if not base:
+                continue
+            rows = [base]
             gate = labels.project(self._gate, self._gate.probabilities(rows))
             value = labels.project(self._value, self._value.probabilities(rows))
             presence, chosen = self._two_head.two_heads(rows)
@@ -282,23 +288,15 @@ class Diacritizer:
             picked = best.argmax(-1)
             share = sounding.max(-1) / np.maximum(sounding.sum(-1), 1e-9)
             confidence = np.where(silent > 0.5, silent, (1 - silent) * share)
-            for row, k in enumerate(run):
-                marks = [labels.marks[int(c)] for c in picked[row]]
-                out[k] = (marks, [bool(p >= UNSURE_BELOW) for p in confidence[row]])
+            names = labels.marks
+            sure = (confidence >= UNSURE_BELOW).tolist()
+            out[k] = ([names[c] for c in picked[0].tolist()], sure[0])
         return out
 
 
 def _ends_sentence(piece: str) -> bool:
     """Whether a piece cut from the middle of a line ends a sentence (the next one opens one)."""
     return piece.rstrip()[-1:] in _SENTENCE_END
-
-
-def _runs(by_length: dict[int, list[int]]) -> Iterator[list[int]]:
-    """The rows of each length in runs of at most _MAX_RUN_LETTERS letters (one row at least)."""
-    for length, group in by_length.items():
-        if length:
-            per_run = max(1, _MAX_RUN_LETTERS // length)
-            yield from (group[start : start + per_run] for start in range(0, len(group), per_run))
 
 
 def _hamza_below(letter: str, marks: str) -> str:

@@ -128,3 +128,17 @@ def test_a_long_line_is_paused_only_where_it_pauses() -> None:
     assert paused.split()[-1] != full.split()[-1]
     (reading,) = get_diacritizer().read([line])
     assert [w.opens_with_verb for w in reading.words].count(True) <= 1
+
+
+def test_the_editors_view_reads_as_the_build_voices() -> None:
+    """The view diacritizes a whole script in one call, a build one line at a time: both must give the
+    same vowels (the int8 models once read a sentence differently when batched with others)."""
+    from pathlib import Path
+
+    rows = (
+        (Path(__file__).resolve().parents[1] / "data" / "tashkeel_eval.tsv").read_text("utf-8").splitlines()
+    )
+    lines = [strip_diacritics(row.split("\t")[1].replace("*", "")) for row in rows if row[:1].isdigit()]
+    assert len(lines) >= 150
+    diacritizer = get_diacritizer()
+    assert diacritizer.diacritize(lines) == [diacritizer.diacritize([line])[0] for line in lines]

@@ -14,6 +14,7 @@ are evicted once the cache outgrows its size limit (see filecache).
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import re
 from collections.abc import Iterable
@@ -111,11 +112,16 @@ class SegmentCache(FileCache):
         path = self.path(key, _SUFFIX)
         digest = _digest(rate, len(audio), audio.tobytes())
 
+        # Built in memory and written by Python: libsndfile reports a full disk as a bare "System
+        # error", and the job must be able to say the disk is full (an OSError with ENOSPC).
+        encoded = io.BytesIO()
+        with sf.SoundFile(encoded, "w", samplerate=rate, channels=1, subtype="PCM_16", format="WAV") as out:
+            # Set before the first frame, so libsndfile writes the comment ahead of the audio.
+            out.comment = f"{_FORMAT} rate={rate} frames={len(audio)} blake2b={digest}"
+            out.write(audio)
+
         def write(name: str) -> None:
-            with sf.SoundFile(name, "w", samplerate=rate, channels=1, subtype="PCM_16", format="WAV") as out:
-                # Set before the first frame, so libsndfile writes the comment ahead of the audio.
-                out.comment = f"{_FORMAT} rate={rate} frames={len(audio)} blake2b={digest}"
-                out.write(audio)
+            Path(name).write_bytes(encoded.getvalue())
 
         try:
             self.write(path, write)

@@ -72,7 +72,7 @@ def synthesize_segments(
     """
     voice = voice or engine.default_voice()
     spoken = [text.strip() for text in texts]
-    keys = [_key(engine, voice, text, cache, prepare) for text in spoken]
+    keys = cache.keys(engine, voice, [_prepared_text(text, prepare) for text in spoken])
     text_of = dict(zip(keys, spoken, strict=True))  # identical segments are voiced once
     uses = Counter(keys)
     positions: dict[str, list[int]] = {}
@@ -113,7 +113,11 @@ def synthesize_segments(
 
 def _key(engine: Engine, voice: str, text: str, cache: SegmentCache, prepare: Preparation | None) -> str:
     """A segment's cache key; the preparation's name is part of it (see Preparation)."""
-    return cache.key(engine, voice, text + (f"\x00{prepare.name}" if prepare else ""))
+    return cache.key(engine, voice, _prepared_text(text, prepare))
+
+
+def _prepared_text(text: str, prepare: Preparation | None) -> str:
+    return text + (f"\x00{prepare.name}" if prepare else "")
 
 
 def voice_streaming(

@@ -15,6 +15,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from producer.models import Target
 
+# The embedded SQLite database in the data folder (when no database_url is set).
+DATABASE_FILE = "producer.db"
+
 
 def _default_data_dir() -> Path:
     base = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"

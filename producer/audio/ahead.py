@@ -67,6 +67,7 @@ class EncodeAhead:
         self._left = [0] * (group + 1)  # lines still to voice, per group
         for of_segment, count in zip(self._group_of, lines_per_segment, strict=True):
             self._left[of_segment] += count
+        self._sent: set[int] = set()  # stretches between breaks whose parts were submitted
         self._groups: list[tuple[int, int]] = []
         start = 0
         for count in lines_per_segment:
@@ -97,5 +98,8 @@ class EncodeAhead:
         }
         for part in split(programme):
             stretch = next(i for i, end in enumerate(bounds[1:]) if part.start < end)
-            if stretch not in unsettled:
+            if stretch not in unsettled and stretch not in self._sent:
                 self._encoder.submit(part)
+        # A stretch's parts are submitted once: keying them again at every later plan (a re-render
+        # finds most stretches voiced at once, from the cache) costs more than the plan itself.
+        self._sent.update(i for i in range(len(bounds) - 1) if i not in unsettled)

@@ -184,7 +184,9 @@ class TruePeakLimiter:
         # Largest sample or interpolated value touching each chunk.
         peaks = chunk_max(magnitude, q)
         margin = Interpolator.MARGIN
-        centres = self._interp.candidates(magnitude, ceiling, margin, usable - margin)
+        # With chunks of the interpolator's margin, the candidates' chunks are these very ones.
+        maxima = peaks if q == margin else None
+        centres = self._interp.candidates(magnitude, ceiling, margin, usable - margin, maxima)
         if len(centres):
             values = self._interp.between(buf, centres)
             # The value between j and j + 1 bounds the gain of both samples.
@@ -198,10 +200,12 @@ class TruePeakLimiter:
         # Linear between chunk centres (j*q + (q-1)/2): sample j*q + q/2 + i, 0 <= i < q, lies
         # (i + 1/2)/q of the way from centre j to centre j + 1. A row per pair of centres, from
         # the pair around `lo` (a chunk boundary) to the one around `hi`.
-        ends = smooth[lo // q - 1 : hi // q + 1].astype(np.float64)
-        steps = (np.arange(q) + 0.5) / q
+        ends = smooth[lo // q - 1 : hi // q + 1].astype(np.float32, copy=False)
+        if ends.min() >= 1.0:
+            return 1.0  # the peaks that need limiting lie in the context, not in what is emitted
+        steps = ((np.arange(q) + 0.5) / q).astype(np.float32)
         rows = ends[:-1, None] + (ends[1:] - ends[:-1])[:, None] * steps[None, :]
-        return rows.ravel()[q // 2 : q // 2 + hi - lo].astype(np.float32)
+        return rows.ravel()[q // 2 : q // 2 + hi - lo]
 
 
 def _predicted_lufs(meter: LoudnessMeter, gain_db: float, ceiling: float, timing: LimiterTiming) -> float:

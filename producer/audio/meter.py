@@ -290,17 +290,21 @@ class Interpolator:
             out[lo : lo + piece] = np.maximum(np.maximum(values[:, 0], values[:, 1]), values[:, 2])
         return out
 
-    def candidates(self, magnitude: Samples, floor: float, lo: int, hi: int) -> npt.NDArray[np.intp]:
+    def candidates(
+        self, magnitude: Samples, floor: float, lo: int, hi: int, maxima: Samples | None = None
+    ) -> npt.NDArray[np.intp]:
         """Centres in [lo, hi) whose taps hold a sample large enough to reach `floor`.
 
         Decided per run of MARGIN centres from the maxima of MARGIN-sample chunks, so a few
         centres more than needed may come back, never fewer. `magnitude` must cover
-        [lo - MARGIN, hi + MARGIN).
+        [lo - MARGIN, hi + MARGIN); `maxima` are those chunks' maxima if the caller has them.
         """
         size = self.MARGIN
         if hi <= lo:
             return np.zeros(0, np.intp)
-        hot = chunk_max(magnitude[lo - size : hi + size], size) * self.bound > floor
+        if maxima is None:
+            maxima = chunk_max(magnitude[lo - size : hi + size], size)
+        hot = maxima * self.bound > floor
         hot = np.concatenate((hot, np.zeros(2, bool)))
         # Centres [i*MARGIN, (i+1)*MARGIN) after lo reach chunks i, i + 1 and i + 2 of the span.
         runs = np.flatnonzero(hot[:-2] | hot[1:-1] | hot[2:])

@@ -46,6 +46,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
 from producer.models import Target
+from producer.settings import DATABASE_FILE
 
 FEED_CHANGED = "feed_changed"
 SQLITE_POOL = 40
@@ -314,7 +315,7 @@ class Database:
 
 
 def database_url(data_dir: Path, url: str | None) -> str:
-    return url or f"sqlite:///{data_dir / 'producer.db'}"
+    return url or f"sqlite:///{data_dir / DATABASE_FILE}"
 
 
 def _engine(url: str, *, immediate: bool) -> Engine:

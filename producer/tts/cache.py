@@ -88,8 +88,15 @@ class SegmentCache(FileCache):
         return (SegmentCache, (self.root, self.max_bytes))
 
     def key(self, engine: Engine, voice: str, text: str) -> str:
-        material = [_FORMAT, engine.name, engine.version(), voice, engine.options_key(), text]
-        return hashlib.sha256(json.dumps(material, ensure_ascii=False).encode()).hexdigest()
+        return self.keys(engine, voice, [text])[0]
+
+    def keys(self, engine: Engine, voice: str, texts: Iterable[str]) -> list[str]:
+        """The keys of many texts: the engine's version (a voice folder's listing for Piper) read once."""
+        common = [_FORMAT, engine.name, engine.version(), voice, engine.options_key()]
+        return [
+            hashlib.sha256(json.dumps([*common, text], ensure_ascii=False).encode()).hexdigest()
+            for text in texts
+        ]
 
     def get(self, key: str) -> SpeechClip | None:
         """The entry for `key` if present and intact; a damaged entry is deleted."""

@@ -11,6 +11,7 @@ segment is fixed once, by the segment cache, rather than expected to be bit-iden
 from __future__ import annotations
 
 import ctypes
+import functools
 import importlib.metadata
 import threading
 from collections.abc import Iterator
@@ -120,6 +121,12 @@ class _Library:
         return audio
 
 
+@functools.cache
+def _wheel_version() -> str:
+    # Read once: every segment's cache key asks (importlib.metadata reads the wheel's files each time).
+    return importlib.metadata.version("espeakng-loader")
+
+
 _LOCK = threading.Lock()
 _library: _Library | None = None
 
@@ -161,8 +168,7 @@ class EspeakEngine(Engine):
     def version(self) -> str:
         with _LOCK:
             library_version = _shared_library().version
-        wheel_version = importlib.metadata.version("espeakng-loader")
-        return f"espeak-ng {library_version} (espeakng-loader {wheel_version})"
+        return f"espeak-ng {library_version} (espeakng-loader {_wheel_version()})"
 
     def options_key(self) -> str:
         return f"rate={self.config.rate} pitch={self.config.pitch}"

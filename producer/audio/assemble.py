@@ -88,7 +88,7 @@ class Placement:
 
 
 @dataclass(frozen=True)
-class Programme:
+class Timeline:
     """The timeline of a whole bulletin: `frames` frames at `rate`, its chapters and cues.
 
     `cuts` are where the programme may be split into parts mastered and encoded on their own:
@@ -138,7 +138,7 @@ def plan_programme(
     rate: int,
     pacing: Pacing = Pacing(),
     granule: int = 1,
-) -> Programme:
+) -> Timeline:
     """Place intro, the spoken segments (a stinger between stories), outro and the optional bed.
 
     `speech[i]` is the voiced `script.segments[i]`, a clip per line. Chapters run from each
@@ -219,7 +219,7 @@ def plan_programme(
     chapters = _chapters(script, story_starts, total, rate)
     ordered = tuple(sorted(placements, key=lambda p: p.start))
     inside = tuple(c for c in cuts if 0 < c < total)
-    return Programme(
+    return Timeline(
         rate, total, ordered, chapters, tuple(cues), inside, tuple(b for b in breaks if b in inside)
     )
 
@@ -367,7 +367,7 @@ def _ducking(duck: Ducking, spans: Sequence[tuple[int, int]], b0: int, b1: int) 
     return (1.0 - presence * np.float32(1.0 - duck.depth)).astype(np.float32)
 
 
-def render_blocks(programme: Programme, *, block_frames: int = DEFAULT_BLOCK_FRAMES) -> Iterator[Samples]:
+def render_blocks(programme: Timeline, *, block_frames: int = DEFAULT_BLOCK_FRAMES) -> Iterator[Samples]:
     """Mix the programme into consecutive float32 blocks of `block_frames` (the last may be shorter)."""
     if block_frames <= 0:
         raise ValueError("block_frames must be positive")

@@ -20,7 +20,7 @@ from mutagen.id3 import CHAP, CTOC, ID3, TALB, TDRC, TIT2, TLAN, TLEN, TPE1, CTO
 
 from producer.atomic import atomic_path, atomic_write_text
 from producer.audio import mp3
-from producer.audio.assemble import Programme
+from producer.audio.assemble import Timeline
 from producer.audio.bwf import BroadcastInfo, write_bwf
 from producer.audio.master import Deliverable, master
 from producer.audio.parts import PartCache, PartEncoder, encode_parts, split
@@ -32,7 +32,7 @@ _ID3_HEADER = b"ID3\x03\x00\x00"  # version 2.3.0, no flags
 
 
 def encode(
-    programme: Programme,
+    programme: Timeline,
     target: Deliverable,
     out: Path,
     meta: EpisodeMeta,
@@ -129,7 +129,7 @@ def _syncsafe(size: int) -> bytes:
 
 
 def _broadcast_info(
-    programme: Programme, meta: EpisodeMeta, station_ascii: str, valid: timedelta
+    programme: Timeline, meta: EpisodeMeta, station_ascii: str, valid: timedelta
 ) -> BroadcastInfo:
     """The cart markers come from the layout: the voice's entry over the intro, the outro's start."""
     music = {"intro", "outro", "bed", "stinger"}

@@ -20,7 +20,7 @@ from typing import Literal
 
 import numpy as np
 
-from producer.audio.assemble import Programme, load_planned, render_blocks
+from producer.audio.assemble import Timeline, load_planned, render_blocks
 from producer.audio.meter import (
     DUAL_MONO_LU,
     Interpolator,
@@ -264,7 +264,7 @@ def _item_gain(clip: Clip, lufs: float, ceiling: float, timing: LimiterTiming) -
     return 10.0 ** ((lufs - ungated) / 20.0) if math.isfinite(ungated) else 1.0
 
 
-def master(programme: Programme, target: Deliverable) -> Iterator[Samples]:
+def master(programme: Timeline, target: Deliverable) -> Iterator[Samples]:
     """The programme at the target's loudness under its true-peak ceiling, block by block.
 
     Each source is loaded once to be measured; up to `_KEEP_FRAMES` of them are kept for the

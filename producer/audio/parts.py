@@ -20,7 +20,7 @@ from itertools import pairwise
 from pathlib import Path
 
 from producer.audio import mp3
-from producer.audio.assemble import Programme
+from producer.audio.assemble import Timeline
 from producer.audio.master import Deliverable, master
 from producer.errors import AudioError
 from producer.filecache import FileCache
@@ -39,7 +39,7 @@ class Part:
     """A stretch of the programme from `start`; its placements are relative to `start`."""
 
     start: int
-    programme: Programme
+    programme: Timeline
     last: bool
 
     @property
@@ -50,7 +50,7 @@ class Part:
         return self.programme.frames if self.last else self.programme.frames - mp3.FRAME
 
 
-def split(programme: Programme, *, min_seconds: float = MIN_PART_SECONDS) -> list[Part]:
+def split(programme: Timeline, *, min_seconds: float = MIN_PART_SECONDS) -> list[Part]:
     """The programme cut at its breaks, and in between at the first cut `min_seconds` or more
     after the previous one (all on the MP3 frame grid).
 
@@ -77,7 +77,7 @@ def split(programme: Programme, *, min_seconds: float = MIN_PART_SECONDS) -> lis
                 raise ValueError(f"the {p.label or 'source'} at {p.start} runs over the cut at {end}")
             inside.append(replace(p, start=p.start - start))
             index += 1
-        local = Programme(programme.rate, end - start, tuple(inside))
+        local = Timeline(programme.rate, end - start, tuple(inside))
         parts.append(Part(start, local, number == len(bounds) - 2))
     return parts
 

@@ -14,7 +14,7 @@ from producer.audio.assemble import (
     Ducking,
     Pacing,
     Placement,
-    Programme,
+    Timeline,
     ducked_spans,
     frames_at,
     plan_programme,
@@ -131,7 +131,7 @@ def test_cuts_fall_on_the_granule_and_parts_do_not_depend_on_what_came_before(gr
         for cut in plan.cuts:  # nothing plays in the granule before a cut
             assert all(p.end <= cut - granule or p.start >= cut for p in plan.placements)
 
-    def after(plan: Programme, cut: int) -> list[tuple[str, int, int]]:
+    def after(plan: Timeline, cut: int) -> list[tuple[str, int, int]]:
         return [(p.label, p.start - cut, p.frames) for p in plan.placements if p.start >= cut]
 
     # From the first transition on, both plans lay out the same, shifted by whole granules.
@@ -187,7 +187,7 @@ def test_the_bed_stays_down_across_a_breath_and_rises_in_longer_pauses() -> None
     assert ducked_spans(Ducking(0.4, 800, 2400, 3000), lines) == [(0, 18000), (22000, 30000), (40000, 48000)]
 
 
-def reference_mix(programme: Programme) -> np.ndarray:
+def reference_mix(programme: Timeline) -> np.ndarray:
     """The whole programme mixed in one buffer, the obvious way."""
     out = np.zeros(max(p.end for p in programme.placements), np.float64)
     foreground = [p for p in programme.placements if p.ducking is None]
@@ -220,7 +220,7 @@ def test_render_equals_a_full_buffer_mix(block_frames: int) -> None:
     bed = Clip(speechlike(3.0, 11025, seed=5), 11025)  # looped and resampled too
     programme = plan_programme(make_script(2), speech(), assets(bed=bed), rate=RATE, pacing=PACING)
     if block_frames == 1:  # one-frame blocks are slow: a shorter stretch shows the same
-        programme = Programme(RATE, 30000, programme.placements)
+        programme = Timeline(RATE, 30000, programme.placements)
     blocks = list(render_blocks(programme, block_frames=block_frames))
     assert all(b.dtype == np.float32 for b in blocks)
     assert [len(b) for b in blocks[:-1]] == [block_frames] * (len(blocks) - 1)
@@ -249,6 +249,6 @@ def test_a_source_that_changed_since_planning_is_an_error() -> None:
         def load(self) -> Clip:
             return Clip(np.zeros(400, np.float32), RATE)
 
-    programme = Programme(RATE, 800, (Placement(Shrinking(), 0, 800, label="story"),))
+    programme = Timeline(RATE, 800, (Placement(Shrinking(), 0, 800, label="story"),))
     with pytest.raises(AudioError):
         list(render_blocks(programme))

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 from audio_support import ebur128_samples, make_script, speechlike
 
-from producer.audio.assemble import Assets, Pacing, Programme, plan_programme
+from producer.audio.assemble import Assets, Pacing, Timeline, plan_programme
 from producer.audio.master import TARGETS, master
 from producer.models import Clip, SegmentKind
 
@@ -32,7 +32,7 @@ def steady_bed(seconds: float) -> Clip:
 
 
 @pytest.fixture(scope="module")
-def mixes() -> tuple[Programme, np.ndarray, np.ndarray]:
+def mixes() -> tuple[Timeline, np.ndarray, np.ndarray]:
     script = make_script(2)
     # Stories of two lines (a breath between them), the rest one line.
     speech = [

@@ -20,7 +20,7 @@ import pytest
 import soundfile as sf
 from test_audio_encode import SCRIPT, meta_for, programme_for
 
-from producer.audio.assemble import Programme
+from producer.audio.assemble import Timeline
 from producer.audio.bwf import BroadcastInfo, write_bwf
 from producer.audio.encode import encode
 from producer.audio.ffmpeg import ffmpeg_exe
@@ -50,7 +50,7 @@ def text(field: bytes) -> str:
 @dataclass(frozen=True)
 class Wav:
     path: Path
-    programme: Programme
+    programme: Timeline
     chunks: dict[str, bytes]
 
 

@@ -17,7 +17,7 @@ from mutagen.id3 import ID3, CTOCFlags
 from mutagen.mp3 import MP3
 
 from producer.audio import mp3
-from producer.audio.assemble import Placement, Programme, plan_programme
+from producer.audio.assemble import Placement, Timeline, plan_programme
 from producer.audio.assets import default_assets
 from producer.audio.encode import encode, write_chapters_json, write_vtt
 from producer.audio.ffmpeg import ffmpeg_exe
@@ -41,12 +41,12 @@ def voiced(edited: int | None = None) -> list[list[Clip]]:
     return out
 
 
-def programme_for(rate: int, speech: list[list[Clip]] | None = None) -> Programme:
+def programme_for(rate: int, speech: list[list[Clip]] | None = None) -> Timeline:
     granule = mp3.FRAME if rate == mp3.RATE else 1
     return plan_programme(SCRIPT, speech or voiced(), default_assets(rate), rate=rate, granule=granule)
 
 
-def meta_for(programme: Programme) -> EpisodeMeta:
+def meta_for(programme: Timeline) -> EpisodeMeta:
     return EpisodeMeta(
         title=SCRIPT.title,
         station=SCRIPT.station,
@@ -63,7 +63,7 @@ def decode(path: Path) -> np.ndarray:
 
 
 def encode_cached(
-    programme: Programme, target: Deliverable, out: Path, cache: PartCache, workers: int = 1
+    programme: Timeline, target: Deliverable, out: Path, cache: PartCache, workers: int = 1
 ) -> None:
     with PartEncoder(target, cache, workers=workers) as encoder:
         encode(programme, target, out, meta_for(programme), encoder=encoder)
@@ -72,7 +72,7 @@ def encode_cached(
 @dataclass(frozen=True)
 class Encoded:
     path: Path
-    programme: Programme
+    programme: Timeline
     mastered: np.ndarray  # the whole programme mastered in one go
     loudness: tuple[float, float]  # ffmpeg's reading of it
 
@@ -226,9 +226,9 @@ def test_chapters_json_follows_podcasting_2_0(tmp_path: Path) -> None:
     }
 
 
-def short_programme(rate: int) -> Programme:
+def short_programme(rate: int) -> Timeline:
     clip = Clip(speechlike(1.0, rate, seed=1), rate)
-    return Programme(rate, rate, (Placement(clip, 0, rate),))
+    return Timeline(rate, rate, (Placement(clip, 0, rate),))
 
 
 @pytest.mark.parametrize("name", ["podcast", "broadcast"])
@@ -265,7 +265,7 @@ def test_a_failure_mid_render_leaves_no_file_and_keeps_the_old_episode(name: str
     target = TARGETS[name]
     rate = target.rate
     good = Clip(speechlike(1.0, rate, seed=2), rate)
-    programme = Programme(
+    programme = Timeline(
         rate, 6 * rate, (Placement(good, 0, rate), Placement(Unreadable(), 4 * rate, 2 * rate)), cuts=()
     )
     out = tmp_path / ("x.mp3" if name == "podcast" else "x.wav")

@@ -10,7 +10,7 @@ import pytest
 from audio_support import ebur128_samples, faded, speechlike, tone
 from scipy.signal import upfirdn
 
-from producer.audio.assemble import Placement, Programme
+from producer.audio.assemble import Placement, Timeline
 from producer.audio.master import TARGETS, LimiterTiming, TruePeakLimiter, master, measure
 from producer.audio.meter import Interpolator, TruePeakMeter
 from producer.models import Clip, Samples
@@ -111,7 +111,7 @@ def test_limiter_is_transparent_under_the_ceiling() -> None:
     np.testing.assert_array_equal(out, x)
 
 
-def hot_programme(rate: int, level: float, seed: int) -> Programme:
+def hot_programme(rate: int, level: float, seed: int) -> Timeline:
     """Speech-like programme with full-scale clicks and a short square burst, at `level`."""
     rng = np.random.default_rng(seed)
     x = speechlike(20, rate, seed) * np.float32(level)
@@ -119,7 +119,7 @@ def hot_programme(rate: int, level: float, seed: int) -> Programme:
     burst = np.sign(tone(3000, 0.02, rate, 1.0)) * np.float32(0.5 * level)
     x[rate * 10 : rate * 10 + len(burst)] = burst
     clip = Clip(x, rate)
-    return Programme(rate, len(x), (Placement(clip, 0, len(x)),))
+    return Timeline(rate, len(x), (Placement(clip, 0, len(x)),))
 
 
 @pytest.mark.parametrize("target_name", ["podcast", "broadcast"])
@@ -139,14 +139,14 @@ def test_master_reaches_the_target(target_name: str, level: float, tmp_path: Pat
 def test_master_of_silence_stays_silent() -> None:
     target = TARGETS["broadcast"]
     clip = Clip(np.zeros(48000, np.float32), 48000)
-    out = np.concatenate(list(master(Programme(48000, 48000, (Placement(clip, 0, 48000),)), target)))
+    out = np.concatenate(list(master(Timeline(48000, 48000, (Placement(clip, 0, 48000),)), target)))
     assert len(out) == 48000 and not out.any()
 
 
 def test_master_rejects_a_programme_at_another_rate() -> None:
     clip = Clip(np.zeros(100, np.float32), 22050)
     with pytest.raises(ValueError):
-        next(master(Programme(22050, 100, (Placement(clip, 0, 100),)), TARGETS["podcast"]))
+        next(master(Timeline(22050, 100, (Placement(clip, 0, 100),)), TARGETS["podcast"]))
 
 
 def test_each_item_is_levelled_on_its_own(tmp_path: Path) -> None:
@@ -157,7 +157,7 @@ def test_each_item_is_levelled_on_its_own(tmp_path: Path) -> None:
     quiet = Clip(speechlike(6, 22050, seed=5) * np.float32(0.02), 22050)
     hot = Clip(faded(tone(440, 4, rate, 0.9), rate), rate)
     gap = rate
-    programme = Programme(
+    programme = Timeline(
         rate,
         6 * rate + gap + 4 * rate,
         (Placement(quiet, 0, 6 * rate), Placement(hot, 6 * rate + gap, 4 * rate)),
@@ -172,7 +172,7 @@ def test_each_item_is_levelled_on_its_own(tmp_path: Path) -> None:
 def test_a_clip_too_short_to_gate_is_levelled_on_its_mean_square(tmp_path: Path) -> None:
     target = TARGETS["broadcast"]
     word = Clip(faded(tone(300, 0.3, 48000, 0.01), 48000), 48000)  # 300 ms: no 400 ms block
-    programme = Programme(48000, 48000, (Placement(word, 0, word.frames),))
+    programme = Timeline(48000, 48000, (Placement(word, 0, word.frames),))
     out = np.concatenate(list(master(programme, target)))
     rms_db = 20 * math.log10(float(np.sqrt(np.mean(out[: word.frames] ** 2))))
     # From -43 dBFS RMS to the target: K-weighting is flat at 300 Hz, so LUFS = dB RMS - 0.691.

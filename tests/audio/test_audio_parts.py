@@ -9,7 +9,7 @@ import pytest
 from audio_support import sine_clip, speechlike
 
 from producer.audio import mp3
-from producer.audio.assemble import Placement, Programme
+from producer.audio.assemble import Placement, Timeline
 from producer.audio.parts import split
 from producer.models import Clip
 
@@ -33,7 +33,7 @@ def test_count_frames_refuses_what_is_not_whole_frames() -> None:
         mp3.count_frames(b"ID3" + data)
 
 
-def programme_with_cuts(seconds: list[float], breaks: tuple[int, ...] = (), rate: int = 44100) -> Programme:
+def programme_with_cuts(seconds: list[float], breaks: tuple[int, ...] = (), rate: int = 44100) -> Timeline:
     """Clips of `seconds`, each followed by a second of silence ending on the frame grid; the
     cuts after the clips numbered in `breaks` are breaks."""
     placements, cuts, cursor = [], [], 0
@@ -43,7 +43,7 @@ def programme_with_cuts(seconds: list[float], breaks: tuple[int, ...] = (), rate
         cursor = -(-(cursor + clip.frames + rate) // mp3.FRAME) * mp3.FRAME
         cuts.append(cursor)
     kept = tuple(cuts[:-1])
-    return Programme(rate, cursor, tuple(placements), cuts=kept, breaks=tuple(kept[i] for i in breaks))
+    return Timeline(rate, cursor, tuple(placements), cuts=kept, breaks=tuple(kept[i] for i in breaks))
 
 
 def test_split_joins_short_stretches_and_keeps_every_placement() -> None:
@@ -66,7 +66,7 @@ def test_an_edit_changes_the_parts_of_its_own_story_alone() -> None:
     regroups the first story's parts, never the second's."""
     programmes = [programme_with_cuts(lengths, breaks=(4,)) for lengths in ([8] * 10, [8, 13, *[8] * 8])]
 
-    def layouts(programme: Programme, *, second: bool) -> list[list[tuple[int, int]]]:
+    def layouts(programme: Timeline, *, second: bool) -> list[list[tuple[int, int]]]:
         brk = programme.breaks[0]
         parts = split(programme, min_seconds=20)
         assert brk in [part.start for part in parts]
@@ -81,7 +81,7 @@ def test_an_edit_changes_the_parts_of_its_own_story_alone() -> None:
 def test_split_refuses_cuts_off_the_grid_or_through_a_placement() -> None:
     clip = Clip(np.ones(44100, np.float32) * 0.1, 44100)
     with pytest.raises(ValueError):
-        split(Programme(44100, 10 * mp3.FRAME * 10, (), cuts=(1000,)))
-    through = Programme(44100, 100 * mp3.FRAME, (Placement(clip, 0, clip.frames),), cuts=(38 * mp3.FRAME,))
+        split(Timeline(44100, 10 * mp3.FRAME * 10, (), cuts=(1000,)))
+    through = Timeline(44100, 100 * mp3.FRAME, (Placement(clip, 0, clip.frames),), cuts=(38 * mp3.FRAME,))
     with pytest.raises(ValueError, match="runs over"):
         split(through, min_seconds=0)

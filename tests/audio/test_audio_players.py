@@ -15,7 +15,7 @@ from audio_support import make_script, speechlike
 from mutagen.id3 import ID3
 
 from producer.audio import mp3
-from producer.audio.assemble import Programme, plan_programme
+from producer.audio.assemble import Timeline, plan_programme
 from producer.audio.assets import default_assets
 from producer.audio.encode import encode
 from producer.audio.ffmpeg import ffmpeg_exe
@@ -31,7 +31,7 @@ HEADLINES = tuple(f"{i + 1}. {_WORDS * 3}"[:size] for i, size in enumerate((200,
 @dataclass(frozen=True)
 class Episode:
     path: Path
-    programme: Programme
+    programme: Timeline
 
 
 @pytest.fixture(scope="module")

@@ -47,6 +47,17 @@ class SegmentKind(StrEnum):
     SIGNOFF = "signoff"
 
 
+# What each kind of segment is called in the editor and in script files.
+SEGMENT_LABELS = {
+    SegmentKind.IDENT: "تعريف المحطة",
+    SegmentKind.GREETING: "التحية",
+    SegmentKind.HEADLINES: "العناوين",
+    SegmentKind.TRANSITION: "انتقال",
+    SegmentKind.STORY: "خبر",
+    SegmentKind.SIGNOFF: "الختام",
+}
+
+
 @dataclass(frozen=True)
 class Segment:
     """A unit of speech in the script; `story` is the 0-based story it belongs to, if any."""

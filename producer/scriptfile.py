@@ -12,18 +12,10 @@ from datetime import datetime
 from typing import Any
 
 from producer.errors import InputError
-from producer.models import Script, Segment, SegmentKind
+from producer.models import SEGMENT_LABELS, Script, Segment, SegmentKind
 
 MAGIC = "# producer script v1"
 _HEADER_KEYS = ("title", "station", "programme", "created")
-_LABELS = {
-    SegmentKind.IDENT: "تعريف المحطة",
-    SegmentKind.GREETING: "التحية",
-    SegmentKind.HEADLINES: "العناوين",
-    SegmentKind.TRANSITION: "انتقال",
-    SegmentKind.STORY: "خبر",
-    SegmentKind.SIGNOFF: "الختام",
-}
 _SECTION = re.compile(r"^\[\s*([a-z]+)(?:\s+(\d+))?\s*\]\s*(?:#.*)?$")
 
 
@@ -46,7 +38,7 @@ def script_to_text(script: Script) -> str:
     ]
     for seg in script.segments:
         number = f" {seg.story + 1}" if seg.story is not None else ""
-        lines.append(f"[{seg.kind.value}{number}]  # {_LABELS[seg.kind]}")
+        lines.append(f"[{seg.kind.value}{number}]  # {SEGMENT_LABELS[seg.kind]}")
         lines.extend(seg.text.split("\n"))
         lines.append("")
     return "\n".join(lines)

@@ -24,7 +24,7 @@ from starlette.datastructures import FormData, UploadFile
 
 from producer import auth
 from producer.errors import ProducerError
-from producer.models import SegmentKind, Target
+from producer.models import SEGMENT_LABELS, Target
 from producer.settings import Settings
 from producer.store import db
 from producer.store.db import ACTIVE_STATES, Bulletin, JobState, utcnow
@@ -60,14 +60,6 @@ PREVIEW_TIMEOUT = 300.0
 
 router = APIRouter(include_in_schema=False)
 
-KIND_LABELS = {
-    SegmentKind.IDENT: "تعريف المحطة",
-    SegmentKind.GREETING: "التحية",
-    SegmentKind.HEADLINES: "العناوين",
-    SegmentKind.TRANSITION: "انتقال",
-    SegmentKind.STORY: "خبر",
-    SegmentKind.SIGNOFF: "الختام",
-}
 TARGET_LABELS = {Target.PODCAST: "بودكاست (MP3)", Target.BROADCAST: "بث إذاعي (WAV)"}
 MAX_UPLOADS = 10
 
@@ -91,7 +83,7 @@ def render(request: Request, template: str, status: int = 200, **context: Any) -
         "csrf": identity.csrf if identity else None,
         "is_editor": bool(identity and auth.has_role(identity.user, "editor")),
         "is_admin": bool(identity and auth.has_role(identity.user, "admin")),
-        "kind_labels": KIND_LABELS,
+        "kind_labels": SEGMENT_LABELS,
         "target_labels": TARGET_LABELS,
     }
     return state.templates.TemplateResponse(request, template, {**base, **context}, status_code=status)

@@ -38,14 +38,6 @@ DAMASCUS = timezone(timedelta(hours=3))
 
 
 @pytest.fixture
-def database(database_url: str) -> Iterator[Database]:
-    database = Database(database_url)
-    database.migrate()
-    yield database
-    database.dispose()
-
-
-@pytest.fixture
 def reopened(database: Database) -> Iterator[Database]:
     """The same database opened again, as another process would."""
     other = Database(database.url)

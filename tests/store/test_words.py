@@ -23,14 +23,6 @@ ALWAN_PAGE = Path(__file__).resolve().parents[1] / "data" / "pages" / "alwan.txt
 
 
 @pytest.fixture
-def database(database_url: str) -> Iterator[Database]:
-    database = Database(database_url)
-    database.migrate()
-    yield database
-    database.dispose()
-
-
-@pytest.fixture
 def other(database: Database) -> Iterator[Database]:
     """The same database as another process opens it: its own engine, its own built words."""
     database = Database(database.url)

@@ -2,8 +2,11 @@
 
 An entry is one plain 16-bit PCM WAV file (lossless for the engines' 16-bit output; a segment with
 no audio is a zero-frame WAV). Its INFO comment, which libsndfile writes before the audio, records
-the frame count, rate and a digest of the PCM bytes, so a lookup verifies an entry by reading it,
-and a truncated or damaged entry is caught, deleted and voiced again. Uncompressed on purpose:
+the frame count, rate, a digest of the PCM bytes (the clip's identity in the encoded parts' keys)
+and their CRC-32, so a lookup verifies an entry by reading it, and a truncated or damaged entry is
+caught, deleted and voiced again. The lookup checks the CRC, not the digest: it catches the same
+damage at under half the cost (88 MB of PCM: 0.04 s against 0.095 s), and a re-render after a
+one-word edit looks up every segment of the bulletin. Uncompressed on purpose:
 measured on 52 minutes of espeak-ng speech, FLAC (level 0.5) cost 0.81 s of CPU to write and 0.64 s
 to read back and verify, FLAC level 0 0.73 s and 0.57 s, WAV 0.31 s and 0.20 s, for files twice
 as large (133 MB against 69 MB; the cache is an LRU under its size limit). Files are written to a
@@ -17,6 +20,7 @@ import hashlib
 import io
 import json
 import re
+import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,8 +33,8 @@ from producer.filecache import FileCache
 from producer.models import Clip
 from producer.tts.base import AudioChunk, Engine
 
-_FORMAT = "producer-cache/3"
-_COMMENT = re.compile(rb"producer-cache/3 rate=(\d+) frames=(\d+) blake2b=([0-9a-f]{32})")
+_FORMAT = "producer-cache/4"
+_COMMENT = re.compile(rb"producer-cache/4 rate=(\d+) frames=(\d+) blake2b=([0-9a-f]{32}) crc32=([0-9a-f]{8})")
 _SUFFIX = ".wav"
 # Entries of the previous format (FLAC) are never read, only evicted like any other.
 _SUFFIXES = (_SUFFIX, ".flac")
@@ -69,6 +73,11 @@ def _digest(rate: int, frames: int, pcm: bytes | memoryview) -> str:
     h = hashlib.blake2b(f"{rate}:{frames}:".encode(), digest_size=16)
     h.update(pcm)
     return h.hexdigest()
+
+
+def _crc(rate: int, frames: int, digest: str, pcm: bytes | memoryview) -> int:
+    """The CRC-32 of the entry's fields and PCM: a damaged digest is caught like damaged audio."""
+    return zlib.crc32(pcm, zlib.crc32(f"{rate}:{frames}:{digest}".encode()))
 
 
 def _to_int16(samples: np.ndarray) -> np.ndarray:
@@ -117,14 +126,16 @@ class SegmentCache(FileCache):
         audio = np.concatenate(parts) if parts else np.zeros(0, dtype="<i2")
         rate = rate or rate_if_empty
         path = self.path(key, _SUFFIX)
-        digest = _digest(rate, len(audio), audio.tobytes())
+        pcm = audio.tobytes()
+        digest = _digest(rate, len(audio), pcm)
+        crc = _crc(rate, len(audio), digest, pcm)
 
         # Built in memory and written by Python: libsndfile reports a full disk as a bare "System
         # error", and the job must be able to say the disk is full (an OSError with ENOSPC).
         encoded = io.BytesIO()
         with sf.SoundFile(encoded, "w", samplerate=rate, channels=1, subtype="PCM_16", format="WAV") as out:
             # Set before the first frame, so libsndfile writes the comment ahead of the audio.
-            out.comment = f"{_FORMAT} rate={rate} frames={len(audio)} blake2b={digest}"
+            out.comment = f"{_FORMAT} rate={rate} frames={len(audio)} blake2b={digest} crc32={crc:08x}"
             out.write(audio)
 
         def write(name: str) -> None:
@@ -160,7 +171,7 @@ def _wav_layout(data: bytes) -> tuple[int, int, int, int] | None:
 
 
 def _checked(path: Path, data: bytes) -> SpeechClip | None:
-    """The entry held in `data` if its audio matches the digest it was written with."""
+    """The entry held in `data` if its audio matches the CRC it was written with."""
     layout = _wav_layout(data)
     if layout is None:
         return None
@@ -170,6 +181,6 @@ def _checked(path: Path, data: bytes) -> SpeechClip | None:
     if found is None or int(found[1]) != rate or int(found[2]) != frames:
         return None
     digest = found[3].decode()
-    if _digest(rate, frames, memoryview(data)[start : start + size]) != digest:
+    if _crc(rate, frames, digest, memoryview(data)[start : start + size]) != int(found[4], 16):
         return None
     return SpeechClip(path, frames, rate, digest)

@@ -171,6 +171,8 @@ def one_run(base: str, work: Path, env_extra: dict[str, str]) -> Result:
         **os.environ,
         "PRODUCER_DATA_DIR": str(data),
         "PRODUCER_TIMEZONE": "UTC",
+        # The sources are served on loopback, which the service refuses to fetch unless told.
+        "PRODUCER_SOURCES_PRIVATE": "1",
         **env_extra,
     }
 

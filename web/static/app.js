@@ -197,6 +197,28 @@ function setupJob(box) {
   if (box.dataset.state === "queued" || box.dataset.state === "running") poll();
 }
 
+// ---- a run being built: the page shows its outcome by itself ----
+function setupRunWatch(box) {
+  // The page itself is read again (it holds no form then): once the state it shows has moved
+  // on, it is loaded whole, with the player, the stories and the approval buttons.
+  async function poll() {
+    try {
+      const response = await fetch(location.href, { credentials: "same-origin", cache: "no-store" });
+      if (response.ok) {
+        const page = new DOMParser().parseFromString(await response.text(), "text/html");
+        if (page.querySelector("#run")?.dataset.watch !== box.dataset.watch) {
+          location.reload();
+          return;
+        }
+      }
+    } catch {
+      // a network hiccup: asked again at the next turn
+    }
+    setTimeout(poll, 3000);
+  }
+  setTimeout(poll, 3000);
+}
+
 // ---- episode: chapters and transcript follow the player ----
 function setupPlayer(player) {
   document.addEventListener("click", (event) => {
@@ -223,4 +245,6 @@ document.addEventListener("DOMContentLoaded", () => {
   if (job) setupJob(job);
   const player = document.querySelector("#player");
   if (player) setupPlayer(player);
+  const run = document.querySelector("#run[data-watch]");
+  if (run) setupRunWatch(run);
 });

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, cast
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import or_, select, update
+from sqlalchemy.orm import Session
 
 from producer.air.handoff import hand_off, target_due
 from producer.air.plan import Furniture, Planned, plan
@@ -31,6 +32,7 @@ from producer.store.air import (
     Programme,
     Run,
     RunState,
+    Source,
     chosen_with_picks,
     claim_run,
     programme_by_name,
@@ -89,8 +91,10 @@ def start_run(services: Services, programme_id: int, air_time: datetime, *, now:
         # Claimed by this clock: a run claimed before its air time is a scheduled one (see _late).
         run.created = now
         articles, lineup = chosen_with_picks(s, programme, air_time, now, window=window)
-        if not articles:
-            run.state, run.error = RunState.SKIPPED.value, "no new articles in its sources"
+        unread = [] if articles else _unread_sources(s, programme)
+        skipped = "" if articles else _nothing_new(unread)
+        if skipped:
+            run.state, run.error = RunState.SKIPPED.value, skipped
         run.article_ids, run.updated = [a.id for a in articles], now
         s.flush()
         run_id = run.id
@@ -98,7 +102,8 @@ def start_run(services: Services, programme_id: int, air_time: datetime, *, now:
         stories = [story_of(a) for a in articles]
         ids = [a.id for a in articles]
     if not stories:
-        log.info("programme %s at %s skipped: no new articles", name, air_time)
+        level = logging.WARNING if unread else logging.INFO
+        log.log(level, "programme %s at %s skipped: %s", name, air_time, skipped)
         return run_id
     try:
         bulletin_id, chosen = _build(
@@ -113,6 +118,25 @@ def start_run(services: Services, programme_id: int, air_time: datetime, *, now:
             row.bulletin_id, row.article_ids, row.updated = bulletin_id, chosen, now
     _queue(services, bulletin_id)
     return run_id
+
+
+def _unread_sources(s: Session, programme: Programme) -> list[str]:
+    """The programme's sources whose last poll failed."""
+    return list(
+        s.scalars(
+            select(Source.name)
+            .where(Source.name.in_(programme.sources), Source.error.is_not(None))
+            .order_by(Source.name)
+        )
+    )
+
+
+def _nothing_new(unread: Sequence[str]) -> str:
+    """Why a run has nothing to read: with nobody at the desk, "no new articles" alone would hide
+    a source that has stopped answering."""
+    reason = "no new articles in its sources"
+    # Joined by the Arabic comma: the names are the station's, and the reason is shown in Arabic.
+    return f"{reason}; these could not be read: {'، '.join(unread)}" if unread else reason
 
 
 def _build(

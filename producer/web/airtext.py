@@ -44,6 +44,10 @@ _SOURCE_ERRORS: list[tuple[re.Pattern[str], str]] = [
 ]
 _RUN_ERRORS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"^no new articles in its sources$"), "لا أخبار جديدة في مصادرها."),
+    (
+        re.compile(r"^no new articles in its sources; these could not be read: (.+)$"),
+        "لا أخبار جديدة في مصادرها؛ تعذّرت قراءة: {0}.",
+    ),
     (re.compile(r"^not approved in time$"), "لم تُعتمد قبل الموعد، فلم تُبث."),
     (re.compile(r"^the service was down at its build time$"), "كانت الخدمة متوقفة وقت تحضيرها، فلم تُبث."),
     (re.compile(r"^skipped by (.+)$"), "تخطّاها {0}، فلم تُبث."),

@@ -45,6 +45,7 @@ from producer.store.air import (
 from producer.store.db import Bulletin, Database, Episode, User, database_url
 from producer.store.files import open_store
 from producer.web import service
+from producer.web.airtext import run_error
 from producer.web.app import create_app
 
 WATER = "عودة المياه إلى 12 حيا في مدينة حلب"
@@ -294,6 +295,22 @@ def test_a_story_aired_recently_is_not_chosen_again_unless_updated(station: Serv
     )
     run = _runs(station)[-1]
     assert run.id == rebuilt and run.state == RunState.BUILDING and run.article_ids == [ids[WATER]]
+
+
+def test_a_run_with_nothing_to_read_names_the_sources_that_could_not_be_read(
+    station: Services, site: Site
+) -> None:
+    with station.db.write() as s:
+        gone = add_source(s, "عنب بلدي", site.url("/gone.xml"), SourceKind.FEED).id
+    assert poll(station.db, gone, now=T0 - timedelta(minutes=10), limits=LOCAL).error is not None
+    programme_id = _programme(station, sources=["عنب بلدي"])
+    run_id = start_run(station, programme_id, T0 + timedelta(minutes=5), now=T0)
+    (run,) = _runs(station)
+    assert run.id == run_id and (run.state, run.error) == (
+        RunState.SKIPPED,
+        "no new articles in its sources; these could not be read: عنب بلدي",
+    )
+    assert run_error(run.error) == "لا أخبار جديدة في مصادرها؛ تعذّرت قراءة: عنب بلدي."
 
 
 def test_the_scheduler_polls_stale_sources_and_starts_due_slots_on_its_clock(

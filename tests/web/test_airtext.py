@@ -47,6 +47,10 @@ def test_source_errors_in_arabic(english: str, arabic: str) -> None:
     ("english", "arabic"),
     [
         ("no new articles in its sources", "لا أخبار جديدة في مصادرها."),
+        (
+            "no new articles in its sources; these could not be read: ألوان، عنب بلدي",
+            "لا أخبار جديدة في مصادرها؛ تعذّرت قراءة: ألوان، عنب بلدي.",
+        ),
         ("not approved in time", "لم تُعتمد قبل الموعد، فلم تُبث."),
         ("the service was down at its build time", "كانت الخدمة متوقفة وقت تحضيرها، فلم تُبث."),
         ("skipped by سلمى", "تخطّاها سلمى، فلم تُبث."),

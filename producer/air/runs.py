@@ -92,18 +92,17 @@ def start_run(services: Services, programme_id: int, air_time: datetime, *, now:
         run.created = now
         articles, lineup = chosen_with_picks(s, programme, air_time, now, window=window)
         unread = [] if articles else _unread_sources(s, programme)
-        skipped = "" if articles else _nothing_new(unread)
-        if skipped:
-            run.state, run.error = RunState.SKIPPED.value, skipped
+        if not articles:
+            run.state, run.error = RunState.SKIPPED.value, _nothing_new(unread)
         run.article_ids, run.updated = [a.id for a in articles], now
         s.flush()
-        run_id = run.id
+        run_id, error = run.id, run.error
         name, length, target = programme.name, programme.length_seconds, programme.target
         stories = [story_of(a) for a in articles]
         ids = [a.id for a in articles]
     if not stories:
         level = logging.WARNING if unread else logging.INFO
-        log.log(level, "programme %s at %s skipped: %s", name, air_time, skipped)
+        log.log(level, "programme %s at %s skipped: %s", name, air_time, error)
         return run_id
     try:
         bulletin_id, chosen = _build(

@@ -291,22 +291,19 @@ class JobQueue:
     def reconcile(self) -> Reaped:
         """Requeue expired leases, delete their attempts' objects, send lost queue messages."""
         reaped = requeue_expired(self.db)
-        for job_id in reaped.requeued:
-            attempt = reaped.attempts.get(job_id)
-            log.warning(
-                "job %s attempt %s: lease expired, queued again",
-                job_id,
-                attempt,
-                extra={"job_id": job_id, "attempt": attempt},
-            )
-        for job_id in reaped.failed:
-            attempt = reaped.attempts.get(job_id)
-            log.warning(
-                "job %s attempt %s: lease expired too often, failed",
-                job_id,
-                attempt,
-                extra={"job_id": job_id, "attempt": attempt},
-            )
+        for outcome, job_ids in (
+            ("expired, queued again", reaped.requeued),
+            ("expired too often, failed", reaped.failed),
+        ):
+            for job_id in job_ids:
+                attempt = reaped.attempts.get(job_id)
+                log.warning(
+                    "job %s attempt %s: lease %s",
+                    job_id,
+                    attempt,
+                    outcome,
+                    extra={"job_id": job_id, "attempt": attempt},
+                )
         delete_orphans(self.store, reaped.orphans)
         broker_empty = self.broker.pending() == 0
         sent = []

@@ -34,7 +34,9 @@ from producer.models import Clip
 from producer.tts.base import AudioChunk, Engine
 
 _FORMAT = "producer-cache/4"
-_COMMENT = re.compile(rb"producer-cache/4 rate=(\d+) frames=(\d+) blake2b=([0-9a-f]{32}) crc32=([0-9a-f]{8})")
+_COMMENT = re.compile(
+    re.escape(_FORMAT.encode()) + rb" rate=(\d+) frames=(\d+) blake2b=([0-9a-f]{32}) crc32=([0-9a-f]{8})"
+)
 _SUFFIX = ".wav"
 # Entries of the previous format (FLAC) are never read, only evicted like any other.
 _SUFFIXES = (_SUFFIX, ".flac")

@@ -34,7 +34,7 @@ from producer.store.db import AuditEntry, Bulletin, Episode
 from producer.web import airtext
 from producer.web.deps import AppState, Editor, RowId, State, Viewer, read_form
 from producer.web.pages import _field, render
-from producer.web.service import Rejected
+from producer.web.service import Rejected, get_row
 
 router = APIRouter(include_in_schema=False)
 
@@ -130,11 +130,7 @@ def _form_page(
 
 
 def _programme(state: AppState, programme_id: int) -> Programme:
-    with state.db.read() as s:
-        programme = s.get(Programme, programme_id)
-    if programme is None:
-        raise Rejected(404, "البرنامج غير موجود.")
-    return programme
+    return get_row(state, Programme, programme_id, "البرنامج غير موجود.")
 
 
 @router.get("/programmes/new")

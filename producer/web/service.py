@@ -17,7 +17,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy.exc import IntegrityError, OperationalError
 
@@ -30,6 +30,8 @@ from producer.store.db import Bulletin, Episode, Job, JobState, User, utcnow
 from producer.store.station import StationConfig, station_settings
 from producer.store.words import station_words
 from producer.web.deps import AppState
+
+Row = TypeVar("Row")
 
 log = logging.getLogger("producer.web")
 
@@ -202,12 +204,17 @@ def create_bulletin(state: AppState, user: User, draft: Draft) -> Bulletin:
         return bulletin
 
 
-def get_bulletin(state: AppState, bulletin_id: int) -> Bulletin:
+def get_row(state: AppState, model: type[Row], key: int, missing: str) -> Row:
+    """The row of `model` with primary key `key`; a 404 saying `missing` (in Arabic) when there is none."""
     with state.db.read() as s:
-        bulletin = s.get(Bulletin, bulletin_id)
-    if bulletin is None:
-        raise Rejected(404, "النشرة غير موجودة.")
-    return bulletin
+        row = s.get(model, key)
+    if row is None:
+        raise Rejected(404, missing)
+    return row
+
+
+def get_bulletin(state: AppState, bulletin_id: int) -> Bulletin:
+    return get_row(state, Bulletin, bulletin_id, "النشرة غير موجودة.")
 
 
 def edit_script(
@@ -392,11 +399,7 @@ def get_job(state: AppState, job_id: str) -> Job:
 
 
 def get_episode(state: AppState, episode_id: int) -> Episode:
-    with state.db.read() as s:
-        episode = s.get(Episode, episode_id)
-    if episode is None:
-        raise Rejected(404, "الحلقة غير موجودة.")
-    return episode
+    return get_row(state, Episode, episode_id, "الحلقة غير موجودة.")
 
 
 def set_published(state: AppState, user: User, episode_id: int, published: bool) -> Episode:

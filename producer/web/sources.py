@@ -30,7 +30,7 @@ from producer.web import airtext
 from producer.web.air import air_page
 from producer.web.deps import AppState, Editor, RowId, State, Viewer, read_form
 from producer.web.pages import _field
-from producer.web.service import Rejected
+from producer.web.service import get_row
 
 router = APIRouter(include_in_schema=False)
 
@@ -93,11 +93,7 @@ def _add_source(request: Request, state: AppState, form: FormData) -> Response:
 
 
 def _source(state: AppState, source_id: int) -> Source:
-    with state.db.read() as s:
-        source = s.get(Source, source_id)
-    if source is None:
-        raise Rejected(404, "المصدر غير موجود.")
-    return source
+    return get_row(state, Source, source_id, "المصدر غير موجود.")
 
 
 @router.post("/sources/{source_id}/fetch")

@@ -333,6 +333,29 @@ def test_render_request_during_a_queue_outage_answers_503_and_strands_nothing(
     assert claim is not None and claim.job_id == jobs[0].id
 
 
+def test_a_job_is_marked_sent_before_its_message_rings(
+    queues: Callable[[], JobQueue], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Workers claim with SKIP LOCKED on PostgreSQL: a mark written after the message could hold
+    the row while a worker looks for it, the message would find nothing and the job would wait
+    for the reconciler. So the mark is committed first, by a render request and the reconciler."""
+    queue, worker = queues(), queues()
+    marked_when_rung: dict[str, bool] = {}
+    send = queue.broker.submit
+
+    def ring(job_id: str) -> None:
+        marked_when_rung[job_id] = job_row(worker, job_id).enqueued is not None
+        send(job_id)
+
+    monkeypatch.setattr(queue.broker, "submit", ring)
+    requested = add_job(queue)
+    queue.submit(requested)
+    lost = add_job(queue)
+    queue.reconcile()
+    assert marked_when_rung == {requested: True, lost: True}
+    assert [worker.broker.take(), worker.broker.take()] == [requested, lost]
+
+
 def test_render_requests_at_once_queue_one_job(backend: Backend, tmp_path: Path) -> None:
     """Double clicks and two editors at once: one render, the others are shown it."""
     settings = load_settings(

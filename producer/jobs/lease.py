@@ -263,6 +263,8 @@ def unsent(database: Database, resend_after: float, broker_empty: bool) -> list[
 
 
 def mark_enqueued(database: Database, job_ids: list[str]) -> None:
+    """Committed before the message is sent: a worker claims with SKIP LOCKED, so a mark written
+    after the send could hold the row while the worker looks, and the doorbell would find nothing."""
     if not job_ids:
         return
     with database.write() as s:
@@ -272,9 +274,11 @@ def mark_enqueued(database: Database, job_ids: list[str]) -> None:
         )
 
 
-def unmark_enqueued(database: Database, job_id: str) -> None:
+def unmark_enqueued(database: Database, job_ids: list[str]) -> None:
+    if not job_ids:
+        return
     with database.write() as s:
-        s.execute(update(Job).where(Job.id == job_id).values(enqueued=None))
+        s.execute(update(Job).where(Job.id.in_(job_ids)).values(enqueued=None))
 
 
 def cancel(database: Database, job_id: str) -> bool:

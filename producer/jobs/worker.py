@@ -95,21 +95,26 @@ class JobQueue:
     # ---- submitting ----------------------------------------------------------------------------
 
     def submit(self, job_id: str) -> None:
-        """Ring the queue for a job whose row is committed (its `enqueued` mark set optimistically);
-        raises QueueUnavailable after clearing the mark. The row is the truth: the reconciler
-        sends the message once the broker is back."""
+        """Ring the queue for a job whose row is committed; raises QueueUnavailable after clearing
+        its `enqueued` mark. The row is the truth: the reconciler sends the message once the
+        broker is back."""
+        self._send([job_id])
+        self._wake.set()
+
+    def _send(self, job_ids: list[str]) -> None:
+        """Mark the jobs sent, then send their messages; the unsent are unmarked on failure."""
+        mark_enqueued(self.db, job_ids)
+        sent = 0
         try:
-            self.broker.submit(job_id)
+            for job_id in job_ids:
+                self.broker.submit(job_id)
+                sent += 1
         except QueueUnavailable:
             try:
-                unmark_enqueued(self.db, job_id)
-            except SQLAlchemyError as exc:  # then the reconciler resends it after a lease's time
-                log.warning(
-                    "job %s: message not sent and not marked so (%s)", job_id, exc, extra={"job_id": job_id}
-                )
+                unmark_enqueued(self.db, job_ids[sent:])
+            except SQLAlchemyError as exc:  # then the reconciler resends them after a lease's time
+                log.warning("messages not sent and not marked so (%s): %s", exc, ", ".join(job_ids[sent:]))
             raise
-        mark_enqueued(self.db, [job_id])
-        self._wake.set()
 
     def cancel(self, job_id: str) -> bool:
         return cancel(self.db, job_id)
@@ -306,15 +311,10 @@ class JobQueue:
                 )
         delete_orphans(self.store, reaped.orphans)
         broker_empty = self.broker.pending() == 0
-        sent = []
-        try:
-            for job_id in unsent(self.db, self.lease_seconds, broker_empty):
-                self.broker.submit(job_id)
-                sent.append(job_id)
-        finally:
-            mark_enqueued(self.db, sent)
-        if sent:
-            log.info("sent queue messages for %d queued job(s)", len(sent))
+        lost = unsent(self.db, self.lease_seconds, broker_empty)
+        self._send(lost)
+        if lost:
+            log.info("sent queue messages for %d queued job(s)", len(lost))
         return reaped
 
     def reap(self) -> list[str]:

@@ -1,8 +1,8 @@
 """A small fault-injecting TCP proxy in front of an HTTP endpoint (the S3 server in the tests).
 
 Modes, switched at any time: pass traffic through; hold every request that starts with a given
-method (PUT: uploads) for some seconds before passing it on (a slow store); or refuse service by
-closing every connection at once (a store that is down).
+method (PUT: uploads), optionally to some paths only, for some seconds before passing it on (a slow
+store); or refuse service by closing every connection at once (a store that is down).
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from dataclasses import dataclass
 class Faults:
     slow_method: bytes | None = None
     slow_seconds: float = 0.0
+    slow_path: bytes = b"/"  # only requests whose target contains this are held
     down: bool = False
     held: int = 0  # requests held back so far
 
@@ -63,7 +64,12 @@ class FaultProxy:
                 if self.faults.down:
                     break
                 method = self.faults.slow_method
-                if requests and method is not None and chunk.startswith(method + b" "):
+                if (
+                    requests
+                    and method is not None
+                    and chunk.startswith(method + b" ")
+                    and self.faults.slow_path in chunk.split(b"\r\n", 1)[0]
+                ):
                     self.faults.held += 1
                     time.sleep(self.faults.slow_seconds)
                 dest.sendall(chunk)

@@ -12,7 +12,7 @@ import os
 import tempfile
 import threading
 from collections.abc import Callable, Mapping, Sequence
-from contextlib import ExitStack
+from contextlib import ExitStack, suppress
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
@@ -190,11 +190,24 @@ class _Diacritize:
     def __reduce__(self) -> tuple[type[_Diacritize], tuple[()]]:
         return (_Diacritize, ())
 
-    def __call__(self, texts: list[str]) -> list[str]:
+    def load_ahead(self) -> None:
+        """Load the model in a thread while the caller goes on; a call waits for it (and raises
+        what the load raised, by loading again)."""
+
+        def load() -> None:
+            with suppress(ProducerError):
+                self._loaded()
+
+        threading.Thread(target=load, name="diacritizer-load", daemon=True).start()
+
+    def _loaded(self) -> Diacritizer:
         with self._lock:
             if self._model is None:
                 self._model = Diacritizer(threads=1)
-        return map_lines(texts, self._model.diacritize)
+            return self._model
+
+    def __call__(self, texts: list[str]) -> list[str]:
+        return map_lines(texts, self._loaded().diacritize)
 
 
 def diacritization() -> Preparation:
@@ -203,7 +216,8 @@ def diacritization() -> Preparation:
     The model's session holds ~50 MB; dropping it once the speech is voiced keeps it out of the
     peak memory of assembling and encoding a long programme.
     """
-    return Preparation(name=DIACRITIZER_ID, apply=_Diacritize())
+    apply = _Diacritize()
+    return Preparation(name=DIACRITIZER_ID, apply=apply, load_ahead=apply.load_ahead)
 
 
 def voice_lines(

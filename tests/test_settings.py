@@ -28,3 +28,13 @@ def test_invalid_value_is_rejected(monkeypatch):
     monkeypatch.setenv("PRODUCER_ESPEAK_RATE", "5")
     with pytest.raises(ValueError, match="espeak_rate"):
         load_settings()
+
+
+def test_an_override_wins_over_the_environment_whose_names_take_any_case(monkeypatch, tmp_path):
+    monkeypatch.setenv("PRODUCER_STATION_NAME", "من البيئة")
+    monkeypatch.setenv("producer_programme_name", "موجز")
+    monkeypatch.setenv("PRODUCER_NOT_A_SETTING", "x")
+    conf = load_settings(data_dir=tmp_path, station_name="من سطر الأوامر")
+    assert (conf.station_name, conf.programme_name) == ("من سطر الأوامر", "موجز")
+    monkeypatch.setenv("PRODUCER_CACHE_MAX_MB", "12")
+    assert load_settings().cache_max_mb == 12

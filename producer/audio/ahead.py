@@ -34,7 +34,7 @@ class _Unvoiced:
 
 
 class EncodeAhead:
-    """Told of each voiced line (`voiced`), hands the parts that can no longer change to `encoder`.
+    """Told of voiced lines (`voiced`), hands the parts that can no longer change to `encoder`.
 
     `lines_per_segment[i]` is how many lines `script.segments[i]` is voiced in; positions count
     the lines of all segments in order. Called from one thread.
@@ -74,13 +74,17 @@ class EncodeAhead:
             self._groups.append((start, start + count))
             start += count
 
-    def voiced(self, position: int, clip: AudioSource) -> None:
-        if not isinstance(self._lines[position], _Unvoiced):
-            return
-        self._lines[position] = clip
-        group = self._group_of[self._segment_of[position]]
-        self._left[group] -= 1
-        if self._left[group] == 0:
+    def voiced(self, lines: Sequence[tuple[int, AudioSource]]) -> None:
+        """Told of lines voiced (or found), by position; plans once for all of them."""
+        settled = False
+        for position, clip in lines:
+            if not isinstance(self._lines[position], _Unvoiced):
+                continue
+            self._lines[position] = clip
+            group = self._group_of[self._segment_of[position]]
+            self._left[group] -= 1
+            settled |= self._left[group] == 0
+        if settled:
             self._submit_settled()
 
     def _submit_settled(self) -> None:

@@ -201,7 +201,8 @@ class Reaped:
 def requeue_expired(database: Database) -> Reaped:
     """Requeue (or fail, after MAX_ATTEMPTS) running jobs whose lease has expired.
 
-    Each change is one conditional UPDATE, so of several reconcilers at once exactly one wins.
+    Each change is one conditional UPDATE, so of several reconcilers at once exactly one wins;
+    all take the rows in id order, so that on PostgreSQL they cannot deadlock.
     """
     requeued: list[str] = []
     failed: list[str] = []
@@ -210,9 +211,9 @@ def requeue_expired(database: Database) -> Reaped:
     with database.write() as s:
         now = database.now(s)
         rows = s.execute(
-            select(Job.id, Job.attempts, Job.output).where(
-                Job.state == JobState.RUNNING.value, (Job.lease_until.is_(None)) | (Job.lease_until < now)
-            )
+            select(Job.id, Job.attempts, Job.output)
+            .where(Job.state == JobState.RUNNING.value, (Job.lease_until.is_(None)) | (Job.lease_until < now))
+            .order_by(Job.id)
         ).all()
         for job_id, attempts, output in rows:
             expired = (
@@ -262,16 +263,25 @@ def unsent(database: Database, resend_after: float, broker_empty: bool) -> list[
         )
 
 
-def mark_enqueued(database: Database, job_ids: list[str]) -> None:
-    """Committed before the message is sent: a worker claims with SKIP LOCKED, so a mark written
-    after the send could hold the row while the worker looks, and the doorbell would find nothing."""
+def mark_enqueued(database: Database, job_ids: list[str]) -> list[str]:
+    """Mark queued jobs as sent and return those marked, whose messages the caller then sends.
+
+    Committed before the messages go: a worker claims with SKIP LOCKED, so a mark written after a
+    message could hold the row while the worker looks, and the message would find nothing. On
+    PostgreSQL the rows are locked in id order (reconcilers marking at once cannot deadlock), and
+    one that another transaction holds is skipped: that one is sending or claiming it.
+    """
     if not job_ids:
-        return
+        return []
     with database.write() as s:
         now = database.now(s)
-        s.execute(
-            update(Job).where(Job.id.in_(job_ids), Job.state == JobState.QUEUED.value).values(enqueued=now)
-        )
+        query = select(Job.id).where(Job.id.in_(job_ids), Job.state == JobState.QUEUED.value).order_by(Job.id)
+        if database.is_postgresql:
+            query = query.with_for_update(skip_locked=True)
+        marked = list(s.scalars(query).all())
+        if marked:
+            s.execute(update(Job).where(Job.id.in_(marked)).values(enqueued=now))
+        return marked
 
 
 def unmark_enqueued(database: Database, job_ids: list[str]) -> None:

@@ -101,20 +101,22 @@ class JobQueue:
         self._send([job_id])
         self._wake.set()
 
-    def _send(self, job_ids: list[str]) -> None:
-        """Mark the jobs sent, then send their messages; the unsent are unmarked on failure."""
-        mark_enqueued(self.db, job_ids)
+    def _send(self, job_ids: list[str]) -> list[str]:
+        """Mark the jobs sent, then send the messages of those marked (see mark_enqueued), which
+        are returned; the unsent are unmarked on failure."""
+        marked = mark_enqueued(self.db, job_ids)
         sent = 0
         try:
-            for job_id in job_ids:
+            for job_id in marked:
                 self.broker.submit(job_id)
                 sent += 1
         except QueueUnavailable:
             try:
-                unmark_enqueued(self.db, job_ids[sent:])
+                unmark_enqueued(self.db, marked[sent:])
             except SQLAlchemyError as exc:  # then the reconciler resends them after a lease's time
-                log.warning("messages not sent and not marked so (%s): %s", exc, ", ".join(job_ids[sent:]))
+                log.warning("messages not sent and not marked so (%s): %s", exc, ", ".join(marked[sent:]))
             raise
+        return marked
 
     def cancel(self, job_id: str) -> bool:
         return cancel(self.db, job_id)
@@ -311,10 +313,9 @@ class JobQueue:
                 )
         delete_orphans(self.store, reaped.orphans)
         broker_empty = self.broker.pending() == 0
-        lost = unsent(self.db, self.lease_seconds, broker_empty)
-        self._send(lost)
-        if lost:
-            log.info("sent queue messages for %d queued job(s)", len(lost))
+        sent = self._send(unsent(self.db, self.lease_seconds, broker_empty))
+        if sent:
+            log.info("sent queue messages for %d queued job(s)", len(sent))
         return reaped
 
     def reap(self) -> list[str]:

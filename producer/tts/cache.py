@@ -109,6 +109,10 @@ class SegmentCache(FileCache):
             for text in texts
         ]
 
+    def present(self, key: str) -> bool:
+        """Whether this folder has an entry for `key` (unchecked; `get` checks it)."""
+        return self.path(key, _SUFFIX).is_file()
+
     def get(self, key: str) -> SpeechClip | None:
         """The entry for `key` if present and intact; a damaged entry is deleted."""
         path = self.path(key, _SUFFIX)

@@ -34,8 +34,9 @@ from producer.tts.cache import DEFAULT_RATE, SegmentCache, SpeechClip
 _MIN_CHARS_FOR_PROCESSES = 6000
 
 ProgressCallback = Callable[[int, int], None]
-# Told each input's position and clip as soon as it is known (found in the cache or voiced).
-VoicedCallback = Callable[[int, SpeechClip], None]
+# Told the inputs' positions and clips as soon as they are known: those found in the cache in one
+# call, then each one voiced.
+VoicedCallback = Callable[[Sequence[tuple[int, SpeechClip]]], None]
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,8 @@ class Preparation:
 
     name: str
     apply: Callable[[list[str]], list[str]]
+    # Starts loading what `apply` needs (a model) in the background, when this process will apply it.
+    load_ahead: Callable[[], None] | None = None
 
 
 def synthesize_segments(
@@ -80,22 +83,32 @@ def synthesize_segments(
         positions.setdefault(key, []).append(position)
     clips: dict[str, SpeechClip] = {}
     done = 0
+    if prepare is not None and prepare.load_ahead is not None:
+        # Which entries exist is known at once; reading and checking them takes a while (~30 ms
+        # for a 50-minute bulletin), which the model's load (~70 ms) can fill. Not when workers
+        # will be forked: then this process must have no other thread.
+        absent = [text for key, text in text_of.items() if text and not cache.present(key)]
+        if absent and not _in_processes(engine, workers, absent):
+            prepare.load_ahead()
 
-    def finished(key: str, clip: SpeechClip) -> None:
+    def all_finished(known: list[tuple[str, SpeechClip]]) -> None:
         nonlocal done
-        clips[key] = clip
-        done += uses[key]
-        if on_voiced is not None:
-            for position in positions[key]:
-                on_voiced(position, clip)
+        for key, clip in known:
+            clips[key] = clip
+            done += uses[key]
+        if on_voiced is not None and known:
+            on_voiced([(position, clip) for key, clip in known for position in positions[key]])
         if on_progress is not None:
             on_progress(done, len(texts))
 
-    # Lookups decode and check every entry; libsndfile and hashlib release the GIL, so threads help.
+    def finished(key: str, clip: SpeechClip) -> None:
+        all_finished([(key, clip)])
+
+    # Lookups read and check every entry; reading and the CRC release the GIL, so threads help.
+    # What they find is told in one call: a re-render finds most of a bulletin at once.
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-        for key, found in zip(text_of, pool.map(cache.get, text_of), strict=True):
-            if found is not None:
-                finished(key, found)
+        looked_up = zip(text_of, pool.map(cache.get, text_of), strict=True)
+        all_finished([(key, found) for key, found in looked_up if found is not None])
 
     missing = [(key, text) for key, text in text_of.items() if key not in clips and text]
     if not in_order:
@@ -164,9 +177,9 @@ def _voice_missing(
     finished: Callable[[str, SpeechClip], None],
 ) -> None:
     """Voice `jobs` (longest first) into the cache, calling `finished` as each is stored."""
+    texts = [text for _, text in jobs]
     workers = min(workers, len(jobs))
-    chars = sum(len(text) for _, text in jobs)
-    if workers <= 1 or (engine.concurrency == "processes" and chars < _MIN_CHARS_FOR_PROCESSES):
+    if workers <= 1 or (engine.concurrency == "processes" and not _in_processes(engine, workers, texts)):
         for key, text in jobs:
             with _reported(engine):
                 clip = _voice_one(engine, cache, key, text, voice, prepare)
@@ -175,6 +188,15 @@ def _voice_missing(
         _voice_with_threads(engine, jobs, voice, prepare, cache, workers, finished)
     else:
         _voice_with_processes(engine, jobs, voice, prepare, cache, workers, finished)
+
+
+def _in_processes(engine: Engine, workers: int, texts: Sequence[str]) -> bool:
+    """Whether `texts` are voiced with worker processes."""
+    return (
+        engine.concurrency == "processes"
+        and min(workers, len(texts)) > 1
+        and sum(map(len, texts)) >= _MIN_CHARS_FOR_PROCESSES
+    )
 
 
 def _voice_with_threads(

@@ -54,19 +54,22 @@ def test_the_stories_voiced_first_are_encoded_before_the_rest_is_voiced(tmp_path
     flat = [clip for segment in speech[:last_story] for clip in segment]
     with encoder:
         for position, clip in enumerate(flat):
-            ahead.voiced(position, clip)
+            ahead.voiced([(position, clip)])
         # Everything up to the third story is voiced: its two stretches are settled, the third not.
         assert encoder.submitted == set(final[:2])
 
 
-@pytest.mark.parametrize("order", ["forward", "backward"])
+@pytest.mark.parametrize("order", ["forward", "backward", "at once"])
 def test_once_all_is_voiced_exactly_the_final_parts_were_submitted(tmp_path: Path, order: str) -> None:
+    """Line by line in either order, or all in one call as a re-render's cache lookups tell them."""
     speech = _speech()
     ahead, encoder = _ahead(tmp_path)
     flat = list(enumerate(clip for segment in speech for clip in segment))
     with encoder:
+        if order == "at once":
+            ahead.voiced(flat)
         for position, clip in flat if order == "forward" else reversed(flat):
-            ahead.voiced(position, clip)
+            ahead.voiced([(position, clip)])
         assert encoder.submitted == set(_final_keys(speech))
 
 
@@ -76,7 +79,7 @@ def test_under_a_bed_nothing_is_settled_before_the_last_line(tmp_path: Path) -> 
     flat = list(enumerate(clip for segment in speech for clip in segment))
     with encoder:
         for position, clip in flat[:-1]:
-            ahead.voiced(position, clip)
+            ahead.voiced([(position, clip)])
         assert encoder.submitted == set()
-        ahead.voiced(*flat[-1])
+        ahead.voiced(flat[-1:])
         assert encoder.submitted == set(_final_keys(speech, bed=True))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Iterator
 from itertools import pairwise
 
 import numpy as np
@@ -10,7 +12,7 @@ from audio_support import sine_clip, speechlike
 
 from producer.audio import mp3
 from producer.audio.assemble import Placement, Timeline
-from producer.audio.parts import split
+from producer.audio.parts import _made_ahead, split
 from producer.models import Clip
 
 
@@ -85,3 +87,26 @@ def test_split_refuses_cuts_off_the_grid_or_through_a_placement() -> None:
     through = Timeline(44100, 100 * mp3.FRAME, (Placement(clip, 0, clip.frames),), cuts=(38 * mp3.FRAME,))
     with pytest.raises(ValueError, match="runs over"):
         split(through, min_seconds=0)
+
+
+def _blocks(count: int, fail_at: int | None = None) -> Iterator[np.ndarray]:
+    for i in range(count):
+        if i == fail_at:
+            raise ValueError("the mix failed")
+        yield np.full(4, i, np.float32)
+
+
+def test_blocks_made_ahead_come_in_order_and_carry_the_makers_error() -> None:
+    assert [int(block[0]) for block in _made_ahead(_blocks(50), depth=2)] == list(range(50))
+    got = []
+    with pytest.raises(ValueError, match="the mix failed"):
+        got.extend(int(block[0]) for block in _made_ahead(_blocks(50, fail_at=7)))
+    assert got == list(range(7))
+
+
+def test_a_consumer_that_stops_early_stops_the_maker() -> None:
+    before = threading.active_count()
+    made = _made_ahead(_blocks(10_000), depth=2)
+    assert int(next(made)[0]) == 0
+    made.close()
+    assert threading.active_count() == before

@@ -107,6 +107,30 @@ def test_worker_processes_prepare_the_texts_they_voice(cache: SegmentCache, espe
     assert [cache.get(key) for key in keys] == clips
 
 
+def test_the_preparation_loads_ahead_only_for_misses_voiced_in_this_process(
+    cache: SegmentCache, espeak: EspeakEngine
+) -> None:
+    """A re-render with a few misses starts loading the model while the cache is read; a build
+    with nothing to voice does not load it, and one voiced by forked workers does not start a
+    thread before the fork."""
+    loads: list[str] = []
+
+    def run(texts: list[str]) -> None:
+        prepare = Preparation("first-sentence", _shorten, load_ahead=lambda: loads.append("load"))
+        synthesize_segments(espeak, texts, voice=None, cache=cache, workers=2, prepare=prepare)
+
+    run([SHORT, MEDIUM])
+    assert loads == ["load"]
+    run([SHORT, MEDIUM])
+    assert loads == ["load"]  # all found
+    run([SHORT, MEDIUM, f"{SHORT} الفقرة الثالثة."])
+    assert loads == ["load", "load"]
+    many = [f"نعم. {LONG} الفقرة {i}." for i in range(20)]
+    assert sum(map(len, many)) > 6000  # voiced with worker processes
+    run(many)
+    assert loads == ["load", "load"]
+
+
 def test_piper_segments_go_through_the_cache(cache: SegmentCache, piper: PiperEngine) -> None:
     clips = synthesize_segments(piper, STORY, voice=None, cache=cache, workers=2)
     assert all(clip.rate == 22050 and clip.frames > 0 for clip in clips)

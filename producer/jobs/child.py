@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import errno
+import gc
 import importlib
 import itertools
 import multiprocessing
@@ -267,6 +268,9 @@ def _child_main(conn: Connection, warm: tuple[Settings, str | None, str | None] 
         from producer.tts.registry import warm_engine
 
         warm_engine(*warm)
+    # What the imports and the warm engine made lives as long as this one-job process: frozen, the
+    # collector's full passes during the render do not walk it again.
+    gc.freeze()
     try:
         job: Assignment = conn.recv()
     except (EOFError, OSError):  # the worker stopped before it had a job for this child

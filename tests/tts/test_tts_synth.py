@@ -107,16 +107,25 @@ def test_worker_processes_prepare_the_texts_they_voice(cache: SegmentCache, espe
     assert [cache.get(key) for key in keys] == clips
 
 
+# Module-level, so that worker processes started by a forkserver can unpickle the preparation.
+_LOADS: list[str] = []
+
+
+def _note_load() -> None:
+    _LOADS.append("load")
+
+
 def test_the_preparation_loads_ahead_only_for_misses_voiced_in_this_process(
     cache: SegmentCache, espeak: EspeakEngine
 ) -> None:
     """A re-render with a few misses starts loading the model while the cache is read; a build
     with nothing to voice does not load it, and one voiced by forked workers does not start a
     thread before the fork."""
-    loads: list[str] = []
+    loads = _LOADS
+    loads.clear()
 
     def run(texts: list[str]) -> None:
-        prepare = Preparation("first-sentence", _shorten, load_ahead=lambda: loads.append("load"))
+        prepare = Preparation("first-sentence", _shorten, load_ahead=_note_load)
         synthesize_segments(espeak, texts, voice=None, cache=cache, workers=2, prepare=prepare)
 
     run([SHORT, MEDIUM])

@@ -201,7 +201,12 @@ def build(
 @contextmanager
 def _progress_bar(quiet: bool) -> Iterator[Callable[[float, str], None] | None]:
     """A progress bar on stderr, or none with --quiet (rich is then not even imported: 0.03 s of
-    every quiet build, which a re-render after a one-word edit feels)."""
+    every quiet build, which a re-render after a one-word edit feels).
+
+    Drawn on each update rather than by rich's refresh thread: a build running one thread forks
+    its voicing workers at once, where with a second thread it must start them from a forkserver
+    that imports the program again (an 8-story build took 7.63 s with the bar, 7.19 s without).
+    """
     if quiet:
         yield None
         return
@@ -215,9 +220,10 @@ def _progress_bar(quiet: bool) -> Iterator[Callable[[float, str], None] | None]:
         TimeElapsedColumn(),
         console=Console(stderr=True),
         transient=True,
+        auto_refresh=False,
     ) as bar:
         task = bar.add_task("…", total=1.0)
-        yield lambda fraction, stage: bar.update(task, completed=fraction, description=stage)
+        yield lambda fraction, stage: bar.update(task, completed=fraction, description=stage, refresh=True)
 
 
 @app.command()

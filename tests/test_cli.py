@@ -8,6 +8,7 @@ import os
 import re
 import subprocess
 import sys
+import threading
 from pathlib import Path
 from subprocess import CompletedProcess
 
@@ -19,6 +20,7 @@ from mutagen.id3 import ID3
 from mutagen.mp3 import MP3
 
 from producer.audio.ffmpeg import decode_file, ffmpeg_exe
+from producer.cli import _progress_bar
 from producer.resources import bundled
 
 PRODUCER = [sys.executable, "-m", "producer"]
@@ -321,3 +323,13 @@ def test_offline_gtts_says_why_in_one_line(tmp_path, examples):
         in one_line_error(run("build", str(examples[0]), "-o", str(out), "--engine", "gtts", env=env)).lower()
     )
     assert no_outputs(out)
+
+
+def test_the_progress_bar_runs_no_thread_of_its_own() -> None:
+    """With a second thread running, a build must start its voicing workers from a forkserver
+    (the program imported again) instead of forking them at once."""
+    before = threading.active_count()
+    with _progress_bar(quiet=False) as report:
+        assert report is not None
+        report(0.5, "synthesize")
+        assert threading.active_count() == before

@@ -269,7 +269,7 @@ def _worker_context(engine: Engine, prepare: Preparation | None) -> multiprocess
     """fork while this process runs no other thread (a CLI build): the workers start at once with
     everything already imported and loaded, where a forkserver first starts and imports the program
     (~0.3 s of CPU and of waiting). Otherwise forkserver: workers start from a clean process, never
-    from a copy of a threaded parent (a web server, a progress bar) that may hold locks or be inside
+    from a copy of a threaded parent (a web server, a worker) that may hold locks or be inside
     the engine's library."""
     if threading.active_count() == 1 and "fork" in multiprocessing.get_all_start_methods():
         return multiprocessing.get_context("fork")

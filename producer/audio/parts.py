@@ -15,7 +15,6 @@ import hashlib
 import json
 import queue
 import threading
-import zlib
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from dataclasses import astuple, dataclass, replace
@@ -26,7 +25,7 @@ from producer.audio import mp3
 from producer.audio.assemble import Timeline
 from producer.audio.master import Deliverable, master
 from producer.errors import AudioError
-from producer.filecache import FileCache
+from producer.filecache import FileCache, entry_crc
 from producer.models import Samples
 from producer.settings import Settings
 
@@ -122,7 +121,7 @@ class PartCache(FileCache):
 
     def put(self, key: str, data: bytes) -> mp3.Stretch:
         frames, crc = mp3.count_frames(data), mp3.crc16(data)
-        fields = {"format": _FORMAT, "frames": frames, "crc": crc, "crc32": _crc32(frames, crc, data)}
+        fields = {"format": _FORMAT, "frames": frames, "crc": crc, "crc32": entry_crc(data, frames, crc)}
         header = json.dumps(fields).encode() + b"\n"
         path = self.path(key, _SUFFIX)
 
@@ -143,17 +142,12 @@ def open_part_cache(settings: Settings) -> PartCache:
     return PartCache(settings.cache_dir / "parts", settings.cache_max_mb * 1024 * 1024)
 
 
-def _crc32(frames: int, crc16: int, data: bytes) -> int:
-    """The CRC-32 of a part's header fields and frames: a damaged count is caught like damaged audio."""
-    return zlib.crc32(data, zlib.crc32(f"{frames}:{crc16}".encode()))
-
-
 def _checked(path: Path, data: bytes) -> mp3.Stretch | None:
     header, newline, frames = data.partition(b"\n")
     try:
         fields = json.loads(header)
         count, crc = int(fields["frames"]), int(fields["crc"])
-        if not newline or fields.get("format") != _FORMAT or fields["crc32"] != _crc32(count, crc, frames):
+        if not newline or fields.get("format") != _FORMAT or fields["crc32"] != entry_crc(frames, count, crc):
             return None
         return mp3.Stretch(path, len(header) + 1, len(frames), count, crc)
     except (ValueError, KeyError, TypeError, AttributeError):

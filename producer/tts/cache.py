@@ -20,7 +20,6 @@ import hashlib
 import io
 import json
 import re
-import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,7 +28,7 @@ import numpy as np
 import soundfile as sf
 
 from producer.errors import AudioError, EngineError
-from producer.filecache import FileCache
+from producer.filecache import FileCache, entry_crc
 from producer.models import Clip
 from producer.tts.base import AudioChunk, Engine
 
@@ -75,11 +74,6 @@ def _digest(rate: int, frames: int, pcm: bytes | memoryview) -> str:
     h = hashlib.blake2b(f"{rate}:{frames}:".encode(), digest_size=16)
     h.update(pcm)
     return h.hexdigest()
-
-
-def _crc(rate: int, frames: int, digest: str, pcm: bytes | memoryview) -> int:
-    """The CRC-32 of the entry's fields and PCM: a damaged digest is caught like damaged audio."""
-    return zlib.crc32(pcm, zlib.crc32(f"{rate}:{frames}:{digest}".encode()))
 
 
 def _to_int16(samples: np.ndarray) -> np.ndarray:
@@ -134,7 +128,7 @@ class SegmentCache(FileCache):
         path = self.path(key, _SUFFIX)
         pcm = audio.tobytes()
         digest = _digest(rate, len(audio), pcm)
-        crc = _crc(rate, len(audio), digest, pcm)
+        crc = entry_crc(pcm, rate, len(audio), digest)
 
         # Built in memory and written by Python: libsndfile reports a full disk as a bare "System
         # error", and the job must be able to say the disk is full (an OSError with ENOSPC).
@@ -187,6 +181,6 @@ def _checked(path: Path, data: bytes) -> SpeechClip | None:
     if found is None or int(found[1]) != rate or int(found[2]) != frames:
         return None
     digest = found[3].decode()
-    if _crc(rate, frames, digest, memoryview(data)[start : start + size]) != int(found[4], 16):
+    if entry_crc(memoryview(data)[start : start + size], rate, frames, digest) != int(found[4], 16):
         return None
     return SpeechClip(path, frames, rate, digest)

@@ -177,17 +177,16 @@ def _voice_missing(
     finished: Callable[[str, SpeechClip], None],
 ) -> None:
     """Voice `jobs` (longest first) into the cache, calling `finished` as each is stored."""
-    texts = [text for _, text in jobs]
     workers = min(workers, len(jobs))
-    if workers <= 1 or (engine.concurrency == "processes" and not _in_processes(engine, workers, texts)):
+    if engine.concurrency == "threads" and workers > 1:
+        _voice_with_threads(engine, jobs, voice, prepare, cache, workers, finished)
+    elif _in_processes(engine, workers, [text for _, text in jobs]):
+        _voice_with_processes(engine, jobs, voice, prepare, cache, workers, finished)
+    else:
         for key, text in jobs:
             with _reported(engine):
                 clip = _voice_one(engine, cache, key, text, voice, prepare)
             finished(key, clip)
-    elif engine.concurrency == "threads":
-        _voice_with_threads(engine, jobs, voice, prepare, cache, workers, finished)
-    else:
-        _voice_with_processes(engine, jobs, voice, prepare, cache, workers, finished)
 
 
 def _in_processes(engine: Engine, workers: int, texts: Sequence[str]) -> bool:

@@ -115,6 +115,56 @@ def test_an_address_inside_the_network_is_refused_by_default(url: str) -> None:
         fetch(url)
 
 
+def _answering(monkeypatch: pytest.MonkeyPatch, name: str, answers: list[list[str]]) -> list[str]:
+    """DNS at the boundary: `name` resolves to each list of `answers` in turn (the last one for
+    good); other names as usual. Returns the log of lookups of `name`."""
+    import socket
+
+    real, asked = socket.getaddrinfo, []
+
+    def getaddrinfo(host: str, port: int, *args: object, **kwargs: object) -> list:
+        if host != name:
+            return real(host, port, *args, **kwargs)
+        asked.append(host)
+        found = answers[min(len(asked), len(answers)) - 1]
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (address, port)) for address in found]
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    return asked
+
+
+def test_a_name_that_turns_internal_after_the_check_is_not_followed(
+    site: Site, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """DNS rebinding: a public answer to the first lookup, loopback to every later one. The
+    connection uses an address the fetch checked itself, so the internal site is never asked."""
+    port = site.base.rsplit(":", 1)[1]
+    asked = _answering(monkeypatch, "rebind.test", [["93.184.216.34"], ["127.0.0.1"]])
+    with pytest.raises(SourceError, match="inside the network"):
+        fetch(f"http://rebind.test:{port}/feed.xml", limits=FetchLimits(timeout=2))
+    assert asked
+    assert site.requests == []
+
+
+def test_a_source_is_read_from_the_first_of_its_addresses_that_answers(
+    site: Site, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The fetch connects to the addresses it resolved, in order: nothing listens on the first."""
+    port = site.base.rsplit(":", 1)[1]
+    _answering(monkeypatch, "news.test", [["127.0.0.2", "127.0.0.1"]])
+    fetched = fetch(f"http://news.test:{port}/feed.xml", limits=LOCAL)
+    assert fetched is not None and fetched.body.startswith(b"<?xml")
+    assert site.requests == [("/feed.xml", None)]
+
+
+def test_a_proxy_set_in_the_environment_is_used(site: Site, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A station behind a proxy: the request goes to the proxy, which resolves the name itself."""
+    monkeypatch.setenv("HTTP_PROXY", site.base)
+    with pytest.raises(SourceError, match="HTTP 404"):  # the test site is no proxy: it knows no such page
+        fetch("http://news.example/feed.xml", limits=LOCAL)
+    assert [path for path, _ in site.requests] == ["http://news.example/feed.xml"]
+
+
 def test_a_redirect_into_the_network_is_refused(site: Site) -> None:
     """A public page that redirects to an internal one: every hop is checked, not only the first."""
     import httpx

@@ -2,6 +2,8 @@
 
 Written as plain UTF-8 TSV, one entry a line: `pattern<TAB>replacement`; `#` starts a comment line
 (the shipped lexicon, imports and exports; a station's own lexicon lives in the database, as rows).
+Comments are kept: those above an entry are its note (comments after the last entry join its note),
+so an editor's explanations survive a save, an import and an export.
 A plain pattern matches whole words only, also behind the clitic prefixes و ف ب ل ك ال (and their
 combinations: وب, فال, لل …), which are kept: with "قسد → قَسَد", "وقسد" becomes "وقَسَد"; with
 "UN → الأمم المتحدة", "لـUN" becomes "للأمم المتحدة". A `re:` pattern is a Python regular
@@ -38,6 +40,7 @@ MAX_REPLACEMENT = 200
 MAX_GROUP_REFS = 2
 GROWTH = 10
 _MARGIN = 1000
+MAX_NOTE = 2000  # characters of the comments kept with one entry
 MAX_ENTRIES = 20_000
 MAX_REGEX_ENTRIES = 300
 _GROUP_REF = re.compile(r"\\(?:\d{1,2}|g<\w+>)")
@@ -50,6 +53,7 @@ _TATWEEL = "\u0640"
 class LexiconEntry:
     pattern: str
     replacement: str
+    note: str = ""  # the comment lines above the entry, as written (each starting with #)
 
     @property
     def is_regex(self) -> bool:
@@ -120,7 +124,7 @@ class Lexicon:
         self._entries: dict[str, LexiconEntry] = {}
         self._matchers: _Matchers | None = None
         for entry in entries:
-            self.add(entry.pattern, entry.replacement)
+            self.add(entry.pattern, entry.replacement, entry.note)
 
     @classmethod
     def default(cls) -> Lexicon:
@@ -132,9 +136,13 @@ class Lexicon:
         # Sent to a render process as its entries; the matchers are compiled again there.
         return {"_entries": self._entries, "_matchers": None}
 
-    def add(self, pattern: str, replacement: str) -> None:
-        """Add an entry, or replace the one with the same pattern."""
+    def add(self, pattern: str, replacement: str, note: str = "") -> None:
+        """Add an entry, or replace the one with the same pattern (keeping its note unless given)."""
         _validate(pattern, replacement)
+        if len(note) > MAX_NOTE:
+            raise InputError(
+                f"the comments above the lexicon entry {pattern!r} exceed {MAX_NOTE} characters."
+            )
         if pattern not in self._entries:
             if len(self._entries) >= MAX_ENTRIES:
                 raise InputError(f"the lexicon holds {MAX_ENTRIES:,} entries, the most it may.")
@@ -142,7 +150,8 @@ class Lexicon:
                 MAX_REGEX_ENTRIES
             ):
                 raise InputError(f"the lexicon holds {MAX_REGEX_ENTRIES} re: patterns, the most it may.")
-        self._entries[pattern] = LexiconEntry(pattern, replacement)
+        kept = self._entries.get(pattern)
+        self._entries[pattern] = LexiconEntry(pattern, replacement, note or (kept.note if kept else ""))
         self._matchers = None
 
     def remove(self, pattern: str) -> bool:
@@ -219,19 +228,36 @@ def _compile(entries: Iterable[LexiconEntry]) -> _Matchers:
 
 
 def parse_lexicon(text: str, *, source: str) -> list[LexiconEntry]:
-    entries = []
+    """The entries of a TSV text, each with the comment lines above it as its note."""
+    entries: list[LexiconEntry] = []
+    comments: list[str] = []
     for number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip() or line.lstrip().startswith("#"):
+        if not line.strip():
+            continue
+        if line.lstrip().startswith("#"):
+            comments.append(line.strip())
             continue
         fields = line.split("\t")
         if len(fields) != 2 or not fields[0].strip():
             raise InputError(f"line {number} of {source} is not 'word<TAB>spoken form'.")
         pattern, replacement = fields[0].strip(), fields[1].strip()
         _validate(pattern, replacement)
-        entries.append(LexiconEntry(pattern, replacement))
+        entries.append(LexiconEntry(pattern, replacement, "\n".join(comments)))
+        comments = []
+    if comments and entries:
+        last = entries[-1]
+        entries[-1] = LexiconEntry(
+            last.pattern, last.replacement, "\n".join([last.note, *comments]).strip("\n")
+        )
     return entries
 
 
 def format_lexicon(entries: Iterable[LexiconEntry]) -> str:
-    """The entries as TSV text, which parse_lexicon reads back."""
-    return "".join(f"{entry.pattern}\t{entry.replacement}\n" for entry in entries)
+    """The entries as TSV text, each after its note (a blank line before a note that is not the
+    text's first line), which parse_lexicon reads back."""
+    lines: list[str] = []
+    for entry in entries:
+        if entry.note:
+            lines.extend(["", entry.note] if lines else [entry.note])
+        lines.append(f"{entry.pattern}\t{entry.replacement}")
+    return "".join(f"{line}\n" for line in lines)

@@ -42,6 +42,7 @@ class LexiconRow(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     pattern: Mapped[str] = mapped_column(String(MAX_PATTERN), unique=True)
     replacement: Mapped[str] = mapped_column(String(MAX_REPLACEMENT))
+    note: Mapped[str] = mapped_column(Text, default="", server_default="")  # the comments above it
     position: Mapped[int] = mapped_column(Integer)
     created_by: Mapped[str] = mapped_column(String(64))
     created: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -97,7 +98,7 @@ def lexicon_entries(s: Session) -> list[LexiconEntry] | None:
     """The station's entries in order; None while it has none of its own (the shipped lexicon)."""
     if Words.LEXICON not in versions(s):
         return None
-    return [LexiconEntry(row.pattern, row.replacement) for row in lexicon_rows(s)]
+    return [_entry(row) for row in lexicon_rows(s)]
 
 
 def station_lexicon(s: Session) -> Lexicon:
@@ -111,7 +112,11 @@ def _current(s: Session) -> tuple[Lexicon, dict[str, LexiconRow]]:
     rows = {row.pattern: row for row in lexicon_rows(s)}
     if first and not rows:
         return Lexicon.default(), rows
-    return Lexicon(LexiconEntry(row.pattern, row.replacement) for row in rows.values()), rows
+    return Lexicon(_entry(row) for row in rows.values()), rows
+
+
+def _entry(row: LexiconRow) -> LexiconEntry:
+    return LexiconEntry(row.pattern, row.replacement, row.note)
 
 
 def _write(s: Session, lexicon: Lexicon, rows: dict[str, LexiconRow], who: str) -> None:
@@ -128,6 +133,7 @@ def _write(s: Session, lexicon: Lexicon, rows: dict[str, LexiconRow], who: str) 
                 LexiconRow(
                     pattern=entry.pattern,
                     replacement=entry.replacement,
+                    note=entry.note,
                     position=position,
                     created_by=who,
                     created=now,
@@ -137,8 +143,8 @@ def _write(s: Session, lexicon: Lexicon, rows: dict[str, LexiconRow], who: str) 
             )
             continue
         row.position = position
-        if row.replacement != entry.replacement:
-            row.replacement, row.updated_by, row.updated = entry.replacement, who, now
+        if (row.replacement, row.note) != (entry.replacement, entry.note):
+            row.replacement, row.note, row.updated_by, row.updated = entry.replacement, entry.note, who, now
 
 
 def add_lexicon_entries(s: Session, entries: Iterable[LexiconEntry], who: str) -> int:
@@ -147,7 +153,7 @@ def add_lexicon_entries(s: Session, entries: Iterable[LexiconEntry], who: str) -
     lexicon, rows = _current(s)
     count = 0
     for entry in entries:
-        lexicon.add(entry.pattern, entry.replacement)
+        lexicon.add(entry.pattern, entry.replacement, entry.note)
         count += 1
     _write(s, lexicon, rows, who)
     return count

@@ -5,7 +5,7 @@ import pickle
 import pytest
 
 from producer.arabic import Lexicon, LexiconEntry
-from producer.arabic.lexicon import format_lexicon, parse_lexicon
+from producer.arabic.lexicon import MAX_NOTE, format_lexicon, parse_lexicon
 from producer.errors import InputError
 
 
@@ -35,8 +35,32 @@ def test_a_lexicon_sent_to_another_process_keeps_its_entries_not_its_compiled_ma
     assert copy.apply("وقسد") == "وقَسَد"
 
 
-def test_comments_and_blank_lines_are_skipped() -> None:
-    assert parse_lexicon("# station words\n\nحماة\tحَمَاة\n", source="test") == [LexiconEntry("حماة", "حَمَاة")]
+def test_comments_are_the_note_of_the_entry_below_and_blank_lines_are_skipped() -> None:
+    assert parse_lexicon("# station words\n\nحماة\tحَمَاة\n", source="test") == [
+        LexiconEntry("حماة", "حَمَاة", "# station words")
+    ]
+
+
+def test_comments_round_trip_through_the_tsv_text() -> None:
+    text = (
+        "# header\nUN\tالأمم المتحدة\nEU\tالاتحاد الأوروبي\n\n  # cities, indented\nحماة\tحَمَاة\n# the end\n"
+    )
+    entries = parse_lexicon(text, source="test")
+    assert [e.note for e in entries] == ["# header", "", "# cities, indented\n# the end"]
+    again = format_lexicon(entries)
+    assert (
+        again
+        == "# header\nUN\tالأمم المتحدة\nEU\tالاتحاد الأوروبي\n\n# cities, indented\n# the end\nحماة\tحَمَاة\n"
+    )
+    assert parse_lexicon(again, source="test") == entries
+
+
+def test_an_entry_replaced_without_comments_keeps_its_note_and_a_long_note_is_refused() -> None:
+    lexicon = Lexicon([LexiconEntry("قسد", "قَسَد", "# from the desk")])
+    lexicon.add("قسد", "قَسَدْ")
+    assert lexicon.entries() == [LexiconEntry("قسد", "قَسَدْ", "# from the desk")]
+    with pytest.raises(InputError, match="comments above the lexicon entry"):
+        lexicon.add("حماة", "حَمَاة", "#" * (MAX_NOTE + 1))
 
 
 @pytest.mark.parametrize("line", ["no tab here", "a\tb\tc", "\tspoken", "re:(\tx"])

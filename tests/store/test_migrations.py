@@ -69,9 +69,9 @@ def differences(database: Database, metadata: MetaData) -> list[Any]:
 def test_fresh_database_upgrades_to_exactly_the_models(database: Database) -> None:
     database.migrate()
     assert differences(database, Base.metadata) == []
-    assert database.revision() == migrations.head() == "0004_airweb"
+    assert database.revision() == migrations.head() == "0005_notes"
     database.migrate()  # a second start finds nothing to do
-    assert database.revision() == "0004_airweb"
+    assert database.revision() == "0005_notes"
 
 
 def test_baseline_is_the_schema_create_all_made(database: Database) -> None:
@@ -157,6 +157,28 @@ def test_lexicon_and_templates_kept_as_station_values_become_rows(database: Data
         assert words.station_templates(s) == {"ident": "هنا {{ station }}"}
         assert words.versions(s) == {"lexicon": 1, "templates": 1}
         assert db.station_values(s) == {"station_name": "راديو"}
+
+
+def test_lexicon_rows_of_an_earlier_release_keep_their_entries_with_no_note(database: Database) -> None:
+    with database.write() as s:
+        command.upgrade(migrations.config(s.connection()), "0004_airweb")
+        rows = Table(
+            "lexicon_entries",
+            MetaData(),
+            *(Column(name) for name in ("pattern", "replacement", "position", "created_by", "created")),
+            *(Column(name) for name in ("updated_by", "updated")),
+        )
+        now = datetime.now(UTC).replace(tzinfo=None)
+        s.execute(
+            rows.insert(),
+            [
+                {"pattern": "قسد", "replacement": "قَسَد", "position": 0, "created_by": "sara"}
+                | {"created": now, "updated_by": "sara", "updated": now}
+            ],
+        )
+    database.migrate()
+    with database.read() as s:
+        assert [(r.pattern, r.replacement, r.note) for r in words.lexicon_rows(s)] == [("قسد", "قَسَد", "")]
 
 
 def test_processes_starting_together_migrate_once(database_url: str) -> None:

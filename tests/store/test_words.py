@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from producer.arabic.lexicon import MAX_REGEX_ENTRIES, Lexicon, LexiconEntry
+from producer.arabic.lexicon import MAX_REGEX_ENTRIES, Lexicon, LexiconEntry, format_lexicon, parse_lexicon
 from producer.errors import InputError
 from producer.store import words
 from producer.store.db import Database
@@ -169,6 +169,27 @@ def test_cli_and_a_running_process_share_the_lexicon(database: Database, tmp_pat
     assert any(line.startswith("قسد\tقَسَدْ\tcli\t") for line in listed)
 
 
+def test_the_comments_above_an_entry_are_kept_with_it(database: Database) -> None:
+    """An editor's comments survive the save (as each entry's note), an entry added or replaced
+    later without comments, and the text read back."""
+    text = "# أسماء تُقرأ خطأً\n# راجعها سارة\nقسد\tقَسَد\nحماة\tحَمَاة\n\n# ختام\n"
+    with database.write() as s:
+        words.replace_lexicon(s, parse_lexicon(text, source="the page"), "sara")
+    with database.write() as s:
+        words.add_lexicon_entries(s, [LexiconEntry("قسد", "قَسَدْ"), LexiconEntry("إدلب", "إِدْلِب")], "omar")
+    with database.read() as s:
+        entries = words.lexicon_entries(s)
+    assert entries == [
+        LexiconEntry("قسد", "قَسَدْ", "# أسماء تُقرأ خطأً\n# راجعها سارة"),
+        LexiconEntry("حماة", "حَمَاة", "# ختام"),  # the comments after the last entry join its note
+        LexiconEntry("إدلب", "إِدْلِب"),
+    ]
+    assert format_lexicon(entries) == (
+        "# أسماء تُقرأ خطأً\n# راجعها سارة\nقسد\tقَسَدْ\n\n# ختام\nحماة\tحَمَاة\nإدلب\tإِدْلِب\n"
+    )
+    assert parse_lexicon(format_lexicon(entries), source="the export") == entries
+
+
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_cli_lexicon_commands(database: Database, tmp_path: Path) -> None:
     refused = producer(database, tmp_path, "lexicon", "add", "re:x*", "abc")
@@ -176,11 +197,13 @@ def test_cli_lexicon_commands(database: Database, tmp_path: Path) -> None:
     assert refused.stderr.strip().splitlines()[-1].startswith("producer: error: the lexicon pattern 're:x*'")
     with database.read() as s:
         assert words.lexicon_entries(s) is None  # still the shipped lexicon, nothing written
-    imported = producer(database, tmp_path, "lexicon", "import", "--replace", "-", stdin="حماة\tحَمَاة\n")
+    imported = producer(
+        database, tmp_path, "lexicon", "import", "--replace", "-", stdin="# مدن\nحماة\tحَمَاة\n"
+    )
     assert imported.returncode == 0, imported.stderr
-    assert words.station_words(database).lexicon.entries() == [LexiconEntry("حماة", "حَمَاة")]
+    assert words.station_words(database).lexicon.entries() == [LexiconEntry("حماة", "حَمَاة", "# مدن")]
     exported = producer(database, tmp_path, "lexicon", "export")
-    assert (exported.returncode, exported.stdout) == (0, "حماة\tحَمَاة\n")
+    assert (exported.returncode, exported.stdout) == (0, "# مدن\nحماة\tحَمَاة\n")
     removed = producer(database, tmp_path, "lexicon", "remove", "حماة")
     assert removed.returncode == 0 and words.station_words(database).lexicon.entries() == []
 
@@ -209,14 +232,18 @@ def test_an_earlier_lexicon_file_is_imported_once_and_left_in_place(
     adopted = words.adopt_lexicon_file(database, path)
     assert adopted == words.Adopted(path, 2)
     assert "imported 2 lexicon entries" in adopted.message()
-    assert words.station_words(database).lexicon.entries() == [QASAD, LexiconEntry("حماة", "حَمَاة")]
+    imported = [
+        LexiconEntry(QASAD.pattern, QASAD.replacement, "# station words"),
+        LexiconEntry("حماة", "حَمَاة"),
+    ]
+    assert words.station_words(database).lexicon.entries() == imported
     assert path.read_text(encoding="utf-8") == text
     # A second start, or another machine with its own file: the database stays the truth.
     path.write_text("قسد\tشيء آخر\n", encoding="utf-8")
     again = words.adopt_lexicon_file(database, path)
     assert again == words.Adopted(path, None) and "is not read" in again.message()
     with database.read() as s:
-        assert words.lexicon_entries(s) == [QASAD, LexiconEntry("حماة", "حَمَاة")]
+        assert words.lexicon_entries(s) == imported
         assert words.versions(s) == {"lexicon": 1}
 
 

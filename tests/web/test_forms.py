@@ -274,9 +274,11 @@ def test_settings_save_and_audit(admin: tuple[httpx.Client, str], newsroom: News
         files={"file": ("j.wav", wav_bytes(1.5), "audio/wav")},
     )
     assert jingle.status_code == 303
-    lexicon = client.post("/settings/lexicon", data={"csrf_token": csrf, "lexicon": "قسد\tقَسَد\n"})
+    written = "# أسماء تُقرأ خطأً\r\nقسد\tقَسَد\r\n"
+    lexicon = client.post("/settings/lexicon", data={"csrf_token": csrf, "lexicon": written})
     assert lexicon.status_code == 200 and "حُفظ المعجم" in lexicon.text
     page = client.get("/settings").text
+    assert "# أسماء تُقرأ خطأً\nقسد\tقَسَد\n" in page  # the comment is kept with its entry
     for action in ("settings.artwork", "settings.jingle.intro", "settings.lexicon"):
         assert action in page
     with newsroom.server.client() as anonymous:

@@ -224,6 +224,13 @@ class Settings(BaseModel):
     article_window_hours: float = Field(
         24.0, gt=0, description="Only articles fetched within this many hours go into a programme's bulletin."
     )
+    air_keep_days: float = Field(
+        14.0,
+        gt=0,
+        description="Days the automation's bulletins are kept after their air time: then their episodes "
+        "leave the feed and their files the storage (the runs' history stays; staff's bulletins are never "
+        "removed).",
+    )
     liquidsoap_queue: str = Field(
         "news",
         description="Name of the Liquidsoap request queue a liquidsoap: playout pushes bulletins into.",

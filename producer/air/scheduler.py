@@ -1,4 +1,5 @@
-"""The automation's loop: poll sources, start due slots, advance runs; every ~15 seconds.
+"""The automation's loop: poll sources, start due slots, advance runs, remove what has aired long
+ago (producer.air.retention); every ~15 seconds.
 
 It runs in a thread inside `producer serve` and in each `producer worker`; several at once are
 safe because every step is decided by rows (unique runs, compare-and-set transitions). Time comes
@@ -16,6 +17,7 @@ from sqlalchemy import or_, select
 
 from producer.air.fetch import source_limits
 from producer.air.poll import poll
+from producer.air.retention import prune
 from producer.air.runs import Services, advance_runs, schedule_tick
 from producer.air.schedule import next_slot
 from producer.errors import ProducerError
@@ -73,7 +75,8 @@ def next_wait(services: Services, *, now: datetime, interval: float) -> float:
 
 def run_pass(services: Services, *, now: datetime) -> None:
     """One pass of the loop; each step's fault is logged and the next step still runs."""
-    for name, step in (("poll", poll_due), ("schedule", schedule_tick), ("advance", advance_runs)):
+    steps = (("poll", poll_due), ("schedule", schedule_tick), ("advance", advance_runs), ("prune", prune))
+    for name, step in steps:
         try:
             step(services, now=now)
         except Exception:

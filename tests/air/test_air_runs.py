@@ -27,6 +27,7 @@ from wavinfo import WavInfoReader
 
 from producer.air.handoff import retry_wait
 from producer.air.poll import poll
+from producer.air.retention import prune
 from producer.air.runs import Services, advance_runs, schedule_tick, start_run
 from producer.air.scheduler import BUSY_INTERVAL, Scheduler, next_wait
 from producer.jobs import JobQueue
@@ -34,6 +35,7 @@ from producer.settings import Settings, load_settings
 from producer.store.air import (
     Article,
     Mode,
+    Pick,
     Programme,
     Run,
     RunState,
@@ -43,7 +45,7 @@ from producer.store.air import (
     add_source,
 )
 from producer.store.db import Bulletin, Database, Episode, User, database_url
-from producer.store.files import open_store
+from producer.store.files import StoreError, open_store
 from producer.web import service
 from producer.web.airtext import run_error
 from producer.web.app import create_app
@@ -554,3 +556,69 @@ def test_the_scheduler_wakes_at_the_build_time_and_often_while_a_bulletin_builds
     _render(station)
     advance_runs(station, now=T0 + timedelta(seconds=30))
     assert next_wait(station, now=T0 + timedelta(seconds=30), interval=15) == 15
+
+
+def _aired(station: Services) -> tuple[Run, Episode]:
+    """A run of the hourly programme, rendered, published and handed off (T0 + 5 min)."""
+    run_id = _deliver_now(station, [])
+    assert advance_runs(station, now=T0 + timedelta(minutes=1)) == [run_id]
+    (run,) = _runs(station)
+    with station.db.read() as s:
+        episode = s.get(Episode, run.episode_id)
+    assert episode is not None and episode.published
+    return run, episode
+
+
+def test_the_bulletins_of_runs_aired_long_ago_leave_the_feed_and_the_storage(station: Services) -> None:
+    """An hourly programme would fill the storage and the feed: past air_keep_days the run's
+    episode leaves both, its bulletin the database; the run's history stays, staff's bulletins too."""
+    run, episode = _aired(station)
+    with TestClient(create_app(station.settings)) as client:
+        (entry,) = feedparser.parse(client.get("/feed.xml").content).entries
+        assert entry.id.endswith(episode.guid)
+    with station.db.write() as s:
+        articles = s.scalars(select(Article.id).order_by(Article.id)).all()
+        staff = Bulletin(title="نشرة كتبتها سارة", articles=["نص"], created=T0 - timedelta(days=400))
+        s.add(staff)
+        s.add(Pick(programme_id=run.programme_id, air_time=run.air_time, article_id=articles[0], pinned=True))
+        # A pick for a slot that never ran.
+        s.add(Pick(programme_id=run.programme_id, air_time=T0 - timedelta(days=30), article_id=articles[1]))
+    keep = timedelta(days=station.settings.air_keep_days)
+    assert station.store.stat(episode.audio_key) is not None
+    assert prune(station, now=run.air_time + keep - timedelta(minutes=1)) == 0  # not yet
+    assert prune(station, now=run.air_time + keep + timedelta(minutes=1)) == 1
+    (kept,) = _runs(station)
+    assert (kept.id, kept.state, kept.bulletin_id, kept.episode_id) == (run.id, run.state, None, None)
+    with station.db.read() as s:
+        assert s.scalars(select(Episode)).all() == []
+        assert [b.title for b in s.scalars(select(Bulletin))] == ["نشرة كتبتها سارة"]
+        assert s.scalars(select(Pick)).all() == []
+    for key in (episode.audio_key, episode.transcript_key, episode.chapters_key):
+        assert station.store.stat(key) is None
+    with TestClient(create_app(station.settings)) as client:
+        assert feedparser.parse(client.get("/feed.xml").content).entries == []
+    assert prune(station, now=run.air_time + keep + timedelta(hours=1)) == 0  # nothing left to do
+
+
+def test_a_storage_that_cannot_delete_keeps_the_rows_until_it_can(
+    station: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The episode leaves the feed at once; its rows stay while its files cannot be deleted, so
+    nothing is left in the storage without a row that names it, and the next pass finishes."""
+    run, episode = _aired(station)
+    later = run.air_time + timedelta(days=station.settings.air_keep_days, hours=1)
+
+    def refuse(prefix: str) -> None:
+        raise StoreError(f"cannot delete {prefix}: the storage is down")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(station.store, "delete_prefix", refuse)
+        assert prune(station, now=later) == 0
+    (kept,) = _runs(station)
+    assert kept.bulletin_id == run.bulletin_id
+    with station.db.read() as s:
+        stored = s.get(Episode, episode.id)
+    assert stored is not None and not stored.published
+    assert station.store.stat(episode.audio_key) is not None
+    assert prune(station, now=later) == 1
+    assert station.store.stat(episode.audio_key) is None

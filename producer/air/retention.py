@@ -3,13 +3,10 @@
 An hourly programme makes 24 bulletins a day, each published into the feed with its files (a
 4-minute broadcast WAV is ~46 MB): left alone, the storage fills within weeks and the feed grows
 by thousands of items. So the bulletins of runs that aired more than `air_keep_days` ago are
-removed: the episode leaves the feed, its files the storage, then the bulletin (with its episode
-and jobs) the database. The run's row stays, as the history on /runs, without its bulletin; the
-editors' picks for past slots go. Bulletins made by staff are never removed here.
-
-In that order, so a fault leaves nothing behind: a storage that cannot delete stops the pass
-before any row is removed, and the next pass tries again. Several processes pruning at once
-delete the same files (idempotent) and the same rows (the second finds none).
+removed (producer.store.removal: the episode leaves the feed, its files the storage, then its rows
+the database). The run's row stays, as the history on /runs, without its bulletin; the editors'
+picks for past slots go. Bulletins made by staff are never removed here. A storage that cannot
+delete, or a render under way, stops the pass with nothing lost, and the next pass tries again.
 """
 
 from __future__ import annotations
@@ -20,9 +17,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, select
 
 from producer.air.runs import AUTHOR, Services
-from producer.store import db
 from producer.store.air import Pick, Run, RunState
-from producer.store.db import Bulletin, Episode, Job
+from producer.store.files import StoreError
+from producer.store.removal import BulletinBusy, remove_bulletin
 
 log = logging.getLogger("producer.air")
 
@@ -42,35 +39,16 @@ def prune(services: Services, *, now: datetime) -> int:
         ).all()
     pruned = 0
     for run_id, bulletin_id in expired:
-        with services.db.write() as s:
-            episodes = s.scalars(select(Episode).where(Episode.bulletin_id == bulletin_id)).all()
-            guids = [episode.guid for episode in episodes]
-            if any(episode.published for episode in episodes):
-                for episode in episodes:
-                    episode.published = False
-                db.touch_feed(s, now)
+        assert bulletin_id is not None  # selected so
         try:
-            for guid in guids:
-                services.store.delete_prefix(f"episodes/{guid}")
-        except Exception as exc:  # the storage may be down: the rows stay for the next pass
-            log.warning("could not delete the files of run %s (%s: %s)", run_id, type(exc).__name__, exc)
+            remove_bulletin(services.db, services.store, bulletin_id, who=AUTHOR, now=now)
+        except (BulletinBusy, StoreError, OSError) as exc:  # a render, the storage: the next pass retries
+            log.warning("could not remove the bulletin of run %s: %s", run_id, exc)
             break
-        with services.db.write() as s:
-            run = s.get(Run, run_id)
-            if run is None or run.bulletin_id != bulletin_id:
-                continue  # another process pruned it meanwhile
-            run.bulletin_id = run.episode_id = None
-            s.execute(
-                delete(Pick).where(Pick.programme_id == run.programme_id, Pick.air_time == run.air_time)
-            )
-            s.execute(delete(Episode).where(Episode.bulletin_id == bulletin_id))
-            s.execute(delete(Job).where(Job.bulletin_id == bulletin_id))
-            s.execute(delete(Bulletin).where(Bulletin.id == bulletin_id))
-            db.audit(s, AUTHOR, "prune", f"run {run_id}", bulletin=bulletin_id, episodes=guids)
         pruned += 1
     with services.db.read() as s:
         stale = s.scalars(select(Pick.id).where(Pick.air_time < cutoff).limit(1)).first()
-    if stale is not None:  # picks for slots that never ran (looked for first: most passes find none)
+    if stale is not None:  # looked for first: most passes find none to delete
         with services.db.write() as s:
             s.execute(delete(Pick).where(Pick.air_time < cutoff))
     if pruned:

@@ -199,6 +199,16 @@ def edit_bulletin(bulletin_id: RowId, body: BulletinPatch, state: State, who: Ed
     return bulletin_out(state, service.edit_script(state, bulletin_id, title=body.title, segments=segments))
 
 
+@router.delete(
+    "/bulletins/{bulletin_id}",
+    status_code=204,
+    responses=ERRORS,
+    summary="Delete a bulletin, its episode and its files (409 while it renders)",
+)
+def delete_bulletin(bulletin_id: RowId, state: State, who: Editor) -> None:
+    service.delete_bulletin(state, who.user, bulletin_id)
+
+
 @router.post(
     "/bulletins/{bulletin_id}/render",
     status_code=202,

@@ -256,7 +256,12 @@ def _compose_page(
 
 @router.get("/")
 def index(
-    request: Request, state: State, who: Viewer, draft: str | None = None, saved: str | None = None
+    request: Request,
+    state: State,
+    who: Viewer,
+    draft: str | None = None,
+    saved: str | None = None,
+    deleted: str | None = None,
 ) -> Response:
     draft_id = _int(draft)
     current = Draft(target=service.station(state).target)
@@ -267,7 +272,7 @@ def index(
             bulletin.title, bulletin.target, bulletin.engine, bulletin.voice, list(bulletin.articles)
         )
         recompose = bulletin.script is not None
-    notice = "حُفظت المسودة." if saved else None
+    notice = "حُفظت المسودة." if saved else "حُذفت النشرة وحلقتها." if deleted else None
     return _compose_page(request, state, current, draft_id, notice=notice, recompose=recompose)
 
 
@@ -417,6 +422,19 @@ def _save_script(request: Request, state: AppState, bulletin_id: int, form: Form
     if _field(form, "action") == "render":
         return _start_render(state, request, bulletin_id, form)
     return _editor(request, state, updated, notice="حُفظ النص.")
+
+
+@router.post("/bulletins/{bulletin_id}/delete")
+async def delete_bulletin(bulletin_id: RowId, request: Request, state: State, who: Editor) -> Response:
+    form = await read_form(request)
+    bulletin = service.get_bulletin(state, bulletin_id)
+    if _field(form, "confirm") != "yes":
+        return _editor(request, state, bulletin, 422, error="أكّدوا الحذف أولًا: لا رجوع عنه.")
+    try:
+        await run_in_threadpool(service.delete_bulletin, state, who.user, bulletin_id)
+    except Rejected as exc:
+        return _editor(request, state, bulletin, exc.status, error=exc.message)
+    return redirect("/?deleted=1")
 
 
 @router.post("/bulletins/{bulletin_id}/speakable")

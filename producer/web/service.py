@@ -27,6 +27,8 @@ from producer.jobs.lease import due_at
 from producer.models import SegmentKind, Target
 from producer.store import db
 from producer.store.db import Bulletin, Episode, Job, JobState, User, utcnow
+from producer.store.files import StoreError
+from producer.store.removal import BulletinBusy, remove_bulletin
 from producer.store.station import StationConfig, station_settings
 from producer.store.words import station_words
 from producer.web.deps import AppState
@@ -400,6 +402,21 @@ def get_job(state: AppState, job_id: str) -> Job:
 
 def get_episode(state: AppState, episode_id: int) -> Episode:
     return get_row(state, Episode, episode_id, "الحلقة غير موجودة.")
+
+
+def delete_bulletin(state: AppState, user: User, bulletin_id: int) -> None:
+    """Remove a bulletin, its episode and its files for good (producer.store.removal)."""
+    try:
+        found = remove_bulletin(state.db, state.store, bulletin_id, who=user.name, now=utcnow())
+    except BulletinBusy as exc:
+        raise Rejected(409, "تُولَّد هذه النشرة الآن؛ ألغوا التوليد أو انتظروا انتهاءه ثم احذفوها.") from exc
+    except (StoreError, OSError) as exc:
+        log.warning("could not delete the files of bulletin %s: %s", bulletin_id, exc)
+        raise Rejected(
+            503, "تعذّر حذف ملفات الحلقة من التخزين؛ أُزيلت من الخلاصة ولم يُحذف غير ذلك. حاولوا بعد قليل."
+        ) from exc
+    if not found:
+        raise Rejected(404, "النشرة غير موجودة.")
 
 
 def set_published(state: AppState, user: User, episode_id: int, published: bool) -> Episode:

@@ -510,7 +510,7 @@ CASES: list[Bad] = [
     api("episode: missing", "GET", EP + "999999", 404, nothing),
     api("publish: missing", "POST", EP + "999999/publish", 404, nothing),
     api("unpublish: letters", "POST", EP + "abc/unpublish", 422, nothing),
-    api("unknown method", "DELETE", B, 405, nothing),
+    api("unknown method", "PUT", B, 405, nothing),
     # ---- compose form --------------------------------------------------------------------------
     editor("compose: empty", C, 422, compose_draft(article=["", "   "])),
     editor("compose: whitespace", C, 422, compose_draft(article=["\u00a0\u2003\n\t"])),

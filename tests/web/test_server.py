@@ -31,7 +31,7 @@ def test_health_and_openapi(newsroom: Newsroom) -> None:
         "/api/v1/episodes/{episode_id}/publish",
         "/api/v1/episodes/{episode_id}/unpublish",
     }
-    assert set(paths["/api/v1/bulletins/{bulletin_id}"]) == {"get", "patch"}
+    assert set(paths["/api/v1/bulletins/{bulletin_id}"]) == {"get", "patch", "delete"}
 
 
 def test_create_edit_render_publish(newsroom: Newsroom) -> None:

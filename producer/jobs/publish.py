@@ -48,7 +48,7 @@ def publish(
         existing = db.episode_of(s, claim.bulletin_id)
         guid = existing.guid if existing else secrets.token_hex(16)
     revision = revision_of(claim)
-    prefix = f"episodes/{guid}/{revision}"
+    prefix = db.episode_media(guid, revision)
     with database.write() as s:
         fenced_update(s, claim, output=prefix, stage="store")
     try:
@@ -72,7 +72,7 @@ def publish(
         _delete_quietly(store, prefix)
         raise
     if old and old != revision:
-        _delete_quietly(store, f"episodes/{guid}/{old}")
+        _delete_quietly(store, db.episode_media(guid, old))
     log.info(
         "job %s attempt %d stored episode %s revision %s", claim.job_id, claim.attempt, episode_id, revision
     )

@@ -223,6 +223,11 @@ class Episode(Base):
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
+def episode_media(guid: str, revision: str | None = None) -> str:
+    """The store prefix of an episode's files: all its revisions, or one of them."""
+    return f"episodes/{guid}" if revision is None else f"episodes/{guid}/{revision}"
+
+
 class StationValue(Base):
     """One station setting (key → JSON value) edited on the settings page."""
 

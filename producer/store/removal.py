@@ -39,7 +39,7 @@ def remove_bulletin(
                 episode.published = False
             db.touch_feed(s, now)
     for guid in guids:
-        store.delete_prefix(f"episodes/{guid}")
+        store.delete_prefix(db.episode_media(guid))
     with database.write() as s:
         _check_idle(s, bulletin_id)  # a render started meanwhile keeps the rows
         s.execute(update(Run).where(Run.bulletin_id == bulletin_id).values(bulletin_id=None, episode_id=None))

@@ -201,6 +201,9 @@ class JobQueue:
     def _run_claim(self, claim: Claim) -> None:
         work = self.settings.data_dir / "work" / f"{claim.job_id}-{claim.attempt}"
         started, outcome = time.monotonic(), "failed"
+        # The attempts this claim replaces are no longer running: free their folders before the
+        # render needs the disk, not after it.
+        self._clean_work_folders()
         with Lease(self.db, claim, self.lease_seconds) as lease:
             try:
                 work.mkdir(parents=True, exist_ok=True)
@@ -259,7 +262,7 @@ class JobQueue:
                 self._settle(claim, lambda: fail(self.db, claim, reason))
             finally:
                 shutil.rmtree(work, ignore_errors=True)
-                # Also the folders of this machine's attempts that died with an earlier process.
+                # Also folders of dead attempts whose jobs were still running at the claim.
                 self._clean_work_folders()
                 self.metrics.render_seconds.labels(outcome).observe(time.monotonic() - started)
 

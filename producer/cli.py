@@ -119,7 +119,10 @@ def clean(file: OneFile = "-") -> None:
 def speakable(
     file: OneFile = "-",
     engine: Annotated[str | None, typer.Option(help="Engine the text is prepared for.")] = None,
-    no_diacritics: Annotated[bool, typer.Option("--no-diacritics", help="Never add diacritics.")] = False,
+    no_diacritics: Annotated[
+        bool,
+        typer.Option("--no-diacritics", help="Do not run the diacritizer (numbers keep their case vowels)."),
+    ] = False,
     page: Annotated[
         bool, typer.Option("--page", help="FILE is a pasted page: clean it first (headline and body).")
     ] = False,

@@ -172,7 +172,8 @@ class LineState:
     family: MonthFamily
     sports: bool
     dial24: bool = False  # the station reads 24-hour times on the 24-hour dial ("الحادية والعشرين")
-    cases: dict[int, Case] = field(default_factory=dict)
+    vowelled: bool = False  # counted numbers carry their case vowels
+    cases: dict[int, Case | None] = field(default_factory=dict)  # None: no word decided it
 
 
 def month_family(text: str) -> MonthFamily:
@@ -268,18 +269,23 @@ def is_verb(word: str) -> bool:
 
 
 def case_from_words(before: list[tuple[str, int]]) -> Case:
-    """Case of a number whose preceding words in the clause are `before`.
+    """Case of a number whose preceding words in the clause are `before`: the one a word before
+    it gives (`case_cue`), else nominative, the subject or predicate of a nominal sentence."""
+    return case_cue(before) or "nom"
+
+
+def case_cue(before: list[tuple[str, int]]) -> Case | None:
+    """The case a word before the number gives it, None when no word in `before` decides it.
 
     The word right before decides first (a preposition, a noun or verbal noun governing it, إنّ);
-    then a verb earlier in the clause (`_verb_case`); with no cue at all the number is nominative,
-    the subject or predicate of a nominal sentence.
+    then a verb earlier in the clause (`_verb_case`).
     """
     if not before:
-        return "nom"
+        return None
     word = before[-1][0]
     stem = strip_conj(word)
     if in_table(word, WEEKDAYS) and len(before) > 1:
-        return case_from_words(before[:-1])
+        return case_cue(before[:-1])
     if in_table(word, GENITIVE_BEFORE):
         if stem in _VERB_OR_NOUN and len(before) == 1:
             return "nom"  # "جرح 30 مدنيا" opening the clause is the passive verb
@@ -297,11 +303,26 @@ def case_from_words(before: list[tuple[str, int]]) -> Case:
         return "gen"  # "بعد مرور 40 يوما", "لإيواء 22 ألف نازح": a verbal noun governing the number
     if is_verb(word) and len(before) > 1 and strip_conj(before[-2][0]) in _MASDAR_BEFORE:
         return "gen"  # "تم نقل 40 مريضا": after تم or a preposition the verb's spelling is its verbal noun
-    return _verb_case(before) or "nom"
+    return _verb_case(before)
+
+
+_SENTENCE_OPENERS = frozenset(".!?؟:\n")
+
+
+def _opens_sentence(text: str, start: int) -> bool:
+    """Whether only spaces and quotes stand between the start of a sentence and `start`."""
+    head = text[:start].rstrip(" \t\"'«»“”()")
+    return not head or head[-1] in _SENTENCE_OPENERS
 
 
 def number_case(state: LineState, start: int, prefix: str) -> Case:
     """The case of the number starting at `start` (its clitic prefix included)."""
+    return number_case_cue(state, start, prefix) or "nom"
+
+
+def number_case_cue(state: LineState, start: int, prefix: str) -> Case | None:
+    """`number_case`, or None when no word decides it (the number opens its clause, or nothing
+    before it governs it)."""
     # A number coordinated with و takes the case of the nearest number before it in the clause
     # ("مقتل أربعة قياديين و40 عنصرا" → وأربعين); chains of them are followed a few links back.
     for _ in range(_MAX_COORDINATION):
@@ -313,7 +334,16 @@ def number_case(state: LineState, start: int, prefix: str) -> Case:
         if before and before[-1][0] in ("و", "ف"):
             coordinated, before = True, before[:-1]
         if not coordinated:
-            return case_from_words(before)
+            cue = case_cue(before)
+            after_verb = bool(before) and not strip_conj(before[-1][0]).startswith("ال")
+            if cue is None and (after_verb or (not before and _opens_sentence(state.text, start))):
+                # Right after a word no rule names, which is then a verb ("ووصل 5 أشخاص"), or
+                # opening a sentence, the number is the subject (or opens a nominal sentence).
+                # After a noun the verb before may have taken it as subject and the number as
+                # object, and after a comma the clause goes on from before it: the reader cannot
+                # tell, so it leaves the case unsaid.
+                return "nom"
+            return cue
         earlier = next(
             (
                 (word, pos)
@@ -324,12 +354,12 @@ def number_case(state: LineState, start: int, prefix: str) -> Case:
         )
         if earlier is None:
             # Coordinated with the noun before it: the case that noun's own governor gives.
-            return case_from_words(before[:-1])
+            return case_cue(before[:-1])
         word, start = earlier
         if start in state.cases:
             return state.cases[start]
         prefix = word[0] if word[0] in "وف" and word[1:] in NUMBER_WORDS else ""
-    return "nom"
+    return None
 
 
 # The word right after a position, a space at most in between.

@@ -11,10 +11,16 @@ Grammar (Wright, "A Grammar of the Arabic Language", §§ 320-330; modern newsro
 - `construct` means the counted noun follows right after the number, which drops the nun of a
   dual ("مئتا شخص") and the tanwin alif of a tamyiz ("عشرون ألف شخص"), and spells feminine
   eight "ثماني" ("ثماني غارات") instead of the free-standing "ثمان".
+- With `vowelled`, the words whose case shows only in their last vowel carry it: a unit before its
+  noun ends in a short vowel ("ثلاثةَ أشخاص"), one said on its own in nunation ("ثلاثًا وعشرين"),
+  11-19 in the fixed fatha ("خمسةَ عشرَ"), and the noun after a hundred or a unit of thousands in
+  the genitive ("ثلاثمئةِ ألفٍ"). The diacritizer keeps written vowels, and cannot know the case,
+  which a verb or particle far back in the sentence decides.
 """
 
 from __future__ import annotations
 
+import re
 from functools import cache
 from importlib import resources
 from typing import Literal
@@ -25,6 +31,12 @@ Case = Literal["nom", "acc", "gen"]
 Gender = Literal["m", "f"]
 
 MAX_CARDINAL = 999_999_999_999
+
+_MARKS = str.maketrans("", "", "\u064b\u064c\u064d\u064e\u064f\u0650\u0651")
+_NUNATION_ALIF = re.compile("(?<=[^ة])\u064b\u0651?(?= |$)")
+_SHORT = {"nom": "\u064f", "acc": "\u064e", "gen": "\u0650"}
+_NUNATION = {"nom": "\u064c", "acc": "\u064b", "gen": "\u064d"}
+_FATHA = _SHORT["acc"]
 
 # Index = value; the form used with a masculine noun (3-10 carry the feminine ة) and with a feminine one.
 _UNITS_FOR_M = ("صفر", "واحد", "اثنان", "ثلاثة", "أربعة", "خمسة", "ستة", "سبعة", "ثمانية", "تسعة", "عشرة")
@@ -54,6 +66,14 @@ def _oblique(case: Case) -> bool:
     return case != "nom"
 
 
+def _declined(word: str, case: Case, construct: bool) -> str:
+    """`word` with its case vowel: short before the noun it governs, nunation on its own."""
+    mark = _SHORT[case] if construct else _NUNATION[case]
+    if word.endswith("ست"):
+        mark += "\u0651"  # ستّ: the doubled t the vowel would otherwise replace
+    return word + mark
+
+
 def _dual(nom: str, case: Case, construct: bool) -> str:
     """A dual ending in ان: ين in the accusative/genitive, and the nun dropped before a noun."""
     stem = nom[:-2]
@@ -71,28 +91,34 @@ def _unit(n: int, feminine: bool, case: Case, construct: bool) -> str:
     """1-10 said on their own or before the counted noun."""
     if n == 2:
         return _dual("اثنتان" if feminine else "اثنان", case, construct=False)
-    if n == 8 and feminine and construct:
-        return "ثماني"
-    return (_UNITS_FOR_F if feminine else _UNITS_FOR_M)[n]
+    if n == 8 and feminine:
+        # ثماني before its noun (its ي silent but in the accusative), ثمانٍ alone; the accusative
+        # alone is ثمانيًا, a letter more, so it is left to the diacritizer.
+        if construct:
+            return "ثماني" + (_FATHA if case == "acc" else "")
+        return "ثمان" + ("" if case == "acc" else _NUNATION["gen"])
+    return _declined((_UNITS_FOR_F if feminine else _UNITS_FOR_M)[n], case, construct)
 
 
 def _below_100(n: int, feminine: bool, case: Case, construct: bool) -> str:
     if n <= 10:
         return _unit(n, feminine, case, construct)
     if n < 20:
+        # 11-19 are built on the fatha whatever their case; only the ا/ي of twelve shows it.
         unit = n - 10
+        ten = (" عشرة" if feminine else " عشر") + _FATHA
         if unit == 1:
-            return "إحدى عشرة" if feminine else "أحد عشر"
+            return "إحدى" + ten if feminine else "أحد" + _FATHA + ten
         if unit == 2:
             if feminine:
-                return ("اثنتي" if _oblique(case) else "اثنتا") + " عشرة"
-            return ("اثني" if _oblique(case) else "اثنا") + " عشر"
-        first = "ثماني" if unit == 8 and feminine else _unit(unit, feminine, case, construct)
-        return first + (" عشرة" if feminine else " عشر")
+                return ("اثنتي" if _oblique(case) else "اثنتا") + ten
+            return ("اثني" if _oblique(case) else "اثنا") + ten
+        first = "ثماني" if unit == 8 and feminine else (_UNITS_FOR_F if feminine else _UNITS_FOR_M)[unit]
+        return first + _FATHA + ten
     tens, unit = divmod(n, 10)
     if unit == 0:
         return _tens(tens, case)
-    one = "إحدى" if feminine else "واحد"
+    one = "إحدى" if feminine else _declined("واحد", case, construct=False)
     first = one if unit == 1 else _unit(unit, feminine, case, construct=False)
     return f"{first} و{_tens(tens, case)}"
 
@@ -102,8 +128,15 @@ def _below_1000(n: int, feminine: bool, case: Case, construct: bool) -> str:
     parts = []
     if hundreds:
         word = _HUNDREDS[hundreds]
+        before_noun = construct and rest == 0
         if hundreds == 2:
-            word = _dual(word, case, construct and rest == 0)
+            word = _dual(word, case, before_noun)
+        elif hundreds == 1:
+            word = _declined(word, case, before_noun)
+        else:
+            # ثلاثمئة is ثلاث in the number's case governing مئة in the genitive: ثلاثُمئةٍ.
+            unit = word[:-3] if hundreds == 8 else _declined(word[:-3], case, construct=True)
+            word = _declined(unit + "مئة", "gen", before_noun)
         parts.append(word)
     if rest or not hundreds:
         parts.append(_below_100(rest, feminine, case, construct))
@@ -114,25 +147,33 @@ def _scale_phrase(g: int, forms: tuple[str, str, str, str], case: Case, construc
     """`g` (1-999) thousands/millions/billions; the scale noun is masculine."""
     singular, dual_nom, plural, tamyiz = forms
     if g == 1:
-        return singular
+        return _declined(singular, case, construct)
     if g == 2:
         return _dual(dual_nom, case, construct)
     if g <= 10:
-        return f"{_unit(g, False, case, False)} {plural}"
+        # ملايين is a diptote: its genitive without nunation is a fatha (ثلاثةُ ملايينَ).
+        noun = (
+            plural + _FATHA if plural == "ملايين" and not construct else _declined(plural, "gen", construct)
+        )
+        return f"{_unit(g, False, case, True)} {noun}"
     if g < 100:
-        return f"{_below_100(g, False, case, False)} {singular if construct else tamyiz}"
+        noun = singular if construct else tamyiz[:-1] + _NUNATION["acc"] + "ا"
+        return f"{_below_100(g, False, case, False)} {noun}"
     hundreds, rest = divmod(g, 100)
     if rest == 0:
-        return f"{_below_1000(g, False, case, construct=True)} {singular}"
+        return f"{_below_1000(g, False, case, construct=True)} {_declined(singular, 'gen', construct)}"
     if rest <= 2:
         head = _below_1000(hundreds * 100, False, case, construct=True)
         # "مئة ألف وألف": a bare "مئة وألف" would be heard as 1,100.
-        return f"{head} {singular} و{_scale_phrase(rest, forms, case, construct)}"
+        return f"{head} {_declined(singular, 'gen', False)} و{_scale_phrase(rest, forms, case, construct)}"
     return f"{_below_1000(hundreds * 100, False, case, False)} و{_scale_phrase(rest, forms, case, construct)}"
 
 
-def cardinal_words(n: int, *, gender: Gender = "m", case: Case = "nom", construct: bool = False) -> str:
-    """`n` in words agreeing with a counted noun of `gender`; `construct`: the noun follows."""
+def cardinal_words(
+    n: int, *, gender: Gender = "m", case: Case = "nom", construct: bool = False, vowelled: bool = False
+) -> str:
+    """`n` in words agreeing with a counted noun of `gender`; `construct`: the noun follows;
+    `vowelled`: with the case vowels the letters do not show (see the module's notes)."""
     if not 0 <= n <= MAX_CARDINAL:
         raise InputError(f"{n} is outside the numbers read in words (0 to {MAX_CARDINAL:,}).")
     feminine = gender == "f"
@@ -148,7 +189,9 @@ def cardinal_words(n: int, *, gender: Gender = "m", case: Case = "nom", construc
     ]
     if rest or not parts:
         words.append(_below_1000(rest, feminine, case, construct))
-    return " و".join(words)
+    said = " و".join(words)
+    # The accusative's nunation is written on an alif after the word (ثلاثًا), except after ة.
+    return _NUNATION_ALIF.sub("\\g<0>ا", said) if vowelled else said.translate(_MARKS)
 
 
 def cardinal(n: int, *, feminine: bool = False, case: Case = "nom") -> str:

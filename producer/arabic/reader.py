@@ -36,6 +36,7 @@ from producer.arabic.context import (
     is_word_char,
     next_word,
     number_case,
+    number_case_cue,
     strip_conj,
     words_before,
 )
@@ -60,6 +61,7 @@ from producer.arabic.numbers import (
     noun_gender,
     ordinal,
 )
+from producer.arabic.pausal import before_pause
 from producer.arabic.units import (
     CURRENCIES,
     UNIT_AFTER,
@@ -75,6 +77,8 @@ _W = WORD_CHARS
 _NUM = r"\d+(?:[.,:/]\d+)*"
 _PREFIX = r"[وف](?:لل|[بك]?ال|[بكل])?|لل|[بك]?ال|[بكل]"
 _CURRENCY_BEFORE = "|".join(re.escape(sign) for sign in sorted(UNITS_BEFORE, key=len, reverse=True))
+_NUNATION_ALIF_AT_END = re.compile("\u064b(\u0651?)ا$")
+_CASE_VOWEL_AT_END = re.compile("[\u064b-\u0650](?=\u0651?$)")
 _CHUNK = re.compile(
     rf"(?:(?<![{_W}])(?P<pre>{_PREFIX})(?:\u0640 ?)?)?"
     r"(?:(?P<phone>(?:\+|00)\d[\d -]{5,}\d|0\d{1,3}(?:-\d{3,})+|0\d{2,4}(?: \d{2,8}){1,3}(?!\d))"
@@ -133,17 +137,20 @@ _FRACTION_PLURAL = {
 }
 
 
-def read_numbers(line: str, family: MonthFamily, *, dial24: bool = False) -> str:
+def read_numbers(line: str, family: MonthFamily, *, dial24: bool = False, vowelled: bool = False) -> str:
     """`line` with every number read in words (the line is already normalized); `dial24` reads
-    24-hour times on the 24-hour dial instead of the 12-hour one with the part of the day."""
+    24-hour times on the 24-hour dial instead of the 12-hour one with the part of the day;
+    `vowelled` writes the case vowels of counted numbers (see `numbers.cardinal_words`)."""
     if not DIGIT.search(line):
         return line
-    state = LineState(line, family, bool(SPORTS.search(line)), dial24)
+    state = LineState(line, family, bool(SPORTS.search(line)), dial24, vowelled)
     out: list[str] = []
     pos = 0
     while (m := _CHUNK.search(line, pos)) is not None:
         out.append(line[pos : m.start()])
         words, end = _read_chunk(state, m)
+        if vowelled and before_pause(line, end):
+            words = _pausal_end(words)
         if m.start() > 0 and is_word_char(line[m.start() - 1]) and not m["pre"]:
             words = " " + words
         if end < len(line) and is_word_char(line[end]):
@@ -191,6 +198,14 @@ def _read_chunk(state: LineState, m: re.Match[str]) -> tuple[str, int]:
     return words, end
 
 
+def _pausal_end(words: str) -> str:
+    """The last word before a pause without its case vowel (ثلاثون ألفًا → ألفَا, ثلاثةٌ → ثلاثة):
+    written vowels would stop the diacritizer from giving it the pausal form."""
+    if _NUNATION_ALIF_AT_END.search(words):
+        return _NUNATION_ALIF_AT_END.sub("\u064e\\1ا", words)
+    return _CASE_VOWEL_AT_END.sub("", words)
+
+
 def _negative(words: str) -> str:
     if words.endswith("مئوية") or words.endswith("درجة") or words.endswith("درجات"):
         return words + " تحت الصفر"
@@ -223,9 +238,9 @@ def _date_chunk(
         date(y, mo, d)
     except ValueError:
         return None
-    case = number_case(state, start, prefix)
-    words = f"{day_words(d, month_name(mo, state.family), case=case)} عام {year_words(y)}"
-    state.cases[start] = case
+    cue = number_case_cue(state, start, prefix)
+    words = f"{day_words(d, month_name(mo, state.family), case=cue or 'nom')} عام {year_words(y)}"
+    state.cases[start] = cue
     return join_prefix(_no_article(prefix), words), end
 
 
@@ -307,14 +322,23 @@ def _single(state: LineState, m: re.Match[str], prefix: str) -> tuple[str, int]:
         parts = [cardinal_words(int(p)) if len(p) < 7 else digits_words(p) for p in re.split(r"[.,:/]", num)]
         return prefix + "، ".join(parts), end
     whole, frac = parsed
-    case = number_case(state, start, prefix)
-    state.cases[start] = case
+    cue = number_case_cue(state, start, prefix)
+    state.cases[start] = cue
+    case: Case = cue or "nom"
+    # The case vowels are written only where a word decided the case; where none did (the number
+    # opens its clause, or what governs it is out of the reader's sight) the diacritizer, which
+    # reads the whole sentence, chooses them.
+    vowelled = state.vowelled and cue is not None
     cur = UNITS_BEFORE.get((m["cur"] or "").strip())
 
     if scale is not None and whole <= MAX_CARDINAL:
-        words, end = _scaled(state, whole, frac, _SCALES[scale["scale"]], case, scale.end(), cur)
+        words, end = _scaled(state, whole, frac, _SCALES[scale["scale"]], case, scale.end(), cur, vowelled)
     elif (pct := _PERCENT_AFTER.match(text, end)) is not None:
-        number = cardinal_words(whole, case=case) if frac is None else _decimal_words(whole, frac, case)
+        number = (
+            cardinal_words(whole, case=case, vowelled=vowelled)
+            if frac is None
+            else _decimal_words(whole, frac, case)
+        )
         words, end = f"{number} بالمئة", pct.end()
     elif frac is not None:
         words = _decimal_words(whole, frac, case)
@@ -324,25 +348,32 @@ def _single(state: LineState, m: re.Match[str], prefix: str) -> tuple[str, int]:
         if unit is not None:
             if unit.cents is not None and len(frac) == 2 and whole <= MAX_CARDINAL:
                 # Money written to the hundredth is said in units and cents, as prices are read.
-                words = money(whole, int(frac), unit, unit.cents, case)
+                words = money(whole, int(frac), unit, unit.cents, case, vowelled=vowelled)
             elif frac.rstrip("0") == "5" and whole <= MAX_CARDINAL:
                 # "1.5 كم" is said as people say it: "كيلومتر ونصف", "نصف كيلومتر" for 0.5.
                 if whole <= 1:
                     words = f"نصف {unit.singular}" if whole == 0 else f"{unit.singular} ونصف"
                 else:
-                    words = f"{counted(whole, unit, case)} ونصف"
+                    words = f"{counted(whole, unit, case, vowelled=vowelled)} ونصف"
             else:
                 # After "فاصلة" the noun takes the form the last number said calls for ("فاصلة
                 # سبعة دولارات"), but stays singular after one and two ("فاصلة اثنان دولار").
                 last = int(frac.lstrip("0") or "0")
                 words += " " + (noun_form(last, unit, case) if last > 2 else unit.singular)
     else:
-        words, end = _integer(state, m, prefix, whole, case, cur)
+        words, end = _integer(state, m, prefix, whole, case, cur, vowelled)
     return join_prefix(_no_article(prefix) if words.startswith("ال") else prefix, words), end
 
 
 def _scaled(
-    state: LineState, whole: int, frac: str | None, scale: int, case: Case, end: int, cur: Unit | None
+    state: LineState,
+    whole: int,
+    frac: str | None,
+    scale: int,
+    case: Case,
+    end: int,
+    cur: Unit | None,
+    vowelled: bool,
 ) -> tuple[str, int]:
     sign = UNIT_AFTER.match(state.text, end) if cur is None else None
     if sign is not None and unit_after(sign["unit"]) in CURRENCIES:
@@ -354,7 +385,7 @@ def _scaled(
         total = whole * scale
         if total > MAX_CARDINAL:
             return f"{cardinal_words(whole, case=case)} {_SCALE_SINGULAR[scale]}", end
-        words = cardinal_words(total, gender=gender, case=case, construct=construct)
+        words = cardinal_words(total, gender=gender, case=case, construct=construct, vowelled=vowelled)
     elif frac.rstrip("0") in ("5", "25", "75"):
         part = {"5": "نصف", "25": "ربع", "75": "ثلاثة أرباع"}[frac.rstrip("0")]
         noun = _SCALE_SINGULAR[scale]
@@ -372,7 +403,7 @@ def _scaled(
 
 
 def _integer(
-    state: LineState, m: re.Match[str], prefix: str, n: int, case: Case, cur: Unit | None
+    state: LineState, m: re.Match[str], prefix: str, n: int, case: Case, cur: Unit | None, vowelled: bool
 ) -> tuple[str, int]:
     text, start, end, num = state.text, m.start(), m.end(), m["num"]
     before = words_before(text, start)
@@ -391,7 +422,7 @@ def _integer(
             end = groups.end()
         return _plain_digits(num + text[m.end() : end]), end
     if cur is not None:
-        return counted(n, cur, case), end
+        return counted(n, cur, case, vowelled=vowelled), end
     if prev == "الساعة" and n <= 12 and (ampm := _CLOCK_PERIOD_AFTER.match(text, end)) is not None:
         # "الساعة 8 م" is eight in the evening: after an hour م is مساءً, not metres.
         hour = n % 12 + (12 if ampm["p"].lower().startswith("p") or ampm["p"] == "م" else 0)
@@ -399,7 +430,7 @@ def _integer(
             return hour24_words(hour, _hour_case(before)), ampm.end()
         return f"{hour_words(hour)} {period_of_day(hour)}", ampm.end()
     if (unit_m := UNIT_AFTER.match(text, end)) is not None and not _is_year_mark(n, unit_m, prev):
-        return counted(n, unit_after(unit_m["unit"]), case), unit_m.end()
+        return counted(n, unit_after(unit_m["unit"]), case, vowelled=vowelled), unit_m.end()
     if (hijri := _HIJRI_AFTER.match(text, end)) is not None:
         return _year(prev, n, "للهجرة"), hijri.end()
     if (ad := _AD_AFTER.match(text, end)) is not None and _is_year_mark(n, ad, prev):
@@ -452,6 +483,10 @@ def _integer(
     if n == 2 and follower and follower.endswith("ة") and (noun_m := WORD_AFTER.match(text, end)) is not None:
         # "2 ساعة" is said as a dual, "ساعتان": Arabic counts two with the noun itself.
         return follower[:-1] + ("تان" if case == "nom" else "تين"), noun_m.end()
+    if n == 2 and follower and _is_dual(follower, text, end) and (noun_m := WORD_AFTER.match(text, end)):
+        # "2 طفلين", "2 حالتي وفاة": the dual already says two; the number is not read twice, and
+        # the dual takes the number's case (قُتل طفلان).
+        return _dual_in_case(noun_m[1], case), noun_m.end()
     if n == 1 and follower and clearly_noun(follower, n) and not follower.endswith("ا"):
         # "1 شخص" is said "شخص واحد": one follows its (singular) noun, as an adjective.
         noun_m = WORD_AFTER.match(text, end)
@@ -460,7 +495,35 @@ def _integer(
     if 1900 <= n <= 2099 and not construct and len(num) == 4:
         # A modern year on its own is read as after an understood عام ("كأس العالم 2022").
         return year_words(n), end
-    return cardinal_words(n, gender=gender, case=case, construct=construct), end
+    said = cardinal_words(n, gender=gender, case=case, construct=construct, vowelled=vowelled)
+    doubtful = (
+        not construct or (follower[0] in "لبك" and not clearly_noun(follower, n)) if follower else False
+    )
+    if vowelled and doubtful:
+        # The word after may not be what the number counts ("رقم 7 لعام", a year-like "1500
+        # اسم"): whether the number governs it, and so its last vowel, is left to the diacritizer.
+        said = _CASE_VOWEL_AT_END.sub("", said)
+    return said, end
+
+
+def _is_dual(word: str, text: str, end: int) -> bool:
+    """Whether `word`, right after a 2 at `end`, is a dual: شخصان/شخصين of a counted noun, or
+    ساعتان/ساعتين, or their construct forms (حالتا/حالتي) before the noun they govern."""
+    if word.endswith(("تان", "تين")) and len(word) > 4:
+        return True
+    if word.endswith(("ان", "ين")) and is_known_noun(word[:-2]):
+        return True
+    governs = next_word(text, end + 1 + len(word)) is not None
+    return governs and word.endswith(("تا", "تي")) and len(word) > 3
+
+
+def _dual_in_case(word: str, case: Case) -> str:
+    nominative = case == "nom"
+    for nom, oblique in (("ان", "ين"), ("ا", "ي")):
+        if word.endswith(nom) or word.endswith(oblique):
+            stem = word[: -len(nom)] if word.endswith(nom) else word[: -len(oblique)]
+            return stem + (nom if nominative else oblique)
+    return word
 
 
 def _identifier_before(prev: str) -> bool:
@@ -647,8 +710,9 @@ def _range(state: LineState, m: re.Match[str], prefix: str) -> tuple[str, int]:
         b = a // 100 * 100 + b  # "2011-17" is 2011 to 2017
     before = words_before(text, start)
     prev = strip_conj(before[-1][0]) if before else ""
-    case = number_case(state, start, prefix)
-    state.cases[start] = case
+    cue = number_case_cue(state, start, prefix)
+    state.cases[start] = cue
+    case: Case = cue or "nom"
     if 1 <= a <= 31 and 1 <= b <= 31 and (month := _MONTH_AFTER.match(text, end)) is not None:
         tail = "" if month["min"] else " من"
         lead = "" if prev == "من" else "من "

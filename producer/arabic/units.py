@@ -130,12 +130,12 @@ def unit_after(surface: str) -> Unit:
     return _AFTER[surface]
 
 
-def money(whole: int, cents: int, unit: Unit, cent: Unit, case: Case) -> str:
+def money(whole: int, cents: int, unit: Unit, cent: Unit, case: Case, *, vowelled: bool = False) -> str:
     """An amount with hundredths: "تسعة دولارات وأربعون سنتا", or only the cents below one unit."""
     if not whole:
-        return counted(cents, cent, case) if cents else f"صفر {unit.singular}"
-    spoken = counted(whole, unit, case)
-    return f"{spoken} و{counted(cents, cent, case)}" if cents else spoken
+        return counted(cents, cent, case, vowelled=vowelled) if cents else f"صفر {unit.singular}"
+    spoken = counted(whole, unit, case, vowelled=vowelled)
+    return f"{spoken} و{counted(cents, cent, case, vowelled=vowelled)}" if cents else spoken
 
 
 def noun_form(n: int, unit: Unit, case: Case) -> str:
@@ -152,11 +152,12 @@ def noun_form(n: int, unit: Unit, case: Case) -> str:
     return unit.singular
 
 
-def counted(n: int, unit: Unit, case: Case) -> str:
-    """`n` units: number and unit in the forms the number calls for."""
+def counted(n: int, unit: Unit, case: Case, *, vowelled: bool = False) -> str:
+    """`n` units: number and unit in the forms the number calls for (`vowelled`: the number with
+    its case vowels)."""
     if n == 1:
         return f"{unit.singular} {unit.one}"
     if n == 2:
         return unit.dual_form(case)
-    number = cardinal_words(n, gender=unit.gender, case=case, construct=True)
+    number = cardinal_words(n, gender=unit.gender, case=case, construct=True, vowelled=vowelled)
     return f"{number} {noun_form(n, unit, case)}"

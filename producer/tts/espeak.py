@@ -24,7 +24,7 @@ import numpy as np
 from producer.errors import EngineError, EngineUnavailable
 from producer.tts.base import AudioChunk, Engine
 from producer.tts.pace import DEFAULT_PACE, espeak_rate
-from producer.tts.text import split_sentences
+from producer.tts.text import espeak_spelling, split_sentences
 
 _AUDIO_OUTPUT_SYNCHRONOUS = 2
 _INITIALIZE_DONT_EXIT = 0x8000  # report a missing data folder instead of calling exit()
@@ -171,12 +171,14 @@ class EspeakEngine(Engine):
         return f"espeak-ng {library_version} (espeakng-loader {_wheel_version()})"
 
     def options_key(self) -> str:
-        return f"rate={self.config.rate} pitch={self.config.pitch}"
+        # "marks=espeak": audio voiced before espeak_spelling dropped the vowel of every doubled
+        # letter, so it is not reused.
+        return f"rate={self.config.rate} pitch={self.config.pitch} marks=espeak"
 
     def synthesize(self, text: str, voice: str | None = None) -> Iterator[AudioChunk]:
         voice = voice or self.default_voice()
         self._check_voice(voice)
-        for sentence in split_sentences(text):
+        for sentence in split_sentences(espeak_spelling(text)):
             with _LOCK:
                 library = _shared_library()
                 audio = library.speak(sentence, voice, self.config)

@@ -36,7 +36,7 @@ from producer.atomic import atomic_write_text
 from producer.errors import EngineError, EngineUnavailable
 from producer.tts.base import AudioChunk, Engine
 from producer.tts.pace import DEFAULT_PACE, count_words, length_scale, voiced_seconds
-from producer.tts.text import split_sentences, split_to_limit
+from producer.tts.text import espeak_spelling, split_sentences, split_to_limit
 from producer.tts.voices import speaks_arabic
 
 _PREFERRED_VOICE = "ar_JO-kareem-medium"
@@ -141,7 +141,7 @@ def _voice_audio(
     synthesis = SynthesisConfig(length_scale=scale, noise_w_scale=noise_w)
     parts = (
         voice.phonemes_to_ids(part)
-        for piece in _pieces(text)
+        for piece in _pieces(espeak_spelling(text))
         for sentence in voice.phonemize(piece)
         for part in _bounded(sentence, MAX_PHONEME_IDS)
     )
@@ -243,7 +243,8 @@ def _loaded(model: Path) -> _Voice:
 class PiperEngine(Engine):
     name = "piper"
     # Fed the text vowelled and in pausal form as espeak-ng is, and phonemized by espeak-ng from
-    # it: both engines say the same vowels (Piper's own libtashkeel is not used).
+    # it (its marks placed as espeak-ng reads them, see espeak_spelling): both engines say the same vowels
+    # (Piper's own libtashkeel is not used).
     wants_diacritics = True
     # onnxruntime releases the GIL while it runs, so threads share one model; Piper serializes
     # its phonemizer with a lock.
@@ -286,7 +287,7 @@ class PiperEngine(Engine):
     def options_key(self) -> str:
         # The readings that set the length scale depend only on the voice file (in version()), so the
         # pace suffices.
-        return f"vowels=producer pace={self.config.pace} cut={MAX_CHARS}/{MAX_PHONEME_IDS}"
+        return f"vowels=producer marks=espeak pace={self.config.pace} cut={MAX_CHARS}/{MAX_PHONEME_IDS}"
 
     def length_scale(self, voice: str | None = None) -> float:
         """The length scale that reads `voice` at the configured pace."""

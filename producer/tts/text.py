@@ -1,7 +1,8 @@
 """Cutting speakable text into sentences, and sentences into pieces a length-limited API accepts.
 
 Boundaries are punctuation followed by white space, so decimals ("3.5"), times ("10:30") and
-thousands ("1,000") never split; a space between two digits does not split either.
+thousands ("1,000") never split; a space between two digits does not split either. Also the
+place of Arabic marks the espeak-ng engines read (`espeak_spelling`).
 """
 
 from __future__ import annotations
@@ -58,3 +59,26 @@ def split_to_limit(sentence: str, limit: int) -> list[str]:
     for clause in _cut_after(_CLAUSE_END, sentence):
         pieces.extend([clause] if len(clause) <= limit else _split_words(clause, limit))
     return _pack(pieces, limit)
+
+
+# A vowel (or sukun) written before the shadda of its letter, Unicode's canonical order and the one
+# the diacritizer and NFC text give.
+_VOWEL_THEN_SHADDA = re.compile("([\u064b-\u0650\u0652]+)\u0651")
+# Nunation typed on a final alif (عنصراً، أيضاً: the common way of typing it), after the marks of the
+# letter before.
+_NUNATION_ON_ALIF = re.compile("([\u064b-\u0652]*)\u0627\u064b")
+
+
+def _nunation_before_alif(m: re.Match[str]) -> str:
+    return ("\u0651" if "\u0651" in m[1] else "") + "\u064bا"
+
+
+def espeak_spelling(text: str) -> str:
+    """Vowelled `text` with its marks where espeak-ng reads them (espeak, and Piper's phonemizer).
+
+    espeak-ng 1.52 drops a doubled letter's vowel written before its shadda, Unicode's canonical
+    order (الشَّمَال is said ʔaʃʃmaːl, مُحَمَّد muħammd, إِنَّ ʔinn), and reads nunation typed on a final
+    alif as a long a (عُنْصُرَاً is said ʕunsuraː). Each shadda goes before its vowel, and such a
+    nunation onto the letter before the alif (عُنْصُرًا, ʕunsuran).
+    """
+    return _VOWEL_THEN_SHADDA.sub("\u0651\\1", _NUNATION_ON_ALIF.sub(_nunation_before_alif, text))

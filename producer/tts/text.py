@@ -77,8 +77,11 @@ def espeak_spelling(text: str) -> str:
     """Vowelled `text` with its marks where espeak-ng reads them (espeak, and Piper's phonemizer).
 
     espeak-ng 1.52 drops a doubled letter's vowel written before its shadda, Unicode's canonical
-    order (الشَّمَال is said ʔaʃʃmaːl, مُحَمَّد muħammd, إِنَّ ʔinn), and reads nunation typed on a final
-    alif as a long a (عُنْصُرَاً is said ʕunsuraː). Each shadda goes before its vowel, and such a
-    nunation onto the letter before the alif (عُنْصُرًا, ʕunsuran).
+    order (الشَّمَال is said ʔaʃʃmaːl, مُحَمَّد muħammd, إِنَّ ʔinn), reads nunation typed on a final
+    alif as a long a (عُنْصُرَاً is said ʕunsuraː), and sounds the t of a ة that ends in a pause
+    (الْمَدِينَةْ is said almadiːnat). Each shadda goes before its vowel, such a nunation onto the
+    letter before the alif (عُنْصُرًا, ʕunsuran), and a paused ة is written ه, as a newsreader
+    stops on it (الْمَدِينَهْ, almadiːnah).
     """
-    return _VOWEL_THEN_SHADDA.sub("\u0651\\1", _NUNATION_ON_ALIF.sub(_nunation_before_alif, text))
+    text = _NUNATION_ON_ALIF.sub(_nunation_before_alif, text).replace("ة\u0652", "ه\u0652")
+    return _VOWEL_THEN_SHADDA.sub("\u0651\\1", text)

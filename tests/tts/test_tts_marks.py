@@ -20,7 +20,7 @@ FATHA, DAMMA, KASRA, SHADDA, FATHATAN = "\u064e", "\u064f", "\u0650", "\u0651", 
 CANONICAL = (
     f"قَالَ الر{FATHA}{SHADDA}ئِيسُ إِن{FATHA}{SHADDA} الس{DAMMA}{SHADDA}كَانَ فِي الش{FATHA}{SHADDA}مَالِ "
     f"وَإِن{FATHA}{SHADDA} مُحَم{FATHA}{SHADDA}دًا وَالن{FATHA}{SHADDA}اسَ وَالس{FATHA}{SHADDA}ي{FATHA}{SHADDA}ارَاتِ "
-    "وَعُنْصُرَاً وَاحِدًا بَقُوا أَيْضاً"
+    "وَعُنْصُرَاً وَاحِدًا بَقُوا أَيْضاً فِي الْمَدِينَةْ"
 )
 
 
@@ -29,6 +29,7 @@ def test_the_marks_go_where_espeak_ng_reads_them() -> None:
     assert espeak_spelling(f"سِت{FATHATAN}{SHADDA}ا") == f"سِت{SHADDA}{FATHATAN}ا"
     assert espeak_spelling("عُنْصُرَاً مِنْ") == f"عُنْصُر{FATHATAN}ا مِنْ"
     assert espeak_spelling(f"حَظ{SHADDA}اً") == f"حَظ{SHADDA}{FATHATAN}ا"
+    assert espeak_spelling("فِي الْمَدِينَةْ، وَالْمَدِينَةُ") == "فِي الْمَدِينَهْ، وَالْمَدِينَةُ"
     assert espeak_spelling(espeak_spelling(CANONICAL)) == espeak_spelling(CANONICAL)
     # A shadda alone, and text without marks, are left as they are.
     assert espeak_spelling(f"الش{SHADDA}مس") == f"الش{SHADDA}مس"
@@ -44,6 +45,7 @@ def test_the_marks_go_where_espeak_ng_reads_them() -> None:
         (f"سِت{FATHA}{SHADDA}ةُ", "sitːˌatu"),
         ("قُتِلَ عُنْصُرَاً مِنْهُمْ", "ʕˈuns̪u.rˌan"),
         ("جُزْءاً", "dʒˈuzʔan"),
+        ("فِي الْمَدِينَةْ.", "diːnˌah"),  # a ة before a pause is said h, not t
     ],
 )
 def test_espeak_ng_says_what_is_written(word: str, said: str) -> None:

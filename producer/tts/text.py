@@ -69,6 +69,19 @@ _VOWEL_THEN_SHADDA = re.compile("([\u064b-\u0650\u0652]+)\u0651")
 _NUNATION_ON_ALIF = re.compile("([\u064b-\u0652]*)\u0627\u064b")
 
 
+_LETTER = "[\u0621-\u064a]"
+_MARK = "[\u064b-\u0652]"
+# A hamzat al-wasl after a proclitic (وَاتِّصَالَات، بِاسْتِخْدَام، فَانْسَحَبَ): a bare alif between
+# the clitic's vowel and a consonant that is silent or doubled inside the word.
+_WASL_AFTER_CLITIC = re.compile(
+    f"(?<!{_LETTER}|{_MARK})([وف]{_MARK}(?:[بلك]{_MARK})?|[بلك]{_MARK})"
+    f"\u0627(?={_LETTER}(?:\u0652|{_MARK}*\u0651){_MARK}*{_LETTER})"
+)
+# A doubled و or ي with an a or u after it (قُوَّات، أَيُّ، الْإِسْلَامِيَّة), once the shadda is first;
+# before an i (عَسْكَرِيٍّ) espeak-ng reads neither spelling well, and the shorter one is kept.
+_DOUBLED_GLIDE = re.compile("([\u0648\u064a])\u0651([\u064b\u064c\u064e\u064f])")
+
+
 def _nunation_before_alif(m: re.Match[str]) -> str:
     return ("\u0651" if "\u0651" in m[1] else "") + "\u064bا"
 
@@ -78,10 +91,14 @@ def espeak_spelling(text: str) -> str:
 
     espeak-ng 1.52 drops a doubled letter's vowel written before its shadda, Unicode's canonical
     order (الشَّمَال is said ʔaʃʃmaːl, مُحَمَّد muħammd, إِنَّ ʔinn), reads nunation typed on a final
-    alif as a long a (عُنْصُرَاً is said ʕunsuraː), and sounds the t of a ة that ends in a pause
-    (الْمَدِينَةْ is said almadiːnat). Each shadda goes before its vowel, such a nunation onto the
-    letter before the alif (عُنْصُرًا, ʕunsuran), and a paused ة is written ه, as a newsreader
-    stops on it (الْمَدِينَهْ, almadiːnah).
+    alif as a long a (عُنْصُرَاً is said ʕunsuraː), sounds the t of a ة that ends in a pause
+    (الْمَدِينَةْ is said almadiːnat), reads the silent alif of a hamzat al-wasl after و ف ب ل ك as a
+    long a (بِاسْتِخْدَامِ is said biaːstiχdaːmi) and a doubled و or ي as a long vowel (قُوَّات is
+    said quːaːt). So each shadda goes before its vowel, such a nunation onto the letter before the
+    alif (عُنْصُرًا, ʕunsuran), a paused ة is written ه as a newsreader stops on it (الْمَدِينَهْ,
+    almadiːnah), the wasl alif is left out (بِسْتِخْدَامِ, bistiχdaːmi), and a doubled و or ي is
+    written twice (قُوْوَات, quːwaːt).
     """
     text = _NUNATION_ON_ALIF.sub(_nunation_before_alif, text).replace("ة\u0652", "ه\u0652")
-    return _VOWEL_THEN_SHADDA.sub("\u0651\\1", text)
+    text = _WASL_AFTER_CLITIC.sub("\\1", _VOWEL_THEN_SHADDA.sub("\u0651\\1", text))
+    return _DOUBLED_GLIDE.sub("\\1\u0652\\1\\2", text)

@@ -77,6 +77,13 @@ _WASL_AFTER_CLITIC = re.compile(
     f"(?<!{_LETTER}|{_MARK})([وف]{_MARK}(?:[بلك]{_MARK})?|[بلك]{_MARK})"
     f"\u0627(?={_LETTER}(?:\u0652|{_MARK}*\u0651){_MARK}*{_LETTER})"
 )
+# The article before a sun letter after a proclitic (بِالتَّزَامُن، وَالشَّمْس): both its letters are
+# silent.
+_SUN_ARTICLE_AFTER_CLITIC = re.compile(
+    f"(?<!{_LETTER}|{_MARK})([وف]{_MARK}(?:[بلك]{_MARK})?|[بلك]{_MARK})\u0627\u0644(?={_LETTER}\u0651)"
+)
+# A vowel written on آ, which already says ʔaː (آَب).
+_MARKED_MADDA = re.compile("(?<=\u0622)[\u064b-\u0650]")
 # A doubled و or ي with an a or u after it (قُوَّات، أَيُّ، الْإِسْلَامِيَّة), once the shadda is first;
 # before an i (عَسْكَرِيٍّ) espeak-ng reads neither spelling well, and the shorter one is kept.
 _DOUBLED_GLIDE = re.compile("([\u0648\u064a])\u0651([\u064b\u064c\u064e\u064f])")
@@ -96,9 +103,11 @@ def espeak_spelling(text: str) -> str:
     long a (بِاسْتِخْدَامِ is said biaːstiχdaːmi) and a doubled و or ي as a long vowel (قُوَّات is
     said quːaːt). So each shadda goes before its vowel, such a nunation onto the letter before the
     alif (عُنْصُرًا, ʕunsuran), a paused ة is written ه as a newsreader stops on it (الْمَدِينَهْ,
-    almadiːnah), the wasl alif is left out (بِسْتِخْدَامِ, bistiχdaːmi), and a doubled و or ي is
-    written twice (قُوْوَات, quːwaːt).
+    almadiːnah), the wasl alif is left out (بِسْتِخْدَامِ, bistiχdaːmi), and so is the article
+    before a sun letter after a proclitic (بِالتَّزَامُنِ was biaːtːazaːmuni, now بِتَّزَامُنِ), a vowel
+    on آ is dropped (آَبِ was ʔaːabi), and a doubled و or ي is written twice (قُوْوَات, quːwaːt).
     """
     text = _NUNATION_ON_ALIF.sub(_nunation_before_alif, text).replace("ة\u0652", "ه\u0652")
-    text = _WASL_AFTER_CLITIC.sub("\\1", _VOWEL_THEN_SHADDA.sub("\u0651\\1", text))
+    text = _MARKED_MADDA.sub("", _VOWEL_THEN_SHADDA.sub("\u0651\\1", text))
+    text = _WASL_AFTER_CLITIC.sub("\\1", _SUN_ARTICLE_AFTER_CLITIC.sub("\\1", text))
     return _DOUBLED_GLIDE.sub("\\1\u0652\\1\\2", text)

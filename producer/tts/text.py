@@ -88,6 +88,17 @@ def _article_before_wasl(m: re.Match[str]) -> str:
     return (m[1] or m[2]) + "\u0644\u0650"
 
 
+# A hamzat al-wasl opening a word that is not the article (ارْتَفَعَ، اجْتِمَاعًا، اثْنَانِ): read with
+# the i it takes, or the u of a passive (اُضْطُرَّ، اُسْتُهْدِفَ), where espeak-ng says a.
+_WASL_OPENING = re.compile(
+    f"(?<!{_LETTER}|{_MARK})\u0627(?=[\u0621-\u0643\u0645-\u064a]\u0652{_LETTER}({_MARK}*))"
+)
+
+
+def _wasl_vowel(m: re.Match[str]) -> str:
+    return "\u0627" + ("\u064f" if "\u064f" in m[1] else "\u0650")
+
+
 # The article before a sun letter after a proclitic (بِالتَّزَامُن، وَالشَّمْس): both its letters are
 # silent.
 _SUN_ARTICLE_AFTER_CLITIC = re.compile(f"(?<!{_LETTER}|{_MARK})({_CLITICS})\u0627\u0644(?={_LETTER}\u0651)")
@@ -115,10 +126,12 @@ def espeak_spelling(text: str) -> str:
     alif (عُنْصُرًا, ʕunsuran), a paused ة is written ه as a newsreader stops on it (الْمَدِينَهْ,
     almadiːnah), the wasl alif is left out (بِسْتِخْدَامِ, bistiχdaːmi; الِسْتِلَامِ), and so is the article
     before a sun letter after a proclitic (بِالتَّزَامُنِ was biaːtːazaːmuni, now بِتَّزَامُنِ), a vowel
-    on آ is dropped (آَبِ was ʔaːabi), and a doubled و or ي is written twice (قُوْوَات, quːwaːt).
+    on آ is dropped (آَبِ was ʔaːabi), a word opening on a hamzat al-wasl gets its kasra
+    (اِرْتَفَعَ, where espeak-ng said artafaʕa) or a passive's damma (اُضْطُرَّ), and a doubled و
+    or ي is written twice (قُوْوَات, quːwaːt).
     """
     text = _NUNATION_ON_ALIF.sub(_nunation_before_alif, text).replace("ة\u0652", "ه\u0652")
     text = _MARKED_MADDA.sub("", _VOWEL_THEN_SHADDA.sub("\u0651\\1", text))
     text = _WASL_AFTER_CLITIC.sub("\\1", _SUN_ARTICLE_AFTER_CLITIC.sub("\\1", text))
-    text = _WASL_AFTER_ARTICLE.sub(_article_before_wasl, text)
+    text = _WASL_OPENING.sub(_wasl_vowel, _WASL_AFTER_ARTICLE.sub(_article_before_wasl, text))
     return _DOUBLED_GLIDE.sub("\\1\u0652\\1\\2", text)

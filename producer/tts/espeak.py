@@ -24,7 +24,7 @@ import numpy as np
 from producer.errors import EngineError, EngineUnavailable
 from producer.tts.base import AudioChunk, Engine
 from producer.tts.pace import DEFAULT_PACE, espeak_rate
-from producer.tts.text import espeak_spelling, split_sentences
+from producer.tts.text import ESPEAK_SPELLING, espeak_spelling, split_sentences
 
 _AUDIO_OUTPUT_SYNCHRONOUS = 2
 _INITIALIZE_DONT_EXIT = 0x8000  # report a missing data folder instead of calling exit()
@@ -171,9 +171,7 @@ class EspeakEngine(Engine):
         return f"espeak-ng {library_version} (espeakng-loader {_wheel_version()})"
 
     def options_key(self) -> str:
-        # "marks=espeak": audio voiced before espeak_spelling dropped the vowel of every doubled
-        # letter, so it is not reused.
-        return f"rate={self.config.rate} pitch={self.config.pitch} marks=espeak"
+        return f"rate={self.config.rate} pitch={self.config.pitch} {ESPEAK_SPELLING}"
 
     def synthesize(self, text: str, voice: str | None = None) -> Iterator[AudioChunk]:
         voice = voice or self.default_voice()

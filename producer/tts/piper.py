@@ -36,7 +36,7 @@ from producer.atomic import atomic_write_text
 from producer.errors import EngineError, EngineUnavailable
 from producer.tts.base import AudioChunk, Engine
 from producer.tts.pace import DEFAULT_PACE, count_words, length_scale, voiced_seconds
-from producer.tts.text import espeak_spelling, split_sentences, split_to_limit
+from producer.tts.text import ESPEAK_SPELLING, espeak_spelling, split_sentences, split_to_limit
 from producer.tts.voices import speaks_arabic
 
 _PREFERRED_VOICE = "ar_JO-kareem-medium"
@@ -287,7 +287,7 @@ class PiperEngine(Engine):
     def options_key(self) -> str:
         # The readings that set the length scale depend only on the voice file (in version()), so the
         # pace suffices.
-        return f"vowels=producer marks=espeak pace={self.config.pace} cut={MAX_CHARS}/{MAX_PHONEME_IDS}"
+        return f"vowels=producer {ESPEAK_SPELLING} pace={self.config.pace} cut={MAX_CHARS}/{MAX_PHONEME_IDS}"
 
     def length_scale(self, voice: str | None = None) -> float:
         """The length scale that reads `voice` at the configured pace."""

@@ -61,6 +61,10 @@ def split_to_limit(sentence: str, limit: int) -> list[str]:
     return _pack(pieces, limit)
 
 
+# Part of the espeak-ng engines' cache key: audio voiced from another spelling is not reused.
+# Raise it whenever `espeak_spelling` writes something different.
+ESPEAK_SPELLING = "marks=espeak/1"
+
 # A vowel (or sukun) written before the shadda of its letter, Unicode's canonical order and the one
 # the diacritizer and NFC text give.
 _VOWEL_THEN_SHADDA = re.compile("([\u064b-\u0650\u0652]+)\u0651")

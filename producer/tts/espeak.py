@@ -24,7 +24,8 @@ import numpy as np
 from producer.errors import EngineError, EngineUnavailable
 from producer.tts.base import AudioChunk, Engine
 from producer.tts.pace import DEFAULT_PACE, espeak_rate
-from producer.tts.text import ESPEAK_SPELLING, espeak_spelling, split_sentences
+from producer.tts.spelling import ESPEAK_SPELLING, espeak_spelling
+from producer.tts.text import split_sentences
 
 _AUDIO_OUTPUT_SYNCHRONOUS = 2
 _INITIALIZE_DONT_EXIT = 0x8000  # report a missing data folder instead of calling exit()

@@ -36,7 +36,8 @@ from producer.atomic import atomic_write_text
 from producer.errors import EngineError, EngineUnavailable
 from producer.tts.base import AudioChunk, Engine
 from producer.tts.pace import DEFAULT_PACE, count_words, length_scale, voiced_seconds
-from producer.tts.text import ESPEAK_SPELLING, espeak_spelling, split_sentences, split_to_limit
+from producer.tts.spelling import ESPEAK_SPELLING, espeak_spelling
+from producer.tts.text import split_sentences, split_to_limit
 from producer.tts.voices import speaks_arabic
 
 _PREFERRED_VOICE = "ar_JO-kareem-medium"

@@ -13,7 +13,7 @@ from tts_support import joined
 
 from producer.tts.espeak import EspeakEngine
 from producer.tts.piper import PiperEngine
-from producer.tts.text import espeak_spelling
+from producer.tts.spelling import espeak_spelling
 
 FATHA, DAMMA, KASRA, SHADDA, FATHATAN, DAMMATAN = "\u064e", "\u064f", "\u0650", "\u0651", "\u064b", "\u064c"
 # The diacritizer's order: vowel, then shadda (as NFC text has it); nunation typed on the alif.

@@ -11,7 +11,7 @@ import re
 
 # Part of the espeak-ng engines' cache key: audio voiced from another spelling is not reused.
 # Raise it whenever `espeak_spelling` writes something different.
-ESPEAK_SPELLING = "marks=espeak/1"
+ESPEAK_SPELLING = "marks=espeak/2"
 
 # A vowel (or sukun) written before the shadda of its letter, Unicode's canonical order and the one
 # the diacritizer and NFC text give.
@@ -62,6 +62,19 @@ _MARKED_MADDA = re.compile("(?<=\u0622)[\u064b-\u0650]")
 _DOUBLED_GLIDE = re.compile("([\u0648\u064a])\u0651([\u064e\u064f])")
 
 
+# A و or ي with its vowel between two vowels (بَيَان، قَوَاعِد، سَيُعْلِنُ، قِيَادَة، مُوَاطِن): espeak-ng
+# reads it as a vowel (baiaːn, qauaːʕid). Written twice, its consonant is heard. و after an i it
+# reads right (حِوَار); one with nunation (يَوْمِيًّا، رَسْمِيًا) it reads worse written twice.
+_GLIDE_BETWEEN_VOWELS = re.compile("([\u064e\u064f\u0650])([\u0648\u064a])(?=[\u064e\u064f\u0650])")
+
+
+def _glide_heard(m: re.Match[str]) -> str:
+    vowel, glide = m[1], m[2]
+    if vowel == "\u0650" and glide == "\u0648":
+        return m[0]
+    return f"{vowel}{glide}\u0652{glide}"
+
+
 def _nunation_before_alif(m: re.Match[str]) -> str:
     return ("\u0651" if "\u0651" in m[1] else "") + "\u064bا"
 
@@ -80,10 +93,11 @@ def espeak_spelling(text: str) -> str:
     before a sun letter after a proclitic (بِالتَّزَامُنِ was biaːtːazaːmuni, now بِتَّزَامُنِ), a vowel
     on آ is dropped (آَبِ was ʔaːabi), a word opening on a hamzat al-wasl gets its kasra
     (اِرْتَفَعَ, where espeak-ng said artafaʕa) or a passive's damma (اُضْطُرَّ), and a doubled و
-    or ي is written twice (قُوْوَات, quːwaːt).
+    or ي is written twice (قُوْوَات, quːwaːt), as is one between two vowels (بَيْيَان, where
+    espeak-ng said baiaːn).
     """
     text = _NUNATION_ON_ALIF.sub(_nunation_before_alif, text).replace("ة\u0652", "ه\u0652")
     text = _MARKED_MADDA.sub("", _VOWEL_THEN_SHADDA.sub("\u0651\\1", text))
     text = _WASL_AFTER_CLITIC.sub("\\1", _SUN_ARTICLE_AFTER_CLITIC.sub("\\1", text))
     text = _WASL_OPENING.sub(_wasl_vowel, _WASL_AFTER_ARTICLE.sub(_article_before_wasl, text))
-    return _DOUBLED_GLIDE.sub("\\1\u0652\\1\\2", text)
+    return _GLIDE_BETWEEN_VOWELS.sub(_glide_heard, _DOUBLED_GLIDE.sub("\\1\u0652\\1\\2", text))

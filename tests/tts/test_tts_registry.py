@@ -22,7 +22,7 @@ def test_the_three_engines_are_registered() -> None:
 def test_espeak_is_built_from_the_settings() -> None:
     engine = create_engine("espeak", load_settings(espeak_rate=190, espeak_pitch=30))
     assert isinstance(engine, EspeakEngine)
-    assert engine.options_key() == "rate=190 pitch=30 marks=espeak/1"
+    assert engine.options_key() == "rate=190 pitch=30 marks=espeak/2"
 
 
 def test_an_unknown_engine_is_one_sentence() -> None:

@@ -84,7 +84,9 @@ class Word:
     text: str  # with its marks, as voiced
     unsure: bool  # the model was unsure of a mark before the case ending
     opens_with_verb: bool  # first word of a sentence, vowelled as a verb (active/passive open)
-    given: bool  # its marks were in the text (typed or from the lexicon)
+    # Its stem's marks were in the text (typed, or from the lexicon); a case ending alone is the
+    # number reader's (speech.speakable), not a person's.
+    given: bool
 
 
 @dataclass(frozen=True)
@@ -339,7 +341,7 @@ def _reading(
                 text=text,
                 unsure=not all(sure[start:stem_end]),
                 opens_with_verb=verb,
-                given=any(given[start:end]),
+                given=any(given[start:stem_end]),
             )
         )
         sentence_start = False

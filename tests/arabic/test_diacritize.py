@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from producer.arabic import Diacritizer, get_diacritizer
+from producer.arabic import Diacritizer, get_diacritizer, speakable
 from producer.arabic.diacritize import DIACRITICS, looks_like_verb, strip_diacritics
 from producer.arabic.pausal import pausal
 
@@ -72,6 +72,10 @@ def test_words_to_check_are_marked() -> None:
     assert not any(w.given for w in reading.words)
     (typed,) = get_diacritizer().read(["قُتِلَ ثلاثة مدنيين"])
     assert typed.words[0].given and not typed.words[0].unsure
+    # The case vowel the number reader writes is not shown as a person's.
+    (counted,) = get_diacritizer().read([speakable("قال إن 23 غارة استهدفت المدينة")])
+    assert "ثَلَاثًا" in counted.text
+    assert not any(w.given for w in counted.words)
 
 
 def test_verb_shapes() -> None:

@@ -361,10 +361,11 @@ def test_kill_9_of_a_worker_leaves_no_process_or_work_folder(cluster: Cluster) -
     attempt's work folder and takes the job again once its lease has run out."""
     worker = cluster.start_worker("w1")
     job_id = cluster.render(cluster.bulletin(ARTICLE_WATER)).json()["job"]
-    cluster.wait(lambda: cluster.job(job_id).state == "running" and bool(children_of(worker.pid)))
-    renders = children_of(worker.pid)
     work = cluster.tmp / "w1" / "work" / f"{job_id}-1"
-    assert work.is_dir()
+    # The job is marked running when claimed, a moment before its work folder is made.
+    cluster.wait(lambda: cluster.job(job_id).state == "running" and work.is_dir())
+    cluster.wait(lambda: bool(children_of(worker.pid)))
+    renders = children_of(worker.pid)
     worker.kill()
     worker.wait()
     cluster.wait(lambda: not any(alive(pid) for pid in renders), timeout=30)

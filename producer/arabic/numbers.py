@@ -74,7 +74,7 @@ def _declined(word: str, case: Case, construct: bool) -> str:
     return word + mark
 
 
-def _dual(nom: str, case: Case, construct: bool) -> str:
+def dual(nom: str, case: Case, construct: bool) -> str:
     """A dual ending in ان: ين in the accusative/genitive, and the nun dropped before a noun."""
     stem = nom[:-2]
     if _oblique(case):
@@ -90,7 +90,7 @@ def _tens(t: int, case: Case) -> str:
 def _unit(n: int, feminine: bool, case: Case, construct: bool) -> str:
     """1-10 said on their own or before the counted noun."""
     if n == 2:
-        return _dual("اثنتان" if feminine else "اثنان", case, construct=False)
+        return dual("اثنتان" if feminine else "اثنان", case, construct=False)
     if n == 8 and feminine:
         # ثماني before its noun (its ي silent but in the accusative), ثمانٍ alone; the accusative
         # alone is ثمانيًا, a letter more, so it is left to the diacritizer.
@@ -130,7 +130,7 @@ def _below_1000(n: int, feminine: bool, case: Case, construct: bool) -> str:
         word = _HUNDREDS[hundreds]
         before_noun = construct and rest == 0
         if hundreds == 2:
-            word = _dual(word, case, before_noun)
+            word = dual(word, case, before_noun)
         elif hundreds == 1:
             word = _declined(word, case, before_noun)
         else:
@@ -149,7 +149,7 @@ def _scale_phrase(g: int, forms: tuple[str, str, str, str], case: Case, construc
     if g == 1:
         return _declined(singular, case, construct)
     if g == 2:
-        return _dual(dual_nom, case, construct)
+        return dual(dual_nom, case, construct)
     if g <= 10:
         # ملايين is a diptote: its genitive without nunation is a fatha (ثلاثةُ ملايينَ).
         noun = (

@@ -57,6 +57,7 @@ from producer.arabic.numbers import (
     Case,
     cardinal_words,
     digits_words,
+    dual,
     is_known_noun,
     noun_gender,
     ordinal,
@@ -482,7 +483,7 @@ def _integer(
     gender, construct = counted_noun(state, end, n)
     if n == 2 and follower and follower.endswith("ة") and (noun_m := WORD_AFTER.match(text, end)) is not None:
         # "2 ساعة" is said as a dual, "ساعتان": Arabic counts two with the noun itself.
-        return follower[:-1] + ("تان" if case == "nom" else "تين"), noun_m.end()
+        return dual(follower[:-1] + "تان", case, construct=False), noun_m.end()
     if n == 2 and follower and _is_dual(follower, text, end) and (noun_m := WORD_AFTER.match(text, end)):
         # "2 طفلين", "2 حالتي وفاة": the dual already says two; the number is not read twice, and
         # the dual takes the number's case (قُتل طفلان).
@@ -518,12 +519,9 @@ def _is_dual(word: str, text: str, end: int) -> bool:
 
 
 def _dual_in_case(word: str, case: Case) -> str:
-    nominative = case == "nom"
-    for nom, oblique in (("ان", "ين"), ("ا", "ي")):
-        if word.endswith(nom) or word.endswith(oblique):
-            stem = word[: -len(nom)] if word.endswith(nom) else word[: -len(oblique)]
-            return stem + (nom if nominative else oblique)
-    return word
+    """A dual as written (شخصان/شخصين, or حالتا/حالتي before its noun) in `case`."""
+    construct = not word.endswith("ن")
+    return dual((word[:-1] if construct else word[:-2]) + "ان", case, construct)
 
 
 def _identifier_before(prev: str) -> bool:

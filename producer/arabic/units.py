@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from producer.arabic.numbers import Case, Gender, cardinal_words
+from producer.arabic.numbers import Case, Gender, cardinal_words, dual
 
 
 @dataclass(frozen=True)
@@ -24,10 +24,10 @@ class Unit:
     cents: Unit | None = None  # a currency's hundredth, for amounts written with two decimals
 
     def dual_form(self, case: Case) -> str:
-        if case == "nom":
-            return self.dual
-        # Each word of a dual phrase turns ان → ين ("ليرتان سوريتان" → "ليرتين سوريتين").
-        return " ".join(word[:-2] + "ين" if word.endswith("ان") else word for word in self.dual.split())
+        # Each word of a dual phrase takes the case ("ليرتان سوريتان" → "ليرتين سوريتين").
+        return " ".join(
+            dual(word, case, construct=False) if word.endswith("ان") else word for word in self.dual.split()
+        )
 
 
 def _u(singular: str, dual: str, plural: str, tamyiz: str, gender: Gender, cents: Unit | None = None) -> Unit:

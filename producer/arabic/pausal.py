@@ -23,6 +23,9 @@ _ALIFS = frozenset("اى")
 PAUSES = frozenset(".!?؟،؛:,;…\n")
 _CLOSERS = frozenset("\"'”’»)]}›")
 _KEEP_VOWEL = frozenset(("هو", "هي"))
+# Regular-expression classes of an Arabic letter and of a mark.
+LETTER_CLASS = "[\u0621-\u064a]"
+MARK_CLASS = "[" + "".join(sorted(MARKS)) + "]"
 
 
 def is_letter(c: str) -> bool:

@@ -8,11 +8,9 @@ from __future__ import annotations
 
 import regex
 
-from producer.arabic.pausal import MARKS
+from producer.arabic.pausal import LETTER_CLASS, MARK_CLASS, MARKS
 from producer.errors import InputError
 
-_MARK_CLASS = "[" + "".join(sorted(MARKS)) + "]"
-_LETTER = r"[\u0621-\u064a]"
 MAX_WORD = 60
 
 
@@ -24,7 +22,7 @@ def checked(word: str, vowels: str) -> tuple[str, str]:
     """The bare word and its vowelled spelling, once they are known to be one Arabic word with the
     same letters; InputError otherwise."""
     word, vowels = _bare(word.strip()), vowels.strip()
-    if not word or len(vowels) > MAX_WORD or not regex.fullmatch(f"{_LETTER}+", word):
+    if not word or len(vowels) > MAX_WORD or not regex.fullmatch(f"{LETTER_CLASS}+", word):
         raise InputError("choose one Arabic word (letters only, at most 60 characters).")
     if _bare(vowels) != word:
         raise InputError(f"the vowelled spelling must have the letters of {word} and only add marks.")
@@ -36,8 +34,8 @@ def set_vowels(text: str, word: str, vowels: str) -> tuple[str, int]:
     how many there were. Longer words that contain it are left alone."""
     word, vowels = checked(word, vowels)
     pattern = regex.compile(
-        rf"(?<!{_LETTER}{_MARK_CLASS}*)"
-        + f"{_MARK_CLASS}*".join(map(regex.escape, word))
-        + rf"{_MARK_CLASS}*(?!{_LETTER})"
+        rf"(?<!{LETTER_CLASS}{MARK_CLASS}*)"
+        + f"{MARK_CLASS}*".join(map(regex.escape, word))
+        + rf"{MARK_CLASS}*(?!{LETTER_CLASS})"
     )
     return pattern.subn(lambda _: vowels, text)

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import re
 
+from producer.arabic.pausal import LETTER_CLASS, MARK_CLASS
+
 # Part of the espeak-ng engines' cache key: audio voiced from another spelling is not reused.
 # Raise it whenever `espeak_spelling` writes something different.
 ESPEAK_SPELLING = "marks=espeak/2"
@@ -21,18 +23,17 @@ _VOWEL_THEN_SHADDA = re.compile("([\u064b-\u0650\u0652]+)\u0651")
 _NUNATION_ON_ALIF = re.compile("([\u064b-\u0652]*)\u0627\u064b")
 
 
-_LETTER = "[\u0621-\u064a]"
-_MARK = "[\u064b-\u0652]"
+_WORD_START = f"(?<!{LETTER_CLASS}|{MARK_CLASS})"
 # A hamzat al-wasl after a proclitic (وَاتِّصَالَات، بِاسْتِخْدَام، فَانْسَحَبَ): a bare alif between
 # the clitic's vowel and a consonant that is silent or doubled inside the word.
-_CLITICS = f"[وف]{_MARK}(?:[بلك]{_MARK})?|[بلك]{_MARK}"
+_CLITICS = f"[وف]{MARK_CLASS}(?:[بلك]{MARK_CLASS})?|[بلك]{MARK_CLASS}"
 _WASL_AFTER_CLITIC = re.compile(
-    f"(?<!{_LETTER}|{_MARK})({_CLITICS})\u0627(?={_LETTER}(?:\u0652|{_MARK}*\u0651){_MARK}*{_LETTER})"
+    f"{_WORD_START}({_CLITICS})\u0627(?={LETTER_CLASS}(?:\u0652|{MARK_CLASS}*\u0651){MARK_CLASS}*{LETTER_CLASS})"
 )
 # ...and after the article, whose ل then carries a helping kasra (الِاسْتِلَام، لِلِاسْتِلَام،
 # وَالِانْتِخَابَات: the article's own alif is silent after a proclitic too).
 _WASL_AFTER_ARTICLE = re.compile(
-    f"(?<!{_LETTER}|{_MARK})(?:({_CLITICS})\u0627|(\u0627|\u0644{_MARK}?))\u0644\u0650\u0627(?={_LETTER}\u0652)"
+    f"{_WORD_START}(?:({_CLITICS})\u0627|(\u0627|\u0644{MARK_CLASS}?))\u0644\u0650\u0627(?={LETTER_CLASS}\u0652)"
 )
 
 
@@ -43,7 +44,7 @@ def _article_before_wasl(m: re.Match[str]) -> str:
 # A hamzat al-wasl opening a word that is not the article (ارْتَفَعَ، اجْتِمَاعًا، اثْنَانِ): read with
 # the i it takes, or the u of a passive (اُضْطُرَّ، اُسْتُهْدِفَ), where espeak-ng says a.
 _WASL_OPENING = re.compile(
-    f"(?<!{_LETTER}|{_MARK})\u0627(?=[\u0621-\u0643\u0645-\u064a]\u0652{_LETTER}({_MARK}*))"
+    f"{_WORD_START}\u0627(?=[\u0621-\u0643\u0645-\u064a]\u0652{LETTER_CLASS}({MARK_CLASS}*))"
 )
 
 
@@ -53,7 +54,7 @@ def _wasl_vowel(m: re.Match[str]) -> str:
 
 # The article before a sun letter after a proclitic (بِالتَّزَامُن، وَالشَّمْس): both its letters are
 # silent.
-_SUN_ARTICLE_AFTER_CLITIC = re.compile(f"(?<!{_LETTER}|{_MARK})({_CLITICS})\u0627\u0644(?={_LETTER}\u0651)")
+_SUN_ARTICLE_AFTER_CLITIC = re.compile(f"{_WORD_START}({_CLITICS})\u0627\u0644(?={LETTER_CLASS}\u0651)")
 # A vowel written on آ, which already says ʔaː (آَب).
 _MARKED_MADDA = re.compile("(?<=\u0622)[\u064b-\u0650]")
 # A doubled و or ي with an a or u after it (قُوَّات، أَيُّ، الْإِسْلَامِيَّة), once the shadda is first;

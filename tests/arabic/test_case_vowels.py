@@ -12,7 +12,7 @@ import pytest
 
 from producer.arabic import Lexicon, speakable
 from producer.arabic.numbers import cardinal_words
-from producer.arabic.pausal import MARKS
+from producer.arabic.pausal import MARKS, split_marks
 
 FATHATAN, DAMMATAN, KASRATAN = "\u064b", "\u064c", "\u064d"
 FATHA, DAMMA, KASRA, SHADDA = "\u064e", "\u064f", "\u0650", "\u0651"
@@ -103,15 +103,10 @@ _FREE = {"nom": DAMMATAN, "acc": FATHATAN, "gen": KASRATAN}
 
 
 def _last_vowel(word: str) -> str:
-    letters: list[list[str]] = []
-    for c in word:
-        if c in MARKS and letters:
-            letters[-1][1] += c.replace(SHADDA, "")
-        elif c not in MARKS:
-            letters.append([c, ""])
-    if len(letters) > 1 and letters[-1][0] in "اى" and not letters[-1][1]:
-        letters.pop()  # the alif that carries an accusative's nunation
-    return letters[-1][1]
+    letters, marks = split_marks(word)
+    if len(letters) > 1 and letters[-1] in "اى" and not marks[-1]:
+        marks.pop()  # the alif that carries an accusative's nunation
+    return marks[-1].replace(SHADDA, "")
 
 
 def test_units_are_voiced_in_their_sentences_case() -> None:

@@ -239,10 +239,16 @@ def _date_chunk(
         date(y, mo, d)
     except ValueError:
         return None
-    cue = number_case_cue(state, start, prefix)
+    cue = _decided_case(state, start, prefix)
     words = f"{day_words(d, month_name(mo, state.family), case=cue or 'nom')} عام {year_words(y)}"
-    state.cases[start] = cue
     return join_prefix(_no_article(prefix), words), end
+
+
+def _decided_case(state: LineState, start: int, prefix: str) -> Case | None:
+    """The case a word decides for the number at `start` (None: none did), recorded for the numbers
+    coordinated with it."""
+    state.cases[start] = cue = number_case_cue(state, start, prefix)
+    return cue
 
 
 def _no_article(prefix: str) -> str:
@@ -323,8 +329,7 @@ def _single(state: LineState, m: re.Match[str], prefix: str) -> tuple[str, int]:
         parts = [cardinal_words(int(p)) if len(p) < 7 else digits_words(p) for p in re.split(r"[.,:/]", num)]
         return prefix + "، ".join(parts), end
     whole, frac = parsed
-    cue = number_case_cue(state, start, prefix)
-    state.cases[start] = cue
+    cue = _decided_case(state, start, prefix)
     case: Case = cue or "nom"
     # The case vowels are written only where a word decided the case; where none did (the number
     # opens its clause, or what governs it is out of the reader's sight) the diacritizer, which
@@ -708,9 +713,7 @@ def _range(state: LineState, m: re.Match[str], prefix: str) -> tuple[str, int]:
         b = a // 100 * 100 + b  # "2011-17" is 2011 to 2017
     before = words_before(text, start)
     prev = strip_conj(before[-1][0]) if before else ""
-    cue = number_case_cue(state, start, prefix)
-    state.cases[start] = cue
-    case: Case = cue or "nom"
+    case: Case = _decided_case(state, start, prefix) or "nom"
     if 1 <= a <= 31 and 1 <= b <= 31 and (month := _MONTH_AFTER.match(text, end)) is not None:
         tail = "" if month["min"] else " من"
         lead = "" if prev == "من" else "من "

@@ -32,7 +32,7 @@ Gender = Literal["m", "f"]
 
 MAX_CARDINAL = 999_999_999_999
 
-_MARKS = str.maketrans("", "", "\u064b\u064c\u064d\u064e\u064f\u0650\u0651")
+_DIACRITICS = dict.fromkeys(map(ord, "\u064b\u064c\u064d\u064e\u064f\u0650\u0651\u0652\u0670\u0640"))
 _NUNATION_ALIF = re.compile("(?<=[^ة])\u064b\u0651?(?= |$)")
 _SHORT = {"nom": "\u064f", "acc": "\u064e", "gen": "\u0650"}
 _NUNATION = {"nom": "\u064c", "acc": "\u064b", "gen": "\u064d"}
@@ -191,7 +191,7 @@ def cardinal_words(
         words.append(_below_1000(rest, feminine, case, construct))
     said = " و".join(words)
     # The accusative's nunation is written on an alif after the word (ثلاثًا), except after ة.
-    return _NUNATION_ALIF.sub("\\g<0>ا", said) if vowelled else said.translate(_MARKS)
+    return _NUNATION_ALIF.sub("\\g<0>ا", said) if vowelled else said.translate(_DIACRITICS)
 
 
 def cardinal(n: int, *, feminine: bool = False, case: Case = "nom") -> str:
@@ -232,8 +232,6 @@ def digits_words(digits: str) -> str:
 
 
 # --- noun gender -------------------------------------------------------------------------------
-
-_DIACRITICS = dict.fromkeys(map(ord, "\u064b\u064c\u064d\u064e\u064f\u0650\u0651\u0652\u0670\u0640"))
 
 
 @cache
